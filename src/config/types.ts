@@ -1,0 +1,103 @@
+/**
+ * Connection settings after the preset is applied and `${env:}`/`${file:}` references are
+ * resolved: what the protocol and lifecycle layers work with. Durations are in milliseconds
+ * here (the config file takes seconds or "5m").
+ */
+export type GrantName =
+  | "authorization_code"
+  | "device_code"
+  | "refresh_token"
+  | "client_credentials"
+  | "password"
+  | "jwt_bearer";
+
+export type ClientAuth = "basic" | "post" | "none" | "private_key_jwt" | "client_secret_jwt";
+
+/** JSONPath mapping for non-standard token responses (SPEC §1 `response`). */
+export interface ResponseMapping {
+  access_token?: string;
+  refresh_token?: string;
+  expires_in?: string;
+  expires_at?: string;
+  token_type?: string;
+  scope?: string;
+  id_token?: string;
+  expires_at_unit?: "s" | "ms";
+}
+
+export interface AssertionSettings {
+  iss?: string;
+  sub?: string;
+  aud?: string;
+  kid?: string;
+  alg?: string;
+  /** Lifetime of a generated assertion, ms. */
+  ttlMs: number;
+  claims: Record<string, unknown>;
+}
+
+export interface ResolvedConnection {
+  name: string;
+  provider?: string;
+  grant: GrantName;
+  /** Custom grant type sent as `grant_type` instead of the grant's own (e.g. fb_exchange_token). */
+  grantType?: string;
+  account: string;
+
+  issuer?: string;
+  discoveryUrl?: string;
+  /** Preset issuer template, e.g. "https://login.microsoftonline.com/{tenantid}/v2.0". */
+  issuerTemplate?: string;
+  authorizationUrl?: string;
+  tokenUrl?: string;
+  revocationUrl?: string;
+  introspectionUrl?: string;
+  deviceAuthorizationUrl?: string;
+  userinfoUrl?: string;
+
+  clientId?: string;
+  clientSecret?: string;
+  clientAuth: ClientAuth;
+  basicEncoding: "form" | "raw";
+  /** PEM or JWK (JSON text). */
+  privateKey?: string;
+  assertion: AssertionSettings;
+
+  scopes: string[];
+  scopeSeparator: string;
+  audience?: string;
+  resource?: string | string[];
+  redirectUri?: string;
+  pkce: "S256" | "plain" | "off";
+  username?: string;
+  password?: string;
+  /** Seed refresh token (SPEC §2.9). */
+  refreshToken?: string;
+
+  authorizationParams: Record<string, string>;
+  tokenParams: Record<string, string>;
+  refreshParams: Record<string, string>;
+  tokenHeaders: Record<string, string>;
+  tokenBody: "form" | "json";
+  response?: ResponseMapping;
+
+  header: { name: string; value: string };
+  allowedOrigins?: string[];
+  apiRetry?: { max: number; on: number[] };
+  /** Explicit refresh margin, ms; undefined means the default rule (SPEC §1). */
+  refreshMarginMs?: number;
+  /** Lifetime assumed when the server gives none, ms, or "never". */
+  defaultTtl: number | "never";
+  cache: "shared" | "process" | "none";
+  timeoutMs: number;
+  allowInsecureHttp: boolean;
+  testUrl?: string;
+  vars: Record<string, string>;
+}
+
+/** The user grants share one token state family (SPEC §2.1). */
+export const USER_GRANTS: readonly GrantName[] = ["authorization_code", "device_code", "refresh_token"];
+
+export function isUserGrant(grant: GrantName): boolean {
+  return USER_GRANTS.includes(grant);
+}

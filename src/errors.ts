@@ -1,0 +1,134 @@
+/**
+ * One error class for everything tokensmith reports, with a stable `code` (SPEC §4).
+ * Messages never contain secrets: build them from names, URLs and OAuth error codes only,
+ * and pass anything untrusted through `redact()` first.
+ */
+export type ErrorCode =
+  | "config_invalid"
+  | "usage_error"
+  | "oauth_error"
+  | "reauthorization_required"
+  | "login_in_progress"
+  | "login_timeout"
+  | "invalid_response"
+  | "network_error"
+  | "timeout"
+  | "lock_timeout"
+  | "store_error"
+  | "http_error"
+  | "not_supported"
+  | "port_in_use"
+  | "unexpected";
+
+export interface TokenSmithErrorOptions {
+  connection?: string;
+  hint?: string;
+  /** HTTP status of the response that caused the error, where there was one. */
+  status?: number;
+  /** RFC 6749 §5.2 fields of an OAuth error response. */
+  error?: string;
+  errorDescription?: string;
+  errorUri?: string;
+  /** The URL or config field the error concerns (never with secrets in it). */
+  url?: string;
+  field?: string;
+  /** Seconds the server asked us to wait (Retry-After), where given. */
+  retryAfter?: number;
+  cause?: unknown;
+}
+
+export class TokenSmithError extends Error {
+  readonly code: ErrorCode;
+  readonly connection?: string;
+  readonly hint?: string;
+  readonly status?: number;
+  readonly error?: string;
+  readonly errorDescription?: string;
+  readonly errorUri?: string;
+  readonly url?: string;
+  readonly field?: string;
+  readonly retryAfter?: number;
+
+  constructor(code: ErrorCode, message: string, options: TokenSmithErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "TokenSmithError";
+    this.code = code;
+    this.connection = options.connection;
+    this.hint = options.hint;
+    this.status = options.status;
+    this.error = options.error;
+    this.errorDescription = options.errorDescription;
+    this.errorUri = options.errorUri;
+    this.url = options.url;
+    this.field = options.field;
+    this.retryAfter = options.retryAfter;
+  }
+
+  /** A copy that names the connection (errors from shared layers don't know it). */
+  withConnection(connection: string): TokenSmithError {
+    if (this.connection === connection) return this;
+    const copy = new TokenSmithError(this.code, this.message, { ...this.options(), connection });
+    copy.stack = this.stack;
+    return copy;
+  }
+
+  /** A copy with another hint. */
+  withHint(hint: string): TokenSmithError {
+    const copy = new TokenSmithError(this.code, this.message, { ...this.options(), hint });
+    copy.stack = this.stack;
+    return copy;
+  }
+
+  private options(): TokenSmithErrorOptions {
+    return {
+      connection: this.connection,
+      hint: this.hint,
+      status: this.status,
+      error: this.error,
+      errorDescription: this.errorDescription,
+      errorUri: this.errorUri,
+      url: this.url,
+      field: this.field,
+      retryAfter: this.retryAfter,
+      cause: this.cause,
+    };
+  }
+
+  /** The JSON shape of SPEC §3 (`--json`) and §5 (gateway). */
+  toJSON(): { code: ErrorCode; message: string; hint: string | null; connection: string | null } & Record<string, unknown> {
+    const out: { code: ErrorCode; message: string; hint: string | null; connection: string | null } & Record<string, unknown> = {
+      code: this.code,
+      message: this.message,
+      hint: this.hint ?? null,
+      connection: this.connection ?? null,
+    };
+    if (this.status !== undefined) out.status = this.status;
+    if (this.error !== undefined) out.error = this.error;
+    if (this.errorDescription !== undefined) out.error_description = this.errorDescription;
+    if (this.errorUri !== undefined) out.error_uri = this.errorUri;
+    if (this.field !== undefined) out.field = this.field;
+    if (this.url !== undefined) out.url = this.url;
+    return out;
+  }
+}
+
+/** True for errors worth retrying with backoff: the server or the network may recover. */
+export function isTransient(err: unknown): boolean {
+  if (!(err instanceof TokenSmithError)) return false;
+  if (err.code === "network_error" || err.code === "timeout") return true;
+  if (err.code === "invalid_response" || err.code === "oauth_error" || err.code === "http_error") {
+    return err.status !== undefined && (err.status >= 500 || err.status === 429) && err.error === undefined;
+  }
+  return false;
+}
+
+/** Wrap anything thrown into a TokenSmithError, keeping the original as `cause`. */
+export function toTokenSmithError(err: unknown, connection?: string): TokenSmithError {
+  if (err instanceof TokenSmithError) return connection ? err.withConnection(connection) : err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new TokenSmithError("unexpected", `unexpected failure: ${message}`, {
+    connection,
+    hint: "this is a bug in tokensmith: please report it with the output of --verbose",
+    cause: err,
+  });
+}

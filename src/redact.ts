@@ -1,0 +1,42 @@
+import { createHash } from "node:crypto";
+
+/**
+ * Redaction is one function used everywhere (STYLE §6): every string that may have come from
+ * a server or a user goes through `redact()` before it reaches a message, a log or the
+ * terminal. Known secret values are registered with `registerSecret()` as they are resolved,
+ * so even a server that echoes a secret back in an error page cannot make us print it.
+ */
+const secrets = new Set<string>();
+const MIN_SECRET_LENGTH = 4; // shorter values would redact ordinary words
+
+export function registerSecret(value: string | undefined | null): void {
+  if (typeof value !== "string" || value.length < MIN_SECRET_LENGTH) return;
+  secrets.add(value);
+  // Secrets also travel percent-encoded (form bodies) and base64-encoded (Basic headers).
+  secrets.add(encodeURIComponent(value));
+  secrets.add(new URLSearchParams({ v: value }).toString().slice(2));
+}
+
+const SECRET_FIELDS =
+  /("?(?:access_token|refresh_token|id_token|client_secret|password|assertion|client_assertion|code|code_verifier|device_code|token|secret|key)"?\s*[:=]\s*"?)([^"&\s,}]+)/gi;
+const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/=]+/gi;
+const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
+
+export function redact(text: string): string {
+  let out = text;
+  for (const secret of secrets) {
+    if (out.includes(secret)) out = out.split(secret).join("[redacted]");
+  }
+  return out.replace(SECRET_FIELDS, "$1[redacted]").replace(BEARER, "$1 [redacted]").replace(JWT, "[redacted-jwt]");
+}
+
+/** A short, stable, non-reversible id for a secret value (cache keys, compare-and-invalidate). */
+export function hashSecret(value: string): string {
+  return createHash("sha256").update(value).digest("base64url").slice(0, 22);
+}
+
+/** Text cut to a length fit for an error message, redacted. */
+export function excerpt(text: string, max = 200): string {
+  const flat = redact(text).replace(/\s+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
+}
