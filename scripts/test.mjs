@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// The whole test suite: compile (CLI tests run the built binary), then node's test runner
+// over every test/**/*.test.ts. Extra arguments narrow the run: `npm test -- test/store`.
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+const root = resolve(import.meta.dirname, "..");
+const args = process.argv.slice(2);
+
+function collect(path, out = []) {
+  const st = statSync(path);
+  if (st.isFile()) {
+    if (path.endsWith(".test.ts")) out.push(path);
+    return out;
+  }
+  for (const entry of readdirSync(path).sort()) {
+    if (entry === "node_modules" || entry === "fixtures") continue;
+    collect(join(path, entry), out);
+  }
+  return out;
+}
+
+const build = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+if (build.status !== 0) process.exit(build.status ?? 1);
+
+const files = (args.length ? args : ["test"]).flatMap((p) => collect(resolve(root, p)));
+if (files.length === 0) {
+  console.error("no test files found");
+  process.exit(1);
+}
+const run = spawnSync(
+  process.execPath,
+  ["--import", "tsx", "--test", "--test-concurrency=2", "--test-timeout=120000", ...files],
+  { cwd: root, stdio: "inherit", env: { ...process.env, TOKENSMITH_TEST: "1" } },
+);
+process.exit(run.status ?? 1);
