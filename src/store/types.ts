@@ -61,3 +61,20 @@ export interface Store {
 
 /** Default lease: the default token request timeout (30 s) plus a margin for the write. */
 export const DEFAULT_LEASE_MS = 45_000;
+
+/** The `store:` section of the config (SPEC §1), references already resolved. */
+export interface StoreConfig {
+  type: "memory" | "file" | "postgres" | "redis";
+  /** file: folder for records, key file and leases. Default $XDG_STATE_HOME/tokensmith. */
+  dir?: string;
+  /** postgres / redis connection URL. */
+  url?: string;
+  /** postgres schema (default public); the table is `tokensmith_states`. */
+  schema?: string;
+  /** redis key prefix (default "tokensmith:"). */
+  prefix?: string;
+  /** Encryption key, 32 bytes base64. file: default a generated key file; postgres/redis: required. */
+  key?: string;
+  /** Earlier keys, still accepted for reading (key rotation). */
+  oldKeys?: string[];
+}
