@@ -1,0 +1,348 @@
+import type { Clock } from "../clock.js";
+import type { GrantName } from "../config/types.js";
+import { isUserGrant } from "../config/types.js";
+import { isTransient, TokenSmithError } from "../errors.js";
+import type { GrantRequest, TokenSet } from "../protocol/types.js";
+import { hashSecret } from "../redact.js";
+import type { Store, StoreRecord } from "../store/types.js";
+import { SingleFlight } from "./flight.js";
+import { mergeTokens, withAccessTokenOf, withoutAccessToken } from "./merge.js";
+import { persistFenced } from "./persist.js";
+import { checkRemembered, hasNewSeed, planGrant, remember } from "./plan.js";
+import { DEFAULT_RETRY, retryDelay, type RetryPolicy } from "./retry.js";
+import { isDue, isUsable, live, type TokenState, type Want } from "./state.js";
+
+/** Extra lease time beyond the request timeout, for the store write that follows (§2.5). */
+export const LEASE_MARGIN_MS = 5_000;
+/** Lease time kept back from a request's timeout so the write still happens under the lease. */
+export const WRITE_RESERVE_MS = 1_000;
+/** After a background refresh found the lease busy, re-read the store this much later. */
+export const BACKGROUND_RECHECK_MS = 100;
+/** After a background refresh failed, wait this long before trying again in the background. */
+export const BACKGROUND_BACKOFF_MS = 2_000;
+
+/** One token request, as the protocol layer makes it. */
+export interface TokenRequester {
+  request(grant: GrantRequest, options: { timeoutMs: number; signal?: AbortSignal }): Promise<{ tokens: TokenSet; sentAt: number }>;
+}
+
+/** What the manager needs to know of the connection that is asking. */
+export interface ConnectionContext {
+  name: string;
+  grant: GrantName;
+  grantType?: string;
+  cache: "shared" | "process" | "none";
+  refreshMarginMs?: number;
+  defaultTtl: number | "never";
+  timeoutMs: number;
+  scopes: string[];
+  scopeSeparator: string;
+  seedRefreshToken?: string;
+  requester: TokenRequester;
+}
+
+export interface ManagerDeps {
+  store: Store;
+  clock: Clock;
+  /** Long-running processes refresh in the background inside the margin; the CLI does not. */
+  refreshAhead: boolean;
+  retry?: RetryPolicy;
+  holder: string;
+  onWarning?: (message: string) => void;
+}
+
+export interface AccessOptions extends Want {
+  forceRefresh?: boolean;
+  signal?: AbortSignal;
+}
+
+/**
+ * The lifecycle of one token state (one fingerprint, SPEC §2.1), shared by every connection of
+ * this process that has that fingerprint: the in-memory copy, single flight in process and,
+ * through the store lease, across processes; refresh ahead, rotation, recovery.
+ */
+export class TokenManager {
+  /** The last state seen, with its generation. In `process` mode it also holds the access token. */
+  private memory?: { generation: number; state: TokenState };
+  private readonly flights = new SingleFlight<TokenState>();
+  private readonly invalidations = new SingleFlight<void>();
+  private background?: Promise<void>;
+  private backgroundNotBefore = 0;
+  /** Tokens that got a 401 right after being issued: no more 401-driven refreshes for them. */
+  readonly deadHashes = new Set<string>();
+  /** Token requests made with `cache: none` (nothing is stored then). */
+  private uncachedRequests = 0;
+
+  constructor(
+    readonly key: string,
+    private readonly deps: ManagerDeps,
+  ) {}
+
+  /** The current state as this process knows it, without I/O. */
+  peek(): TokenState | undefined {
+    return this.memory?.state;
+  }
+
+  get uncachedTokenRequests(): number {
+    return this.uncachedRequests;
+  }
+
+  /** A usable token state: from memory, the store, or a token request. */
+  access(ctx: ConnectionContext, options: AccessOptions = {}): Promise<TokenState> {
+    if (ctx.cache === "none") return this.requestUncached(ctx, options);
+    const now = this.deps.clock.now();
+    const state = this.memory?.state;
+    if (!options.forceRefresh && isUsable(state, now, options)) {
+      if (this.deps.refreshAhead && isDue(state!, now, ctx.refreshMarginMs)) this.startBackground(ctx);
+      return Promise.resolve(state!);
+    }
+    const flightKey = `${options.forceRefresh ? "force" : ""}|${options.minTtlMs ?? 0}|${options.rejectHash ?? ""}`;
+    return this.flights.run(flightKey, () => this.syncPath(ctx, options));
+  }
+
+  /** Re-read the store; refresh under the lease only if what is stored won't do. */
+  private async syncPath(ctx: ConnectionContext, options: AccessOptions): Promise<TokenState> {
+    if (!options.forceRefresh) {
+      const state = this.adopt(ctx, await this.deps.store.get<TokenState>(this.key));
+      const now = this.deps.clock.now();
+      if (isUsable(state, now, options)) return state!;
+      const current = live(state);
+      if (current && !hasNewSeed(ctx, current)) checkRemembered(current, now, ctx.name);
+    }
+    return this.refreshWithRetries(ctx, options);
+  }
+
+  private async refreshWithRetries(ctx: ConnectionContext, options: AccessOptions): Promise<TokenState> {
+    const policy = this.deps.retry ?? DEFAULT_RETRY;
+    const started = this.deps.clock.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const result = await this.refreshOnce(ctx, options, "wait");
+        return result!;
+      } catch (err) {
+        const delay = retryDelay(err, attempt, this.deps.clock.now() - started, policy);
+        if (delay === undefined) throw err;
+        // Sleep outside the lease (§2.5): release, sleep, retake.
+        await this.deps.clock.sleep(delay, options.signal);
+      }
+    }
+  }
+
+  /**
+   * One attempt under the store lease: re-read, decide, request, write. Returns undefined only
+   * in `try` mode when another holder has the lease.
+   */
+  private async refreshOnce(
+    ctx: ConnectionContext,
+    options: AccessOptions & { ahead?: boolean },
+    mode: "wait" | "try",
+  ): Promise<TokenState | undefined> {
+    const { store, clock } = this.deps;
+    const leaseMs = ctx.timeoutMs + LEASE_MARGIN_MS;
+    let produced: TokenState | undefined;
+    let failure: unknown;
+    let baseGeneration = 0;
+    let result;
+    try {
+      result = await store.update<TokenState>(
+        this.key,
+        async (current, lease) => {
+          produced = failure = undefined;
+          baseGeneration = current?.generation ?? 0;
+          const state = this.adopt(ctx, current);
+          const now = clock.now();
+          if (!options.forceRefresh && isUsable(state, now, options)) {
+            if (!options.ahead || !isDue(state!, now, ctx.refreshMarginMs)) return undefined;
+          }
+          const base: TokenState = live(state) ?? { v: 1, seeds: state?.seeds, tokenRequests: state?.tokenRequests };
+          if (!options.forceRefresh && !hasNewSeed(ctx, base)) checkRemembered(base, now, ctx.name);
+          const plan = planGrant(ctx, base);
+          const timeoutMs = Math.max(1, Math.min(ctx.timeoutMs, lease.timeLeft() - WRITE_RESERVE_MS));
+          let requests = 0;
+          const send = (grant: GrantRequest) => {
+            requests++;
+            return ctx.requester.request(grant, { timeoutMs, signal: lease.signal });
+          };
+          try {
+            const { tokens, sentAt } = await this.requestWithRecovery(ctx, plan.grant, send);
+            produced = mergeTokens(plan.base, tokens, sentAt, ctx, plan.refreshToken, requests, clock.now());
+            return this.persistable(ctx, produced);
+          } catch (err) {
+            failure = err;
+            if (isTransient(err)) return undefined;
+            const counted = { ...plan.base, tokenRequests: (plan.base.tokenRequests ?? 0) + requests };
+            if (err instanceof TokenSmithError && err.code === "oauth_error") {
+              if (err.error === "invalid_grant" && plan.grant.kind === "refresh_token" && isUserGrant(ctx.grant)) {
+                // §2.7: the refresh token is kept, flagged, so --force-refresh can retry later.
+                return { ...counted, reauth: { at: now, error: err.error, description: err.errorDescription } };
+              }
+              return { ...counted, lastError: remember(err, now) };
+            }
+            return undefined;
+          }
+        },
+        { mode, deadline: clock.now() + leaseMs + ctx.timeoutMs, leaseMs, holder: this.deps.holder, signal: options.signal },
+      );
+    } catch (err) {
+      // The server answered but the write failed: keep the answer, retry the fenced write (§2.4).
+      if (produced && !failure) {
+        const record = await persistFenced(store, this.key, baseGeneration, this.persistable(ctx, produced), this.deps.clock);
+        this.adopt(ctx, record, produced);
+        return produced;
+      }
+      throw err instanceof TokenSmithError ? err.withConnection(ctx.name) : err;
+    }
+    if (result.status === "busy") return undefined;
+    if (result.status === "written") this.adopt(ctx, result.record, produced);
+    if (failure) throw this.explain(ctx, failure);
+    return this.memory?.state;
+  }
+
+  /** A token request, with stale-read recovery (§2.6) and fallbacks for non-interactive grants. */
+  private async requestWithRecovery(
+    ctx: ConnectionContext,
+    grant: GrantRequest,
+    send: (grant: GrantRequest) => Promise<{ tokens: TokenSet; sentAt: number }>,
+  ): Promise<{ tokens: TokenSet; sentAt: number }> {
+    try {
+      return await send(grant);
+    } catch (err) {
+      if (!(err instanceof TokenSmithError) || err.error !== "invalid_grant" || grant.kind !== "refresh_token") throw err;
+      const stored = live((await this.deps.store.get<TokenState>(this.key))?.value);
+      if (stored?.refreshToken && stored.refreshToken !== grant.refreshToken) {
+        return send({ kind: "refresh_token", refreshToken: stored.refreshToken });
+      }
+      // Non-interactive grants never need a person: their refresh token is only a shortcut.
+      if (ctx.grant === "password") return send({ kind: "password" });
+      if (!isUserGrant(ctx.grant)) return send(ctx.grantType ? { kind: "custom" } : ({ kind: ctx.grant } as GrantRequest));
+      throw err;
+    }
+  }
+
+  private explain(ctx: ConnectionContext, err: unknown): unknown {
+    if (err instanceof TokenSmithError && err.code === "oauth_error" && err.error === "invalid_grant" && isUserGrant(ctx.grant)) {
+      return new TokenSmithError(
+        "reauthorization_required",
+        `connection "${ctx.name}": the refresh token was refused (invalid_grant); a new login is needed`,
+        {
+          connection: ctx.name,
+          error: err.error,
+          errorDescription: err.errorDescription,
+          status: err.status,
+          hint: `run \`tokensmith login ${ctx.name}\` (or \`tokensmith token ${ctx.name} --force-refresh\` after an admin fix)`,
+          cause: err,
+        },
+      );
+    }
+    return err instanceof TokenSmithError ? err.withConnection(ctx.name) : err;
+  }
+
+  /** Background refresh inside the margin (§2.3): callers keep the current token meanwhile. */
+  private startBackground(ctx: ConnectionContext): void {
+    const now = this.deps.clock.now();
+    if (this.background || now < this.backgroundNotBefore) return;
+    this.background = (async () => {
+      // Another process may have refreshed already: re-read before asking for the lease.
+      const state = this.adopt(ctx, await this.deps.store.get<TokenState>(this.key));
+      if (isUsable(state, this.deps.clock.now()) && !isDue(state!, this.deps.clock.now(), ctx.refreshMarginMs)) return;
+      const refreshed = await this.refreshOnce(ctx, { ahead: true }, "try");
+      if (!refreshed) this.backgroundNotBefore = this.deps.clock.now() + BACKGROUND_RECHECK_MS;
+    })()
+      .catch((err: unknown) => {
+        this.backgroundNotBefore = this.deps.clock.now() + BACKGROUND_BACKOFF_MS;
+        const message = err instanceof Error ? err.message : String(err);
+        this.deps.onWarning?.(`background refresh of "${ctx.name}" failed: ${message}`);
+      })
+      .finally(() => {
+        this.background = undefined;
+      });
+  }
+
+  /** `cache: none`: a new token for every request, no store, no single flight (§2.8). */
+  private async requestUncached(ctx: ConnectionContext, options: AccessOptions): Promise<TokenState> {
+    const policy = this.deps.retry ?? DEFAULT_RETRY;
+    const started = this.deps.clock.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.uncachedRequests++;
+        const plan = planGrant(ctx, { v: 1 });
+        const { tokens, sentAt } = await ctx.requester.request(plan.grant, { timeoutMs: ctx.timeoutMs, signal: options.signal });
+        return mergeTokens({ v: 1 }, tokens, sentAt, ctx, undefined, 1, this.deps.clock.now());
+      } catch (err) {
+        const delay = retryDelay(err, attempt, this.deps.clock.now() - started, policy);
+        if (delay === undefined) throw this.explain(ctx, err);
+        await this.deps.clock.sleep(delay, options.signal);
+      }
+    }
+  }
+
+  /**
+   * An API answered 401 to `token` (§2.11): drop exactly that token, here and in the store
+   * (compare-and-invalidate by hash), so 50 simultaneous 401s cause one refresh.
+   */
+  async invalidate(ctx: ConnectionContext, token: string): Promise<string> {
+    const hash = hashSecret(token);
+    if (this.memory?.state.accessToken === token) {
+      this.memory = { ...this.memory, state: withoutAccessToken(this.memory.state) };
+    }
+    if (ctx.cache !== "shared") return hash;
+    await this.invalidations.run(hash, async () => {
+      const result = await this.deps.store.update<TokenState>(
+        this.key,
+        (current) => {
+          const token = current?.value.accessToken;
+          return token && hashSecret(token) === hash ? withoutAccessToken(current!.value) : undefined;
+        },
+        { mode: "wait", deadline: this.deps.clock.now() + ctx.timeoutMs + LEASE_MARGIN_MS * 2, holder: this.deps.holder },
+      );
+      if (result.status !== "busy") this.adopt(ctx, result.record);
+    });
+    return hash;
+  }
+
+  /**
+   * Write a state under the lease, e.g. a login's tokens, a tombstone or an import. `fn` sees
+   * the current state and returns the next one (or undefined to leave it).
+   */
+  async write(
+    ctx: ConnectionContext,
+    fn: (current: TokenState | undefined) => TokenState | undefined | Promise<TokenState | undefined>,
+  ): Promise<TokenState | undefined> {
+    const leaseMs = ctx.timeoutMs + LEASE_MARGIN_MS;
+    let written: TokenState | undefined;
+    const result = await this.deps.store.update<TokenState>(
+      this.key,
+      async (current) => {
+        written = await fn(current?.value);
+        return written && (written.tombstone ? written : this.persistable(ctx, written));
+      },
+      { mode: "wait", deadline: this.deps.clock.now() + leaseMs + ctx.timeoutMs, leaseMs, holder: this.deps.holder },
+    );
+    if (result.status === "written") this.adopt(ctx, result.record, written);
+    else if (result.status === "unchanged") this.adopt(ctx, result.record);
+    return this.memory?.state;
+  }
+
+  /** Read the store now (status, after a 401). */
+  async reload(ctx: ConnectionContext): Promise<TokenState | undefined> {
+    return this.adopt(ctx, await this.deps.store.get<TokenState>(this.key));
+  }
+
+  /** What goes to the store: everything, or all but the access token with `cache: process`. */
+  private persistable(ctx: ConnectionContext, state: TokenState): TokenState {
+    return ctx.cache === "process" ? withoutAccessToken(state) : state;
+  }
+
+  /** Take a record read from the store as this process's view, keeping a newer one. */
+  private adopt(ctx: ConnectionContext, record: StoreRecord<TokenState> | undefined, produced?: TokenState): TokenState | undefined {
+    if (!record) return this.memory?.state;
+    if (this.memory && record.generation < this.memory.generation) return this.memory.state;
+    let state = record.value;
+    if (ctx.cache === "process" && !state.tombstone) {
+      // The store holds no access token in this mode: keep ours, or the one just produced.
+      state = withAccessTokenOf(state, produced ?? this.memory?.state);
+    }
+    this.memory = { generation: record.generation, state };
+    return state;
+  }
+}

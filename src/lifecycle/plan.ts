@@ -1,0 +1,88 @@
+import { isUserGrant } from "../config/types.js";
+import { TokenSmithError } from "../errors.js";
+import type { GrantRequest } from "../protocol/types.js";
+import { hashSecret } from "../redact.js";
+import type { ConnectionContext } from "./manager.js";
+import { OAUTH_ERROR_BACKOFF_MS } from "./retry.js";
+import type { RememberedError, TokenState } from "./state.js";
+
+/** Which token request to make for a state, and the state to build the result on. */
+export interface GrantPlan {
+  grant: GrantRequest;
+  /** The state the answer is merged into (a newly adopted seed is already in it). */
+  base: TokenState;
+  /** The refresh token sent, kept when the response carries none. */
+  refreshToken?: string;
+}
+
+/** True when a configured seed refresh token has not been used yet (§2.9). */
+export function hasNewSeed(ctx: ConnectionContext, state: TokenState): boolean {
+  return !!ctx.seedRefreshToken && !(state.seeds ?? []).includes(hashSecret(ctx.seedRefreshToken));
+}
+
+/**
+ * Decide the grant (§2.9): a new seed is adopted even over an existing state (the operator's
+ * recovery path); a used seed is never sent again; user grants without a refresh token need
+ * a login.
+ */
+export function planGrant(ctx: ConnectionContext, state: TokenState): GrantPlan {
+  let base = state;
+  if (hasNewSeed(ctx, state) && (isUserGrant(ctx.grant) || ctx.grant === "password")) {
+    const { reauth: _reauth, lastError: _lastError, ...rest } = state;
+    base = { ...rest, refreshToken: ctx.seedRefreshToken, seeds: [...(state.seeds ?? []), hashSecret(ctx.seedRefreshToken!)] };
+  }
+  if (ctx.grantType) return { grant: { kind: "custom" }, base };
+  if (base.refreshToken && (isUserGrant(ctx.grant) || ctx.grant === "password")) {
+    return { grant: { kind: "refresh_token", refreshToken: base.refreshToken }, base, refreshToken: base.refreshToken };
+  }
+  switch (ctx.grant) {
+    case "client_credentials":
+    case "password":
+    case "jwt_bearer":
+      return { grant: { kind: ctx.grant }, base };
+    default:
+      throw new TokenSmithError("reauthorization_required", `connection "${ctx.name}" has no tokens yet: a login is needed`, {
+        connection: ctx.name,
+        hint: `run \`tokensmith login ${ctx.name}\`, or configure a seed \`refresh_token\``,
+      });
+  }
+}
+
+/** Remember an OAuth error for a short backoff (§2.7). */
+export function remember(err: TokenSmithError, now: number): RememberedError {
+  return {
+    code: err.code,
+    message: err.message,
+    hint: err.hint,
+    status: err.status,
+    error: err.error,
+    errorDescription: err.errorDescription,
+    errorUri: err.errorUri,
+    at: now,
+    until: now + OAUTH_ERROR_BACKOFF_MS,
+  };
+}
+
+/** Throw the dead end or remembered error a state is in, without asking the server again. */
+export function checkRemembered(state: TokenState, now: number, connection: string): void {
+  if (state.reauth) {
+    throw new TokenSmithError("reauthorization_required", `connection "${connection}" needs a new login: its refresh token was refused`, {
+      connection,
+      error: state.reauth.error,
+      errorDescription: state.reauth.description,
+      hint: `run \`tokensmith login ${connection}\` (or \`tokensmith token ${connection} --force-refresh\` after an admin fix)`,
+    });
+  }
+  const last = state.lastError;
+  if (last && last.until > now) {
+    const seconds = Math.ceil((last.until - now) / 1000);
+    throw new TokenSmithError("oauth_error", last.message, {
+      connection,
+      status: last.status,
+      error: last.error,
+      errorDescription: last.errorDescription,
+      errorUri: last.errorUri,
+      hint: `${last.hint ? `${last.hint}; ` : ""}the server is not asked again for ${seconds} s (use --force-refresh to retry now)`,
+    });
+  }
+}

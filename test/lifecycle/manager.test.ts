@@ -1,0 +1,224 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { TokenSmithError } from "../../src/errors.js";
+import { TokenManager, type ConnectionContext, type TokenRequester } from "../../src/lifecycle/manager.js";
+import type { TokenState } from "../../src/lifecycle/state.js";
+import { minimumTokenRequests } from "../../src/lifecycle/timing.js";
+import type { GrantRequest, TokenSet } from "../../src/protocol/types.js";
+import { createMemoryStore } from "../../src/store/memory.js";
+import { ManualClock } from "../support/clock.js";
+
+/** A token endpoint in memory: numbered tokens, rotating refresh tokens, a request log. */
+function fakeServer(clock: ManualClock, lifetimeMs = 2000) {
+  const log: GrantRequest[] = [];
+  let n = 0;
+  let currentRefresh = "";
+  const failures: unknown[] = [];
+  const requester: TokenRequester = {
+    async request(grant) {
+      log.push(grant);
+      const sentAt = clock.now();
+      await new Promise((resolve) => setImmediate(resolve));
+      const failure = failures.shift();
+      if (failure) throw failure;
+      if (grant.kind === "refresh_token") {
+        if (grant.refreshToken !== currentRefresh) {
+          throw new TokenSmithError("oauth_error", "invalid_grant", { error: "invalid_grant", status: 400 });
+        }
+      }
+      n++;
+      currentRefresh = `refresh-${n}`;
+      const tokens: TokenSet = { accessToken: `access-${n}`, tokenType: "Bearer", expiresInMs: lifetimeMs, refreshToken: currentRefresh, extra: {} };
+      return { tokens, sentAt };
+    },
+  };
+  return {
+    requester,
+    log,
+    failures,
+    seed: (value: string) => {
+      currentRefresh = value;
+    },
+  };
+}
+
+function context(requester: TokenRequester, overrides: Partial<ConnectionContext> = {}): ConnectionContext {
+  return {
+    name: "test",
+    grant: "client_credentials",
+    cache: "shared",
+    defaultTtl: 3_600_000,
+    timeoutMs: 5_000,
+    scopes: [],
+    scopeSeparator: " ",
+    requester,
+    ...overrides,
+  };
+}
+
+function manager(clock: ManualClock, refreshAhead = true, store = createMemoryStore({ clock })) {
+  return new TokenManager("state:test", { store, clock, refreshAhead, holder: "test" });
+}
+
+describe("TokenManager", () => {
+  it("makes exactly one token request for 200 concurrent callers on an empty cache", async () => {
+    const clock = new ManualClock();
+    const server = fakeServer(clock);
+    const m = manager(clock);
+    const ctx = context(server.requester);
+    const states = await Promise.all(Array.from({ length: 200 }, () => m.access(ctx)));
+    assert.equal(server.log.length, 1);
+    assert.ok(states.every((s) => s.accessToken === "access-1"));
+  });
+
+  it("serves a cached token without a request, and refreshes in the background inside the margin", async () => {
+    const clock = new ManualClock();
+    const server = fakeServer(clock, 2000);
+    const m = manager(clock);
+    const ctx = context(server.requester);
+    await m.access(ctx);
+    clock.advance(1000);
+    assert.equal((await m.access(ctx)).accessToken, "access-1");
+    assert.equal(server.log.length, 1);
+    clock.advance(650); // 1650 ms: past refreshAt (2000 - 200 skew - 200 margin = 1600)
+    assert.equal((await m.access(ctx)).accessToken, "access-1", "callers keep the current token");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(server.log.length, 2);
+    assert.equal((await m.access(ctx)).accessToken, "access-2");
+  });
+
+  it("never hands out an expired token and stays at the minimum number of requests", async () => {
+    const clock = new ManualClock();
+    const server = fakeServer(clock, 2000);
+    const m = manager(clock);
+    const ctx = context(server.requester);
+    const start = clock.now();
+    while (clock.now() - start < 10_000) {
+      const states = await Promise.all(Array.from({ length: 20 }, () => m.access(ctx)));
+      for (const s of states) assert.ok(s.expiresAt! - 200 > clock.now(), "token usable when handed out");
+      clock.advance(50);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    assert.ok(server.log.length <= minimumTokenRequests(10_000, 2000), `${server.log.length} requests`);
+  });
+
+  it("keeps the old refresh token when a refresh response has none", async () => {
+    const clock = new ManualClock();
+    let calls = 0;
+    const requester: TokenRequester = {
+      async request(grant) {
+        calls++;
+        const tokens: TokenSet = { accessToken: `a${calls}`, tokenType: "Bearer", expiresInMs: 2000, extra: {} };
+        if (grant.kind !== "refresh_token") tokens.refreshToken = "first-refresh";
+        return { tokens, sentAt: clock.now() };
+      },
+    };
+    const m = manager(clock, false);
+    const ctx = context(requester, { grant: "password" });
+    await m.access(ctx);
+    clock.advance(5000);
+    const state = await m.access(ctx);
+    assert.equal(state.accessToken, "a2");
+    assert.equal(state.refreshToken, "first-refresh");
+  });
+
+  it("marks a user grant 'authorization required' on invalid_grant and keeps the refresh token", async () => {
+    const clock = new ManualClock();
+    const server = fakeServer(clock);
+    server.seed("the-seed");
+    const m = manager(clock, false);
+    const ctx = context(server.requester, { grant: "refresh_token", seedRefreshToken: "the-seed" });
+    await m.access(ctx);
+    server.seed("rotated-elsewhere");
+    clock.advance(5000);
+    await assert.rejects(m.access(ctx), (err: TokenSmithError) => err.code === "reauthorization_required" && /tokensmith login test/.test(err.hint ?? ""));
+    const requests = server.log.length;
+    await assert.rejects(m.access(ctx), { code: "reauthorization_required" });
+    assert.equal(server.log.length, requests, "the dead end is remembered: no further request");
+    const state = m.peek() as TokenState;
+    assert.equal(state.refreshToken, "refresh-1", "the refresh token is kept, flagged");
+  });
+
+  it("uses a seed once, and adopts a new seed over an existing state", async () => {
+    const clock = new ManualClock();
+    const server = fakeServer(clock);
+    server.seed("seed-A");
+    const m = manager(clock, false);
+    let ctx = context(server.requester, { grant: "refresh_token", seedRefreshToken: "seed-A" });
+    await m.access(ctx);
+    assert.deepEqual(server.log[0], { kind: "refresh_token", refreshToken: "seed-A" });
+    clock.advance(5000);
+    await m.access(ctx);
+    assert.deepEqual(server.log[1], { kind: "refresh_token", refreshToken: "refresh-1" }, "a used seed is never sent again");
+    server.seed("seed-B");
+    ctx = context(server.requester, { grant: "refresh_token", seedRefreshToken: "seed-B" });
+    clock.advance(5000);
+    await m.access(ctx);
+    assert.deepEqual(server.log[2], { kind: "refresh_token", refreshToken: "seed-B" });
+  });
+
+  it("retries transient errors with backoff and remembers OAuth errors", async () => {
+    const clock = new ManualClock();
+    const server = fakeServer(clock);
+    server.failures.push(new TokenSmithError("invalid_response", "503", { status: 503, retryAfter: 1 }));
+    const m = manager(clock, false);
+    const ctx = context(server.requester);
+    const before = clock.now();
+    assert.equal((await m.access(ctx)).accessToken, "access-1");
+    assert.ok(clock.now() - before >= 1000, "Retry-After honoured");
+    clock.advance(5000);
+    server.failures.push(new TokenSmithError("oauth_error", "invalid_client", { error: "invalid_client", status: 401 }));
+    await assert.rejects(m.access(ctx), { code: "oauth_error" });
+    const requests = server.log.length;
+    await assert.rejects(m.access(ctx), { code: "oauth_error" });
+    assert.equal(server.log.length, requests, "not hammered during the backoff");
+    assert.equal((await m.access(ctx, { forceRefresh: true })).accessToken, "access-2");
+  });
+
+  it("invalidates exactly the token an API refused, once for many simultaneous 401s", async () => {
+    const clock = new ManualClock();
+    const server = fakeServer(clock, 60_000);
+    const m = manager(clock);
+    const ctx = context(server.requester);
+    const first = (await m.access(ctx)).accessToken!;
+    const hashes = await Promise.all(Array.from({ length: 50 }, () => m.invalidate(ctx, first)));
+    const states = await Promise.all(hashes.map((rejectHash) => m.access(ctx, { rejectHash })));
+    assert.equal(server.log.length, 2);
+    assert.ok(states.every((s) => s.accessToken === "access-2"));
+  });
+
+  it("with cache: none asks for a new token every time", async () => {
+    const clock = new ManualClock();
+    const server = fakeServer(clock);
+    const m = manager(clock);
+    const ctx = context(server.requester, { cache: "none" });
+    await m.access(ctx);
+    await m.access(ctx);
+    assert.equal(server.log.length, 2);
+  });
+
+  it("with cache: process keeps the access token out of the store", async () => {
+    const clock = new ManualClock();
+    const server = fakeServer(clock);
+    const store = createMemoryStore({ clock });
+    const m = manager(clock, true, store);
+    const ctx = context(server.requester, { cache: "process", grant: "password" });
+    const state = await m.access(ctx);
+    assert.equal(state.accessToken, "access-1");
+    const stored = (await store.get<TokenState>("state:test"))!.value;
+    assert.equal(stored.accessToken, undefined);
+    assert.equal(stored.refreshToken, "refresh-1");
+    assert.equal((await m.access(ctx)).accessToken, "access-1");
+    assert.equal(server.log.length, 1);
+  });
+
+  it("returns a fresh token with no loop when minTtl exceeds a fresh token's lifetime", async () => {
+    const clock = new ManualClock();
+    const server = fakeServer(clock, 2000);
+    const m = manager(clock);
+    const ctx = context(server.requester);
+    const state = await m.access(ctx, { minTtlMs: 10_000 });
+    assert.equal(state.accessToken, "access-1");
+    assert.equal(server.log.length, 1);
+  });
+});
