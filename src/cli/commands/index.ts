@@ -1,0 +1,28 @@
+import type { Command } from "commander";
+import type { CliRun } from "../context.js";
+import { registerConnections } from "./connections.js";
+import { registerDemo } from "./demo.js";
+import { registerHeader } from "./header.js";
+import { registerLogout } from "./logout.js";
+import { registerProviders } from "./providers.js";
+import { registerRevoke } from "./revoke.js";
+import { registerStatus } from "./status.js";
+import { registerTest } from "./test.js";
+import { registerToken } from "./token.js";
+
+/** Every command, one module each (the CLI stays thin: parse, call the library, print). */
+export function registerCommands(program: Command, run: CliRun): void {
+  for (const register of [
+    registerToken,
+    registerHeader,
+    registerStatus,
+    registerTest,
+    registerRevoke,
+    registerLogout,
+    registerConnections,
+    registerProviders,
+    registerDemo,
+  ]) {
+    register(program, run);
+  }
+}

@@ -1,0 +1,17 @@
+import type { Command } from "commander";
+import type { CliRun } from "../context.js";
+
+/** `tokensmith logout NAME`: drop the local state only (the server is not told). */
+export function registerLogout(program: Command, run: CliRun): void {
+  program
+    .command("logout")
+    .description("drop the local token state (use revoke to also tell the server)")
+    .argument("<name>", "connection name")
+    .action(
+      run.action(async (ctx, name: string) => {
+        const ts = await ctx.tokensmith();
+        await ts.connection(name).logout();
+        ctx.printer.data(`logged out: ${name}`, { connection: name, loggedOut: true });
+      }),
+    );
+}

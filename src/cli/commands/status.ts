@@ -1,0 +1,42 @@
+import type { Command } from "commander";
+import type { ConnectionStatus } from "../../lifecycle/status.js";
+import { brokenStatus } from "../../lifecycle/status.js";
+import type { CliRun } from "../context.js";
+
+/** `tokensmith status [NAME]`: state per connection, never secrets. */
+export function registerStatus(program: Command, run: CliRun): void {
+  program
+    .command("status")
+    .description("show each connection's token state (never secrets)")
+    .argument("[name]", "one connection (default: all)")
+    .action(
+      run.action(async (ctx, name: string | undefined) => {
+        const ts = await ctx.tokensmith();
+        const names = name ? [name] : ts.connectionNames();
+        const statuses: ConnectionStatus[] = [];
+        for (const n of names) {
+          const connection = ts.connection(n);
+          try {
+            statuses.push(await connection.status());
+          } catch (err) {
+            if (name) throw err;
+            statuses.push(brokenStatus(n, err));
+          }
+        }
+        ctx.printer.data(statuses.map(render).join("\n"), name ? statuses[0] : statuses);
+      }),
+    );
+}
+
+function render(s: ConnectionStatus): string {
+  const lines = [`${s.name}: ${s.state}${s.grant ? ` (${s.grant}${s.provider ? `, ${s.provider}` : ""})` : ""}`];
+  if (s.expiresAt) lines.push(`  expires at     ${s.expiresAt.toISOString()} (in ${s.expiresIn} s)`);
+  if (s.scopes.length) lines.push(`  scopes         ${s.scopes.join(" ")}`);
+  if (s.grant) lines.push(`  refresh token  ${s.hasRefreshToken ? "yes" : "no"}`);
+  if (s.lastRefresh) lines.push(`  last refresh   ${s.lastRefresh.toISOString()}`);
+  if (s.grant) lines.push(`  token requests ${s.tokenRequests}`);
+  if (s.sharedWith.length) lines.push(`  shares state with ${s.sharedWith.join(", ")}`);
+  if (s.problem) lines.push(`  problem        ${s.problem}`);
+  if (s.error?.hint) lines.push(`  hint           ${s.error.hint}`);
+  return lines.join("\n");
+}

@@ -1,0 +1,58 @@
+import type { Command } from "commander";
+import { TokenSmith } from "../tokensmith.js";
+import { Printer, type GlobalFlags, type Output } from "./output.js";
+
+/** What a command's action gets: its printer and a lazily loaded TokenSmith. */
+export interface CliContext {
+  printer: Printer;
+  flags: GlobalFlags;
+  /** Loads the config on first call; CLI processes never refresh in the background (§2.3). */
+  tokensmith(): Promise<TokenSmith>;
+  /** Standard input, for `-d @-`, `import NAME` and `login --manual`. */
+  stdin: NodeJS.ReadableStream;
+}
+
+export type Action = (ctx: CliContext, ...args: any[]) => Promise<number | void>;
+
+/** Shared state of one CLI run: the loaded instance, closed at the end. */
+export class CliRun {
+  private instance?: Promise<TokenSmith>;
+  exitCode = 0;
+
+  constructor(
+    readonly out: Output,
+    readonly stdin: NodeJS.ReadableStream,
+  ) {}
+
+  /** Wrap a command action: build its context, run it, turn errors into exit codes. */
+  action(fn: Action): (...args: any[]) => Promise<void> {
+    return async (...args: any[]) => {
+      const command = args[args.length - 1] as Command;
+      const flags = command.optsWithGlobals() as GlobalFlags;
+      const printer = new Printer(this.out, flags);
+      const ctx: CliContext = {
+        printer,
+        flags,
+        stdin: this.stdin,
+        tokensmith: () => {
+          this.instance ??= TokenSmith.load({
+            config: flags.config,
+            refreshAhead: false,
+            onWarning: (message) => printer.warn(message),
+          });
+          return this.instance;
+        },
+      };
+      try {
+        this.exitCode = (await fn(ctx, ...args.slice(0, -1))) ?? 0;
+      } catch (err) {
+        this.exitCode = printer.error(err);
+      }
+    };
+  }
+
+  async close(): Promise<void> {
+    const ts = await this.instance?.catch(() => undefined);
+    await ts?.close();
+  }
+}

@@ -1,0 +1,55 @@
+import { Command, CommanderError } from "commander";
+import { TokenSmithError } from "../errors.js";
+import { CliRun } from "./context.js";
+import { EXIT } from "./exit-codes.js";
+import { Printer, processOutput, type Output } from "./output.js";
+import { registerCommands } from "./commands/index.js";
+
+/** Build the program: global flags of SPEC §3 and one module per command. */
+export function buildProgram(run: CliRun): Command {
+  const program = new Command("tokensmith")
+    .description("OAuth 2.0 connection manager: cached, shared, auto-refreshed tokens for scripts, jobs and services")
+    .option("--config <path>", "config file (default: $TOKENSMITH_CONFIG, ./tokensmith.yaml, ~/.config/tokensmith/config.yaml)")
+    .option("--json", "print one JSON document on stdout (errors too)")
+    .option("--quiet", "no diagnostics on stderr")
+    .option("--verbose", "more diagnostics on stderr")
+    .showHelpAfterError("(run `tokensmith --help` for usage)")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => run.out.stdout(text),
+      writeErr: (text) => run.out.stderr(text),
+    });
+  registerCommands(program, run);
+  return program;
+}
+
+/** Run the CLI; resolves to the exit code. Never calls process.exit itself. */
+export async function run(argv: string[], out: Output = processOutput, stdin: NodeJS.ReadableStream = process.stdin): Promise<number> {
+  const cli = new CliRun(out, stdin);
+  const program = buildProgram(cli);
+  try {
+    await program.parseAsync(argv, { from: "user" });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return EXIT.ok;
+      const json = argv.includes("--json");
+      if (json) {
+        const printer = new Printer({ ...out, stderr: () => {} }, { json });
+        return printer.error(new TokenSmithError("usage_error", err.message.replace(/^error: /, ""), { hint: "run `tokensmith --help`" }));
+      }
+      return EXIT.usage;
+    }
+    cli.exitCode = new Printer(out, {}).error(err);
+  } finally {
+    await cli.close();
+  }
+  return cli.exitCode;
+}
+
+/** The binary's entry: exit with the code once output is flushed. */
+export async function main(argv: string[]): Promise<void> {
+  const code = await run(argv);
+  process.exitCode = code;
+  // Nothing should keep the process alive now; if a socket or timer does, don't hang a script.
+  setTimeout(() => process.exit(code), 100).unref();
+}

@@ -1,0 +1,81 @@
+import { TokenSmithError, toTokenSmithError } from "../errors.js";
+import { redact } from "../redact.js";
+import { exitCodeOf } from "./exit-codes.js";
+
+/** Global flags every command sees. */
+export interface GlobalFlags {
+  config?: string;
+  json?: boolean;
+  quiet?: boolean;
+  verbose?: boolean;
+}
+
+/**
+ * Where the CLI writes: data on stdout, diagnostics on stderr (SPEC §3). Injected so tests
+ * can run commands in process.
+ */
+export interface Output {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  isTTY: boolean;
+}
+
+export const processOutput: Output = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  isTTY: !!process.stdout.isTTY,
+};
+
+export class Printer {
+  constructor(
+    readonly out: Output,
+    readonly flags: GlobalFlags,
+  ) {}
+
+  /** Data: one JSON document with --json, else the text. */
+  data(text: string, json?: unknown): void {
+    if (this.flags.json) this.out.stdout(`${JSON.stringify(json ?? text, null, 2)}\n`);
+    else this.out.stdout(text.endsWith("\n") ? text : `${text}\n`);
+  }
+
+  /** A diagnostic line on stderr (not with --quiet). */
+  info(text: string): void {
+    if (!this.flags.quiet) this.out.stderr(`${redact(text)}\n`);
+  }
+
+  warn(text: string): void {
+    if (!this.flags.quiet) this.out.stderr(`warning: ${redact(text)}\n`);
+  }
+
+  verbose(text: string): void {
+    if (this.flags.verbose) this.out.stderr(`${redact(text)}\n`);
+  }
+
+  /** Report an error the way SPEC §3 says and return the exit code. Never a stack trace for user errors. */
+  error(err: unknown): number {
+    const e = toTokenSmithError(err);
+    const code = exitCodeOf(e);
+    if (this.flags.json) {
+      this.out.stdout(`${JSON.stringify({ error: pick(e) }, null, 2)}\n`);
+    } else {
+      const where = e.connection ? ` [${e.connection}]` : "";
+      this.out.stderr(`error${where}: ${redact(e.message)}\n`);
+      if (e.errorDescription && !e.message.includes(e.errorDescription)) this.out.stderr(`  server said: ${redact(e.errorDescription)}\n`);
+      if (e.hint) this.out.stderr(`  hint: ${redact(e.hint)}\n`);
+    }
+    if (e.code === "unexpected" || this.flags.verbose) {
+      const stack = e.cause instanceof Error ? e.cause.stack : e.stack;
+      if (stack && (this.flags.verbose || e.code === "unexpected")) this.out.stderr(`${redact(stack)}\n`);
+    }
+    return code;
+  }
+}
+
+function pick(e: TokenSmithError) {
+  const json = e.toJSON();
+  return {
+    ...json,
+    message: redact(json.message),
+    hint: json.hint === null ? null : redact(json.hint),
+  };
+}

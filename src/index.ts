@@ -1,0 +1,11 @@
+/** tokensmith: the library's public surface (SPEC §4). Re-exports only. */
+export { TokenSmith, type LoadOptions } from "./tokensmith.js";
+export { Connection, type TokenInfo, type TokenOptions } from "./lifecycle/connection.js";
+export type { ConnectionStatus } from "./lifecycle/status.js";
+export type { Diagnosis, DiagnosisStep } from "./lifecycle/diagnose.js";
+export type { RevokeOptions, RevokeResult } from "./lifecycle/revoke.js";
+export { TokenSmithError, type ErrorCode } from "./errors.js";
+export type { Clock } from "./clock.js";
+export type { Store, StoreRecord, StoreConfig, UpdateOptions, UpdateResult } from "./store/types.js";
+export type { Preset } from "./providers/registry.js";
+export { minimumTokenRequests } from "./lifecycle/timing.js";

@@ -1,0 +1,163 @@
+import { TokenSmithError, toTokenSmithError } from "../errors.js";
+import { authorizedFetch } from "../http/fetch.js";
+import { hashSecret } from "../redact.js";
+import { diagnose, type Diagnosis } from "./diagnose.js";
+import { revokeConnection, type RevokeOptions, type RevokeResult } from "./revoke.js";
+import type { ConnectionSetup, Runtime } from "./runtime.js";
+import { live, type TokenState } from "./state.js";
+import { connectionStatus, type ConnectionStatus } from "./status.js";
+
+/** Options of `accessToken()` and `token()` (SPEC §4). */
+export interface TokenOptions {
+  /** The token must stay valid at least this many seconds (`--min-ttl`). */
+  minTtl?: number;
+  /** Ask the server for a new token even if the cached one is valid. */
+  forceRefresh?: boolean;
+  signal?: AbortSignal;
+}
+
+/** A token with what callers need to know about it (`token --json`, SPEC §3). */
+export interface TokenInfo {
+  accessToken: string;
+  tokenType: string;
+  /** null when the token has no expiry. */
+  expiresAt: Date | null;
+  /** Space-separated; the requested scopes when the server said none. */
+  scope: string;
+  /** The response's other non-secret fields (e.g. Salesforce `instance_url`). */
+  extra: Record<string, unknown>;
+}
+
+/**
+ * A named connection: its settings and the token state it shares with every connection of the
+ * same fingerprint. Everything the CLI and the gateway do goes through here.
+ */
+export class Connection {
+  constructor(
+    readonly name: string,
+    private readonly runtime: Runtime,
+  ) {}
+
+  /** @internal resolved settings, store and manager; resolved on first use. */
+  async setup(): Promise<ConnectionSetup> {
+    try {
+      return await this.runtime.setup(this.name);
+    } catch (err) {
+      throw toTokenSmithError(err, this.name);
+    }
+  }
+
+  /** The access token alone: cached, shared, refreshed before it expires (SPEC §2). */
+  async accessToken(options: TokenOptions = {}): Promise<string> {
+    return (await this.token(options)).accessToken;
+  }
+
+  /** The access token with its type, expiry, scope and extra response fields. */
+  async token(options: TokenOptions & { rejectHash?: string } = {}): Promise<TokenInfo> {
+    const { manager, ctx } = await this.setup();
+    const minTtlMs = options.minTtl !== undefined ? options.minTtl * 1000 : undefined;
+    let state: TokenState;
+    try {
+      state = await manager.access(ctx, { minTtlMs, forceRefresh: options.forceRefresh, rejectHash: options.rejectHash, signal: options.signal });
+    } catch (err) {
+      throw toTokenSmithError(err, this.name);
+    }
+    const info = toTokenInfo(state);
+    if (minTtlMs !== undefined && info.expiresAt && info.expiresAt.getTime() - this.runtime.clock.now() < minTtlMs) {
+      // §2.10: never loop for a TTL the server does not give; say so instead.
+      this.runtime.warn(
+        `connection "${this.name}": a fresh token lives ${Math.round((info.expiresAt.getTime() - this.runtime.clock.now()) / 1000)} s, less than the ${options.minTtl} s asked for; returning it anyway`,
+      );
+    }
+    return info;
+  }
+
+  /** The HTTP header(s) that carry the token, e.g. `{ Authorization: "Bearer ..." }`. */
+  async headers(options: TokenOptions = {}): Promise<Record<string, string>> {
+    const { conn } = await this.setup();
+    const token = await this.accessToken(options);
+    return { [conn.header.name]: conn.header.value.split("{token}").join(token) };
+  }
+
+  /** `fetch` with the token injected and 401 recovery (SPEC §2.11, §2.13). */
+  async fetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
+    const { conn } = await this.setup();
+    return authorizedFetch(this, conn, this.runtime.fetch, input, init);
+  }
+
+  /**
+   * An API refused `token` with 401: drop exactly that token everywhere (compare-and-
+   * invalidate) and return its hash, to pass as `rejectHash` when asking for the next one.
+   */
+  async invalidate(token: string): Promise<string> {
+    const { manager, ctx } = await this.setup();
+    return manager.invalidate(ctx, token);
+  }
+
+  /** @internal true when `token` already got a 401 right after being issued (no more refreshes for it). */
+  async isDead(token: string): Promise<boolean> {
+    const { manager } = await this.setup();
+    return manager.deadHashes.has(hashSecret(token));
+  }
+
+  /** @internal */
+  async markDead(token: string): Promise<void> {
+    const { manager } = await this.setup();
+    manager.deadHashes.add(hashSecret(token));
+  }
+
+  /** Name, grant, provider and token URL, for listings; never secrets. */
+  describe(): { name: string; grant: string; provider: string | null; tokenUrl: string | null; error?: string } {
+    try {
+      const conn = this.runtime.resolve(this.name);
+      return { name: this.name, grant: conn.grantType ?? conn.grant, provider: conn.provider ?? null, tokenUrl: conn.tokenUrl ?? conn.issuer ?? null };
+    } catch (err) {
+      return { name: this.name, grant: "?", provider: null, tokenUrl: null, error: err instanceof Error ? err.message : String(err) };
+    }
+  }
+
+  /** State, expiry, counts; never secrets. */
+  async status(): Promise<ConnectionStatus> {
+    return connectionStatus(this, this.runtime);
+  }
+
+  /** Get a token (and call `test_url`), and say what worked, what failed and why. */
+  async test(): Promise<Diagnosis> {
+    return diagnose(this, this.runtime);
+  }
+
+  /** Revoke at the server (RFC 7009), then drop the local state. */
+  async revoke(options: RevokeOptions = {}): Promise<RevokeResult> {
+    return revokeConnection(this, options);
+  }
+
+  /** Drop the local state only; a tombstone keeps the generation (§2.16). */
+  async logout(): Promise<void> {
+    await this.tombstone("logout");
+  }
+
+  /** @internal write a tombstone under the store lease. */
+  async tombstone(reason: "logout" | "revoked" | "moved"): Promise<TokenState | undefined> {
+    const { manager, ctx } = await this.setup();
+    let previous: TokenState | undefined;
+    await manager.write(ctx, (current) => {
+      previous = live(current);
+      return { v: 1, tombstone: { reason, at: this.runtime.clock.now() }, seeds: current?.seeds, tokenRequests: current?.tokenRequests };
+    });
+    return previous;
+  }
+}
+
+/** The public view of a token state. */
+export function toTokenInfo(state: TokenState): TokenInfo {
+  if (!state.accessToken) {
+    throw new TokenSmithError("unexpected", "no access token in a state handed out");
+  }
+  return {
+    accessToken: state.accessToken,
+    tokenType: state.tokenType ?? "Bearer",
+    expiresAt: state.expiresAt === null || state.expiresAt === undefined ? null : new Date(state.expiresAt),
+    scope: state.scope ?? "",
+    extra: { ...(state.extra ?? {}) },
+  };
+}

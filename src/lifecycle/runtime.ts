@@ -1,0 +1,183 @@
+import { hostname } from "node:os";
+import type { Clock } from "../clock.js";
+import { fingerprint } from "../config/fingerprint.js";
+import type { LoadedConfig } from "../config/load.js";
+import { resolveConnection, resolveStoreConfig } from "../config/resolve.js";
+import type { ResolvedConnection } from "../config/types.js";
+import { TokenSmithError } from "../errors.js";
+import { resolveEndpoints } from "../providers/discovery.js";
+import { requestToken } from "../protocol/send.js";
+import type { Endpoints, FetchLike } from "../protocol/types.js";
+import { hashSecret } from "../redact.js";
+import { createStore } from "../store/index.js";
+import type { Store } from "../store/types.js";
+import { TokenManager, type ConnectionContext } from "./manager.js";
+import { storeMetadataCache } from "./metadata-cache.js";
+
+/** Everything one connection needs once its settings are resolved. */
+export interface ConnectionSetup {
+  conn: ResolvedConnection;
+  fingerprint: string;
+  manager: TokenManager;
+  ctx: ConnectionContext;
+  /** Token, revocation, ... URLs: configured, or discovered once and cached (§2.12). */
+  endpoints(): Promise<Endpoints>;
+  fetch: FetchLike;
+}
+
+export interface RuntimeOptions {
+  loaded: LoadedConfig;
+  env: NodeJS.ProcessEnv;
+  clock: Clock;
+  fetch: FetchLike;
+  refreshAhead: boolean;
+  store?: Store;
+  onWarning: (message: string) => void;
+}
+
+/**
+ * What a TokenSmith instance shares between its connections: the store (opened on first
+ * use), one TokenManager per fingerprint, and each connection's resolved settings.
+ */
+export class Runtime {
+  private storePromise?: Promise<Store>;
+  private readonly managers = new Map<string, TokenManager>();
+  private readonly setups = new Map<string, Promise<ConnectionSetup>>();
+  private readonly warned = new Set<string>();
+  readonly holder = `${process.pid}@${hostname()}`;
+
+  constructor(readonly options: RuntimeOptions) {
+    if (options.store) this.storePromise = Promise.resolve(options.store);
+  }
+
+  get clock(): Clock {
+    return this.options.clock;
+  }
+
+  get fetch(): FetchLike {
+    return this.options.fetch;
+  }
+
+  /** Warn once per distinct message (e.g. the password grant's RFC 9700 warning). */
+  warn(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.options.onWarning(message);
+  }
+
+  store(): Promise<Store> {
+    this.storePromise ??= createStore(resolveStoreConfig(this.options.loaded, this.options.env), {
+      clock: this.options.clock,
+      onWarning: (message: string) => this.warn(message),
+    });
+    return this.storePromise!;
+  }
+
+  connectionNames(): string[] {
+    return this.options.loaded.connectionNames();
+  }
+
+  /** Resolve a connection's settings (and its secrets) on first use only (SPEC §1). */
+  setup(name: string): Promise<ConnectionSetup> {
+    let setup = this.setups.get(name);
+    if (!setup) {
+      setup = this.createSetup(name);
+      this.setups.set(name, setup);
+      setup.catch(() => this.setups.delete(name));
+    }
+    return setup;
+  }
+
+  /** Settings only, without opening the store (status of every connection, `connections`). */
+  resolve(name: string): ResolvedConnection {
+    const { connection, warnings } = resolveConnection(this.options.loaded, name, { env: this.options.env });
+    for (const warning of warnings) this.warn(warning);
+    return connection;
+  }
+
+  private async createSetup(name: string): Promise<ConnectionSetup> {
+    const conn = this.resolve(name);
+    const fp = fingerprint(conn);
+    const store = await this.store();
+    let manager = this.managers.get(fp);
+    if (!manager) {
+      manager = new TokenManager(`state:${fp}`, {
+        store,
+        clock: this.clock,
+        refreshAhead: this.options.refreshAhead,
+        holder: this.holder,
+        onWarning: (message) => this.warn(message),
+      });
+      this.managers.set(fp, manager);
+    }
+    let endpointsPromise: Promise<Endpoints> | undefined;
+    const endpoints = (): Promise<Endpoints> => {
+      if (endpointsPromise) return endpointsPromise;
+      const promise = resolveEndpoints(conn, {
+        fetch: this.fetch,
+        now: () => this.clock.now(),
+        cache: storeMetadataCache(store, this.clock),
+      });
+      endpointsPromise = promise;
+      promise.catch(() => (endpointsPromise = undefined));
+      return promise;
+    };
+    const ctx: ConnectionContext = {
+      name,
+      grant: conn.grant,
+      grantType: conn.grantType,
+      cache: conn.cache,
+      refreshMarginMs: conn.refreshMarginMs,
+      defaultTtl: conn.defaultTtl,
+      timeoutMs: conn.timeoutMs,
+      scopes: conn.scopes,
+      scopeSeparator: conn.scopeSeparator,
+      seedRefreshToken: conn.refreshToken,
+      requester: {
+        request: async (grant, { timeoutMs, signal }) =>
+          requestToken(conn, await endpoints(), grant, { fetch: this.fetch, now: () => this.clock.now(), timeoutMs, signal }),
+      },
+    };
+    return { conn, fingerprint: fp, manager, ctx, endpoints, fetch: this.fetch };
+  }
+
+  /** Names of the connections whose settings give the same fingerprint as `name`'s (§2.1). */
+  sharing(name: string): string[] {
+    let mine: string;
+    try {
+      mine = fingerprint(this.resolve(name));
+    } catch {
+      return [];
+    }
+    return this.connectionNames().filter((other) => {
+      if (other === name) return false;
+      try {
+        return fingerprint(this.resolve(other)) === mine;
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    const store = this.storePromise ? await this.storePromise.catch(() => undefined) : undefined;
+    await store?.close();
+  }
+}
+
+/** The store key of a connection's login lock: separate from the refresh lease (SPEC §3). */
+export function loginLockKey(fp: string): string {
+  return `login:${fp}`;
+}
+
+/** Used by `status` to say which states are the same without printing anything secret. */
+export function stateId(fp: string): string {
+  return hashSecret(fp).slice(0, 8);
+}
+
+export function unknownConnection(name: string, known: string[]): TokenSmithError {
+  return new TokenSmithError("config_invalid", `unknown connection "${name}"`, {
+    field: `connections.${name}`,
+    hint: known.length ? `configured connections: ${known.join(", ")}` : "the config has no connections",
+  });
+}

@@ -1,0 +1,75 @@
+import { TokenSmithError } from "../errors.js";
+import type { Connection } from "./connection.js";
+import type { Runtime } from "./runtime.js";
+import { stateId } from "./runtime.js";
+import { describeState, live } from "./state.js";
+
+/** What `tokensmith status` shows per connection. Never a secret. */
+export interface ConnectionStatus {
+  name: string;
+  grant: string;
+  provider: string | null;
+  state: "valid" | "expiring" | "expired" | "authorization required" | "none";
+  expiresAt: Date | null;
+  expiresIn: number | null;
+  scopes: string[];
+  hasRefreshToken: boolean;
+  lastRefresh: Date | null;
+  tokenRequests: number;
+  /** Other connections that share this token state (same fingerprint, §2.1). */
+  sharedWith: string[];
+  /** A short id of the token state, equal for connections that share it. */
+  stateId: string;
+  /** Why the state is what it is, when it is a dead end or an error is remembered. */
+  problem: string | null;
+  /** Set when the connection's settings could not be resolved. */
+  error?: { code: string; message: string; hint: string | null };
+}
+
+export async function connectionStatus(connection: Connection, runtime: Runtime): Promise<ConnectionStatus> {
+  const { conn, fingerprint, manager, ctx } = await connection.setup();
+  const state = ctx.cache === "none" ? manager.peek() : await manager.reload(ctx);
+  const now = runtime.clock.now();
+  const current = live(state);
+  const expiresAt = current?.accessToken && typeof current.expiresAt === "number" ? current.expiresAt : null;
+  let problem: string | null = null;
+  if (current?.reauth) problem = `refresh refused (${current.reauth.error ?? "invalid_grant"}): run \`tokensmith login ${connection.name}\``;
+  else if (current?.lastError && current.lastError.until > now) problem = current.lastError.message;
+  else if (state?.tombstone) problem = `${state.tombstone.reason} at ${new Date(state.tombstone.at).toISOString()}`;
+  return {
+    name: connection.name,
+    grant: conn.grantType ?? conn.grant,
+    provider: conn.provider ?? null,
+    state: describeState(state, now, conn.refreshMarginMs),
+    expiresAt: expiresAt === null ? null : new Date(expiresAt),
+    expiresIn: expiresAt === null ? null : Math.max(0, Math.floor((expiresAt - now) / 1000)),
+    scopes: current?.scope ? current.scope.split(" ").filter(Boolean) : conn.scopes,
+    hasRefreshToken: !!current?.refreshToken,
+    lastRefresh: current?.lastRefreshAt ? new Date(current.lastRefreshAt) : null,
+    tokenRequests: (state?.tokenRequests ?? 0) + manager.uncachedTokenRequests,
+    sharedWith: runtime.sharing(connection.name),
+    stateId: stateId(fingerprint),
+    problem,
+  };
+}
+
+/** A status line for a connection whose settings don't resolve (e.g. a missing variable). */
+export function brokenStatus(name: string, err: unknown): ConnectionStatus {
+  const e = err instanceof TokenSmithError ? err : new TokenSmithError("unexpected", String(err));
+  return {
+    name,
+    grant: "",
+    provider: null,
+    state: "none",
+    expiresAt: null,
+    expiresIn: null,
+    scopes: [],
+    hasRefreshToken: false,
+    lastRefresh: null,
+    tokenRequests: 0,
+    sharedWith: [],
+    stateId: "",
+    problem: e.message,
+    error: { code: e.code, message: e.message, hint: e.hint ?? null },
+  };
+}

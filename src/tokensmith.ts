@@ -1,0 +1,91 @@
+import { systemClock, type Clock } from "./clock.js";
+import { loadConfig } from "./config/load.js";
+import { TokenSmithError, toTokenSmithError } from "./errors.js";
+import { Connection } from "./lifecycle/connection.js";
+import { Runtime, unknownConnection } from "./lifecycle/runtime.js";
+import { listPresets, type Preset } from "./providers/registry.js";
+import type { FetchLike } from "./protocol/types.js";
+import type { Store } from "./store/types.js";
+
+export interface LoadOptions {
+  /** A config file path, or the config itself as an object. Default: the lookup of SPEC §1. */
+  config?: string | object;
+  /** Environment for `${env:}` and the config lookup. Default: process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Where `./tokensmith.yaml` is looked for. Default: process.cwd(). */
+  cwd?: string;
+  /**
+   * Refresh in the background inside the refresh margin (SPEC §2.3). Default true: right for
+   * services; the CLI turns it off because a short-lived process must not start one.
+   */
+  refreshAhead?: boolean;
+  /** Receives warnings (the library never prints). Default: none. */
+  onWarning?: (message: string) => void;
+  /** Injections for tests and embedding: transport, time, and a ready store. */
+  fetch?: FetchLike;
+  clock?: Clock;
+  store?: Store;
+}
+
+/**
+ * The library's entry point (SPEC §4): load a config, then get connections by name.
+ *
+ * ```ts
+ * const ts = await TokenSmith.load();
+ * const token = await ts.connection("billing").accessToken();
+ * ```
+ */
+export class TokenSmith {
+  private readonly connections = new Map<string, Connection>();
+
+  private constructor(private readonly runtime: Runtime) {}
+
+  /** Load and validate the config (eagerly; secrets are resolved per connection on first use). */
+  static async load(options: LoadOptions = {}): Promise<TokenSmith> {
+    const env = options.env ?? process.env;
+    try {
+      const loaded = await loadConfig({ config: options.config, cwd: options.cwd, env });
+      const runtime = new Runtime({
+        loaded,
+        env,
+        clock: options.clock ?? systemClock,
+        fetch: options.fetch ?? ((url, init) => globalThis.fetch(url, init)),
+        refreshAhead: options.refreshAhead ?? true,
+        store: options.store,
+        onWarning: options.onWarning ?? (() => {}),
+      });
+      return new TokenSmith(runtime);
+    } catch (err) {
+      throw toTokenSmithError(err);
+    }
+  }
+
+  /** The connection of that name; `config_invalid` if there is none. */
+  connection(name: string): Connection {
+    let connection = this.connections.get(name);
+    if (!connection) {
+      const names = this.runtime.connectionNames();
+      if (!names.includes(name)) throw unknownConnection(name, names);
+      connection = new Connection(name, this.runtime);
+      this.connections.set(name, connection);
+    }
+    return connection;
+  }
+
+  /** Names of the configured connections, in config order. */
+  connectionNames(): string[] {
+    return this.runtime.connectionNames();
+  }
+
+  /** The provider presets (`provider:` values). */
+  providers(): Preset[] {
+    return listPresets();
+  }
+
+  /** Waits for in-flight store writes and closes the store. */
+  async close(): Promise<void> {
+    await this.runtime.close();
+  }
+}
+
+export { TokenSmithError };
