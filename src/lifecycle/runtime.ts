@@ -23,6 +23,12 @@ export interface ConnectionSetup {
   /** Token, revocation, ... URLs: configured, or discovered once and cached (§2.12). */
   endpoints(): Promise<Endpoints>;
   fetch: FetchLike;
+  /** The opened store (login lock, export/import). */
+  store: Store;
+  clock: Clock;
+  /** "pid@host", shown to others waiting on a lease or a login lock. */
+  holder: string;
+  warn(message: string): void;
 }
 
 export interface RuntimeOptions {
@@ -138,7 +144,18 @@ export class Runtime {
           requestToken(conn, await endpoints(), grant, { fetch: this.fetch, now: () => this.clock.now(), timeoutMs, signal }),
       },
     };
-    return { conn, fingerprint: fp, manager, ctx, endpoints, fetch: this.fetch };
+    return {
+      conn,
+      fingerprint: fp,
+      manager,
+      ctx,
+      endpoints,
+      fetch: this.fetch,
+      store,
+      clock: this.clock,
+      holder: this.holder,
+      warn: (message) => this.warn(message),
+    };
   }
 
   /** Names of the connections whose settings give the same fingerprint as `name`'s (§2.1). */
