@@ -1,0 +1,96 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { ResolvedConnection } from "../config/types.js";
+import { TokenSmithError } from "../errors.js";
+import { registerSecret } from "../redact.js";
+import { audienceParams, scopeParam } from "./token-request.js";
+import type { Endpoints } from "./types.js";
+import { checkEndpointUrl, fieldPath } from "./urls.js";
+
+/**
+ * The authorization request (RFC 6749 §4.1.1) with PKCE (RFC 7636), `state` and, for OpenID
+ * Connect, `nonce`. SPEC §2.12: PKCE is sent unless `pkce: off`, whatever the metadata says.
+ */
+
+/** 32 random bytes: 256 bits, the entropy RFC 7636 §7.1 and RFC 9700 recommend for verifiers and state. */
+const RANDOM_BYTES = 32;
+
+export interface Pkce {
+  verifier: string;
+  challenge: string;
+  method: "S256" | "plain";
+}
+
+/** A fresh high-entropy, URL-safe random value (state, nonce). */
+export function randomToken(): string {
+  return randomBytes(RANDOM_BYTES).toString("base64url");
+}
+
+/** RFC 7636 §4.1–4.2: a 43-character verifier and its challenge. */
+export function generatePkce(method: "S256" | "plain" = "S256"): Pkce {
+  const verifier = randomToken();
+  registerSecret(verifier);
+  return { verifier, challenge: pkceChallenge(verifier, method), method };
+}
+
+export function pkceChallenge(verifier: string, method: "S256" | "plain"): string {
+  return method === "plain" ? verifier : createHash("sha256").update(verifier, "ascii").digest("base64url");
+}
+
+export interface AuthorizationRequestInput {
+  redirectUri: string;
+  state: string;
+  pkce?: Pkce;
+  nonce?: string;
+}
+
+/**
+ * Builds the authorization URL (pure). `authorization_params` may change ordinary parameters
+ * (prompt, access_type, even scope) but never state, PKCE or nonce, which are set last.
+ */
+export function buildAuthorizationUrl(conn: ResolvedConnection, endpoints: Endpoints, input: AuthorizationRequestInput): string {
+  const field = fieldPath(conn.name, "authorization_url");
+  if (!endpoints.authorizationUrl) {
+    throw new TokenSmithError("config_invalid", `connection ${conn.name} has no authorization URL`, {
+      field,
+      hint: "set authorization_url, or issuer for discovery",
+    });
+  }
+  if (!conn.clientId) throw new TokenSmithError("config_invalid", "an authorization request needs a client_id", { field: fieldPath(conn.name, "client_id") });
+  const url = new URL(checkEndpointUrl(endpoints.authorizationUrl, { field, allowInsecureHttp: conn.allowInsecureHttp }));
+  const set = (name: string, value: string | string[] | undefined) => {
+    if (value === undefined) return;
+    url.searchParams.delete(name);
+    for (const one of Array.isArray(value) ? value : [value]) url.searchParams.append(name, one);
+  };
+  set("response_type", "code");
+  set("client_id", conn.clientId);
+  set("redirect_uri", input.redirectUri);
+  set("scope", scopeParam(conn));
+  for (const [name, value] of Object.entries(audienceParams(conn))) set(name, value);
+  for (const [name, value] of Object.entries(conn.authorizationParams)) set(name, value);
+  set("state", input.state);
+  if (input.pkce) {
+    set("code_challenge", input.pkce.challenge);
+    set("code_challenge_method", input.pkce.method);
+  }
+  set("nonce", input.nonce);
+  return url.toString();
+}
+
+export interface PreparedAuthorization {
+  url: string;
+  state: string;
+  /** Kept by the caller for the code exchange; never shown. */
+  codeVerifier?: string;
+  /** Present when scope includes `openid`; the ID token must echo it. */
+  nonce?: string;
+}
+
+/** Fresh state, PKCE per `pkce` and a nonce for OpenID Connect, and the URL carrying them. */
+export function prepareAuthorization(conn: ResolvedConnection, endpoints: Endpoints, options: { redirectUri: string }): PreparedAuthorization {
+  const state = randomToken();
+  const pkce = conn.pkce === "off" ? undefined : generatePkce(conn.pkce);
+  const nonce = conn.scopes.includes("openid") ? randomToken() : undefined;
+  const url = buildAuthorizationUrl(conn, endpoints, { redirectUri: options.redirectUri, state, pkce, nonce });
+  return { url, state, codeVerifier: pkce?.verifier, nonce };
+}

@@ -1,0 +1,44 @@
+import type { ClientAuthentication } from "./client-auth.js";
+import type { PreparedRequest } from "./types.js";
+
+/** Request parameters; an array sends the name once per value (RFC 8707 `resource`). */
+export type Params = Record<string, string | string[] | undefined>;
+
+/**
+ * Assembles a POST to the authorization server. Headers: `Accept: application/json` (SPEC
+ * §2.13), the body's Content-Type, the connection's extra headers (replacing ours by name, any
+ * case), then client authentication, which nothing may override.
+ */
+export function prepareRequest(
+  url: string,
+  params: Params,
+  options: { auth: ClientAuthentication; headers?: Record<string, string>; json?: boolean },
+): PreparedRequest {
+  const all: Params = { ...params, ...options.auth.params };
+  const headers: Record<string, string> = {
+    Accept: "application/json",
+    "Content-Type": options.json ? "application/json" : "application/x-www-form-urlencoded",
+  };
+  for (const [name, value] of [...Object.entries(options.headers ?? {}), ...Object.entries(options.auth.headers)]) {
+    for (const existing of Object.keys(headers)) {
+      if (existing.toLowerCase() === name.toLowerCase()) delete headers[existing];
+    }
+    headers[name] = value;
+  }
+  return { url, method: "POST", headers, body: options.json ? encodeJson(all) : encodeForm(all) };
+}
+
+function encodeForm(params: Params): string {
+  const form = new URLSearchParams();
+  for (const [name, value] of Object.entries(params)) {
+    if (value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) form.append(name, one);
+  }
+  return form.toString();
+}
+
+function encodeJson(params: Params): string {
+  const body: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(params)) if (value !== undefined) body[name] = value;
+  return JSON.stringify(body);
+}

@@ -1,0 +1,138 @@
+import type { ResolvedConnection } from "../config/types.js";
+import { TokenSmithError, toTokenSmithError } from "../errors.js";
+import { displayUrl } from "./response.js";
+import { buildTokenRequest } from "./token-request.js";
+import { processTokenResponse } from "./token-response.js";
+import type { Endpoints, FetchLike, GrantRequest, HttpRequest, ProtocolDeps, ReceivedResponse, TokenSet } from "./types.js";
+
+/**
+ * The one sender for requests to the authorization server (token, revocation, introspection,
+ * device authorization). SPEC §2.13: redirects are never followed, a timeout and a network
+ * failure are told apart, and every failure names the URL.
+ */
+export interface SendOptions {
+  fetch: FetchLike;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Dates `sentAt`; token lifetimes count from it (SPEC §2.10). */
+  now?: () => number;
+  /** How errors name the endpoint. Default "token endpoint". */
+  what?: string;
+}
+
+export interface SentResponse extends ReceivedResponse {
+  /** Epoch ms taken just before the request left. */
+  sentAt: number;
+}
+
+/** Token responses are a few KB; a misbehaving endpoint must not fill our memory. */
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+/** Socket-level error codes worth naming in a message, as Node and undici report them. */
+const NETWORK_CAUSES: Record<string, string> = {
+  ECONNREFUSED: "connection refused",
+  ECONNRESET: "connection reset",
+  ENOTFOUND: "host not found (DNS)",
+  EAI_AGAIN: "DNS lookup failed",
+  EHOSTUNREACH: "host unreachable",
+  ENETUNREACH: "network unreachable",
+  EPIPE: "connection closed while sending",
+  UND_ERR_SOCKET: "connection closed by the server",
+  CERT_HAS_EXPIRED: "TLS certificate expired",
+  DEPTH_ZERO_SELF_SIGNED_CERT: "self-signed TLS certificate",
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "TLS certificate not trusted",
+};
+/** undici's own connect timeout is a timeout too, not a network error. */
+const TIMEOUT_CAUSES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "ETIMEDOUT"]);
+
+function causeCode(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") return code;
+  }
+  return undefined;
+}
+
+async function readLimited(response: Response, url: string, what: string): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > MAX_RESPONSE_BYTES) {
+      await reader.cancel();
+      throw new TokenSmithError("invalid_response", `${what} ${url} sent more than ${MAX_RESPONSE_BYTES} bytes`, { url, status: response.status });
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Sends a prepared request and reads the whole response, or throws timeout / network_error / invalid_response. */
+export async function sendTokenRequest(request: HttpRequest, options: SendOptions): Promise<SentResponse> {
+  const what = options.what ?? "token endpoint";
+  const url = displayUrl(request.url);
+  const timeout = AbortSignal.timeout(Math.max(1, options.timeoutMs));
+  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+  const sentAt = (options.now ?? Date.now)();
+  try {
+    const response = await options.fetch(request.url, { method: request.method, headers: request.headers, body: request.body, redirect: "manual", signal });
+    if (response.type === "opaqueredirect" || (response.status >= 300 && response.status < 400)) {
+      await response.body?.cancel().catch(() => undefined);
+      const location = response.headers.get("location");
+      const target = location ? ` to ${displayUrl(URL.canParse(location, request.url) ? new URL(location, request.url).toString() : location)}` : "";
+      throw new TokenSmithError("invalid_response", `${what} ${url} redirected${target} (HTTP ${response.status}); redirects are not followed`, {
+        url,
+        status: response.status,
+        hint: "set the endpoint URL to where the server redirects, after checking that it is the right server",
+      });
+    }
+    const body = await readLimited(response, url, what);
+    return { status: response.status, headers: response.headers, body, url: request.url, sentAt };
+  } catch (err) {
+    if (err instanceof TokenSmithError) throw err;
+    if (options.signal?.aborted) throw options.signal.reason;
+    const code = causeCode(err);
+    if (timeout.aborted || (code !== undefined && TIMEOUT_CAUSES.has(code))) {
+      throw new TokenSmithError("timeout", `${what} ${url} did not answer within ${options.timeoutMs} ms`, {
+        url,
+        hint: "the server is slow or unreachable; raise timeout if it is just slow",
+        cause: err,
+      });
+    }
+    const reason = (code && NETWORK_CAUSES[code]) ?? code ?? (err instanceof Error ? err.message : "request failed");
+    throw new TokenSmithError("network_error", `cannot reach ${what} ${url}: ${reason}`, {
+      url,
+      hint: "check the URL, the network and any proxy; tokensmith retries transient failures",
+      cause: err,
+    });
+  }
+}
+
+/**
+ * One token request: build, send, process. Returns the tokens with `sentAt` (the lifetime's
+ * origin, SPEC §2.10). Errors carry the connection name.
+ */
+export async function requestToken(
+  conn: ResolvedConnection,
+  endpoints: Endpoints,
+  grant: GrantRequest,
+  deps: ProtocolDeps,
+): Promise<{ tokens: TokenSet; sentAt: number }> {
+  try {
+    const request = await buildTokenRequest(conn, endpoints, grant, { now: deps.now });
+    const response = await sendTokenRequest(request, { fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? conn.timeoutMs, signal: deps.signal, now: deps.now });
+    return { tokens: processTokenResponse(conn, response, { now: deps.now }), sentAt: response.sentAt };
+  } catch (err) {
+    throw connectionError(err, conn, deps.signal);
+  }
+}
+
+/** Names the connection on our errors; a caller's abort passes through untouched. */
+export function connectionError(err: unknown, conn: ResolvedConnection, signal?: AbortSignal): unknown {
+  if (signal?.aborted && err === signal.reason) return err;
+  return toTokenSmithError(err, conn.name);
+}

@@ -1,0 +1,146 @@
+import { JSONPath } from "jsonpath-plus";
+import type { ResolvedConnection, ResponseMapping } from "../config/types.js";
+import { oauthError, oauthErrorFields } from "./oauth-error.js";
+import { SECRET_KEY, bodyExcerpt, invalidResponse, isPlainObject, parseBody} from "./response.js";
+import type { ReceivedResponse, TokenSet } from "./types.js";
+
+/**
+ * Token endpoint responses (RFC 6749 §5.1/§5.2) and the ways real servers deviate from them
+ * (PROVIDERS.md): form-encoded bodies, nested tokens behind a `response` mapping, string
+ * `expires_in`, `expires_at`, lowercase `bearer`, errors with status 200.
+ */
+const WHAT = "token endpoint";
+
+/** The standard fields; everything else non-secret goes to `extra`. */
+const STANDARD_FIELDS = ["access_token", "token_type", "expires_in", "expires_at", "refresh_token", "scope", "id_token"] as const;
+type StandardField = (typeof STANDARD_FIELDS)[number];
+
+const MS_PER_S = 1000;
+/** RFC 3339 date-time, the only date form we accept in `expires_at` (no locale-dependent parsing). */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+const NUMERIC = /^\s*\d+(\.\d+)?\s*$/;
+
+/**
+ * Turns a token endpoint response into a TokenSet, or throws: `oauth_error` for an OAuth error
+ * body at any status, `invalid_response` for anything else that is not a token response.
+ * Pure; errors name the URL and never show a token or secret from either side.
+ */
+export function processTokenResponse(conn: ResolvedConnection, response: ReceivedResponse, options: { now?: () => number } = {}): TokenSet {
+  const parsed = parseBody(response);
+  const error = oauthErrorFields(parsed);
+  if (error) throw oauthError(WHAT, response, error, options.now);
+  if (response.status < 200 || response.status >= 300) throw invalidResponse(WHAT, response, parsed, { now: options.now });
+  if (parsed.kind !== "object") throw invalidResponse(WHAT, response, parsed, { hint: "this is not a token response: check token_url" });
+  if (parsed.value.error !== undefined && parsed.value.error !== null) {
+    throw invalidResponse(WHAT, response, parsed, { problem: `an error instead of a token: ${bodyExcerpt(response, parsed)}` });
+  }
+  return toTokenSet(conn.response, parsed.value, (problem, hint) => {
+    throw invalidResponse(WHAT, response, parsed, { problem, hint: hint ?? "this is not a usable token response: check token_url and the response mapping" });
+  });
+}
+
+/** Throws `invalid_response` for this response; validators `return fail(...)`. */
+type Fail = (problem: string, hint?: string) => never;
+
+function toTokenSet(mapping: ResponseMapping | undefined, body: Record<string, unknown>, fail: Fail): TokenSet {
+  const pick = (field: StandardField): unknown => {
+    const path = mapping?.[field];
+    return path ? JSONPath({ path, json: body, wrap: false }) : body[field];
+  };
+  const accessToken = pick("access_token");
+  if (accessToken === undefined || accessToken === null) {
+    const fields = Object.keys(body).slice(0, 12).join(", ") || "none";
+    const where = mapping?.access_token ? `nothing at ${mapping.access_token}` : "no access_token";
+    return fail(`${where} (fields: ${fields})`);
+  }
+  if (typeof accessToken !== "string" || accessToken === "") return fail(`an access_token that is not a non-empty string (${typeof accessToken})`);
+
+  const tokens: TokenSet = { accessToken, tokenType: tokenType(pick("token_type"), fail), extra: {} };
+  const refreshToken = optionalString(pick("refresh_token"), "refresh_token", fail);
+  if (refreshToken !== undefined) tokens.refreshToken = refreshToken;
+  const idToken = optionalString(pick("id_token"), "id_token", fail);
+  if (idToken !== undefined) tokens.idToken = idToken;
+  const scope = scopeOf(pick("scope"), fail);
+  if (scope !== undefined) tokens.scope = scope;
+  const expiresInMs = expiresIn(pick("expires_in"), fail);
+  if (expiresInMs !== undefined) tokens.expiresInMs = expiresInMs;
+  const expiresAtMs = expiresAt(pick("expires_at"), mapping?.expires_at_unit ?? "s", fail);
+  if (expiresAtMs !== undefined) tokens.expiresAtMs = expiresAtMs;
+
+  const hidden = [accessToken, refreshToken, idToken].filter((v): v is string => v !== undefined);
+  tokens.extra = extraFields(body, new Set(STANDARD_FIELDS), hidden);
+  return tokens;
+}
+
+/** RFC 6749 §5.1 says case-insensitive; callers compare with "Bearer". A missing type means Bearer. */
+function tokenType(value: unknown, fail: Fail): string {
+  if (value === undefined || value === null || value === "") return "Bearer";
+  if (typeof value !== "string") return fail(`a token_type that is not a string (${typeof value})`);
+  return value.toLowerCase() === "bearer" ? "Bearer" : value;
+}
+
+function optionalString(value: unknown, field: string, fail: Fail): string | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  if (typeof value !== "string") return fail(`a ${field} that is not a string (${typeof value})`);
+  return value;
+}
+
+/** Space-separated per RFC 6749 §3.3; some servers send an array. An empty string is kept (GitHub Apps). */
+function scopeOf(value: unknown, fail: Fail): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "string") return value;
+  if (Array.isArray(value) && value.every((s) => typeof s === "string")) return value.join(" ");
+  return fail(`a scope that is neither a string nor a list of strings (${typeof value})`);
+}
+
+/**
+ * `expires_in` as a number or numeric string (PayPal, Azure AD v1). Zero counts as "not given",
+ * as golang/oauth2 does: some servers send 0 for tokens that do not expire.
+ */
+function expiresIn(value: unknown, fail: Fail): number | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  const seconds = typeof value === "number" ? value : typeof value === "string" && NUMERIC.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(seconds) || seconds < 0) return fail(`an invalid expires_in (${typeof value === "number" ? value : typeof value})`);
+  return seconds === 0 ? undefined : Math.round(seconds * MS_PER_S);
+}
+
+/** `expires_at` as epoch seconds (or ms with `expires_at_unit: ms`), number or string, or RFC 3339. */
+function expiresAt(value: unknown, unit: "s" | "ms", fail: Fail): number | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  const scale = unit === "ms" ? 1 : MS_PER_S;
+  if (typeof value === "number" && Number.isFinite(value) && value > 0) return Math.round(value * scale);
+  if (typeof value === "string" && NUMERIC.test(value) && Number(value) > 0) return Math.round(Number(value) * scale);
+  if (typeof value === "string" && RFC3339.test(value.trim())) {
+    const at = Date.parse(value.trim());
+    if (!Number.isNaN(at)) return at;
+  }
+  return fail("an invalid expires_at (expected epoch seconds or an RFC 3339 date)");
+}
+
+/**
+ * The response's other fields, for `token --json` → `extra` (Salesforce `instance_url`,
+ * Strava `athlete`). Secret-named fields are dropped at every depth, and so is any value equal
+ * to a token we extracted (a mapping may have found it under an innocent name).
+ */
+function extraFields(body: Record<string, unknown>, skip: Set<string>, hidden: string[]): Record<string, unknown> {
+  const clean = (value: unknown): unknown => {
+    if (typeof value === "string") return hidden.includes(value) ? undefined : value;
+    if (Array.isArray(value)) return value.map(clean).filter((v) => v !== undefined);
+    if (!isPlainObject(value)) return value;
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) {
+      if (SECRET_KEY.test(key)) continue;
+      const cleaned = clean(item);
+      if (cleaned !== undefined) out[key] = cleaned;
+    }
+    return out;
+  };
+  const extra: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (skip.has(key) || SECRET_KEY.test(key)) continue;
+    const cleaned = clean(value);
+    if (cleaned !== undefined) extra[key] = cleaned;
+  }
+  return extra;
+}
+

@@ -1,0 +1,58 @@
+import { TokenSmithError } from "../errors.js";
+
+/**
+ * SPEC §2.13: credentials and tokens travel only over TLS, except to this machine (a local
+ * development server, the demo) or where the user explicitly accepted plain HTTP.
+ */
+export interface EndpointUrlOptions {
+  /** The config field path named in errors, e.g. `connections.billing.token_url`. */
+  field: string;
+  allowInsecureHttp: boolean;
+}
+
+/** True for hosts that never leave this machine: 127.0.0.0/8, ::1 and `localhost`. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, "");
+  if (host === "localhost" || host === "::1") return true;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * Parses and checks an endpoint URL: https, or http only on loopback unless allowed. A
+ * fragment is refused (RFC 6749 §3.1/§3.2). Returns the URL unchanged (no normalization: a
+ * client assertion's `aud` must match the server's own spelling of it).
+ */
+export function checkEndpointUrl(url: string, options: EndpointUrlOptions): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (cause) {
+    throw new TokenSmithError("config_invalid", `${options.field} is not a valid URL`, { field: options.field, cause });
+  }
+  const shown = `${parsed.origin}${parsed.pathname}`;
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") {
+    throw new TokenSmithError("config_invalid", `${options.field} must be an https URL, got ${parsed.protocol} (${shown})`, {
+      field: options.field,
+      url: shown,
+    });
+  }
+  if (parsed.protocol === "http:" && !options.allowInsecureHttp && !isLoopbackHost(parsed.hostname)) {
+    throw new TokenSmithError("config_invalid", `${options.field} uses plain http to a non-loopback host: ${shown}`, {
+      field: options.field,
+      url: shown,
+      hint: "use https, or set allow_insecure_http: true if this server really has no TLS",
+    });
+  }
+  if (parsed.hash) {
+    throw new TokenSmithError("config_invalid", `${options.field} must not contain a fragment (#...): ${shown}`, {
+      field: options.field,
+      url: shown,
+    });
+  }
+  return url;
+}
+
+/** The config field path for a connection's setting, as errors name it. */
+export function fieldPath(connection: string, field: string): string {
+  return `connections.${connection}.${field}`;
+}
