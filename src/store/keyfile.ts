@@ -1,0 +1,60 @@
+import { randomBytes } from "node:crypto";
+import { lstat, readFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { TokenSmithError } from "../errors.js";
+import { parseKey } from "./sealed.js";
+import { FILE_MODE, ensureDir, linkExclusive, syncDir, writeTemp } from "./file-io.js";
+
+/**
+ * The file store's default encryption key (SPEC §2.15): a random key in a file beside the
+ * records, created on first use. The key is written whole into a temp file and then linked
+ * to the key file's name, which fails if the name exists — so of two first runs racing, one
+ * creates the key, and both then read the same one back. Nobody ever sees a half-written key.
+ */
+
+/** AES-256 wants 32 bytes. */
+const KEY_BYTES = 32;
+
+export interface KeyFileOptions {
+  /** Told when the key file is readable by others than its owner. */
+  onWarning?: (message: string) => void;
+}
+
+/** Reads the key file at `path`, creating it first (0600, in a 0700 folder) if absent. */
+export async function loadOrCreateKeyFile(path: string, options: KeyFileOptions = {}): Promise<Buffer> {
+  const folder = dirname(path);
+  try {
+    await ensureDir(folder);
+    const temp = await writeTemp(folder, `${randomBytes(KEY_BYTES).toString("base64")}\n`);
+    if (await linkExclusive(temp, path)) await syncDir(folder);
+  } catch (err) {
+    throw new TokenSmithError("store_error", `file store: could not create the key file ${path} (${(err as NodeJS.ErrnoException).code ?? "error"})`, {
+      hint: "check the owner and permissions of the store folder, or set store.key",
+      cause: err,
+    });
+  }
+  return readKeyFile(path, options);
+}
+
+/** Reads and checks an existing key file. */
+export async function readKeyFile(path: string, options: KeyFileOptions = {}): Promise<Buffer> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+    const st = await lstat(path);
+    if ((st.mode & 0o077) !== 0) options.onWarning?.(`the key file ${path} is readable by other users; run: chmod ${FILE_MODE.toString(8)} ${path}`);
+  } catch (err) {
+    throw new TokenSmithError("store_error", `file store: could not read the key file ${path} (${(err as NodeJS.ErrnoException).code ?? "error"})`, {
+      hint: "check the owner and permissions of the store folder",
+      cause: err,
+    });
+  }
+  try {
+    return parseKey(text, `key file ${path}`);
+  } catch (err) {
+    throw new TokenSmithError("store_error", `file store: the key file ${path} does not hold a 32-byte base64 key`, {
+      hint: "restore it from a backup; without it the records it encrypted cannot be read",
+      cause: err,
+    });
+  }
+}
