@@ -1,0 +1,104 @@
+import { getPreset, listPresets, type Preset } from "../providers/registry.js";
+import { deriveConnection } from "./derive.js";
+import { configError, type ConfigErrorOptions } from "./issues.js";
+import type { LoadedConfig } from "./load.js";
+import { applyPreset, fillUrlTemplate, URL_FIELDS, type MergedConnection } from "./merge.js";
+import { createDryResolver, createResolver, hasReference, resolveDeep, type Resolver } from "./references.js";
+import { didYouMean } from "./suggest.js";
+import type { ResolvedConnection } from "./types.js";
+import { checkEndpointUrl, checkRedirectUri, isInsecureHttp } from "./urls.js";
+
+export { resolveGatewayConfig, resolveStoreConfig, type GatewayConfig } from "./sections.js";
+
+/**
+ * One connection from the loaded config to what the protocol and lifecycle layers use:
+ * references resolved (only this connection's), the preset applied, `{var}` templates
+ * filled, URLs checked, defaults filled, requirements checked (SPEC §1).
+ */
+
+export interface ResolveOptions {
+  /** Environment for `${env:}` references and `~`; default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface ResolvedResult {
+  connection: ResolvedConnection;
+  /** Things that work but deserve a word (password grant, pkce plain, plain http): print once. */
+  warnings: string[];
+}
+
+function findPreset(name: string, field: string, options: ConfigErrorOptions): Preset {
+  const preset = getPreset(name);
+  if (preset) return preset;
+  const names = listPresets().map((p) => p.name);
+  const hint = [didYouMean(name, names), "tokensmith providers lists them"].filter(Boolean).join(" ");
+  throw configError(field, `unknown provider ${JSON.stringify(name)}`, { ...options, hint });
+}
+
+function checkUrls(m: MergedConnection, path: string, options: ConfigErrorOptions, dry: boolean): { warnings: string[]; origins?: string[] } {
+  const rule = { ...options, allowInsecureHttp: m.allow_insecure_http ?? false };
+  const unresolved = (value: string) => dry && hasReference(value);
+  const warnings: string[] = [];
+  const insecure = (url: URL, field: string) => {
+    if (isInsecureHttp(url)) warnings.push(`connection ${options.connection}: ${field} uses plain http (${url.host}): secrets travel in clear text`);
+  };
+  for (const field of URL_FIELDS) {
+    const value = m[field];
+    if (value && !unresolved(value)) insecure(checkEndpointUrl(value, `${path}.${field}`, rule), field);
+  }
+  if (m.redirect_uri && !unresolved(m.redirect_uri)) insecure(checkRedirectUri(m.redirect_uri, `${path}.redirect_uri`, rule), "redirect_uri");
+  const origins = m.allowed_origins?.map((value, i) => {
+    if (unresolved(value)) return value;
+    const url = checkEndpointUrl(value, `${path}.allowed_origins[${i}]`, rule);
+    insecure(url, "allowed_origins");
+    return url.origin;
+  });
+  return { warnings, origins };
+}
+
+function build(loaded: LoadedConfig, name: string, resolver: Resolver): ResolvedResult {
+  const path = `connections.${name}`;
+  const options: ConfigErrorOptions = { connection: name, file: loaded.path };
+  const own = resolveDeep(loaded.connections[name], ["connections", name], resolver);
+  const preset = own.provider ? findPreset(own.provider, `${path}.provider`, options) : undefined;
+  const merged = applyPreset(own, preset);
+  const vars = merged.vars ?? {};
+  for (const field of URL_FIELDS) {
+    const value = merged[field];
+    if (!value) continue;
+    const fromPreset = own[field] === undefined ? preset?.name : undefined;
+    merged[field] = fillUrlTemplate(value, vars, `${path}.${field}`, { ...options, preset: fromPreset });
+  }
+  const urls = checkUrls(merged, path, options, resolver.dry);
+  const derived = deriveConnection(merged, { ...options, name, path, preset, dry: resolver.dry });
+  derived.connection.allowedOrigins = urls.origins;
+  return { connection: derived.connection, warnings: [...urls.warnings, ...derived.warnings] };
+}
+
+function requireConnection(loaded: LoadedConfig, name: string): void {
+  if (Object.hasOwn(loaded.connections, name)) return;
+  const names = loaded.connectionNames();
+  const configured = names.length ? `configured: ${names.join(", ")}` : "no connections are configured";
+  const hint = [didYouMean(name, names), configured].filter(Boolean).join(" ");
+  throw configError(`connections.${name}`, "no such connection", { hint, file: loaded.path });
+}
+
+/**
+ * The named connection, ready to use. Reads only this connection's `${env:}`/`${file:}`
+ * references and registers its secrets for redaction. Throws `config_invalid` naming the
+ * field (and, for references, the variable or file).
+ */
+export function resolveConnection(loaded: LoadedConfig, name: string, options: ResolveOptions = {}): ResolvedResult {
+  requireConnection(loaded, name);
+  const env = options.env ?? process.env;
+  return build(loaded, name, createResolver({ dir: loaded.dir, env, connection: name, file: loaded.path }));
+}
+
+/**
+ * Every check `resolveConnection` makes that does not need a reference's value: run on all
+ * connections at load, so a config with a missing field never starts (SPEC §1).
+ */
+export function checkConnection(loaded: LoadedConfig, name: string): void {
+  requireConnection(loaded, name);
+  build(loaded, name, createDryResolver({ connection: name, file: loaded.path }));
+}

@@ -1,0 +1,127 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { registerSecret } from "../redact.js";
+import type { StoreConfig } from "../store/types.js";
+import { configError, type ConfigErrorOptions } from "./issues.js";
+import type { LoadedConfig } from "./load.js";
+import { absolutePath, xdgStateHome } from "./paths.js";
+import { createDryResolver, createResolver, hasReference, resolveDeep, type Resolver } from "./references.js";
+import { MIN_API_KEY_LENGTH } from "./schema.js";
+
+/**
+ * The `store:` and `gateway:` sections with references resolved, paths made absolute and
+ * defaults filled (SPEC §1, §5, §6).
+ */
+
+/** The gateway binds loopback unless told otherwise (SPEC §5). */
+export const DEFAULT_GATEWAY_HOST = "127.0.0.1";
+export const DEFAULT_GATEWAY_PORT = 7373;
+/** AES-256-GCM keys are 32 bytes (SPEC §2.15). */
+const KEY_BYTES = 32;
+const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
+const KEY_HINT = "generate one with: openssl rand -base64 32";
+const URL_SCHEMES: Record<string, string[]> = { postgres: ["postgres:", "postgresql:"], redis: ["redis:", "rediss:"] };
+
+export interface GatewayConfig {
+  host: string;
+  port: number;
+  /** Bearer keys, each optionally limited to connections; empty: the gateway generates one. */
+  apiKeys: { key: string; connections?: string[] }[];
+  /** PEM text of the certificate and key (read from files when paths were given). */
+  tls?: { cert: string; key: string };
+}
+
+function checkKey(key: string, field: string, options: ConfigErrorOptions): void {
+  if (!BASE64.test(key)) throw configError(field, "must be base64 (32 random bytes)", { ...options, hint: KEY_HINT });
+  const bytes = Buffer.from(key, "base64").length;
+  if (bytes !== KEY_BYTES) throw configError(field, `must be ${KEY_BYTES} bytes, base64-encoded (got ${bytes} bytes)`, { ...options, hint: KEY_HINT });
+}
+
+function checkStoreUrl(url: string, type: string, options: ConfigErrorOptions): void {
+  let protocol: string;
+  try {
+    protocol = new URL(url).protocol;
+  } catch (cause) {
+    // Never echo a store URL: it usually carries a password.
+    throw configError("store.url", `not a ${type} URL`, { ...options, cause, hint: `e.g. ${URL_SCHEMES[type][0]}//user:password@host/db` });
+  }
+  if (!URL_SCHEMES[type].includes(protocol)) {
+    throw configError("store.url", `must be a ${URL_SCHEMES[type].join(" or ")} URL (got ${protocol})`, options);
+  }
+}
+
+function buildStore(loaded: LoadedConfig, env: NodeJS.ProcessEnv, resolver: Resolver): StoreConfig {
+  const options: ConfigErrorOptions = { file: loaded.path };
+  const section = resolveDeep(loaded.store ?? {}, ["store"], resolver);
+  const known = (value: string | undefined): value is string => value !== undefined && !(resolver.dry && hasReference(value));
+  const store: StoreConfig = { type: section.type ?? "file" };
+  if (store.type === "file") store.dir = section.dir ? absolutePath(section.dir, loaded.dir, env) : join(xdgStateHome(env), "tokensmith");
+  if (section.url) {
+    if (known(section.url)) checkStoreUrl(section.url, store.type, options);
+    store.url = section.url;
+  }
+  if (section.schema) store.schema = section.schema;
+  if (section.prefix) store.prefix = section.prefix;
+  if (section.key) {
+    if (known(section.key)) checkKey(section.key, "store.key", options);
+    store.key = section.key;
+  }
+  if (section.old_keys) {
+    section.old_keys.forEach((key, i) => known(key) && checkKey(key, `store.old_keys[${i}]`, options));
+    store.oldKeys = section.old_keys;
+  }
+  return store;
+}
+
+/** A PEM value given inline, or read from the path given (relative to the config file). */
+function pem(value: string, field: string, loaded: LoadedConfig, env: NodeJS.ProcessEnv): string {
+  if (value.includes("-----BEGIN ")) return value;
+  const path = absolutePath(value, loaded.dir, env);
+  try {
+    return readFileSync(path, "utf8");
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw configError(field, code === "ENOENT" ? `file ${path} not found` : `cannot read ${path} (${code})`, {
+      file: loaded.path,
+      cause,
+      hint: "give a PEM file path (relative to the config file) or the PEM text",
+    });
+  }
+}
+
+function buildGateway(loaded: LoadedConfig, env: NodeJS.ProcessEnv, resolver: Resolver): GatewayConfig {
+  const section = resolveDeep(loaded.gateway ?? {}, ["gateway"], resolver);
+  const apiKeys = (section.api_keys ?? []).map((entry, i) => {
+    if (!resolver.dry && entry.key.length < MIN_API_KEY_LENGTH) {
+      throw configError(`gateway.api_keys[${i}].key`, `too short: use at least ${MIN_API_KEY_LENGTH} random characters`, {
+        file: loaded.path,
+        hint: "generate one with: openssl rand -base64 24",
+      });
+    }
+    return entry.connections ? { key: entry.key, connections: entry.connections } : { key: entry.key };
+  });
+  const gateway: GatewayConfig = { host: section.host ?? DEFAULT_GATEWAY_HOST, port: section.port ?? DEFAULT_GATEWAY_PORT, apiKeys };
+  if (section.tls && !resolver.dry) {
+    const key = pem(section.tls.key, "gateway.tls.key", loaded, env);
+    registerSecret(key);
+    gateway.tls = { cert: pem(section.tls.cert, "gateway.tls.cert", loaded, env), key };
+  }
+  return gateway;
+}
+
+/** The `store:` section (default: the file store under $XDG_STATE_HOME/tokensmith). */
+export function resolveStoreConfig(loaded: LoadedConfig, env: NodeJS.ProcessEnv = process.env): StoreConfig {
+  return buildStore(loaded, env, createResolver({ dir: loaded.dir, env, file: loaded.path }));
+}
+
+/** The `gateway:` section with defaults (127.0.0.1:7373) and TLS material read. */
+export function resolveGatewayConfig(loaded: LoadedConfig, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  return buildGateway(loaded, env, createResolver({ dir: loaded.dir, env, file: loaded.path }));
+}
+
+/** Load-time checks of both sections that need no reference's value. */
+export function checkSections(loaded: LoadedConfig, env: NodeJS.ProcessEnv): void {
+  const dry = createDryResolver({ file: loaded.path });
+  buildStore(loaded, env, dry);
+  buildGateway(loaded, env, dry);
+}

@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { loadConfig } from "../../src/config/load.js";
+import { resolveConnection } from "../../src/config/resolve.js";
+import { connectionSchema } from "../../src/config/schema.js";
+import { getPreset, listPresets } from "../../src/providers/registry.js";
+
+const ENV = { HOME: "/nonexistent-home" };
+/** Preset fields that describe the preset rather than a connection. */
+const META = new Set(["name", "title", "docs", "notes", "issuerTemplate"]);
+
+describe("provider presets", () => {
+  it("finds presets by name, case-insensitively", () => {
+    assert.equal(getPreset("google")?.name, "google");
+    assert.equal(getPreset("Microsoft")?.name, "microsoft");
+    assert.equal(getPreset("nope"), undefined);
+  });
+
+  it("lists presets sorted by name, each with a unique lowercase name", () => {
+    const names = listPresets().map((p) => p.name);
+    assert.deepEqual(names, [...names].sort());
+    assert.equal(new Set(names).size, names.length);
+    for (const name of names) assert.match(name, /^[a-z0-9-]+$/);
+    assert.ok(names.includes("google") && names.includes("microsoft") && names.includes("github"));
+  });
+
+  for (const preset of listPresets()) {
+    it(`${preset.name}: its fields are valid connection fields`, () => {
+      const fields = Object.fromEntries(Object.entries(preset).filter(([key]) => !META.has(key)));
+      const result = connectionSchema.safeParse(fields);
+      assert.ok(result.success, JSON.stringify(result.error?.issues));
+    });
+
+    it(`${preset.name}: resolves with nothing but a client id and secret`, async () => {
+      const config = { connections: { c: { provider: preset.name, client_id: "id", client_secret: "preset-test-secret" } } };
+      const loaded = await loadConfig({ config, cwd: "/", env: ENV });
+      const { connection } = resolveConnection(loaded, "c", { env: ENV });
+      for (const url of [connection.tokenUrl, connection.authorizationUrl, connection.issuer].filter(Boolean)) {
+        assert.match(url ?? "", /^https:\/\//);
+        assert.doesNotMatch(url ?? "", /\{/);
+      }
+    });
+  }
+});
