@@ -87,7 +87,10 @@ export function secretValues(value: unknown, out: string[] = [], underSecretKey 
  * fields (and any `alsoHide`) are blanked first, so even a mapped, oddly named token is hidden.
  */
 export function bodyExcerpt(response: ReceivedResponse, parsed: ParsedBody, alsoHide: readonly string[] = []): string {
-  let text = response.body;
+  // XML-ish elements named like secrets (<access_token>…</access_token>) lose their content first.
+  let text = response.body.replace(/<([\w:.-]+)[^>]*>([^<]*)<\/\1>/g, (element, tag: string) =>
+    SECRET_KEY.test(tag) ? `<${tag}>[redacted]</${tag}>` : element,
+  );
   if (contentType(response).includes("html")) {
     text = text.replace(/<(script|style)[\s\S]*?<\/\1>/gi, " ").replace(/<[^>]+>/g, " ");
   }
@@ -106,7 +109,14 @@ function describe(response: ReceivedResponse, parsed: ParsedBody): string {
       return `JSON that is not an object (${Array.isArray(parsed.value) ? "an array" : typeof parsed.value})`;
     default: {
       const type = contentType(response) || "no content type";
-      return `${parsed.kind === "text" ? "a non-JSON body" : "a body"} (${type}): ${bodyExcerpt(response, parsed)}`;
+      const what = parsed.kind === "text" ? "a non-JSON body" : "a body";
+      // A successful answer that is not JSON may be a bare token (some APIs send one as
+      // text/plain): show only its shape. HTML (a login page at the wrong URL) is shown.
+      const success = response.status >= 200 && response.status < 300;
+      if (success && parsed.kind === "text" && !type.includes("html")) {
+        return `${what} (${type}, ${Buffer.byteLength(response.body)} bytes)`;
+      }
+      return `${what} (${type}): ${bodyExcerpt(response, parsed)}`;
     }
   }
 }

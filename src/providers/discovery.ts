@@ -77,9 +77,7 @@ export function discoveryUrls(conn: ResolvedConnection): string[] {
   if (!conn.issuer) return [];
   const issuer = new URL(check(conn.issuer, "issuer"));
   const path = issuer.pathname.replace(/\/$/, "");
-  const oidc = `${issuer.origin}${path}/.well-known/openid-configuration`;
-  const rfc8414 = `${issuer.origin}/.well-known/oauth-authorization-server${path}`;
-  return oidc === rfc8414 ? [oidc] : [oidc, rfc8414];
+  return [`${issuer.origin}${path}/.well-known/openid-configuration`, `${issuer.origin}/.well-known/oauth-authorization-server${path}`];
 }
 
 const withoutSlash = (s: string) => s.replace(/\/$/, "");

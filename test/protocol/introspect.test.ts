@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { introspectToken, processIntrospectionResponse } from "../../src/protocol/introspect.js";
+import { caught, connection, deps, form, json, startServer, type TestServer } from "./helpers.js";
+
+describe("introspectToken (RFC 7662)", () => {
+  let server: TestServer;
+  before(async () => {
+    server = await startServer((req, res) => {
+      const { token } = form(req.body);
+      if (token === "live") return json(res, 200, { active: true, scope: "a b", client_id: "c1", username: "ann", exp: 1_900_000_000, aud: ["x"], ext: 1 });
+      json(res, 200, { active: false });
+    });
+  });
+  after(() => server.close());
+
+  const endpoints = () => ({ introspectionUrl: `${server.url}/introspect` });
+
+  it("reads an active token's metadata", async () => {
+    const result = await introspectToken(connection(), endpoints(), { token: "live", tokenTypeHint: "access_token" }, deps);
+    assert.equal(result.active, true);
+    assert.equal(result.scope, "a b");
+    assert.equal(result.clientId, "c1");
+    assert.equal(result.username, "ann");
+    assert.deepEqual(result.aud, ["x"]);
+    assert.equal(result.expiresAtMs, 1_900_000_000_000);
+    assert.equal(result.claims.ext, 1);
+    assert.match(server.requests.at(-1)!.headers.authorization!, /^Basic /);
+  });
+
+  it("reads an inactive token", async () => {
+    const result = await introspectToken(connection(), endpoints(), { token: "dead" }, deps);
+    assert.equal(result.active, false);
+  });
+
+  it("refuses a response without a boolean active", async () => {
+    const err = await caught(() => processIntrospectionResponse({ status: 200, headers: new Headers(), body: `{"active":"yes"}`, url: "https://a/introspect" }));
+    assert.equal(err.code, "invalid_response");
+    assert.equal(err.url, "https://a/introspect");
+  });
+
+  it("says not_supported when there is no introspection endpoint", async () => {
+    const err = await caught(() => introspectToken(connection(), {}, { token: "t" }, deps));
+    assert.equal(err.code, "not_supported");
+  });
+});

@@ -1,0 +1,142 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { processTokenResponse } from "../../src/protocol/token-response.js";
+import { retryAfterSeconds } from "../../src/protocol/response.js";
+import type { ReceivedResponse } from "../../src/protocol/types.js";
+import { assertNoSecrets, caught, connection } from "./helpers.js";
+
+const URL = "https://auth.example.com/oauth/token";
+
+function response(status: number, body: unknown, headers: Record<string, string> = { "content-type": "application/json" }): ReceivedResponse {
+  return { status, headers: new Headers(headers), body: typeof body === "string" ? body : JSON.stringify(body), url: URL };
+}
+
+describe("processTokenResponse on good responses", () => {
+  it("reads a standard response", () => {
+    const tokens = processTokenResponse(connection(), response(200, { access_token: "at", token_type: "Bearer", expires_in: 3600, refresh_token: "rt", scope: "a b", id_token: "idt" }));
+    assert.deepEqual(tokens, { accessToken: "at", tokenType: "Bearer", expiresInMs: 3_600_000, refreshToken: "rt", scope: "a b", idToken: "idt", extra: {} });
+  });
+
+  it("normalizes bearer in any case and defaults a missing type to Bearer", () => {
+    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", token_type: "bEaReR" })).tokenType, "Bearer");
+    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at" })).tokenType, "Bearer");
+    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", token_type: "DPoP" })).tokenType, "DPoP");
+  });
+
+  it("accepts expires_in as a numeric string and treats 0 as not given", () => {
+    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", expires_in: "3599" })).expiresInMs, 3_599_000);
+    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", expires_in: 0 })).expiresInMs, undefined);
+  });
+
+  it("reads expires_at as epoch seconds, epoch ms with expires_at_unit ms, or RFC 3339", () => {
+    const at = Date.UTC(2030, 0, 1);
+    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", expires_at: at / 1000 })).expiresAtMs, at);
+    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", expires_at: String(at / 1000) })).expiresAtMs, at);
+    const ms = connection({ response: { expires_at_unit: "ms" } });
+    assert.equal(processTokenResponse(ms, response(200, { access_token: "at", expires_at: at })).expiresAtMs, at);
+    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", expires_at: "2030-01-01T00:00:00Z" })).expiresAtMs, at);
+  });
+
+  it("parses a form-encoded body", () => {
+    const res = response(200, "access_token=gho_abc&scope=repo%2Cgist&token_type=bearer", { "content-type": "application/x-www-form-urlencoded" });
+    assert.deepEqual(processTokenResponse(connection(), res), { accessToken: "gho_abc", tokenType: "Bearer", scope: "repo,gist", extra: {} });
+  });
+
+  it("parses a form-encoded body sent as text/plain", () => {
+    const res = response(200, "access_token=abc&expires=5183999", { "content-type": "text/plain" });
+    assert.equal(processTokenResponse(connection(), res).accessToken, "abc");
+  });
+
+  it("follows a JSONPath response mapping and falls back to standard names for unmapped fields", () => {
+    const conn = connection({ response: { access_token: "$.data.token", expires_in: "$.data.ttl" } });
+    const tokens = processTokenResponse(conn, response(200, { data: { token: "mapped", ttl: "60" }, refresh_token: "rt" }));
+    assert.equal(tokens.accessToken, "mapped");
+    assert.equal(tokens.expiresInMs, 60_000);
+    assert.equal(tokens.refreshToken, "rt");
+    assert.deepEqual(tokens.extra, { data: { ttl: "60" } });
+  });
+
+  it("keeps non-secret extra fields and drops every token, however nested or named", () => {
+    const conn = connection({ response: { access_token: "$.user.jwt" } });
+    const body = { user: { jwt: "mapped-token", name: "ann" }, instance_url: "https://x.my.salesforce.com", signature: "sig", authed_user: { access_token: "xoxp", id: "U1" }, id_token: "idt" };
+    const tokens = processTokenResponse(conn, response(200, body));
+    assert.deepEqual(tokens.extra, { user: { name: "ann" }, instance_url: "https://x.my.salesforce.com", signature: "sig", authed_user: { id: "U1" } });
+  });
+
+  it("joins a scope sent as a list and keeps an empty scope", () => {
+    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", scope: ["a", "b"] })).scope, "a b");
+    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", scope: "" })).scope, "");
+  });
+});
+
+describe("processTokenResponse on OAuth errors", () => {
+  const cases: Array<[string, RegExp]> = [
+    ["invalid_client", /client_id and client_secret.*basic_encoding/],
+    ["invalid_grant", /expired, been revoked, or been rotated/],
+    ["invalid_scope", /scope/],
+    ["unauthorized_client", /grant type/],
+    ["unsupported_grant_type", /grant/],
+  ];
+  for (const [error, hint] of cases) {
+    it(`turns ${error} into oauth_error with its RFC fields and a hint`, async () => {
+      const err = await caught(() =>
+        processTokenResponse(connection(), response(400, { error, error_description: "Nope.", error_uri: "https://docs.example.com/e" })),
+      );
+      assert.equal(err.code, "oauth_error");
+      assert.equal(err.status, 400);
+      assert.equal(err.error, error);
+      assert.equal(err.errorDescription, "Nope.");
+      assert.equal(err.errorUri, "https://docs.example.com/e");
+      assert.equal(err.url, URL);
+      assert.match(err.message, new RegExp(`${URL}.*${error}`));
+      assert.match(err.hint ?? "", hint);
+    });
+  }
+
+  it("treats a 200 carrying error as an error", async () => {
+    const err = await caught(() => processTokenResponse(connection(), response(200, { error: "bad_verification_code" })));
+    assert.equal(err.code, "oauth_error");
+    assert.equal(err.error, "bad_verification_code");
+  });
+
+  it("treats Slack's ok: false as an error", async () => {
+    const err = await caught(() => processTokenResponse(connection(), response(200, { ok: false, error: "invalid_code" })));
+    assert.equal(err.code, "oauth_error");
+    assert.equal(err.error, "invalid_code");
+    const bare = await caught(() => processTokenResponse(connection(), response(200, { ok: false })));
+    assert.equal(bare.error, "unknown_error");
+  });
+
+  it("redacts secrets a server echoes in error_description", async () => {
+    const err = await caught(() =>
+      processTokenResponse(connection(), response(400, { error: "invalid_grant", error_description: "refresh_token=rt-leaked-value is expired" })),
+    );
+    assertNoSecrets(err, ["rt-leaked-value"]);
+  });
+
+  it("carries Retry-After on an OAuth error", async () => {
+    const err = await caught(() => processTokenResponse(connection(), response(429, { error: "slow_down" }, { "content-type": "application/json", "retry-after": "7" })));
+    assert.equal(err.retryAfter, 7);
+  });
+});
+
+describe("retryAfterSeconds", () => {
+  it("reads delta-seconds", () => {
+    assert.equal(retryAfterSeconds(new Headers({ "retry-after": "120" })), 120);
+  });
+
+  it("reads an HTTP date against the response's Date header", () => {
+    const headers = new Headers({ date: "Wed, 01 Jan 2030 00:00:00 GMT", "retry-after": "Wed, 01 Jan 2030 00:00:30 GMT" });
+    assert.equal(retryAfterSeconds(headers, () => 0), 30);
+  });
+
+  it("reads an HTTP date against the injected clock when there is no Date header", () => {
+    const headers = new Headers({ "retry-after": "Wed, 01 Jan 2030 00:01:00 GMT" });
+    assert.equal(retryAfterSeconds(headers, () => Date.UTC(2030, 0, 1)), 60);
+  });
+
+  it("ignores garbage", () => {
+    assert.equal(retryAfterSeconds(new Headers({ "retry-after": "soon" })), undefined);
+    assert.equal(retryAfterSeconds(new Headers()), undefined);
+  });
+});
