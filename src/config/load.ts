@@ -1,5 +1,5 @@
 import { access, readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { configError } from "./issues.js";
 import { parseConfigText } from "./parse.js";
 import { absolutePath, xdgConfigHome } from "./paths.js";
@@ -56,7 +56,7 @@ async function findOne(dir: string, names: string[]): Promise<string | undefined
   const found: string[] = [];
   for (const name of names) if (await exists(join(dir, name))) found.push(join(dir, name));
   if (found.length > 1) {
-    throw configError("", `more than one config file in ${dir}: ${found.map((p) => p.slice(dir.length + 1)).join(", ")}`, {
+    throw configError("", `more than one config file in ${dir}: ${found.map((p) => basename(p)).join(", ")}`, {
       hint: "keep one of them (tokensmith never merges config files)",
     });
   }
