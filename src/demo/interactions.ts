@@ -10,8 +10,8 @@ import { loginPage, messagePage } from "./pages.js";
  * device flows (oidc-provider's own dev pages are off). Interactions are looked up by the uid
  * in the URL rather than by cookie, and the resume cookie is supplied when a user agent
  * did not keep it, so a test "browser" that only follows redirects with fetch — no cookie
- * jar — can finish a login. The uid is a 21-character random id, only ever sent to the
- * user agent; for a loopback demo server that is binding enough.
+ * jar — can finish a login. The uid is a long random id only ever sent to that user agent;
+ * for a loopback demo server that binds the flow well enough (a real server keeps the cookies).
  */
 
 export interface InteractionOptions {

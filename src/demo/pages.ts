@@ -48,7 +48,7 @@ ${error ? `<p class="error">${escapeHtml(error)}</p>` : ""}
 <button type="submit">Sign in and allow</button>
 </form>
 <form method="post" action="${action}/abort"><button type="submit">Cancel</button></form>
-<p class="muted">Demo server: the user is <code>${escapeHtml(usernameHint)}</code>; the password is printed by <code>tokensmith demo</code>.</p>`,
+<p class="muted">Demo server: the user is <code>${escapeHtml(usernameHint)}</code>; the password is shown where the demo server was started.</p>`,
   );
 }
 

@@ -15,7 +15,7 @@ export interface DemoStats {
   byOutcome: Record<string, number>;
   /** Refresh tokens presented again after rotation; each one revoked its whole grant. */
   refreshReuseDetected: number;
-  /** Every token request in order. */
+  /** Token requests in order (the latest MAX_TIMELINE_ENTRIES; the counters count them all). */
   timeline: TimelineEntry[];
   /** Hits per oidc-provider route name (`token`, `revocation`, `introspection`, `discovery`, ...). */
   byEndpoint: Record<string, number>;
@@ -64,6 +64,8 @@ export function countReuse(stats: DemoStats): void {
 }
 
 const HTTP_OK = 200;
+/** Enough for any test or benchmark run to read back whole, small enough that a long demo stays flat. */
+export const MAX_TIMELINE_ENTRIES = 100_000;
 
 /**
  * Koa middleware in front of oidc-provider: after the provider answered, reads the route,
@@ -84,5 +86,6 @@ export function statsMiddleware(stats: DemoStats, now: () => number = Date.now):
     bump(stats.byGrant, grant);
     bump(stats.byOutcome, outcome);
     stats.timeline.push({ at: now(), grant, outcome, clientId: ctx.oidc?.client?.clientId });
+    if (stats.timeline.length > MAX_TIMELINE_ENTRIES) stats.timeline.splice(0, stats.timeline.length - MAX_TIMELINE_ENTRIES);
   };
 }

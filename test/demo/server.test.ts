@@ -103,7 +103,7 @@ test("the API refuses requests without a token, checks scopes and paginates", as
   const seen: number[] = [];
   let next: string | null = `${server.apiUrl}/items?page=1`;
   while (next) {
-    const res = await fetch(next, { headers: { authorization: `Bearer ${reader}` } });
+    const res: Response = await fetch(next, { headers: { authorization: `Bearer ${reader}` } });
     const body = (await res.json()) as { items: { id: number }[]; next: string | null };
     seen.push(...body.items.map((item) => item.id));
     if (body.next) assert.equal(res.headers.get("link"), `<${body.next}>; rel="next"`);
