@@ -1,8 +1,10 @@
 import { JSONPath } from "jsonpath-plus";
-import type { ResolvedConnection, ResponseMapping } from "../config/types.js";
+import type { ResolvedConnection } from "../config/types.js";
+import { TokenSmithError } from "../errors.js";
 import { oauthError, oauthErrorFields } from "./oauth-error.js";
 import { SECRET_KEY, bodyExcerpt, invalidResponse, isPlainObject, parseBody} from "./response.js";
 import type { ReceivedResponse, TokenSet } from "./types.js";
+import { fieldPath } from "./urls.js";
 
 /**
  * Token endpoint responses (RFC 6749 §5.1/§5.2) and the ways real servers deviate from them
@@ -34,7 +36,7 @@ export function processTokenResponse(conn: ResolvedConnection, response: Receive
   if (parsed.value.error !== undefined && parsed.value.error !== null) {
     throw invalidResponse(WHAT, response, parsed, { problem: `an error instead of a token: ${bodyExcerpt(response, parsed)}` });
   }
-  return toTokenSet(conn.response, parsed.value, (problem, hint) => {
+  return toTokenSet(conn, parsed.value, (problem, hint) => {
     throw invalidResponse(WHAT, response, parsed, { problem, hint: hint ?? "this is not a usable token response: check token_url and the response mapping" });
   });
 }
@@ -42,11 +44,24 @@ export function processTokenResponse(conn: ResolvedConnection, response: Receive
 /** Throws `invalid_response` for this response; validators `return fail(...)`. */
 type Fail = (problem: string, hint?: string) => never;
 
-function toTokenSet(mapping: ResponseMapping | undefined, body: Record<string, unknown>, fail: Fail): TokenSet {
-  const pick = (field: StandardField): unknown => {
-    const path = mapping?.[field];
-    return path ? JSONPath({ path, json: body, wrap: false }) : body[field];
-  };
+/** A mapped field's value; a path JSONPath cannot evaluate is the configuration's fault. */
+function mapped(conn: ResolvedConnection, body: Record<string, unknown>, field: StandardField): unknown {
+  const path = conn.response?.[field];
+  if (!path) return body[field];
+  try {
+    return JSONPath({ path, json: body, wrap: false });
+  } catch (cause) {
+    throw new TokenSmithError("config_invalid", `response.${field} is not a usable JSONPath expression: ${path}`, {
+      field: fieldPath(conn.name, `response.${field}`),
+      connection: conn.name,
+      cause,
+    });
+  }
+}
+
+function toTokenSet(conn: ResolvedConnection, body: Record<string, unknown>, fail: Fail): TokenSet {
+  const mapping = conn.response;
+  const pick = (field: StandardField): unknown => mapped(conn, body, field);
   const accessToken = pick("access_token");
   if (accessToken === undefined || accessToken === null) {
     const fields = Object.keys(body).slice(0, 12).join(", ") || "none";

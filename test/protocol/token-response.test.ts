@@ -56,6 +56,13 @@ describe("processTokenResponse on good responses", () => {
     assert.deepEqual(tokens.extra, { data: { ttl: "60" } });
   });
 
+  it("reports a mapping JSONPath cannot evaluate as a configuration error naming the field", async () => {
+    const conn = connection({ response: { access_token: "$..[?(@.x==" } });
+    const err = await caught(() => processTokenResponse(conn, response(200, { access_token: "at" })));
+    assert.equal(err.code, "config_invalid");
+    assert.equal(err.field, "connections.test.response.access_token");
+  });
+
   it("keeps non-secret extra fields and drops every token, however nested or named", () => {
     const conn = connection({ response: { access_token: "$.user.jwt" } });
     const body = { user: { jwt: "mapped-token", name: "ann" }, instance_url: "https://x.my.salesforce.com", signature: "sig", authed_user: { access_token: "xoxp", id: "U1" }, id_token: "idt" };
