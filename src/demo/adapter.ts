@@ -27,6 +27,7 @@ const GRANT_MEMBERS = new Set(["AccessToken", "AuthorizationCode", "RefreshToken
 const SWEEP_EVERY_WRITES = 500;
 const MS_PER_S = 1000;
 
+/** A new, empty store for one provider instance. */
 export function createDemoStorage(now: () => number = Date.now): DemoStorage {
   const entries = new Map<string, Entry>();
   const byGrant = new Map<string, Set<string>>();

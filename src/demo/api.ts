@@ -15,12 +15,14 @@ import { type DemoStats, countApiCall } from "./stats.js";
  *   POST /api/echo              echoes the request body (replay after a 401)
  */
 
+/** Where the API lives on the demo server (same origin as the issuer, like many real APIs). */
 export const API_PATH = "/api";
 const REALM = "tokensmith-demo";
 /** Items in the list: three pages at the default page size, the last one partial. */
 const TOTAL_ITEMS = 12;
 const DEFAULT_PAGE_SIZE = 5;
 const MAX_PAGE_SIZE = 50;
+/** The scope /api/admin demands: lets tests see 403 insufficient_scope, which must never trigger a refresh. */
 export const ADMIN_SCOPE = "api:write";
 
 type Outcome = "ok" | "missing_token" | "invalid_request" | "invalid_token" | "insufficient_scope" | "not_found" | "method_not_allowed";
@@ -41,6 +43,7 @@ async function findToken(provider: Provider, value: string): Promise<Artifact | 
   return token && !token.isExpired ? token : undefined;
 }
 
+/** What the API needs: the provider to look tokens up, stats to count calls. */
 export interface ApiOptions {
   provider: Provider;
   stats: DemoStats;

@@ -7,8 +7,11 @@ import { exportJWK, exportPKCS8, generateKeyPair, type JWK } from "jose";
  * or a demo config can leak into a real deployment.
  */
 
+/** RFC 8628 §3.4 grant type. */
 export const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
+/** RFC 7523 §2.1 grant type. */
 export const JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+/** RFC 6749 §4.3 (legacy; RFC 9700 forbids it, the demo has it because users still meet it). */
 export const PASSWORD_GRANT = "password";
 
 /** The loopback redirect URIs; as `native` clients any port is accepted (RFC 8252 §7.3). */
@@ -19,12 +22,14 @@ export const DEMO_KEY_ALG = "ES256";
 /** 64 bytes: long enough for HS512 in client_secret_jwt (RFC 7518 §3.2: key size >= hash size). */
 const SECRET_BYTES = 64;
 
+/** A confidential client authenticating with its secret (basic, post or client_secret_jwt). */
 export interface SecretClient {
   clientId: string;
   clientSecret: string;
   authMethod: "client_secret_basic" | "client_secret_post" | "client_secret_jwt";
 }
 
+/** The private_key_jwt client; its key pair also signs jwt-bearer assertions. */
 export interface KeyClient {
   clientId: string;
   authMethod: "private_key_jwt";
@@ -37,6 +42,7 @@ export interface KeyClient {
   publicJwk: JWK;
 }
 
+/** The public client: PKCE instead of a secret. */
 export interface PublicClient {
   clientId: string;
   authMethod: "none";
@@ -67,6 +73,7 @@ export async function makeSigningKey(kidPrefix: string): Promise<{ privateJwk: J
   };
 }
 
+/** Fresh credentials for every demo client. */
 export async function makeDemoClients(): Promise<DemoClients> {
   const key = await makeSigningKey("demo-client");
   return {

@@ -11,11 +11,13 @@ import type { DemoServer } from "./server.js";
  * every start.
  */
 
+/** The private key file writeDemoConfig puts beside the config. */
 export const DEMO_KEY_FILE = "demo-client-key.pem";
 /** Owner-only: the config holds client secrets and the key file a private key. */
 const SECRET_FILE_MODE = 0o600;
 const PRIVATE_DIR_MODE = 0o700;
 
+/** Where the demo config keeps state, and how it refers to the private key. */
 export interface DemoConfigOptions {
   /** The file store's folder. */
   dir: string;
@@ -23,6 +25,7 @@ export interface DemoConfigOptions {
   privateKey?: string;
 }
 
+/** The config object, usable as `TokenSmith.load({ config })` or written out as YAML. */
 export function demoConfig(server: DemoServer, { dir, privateKey }: DemoConfigOptions): Record<string, unknown> {
   const { clients, endpoints } = server;
   const common = {

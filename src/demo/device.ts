@@ -10,6 +10,7 @@ import type { OidcModule } from "./load.js";
  * pages do once the user has signed in.
  */
 
+/** How fast clients may poll the token endpoint with a device code. */
 export interface DevicePolling {
   /** Seconds between polls announced in the device authorization response. */
   interval: number;

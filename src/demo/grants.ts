@@ -14,6 +14,7 @@ type Errors = OidcModule["errors"];
  * revocation and refresh treat them the same.
  */
 
+/** The one demo user (password grant and sign-in pages). */
 export interface DemoUser {
   username: string;
   password: string;
@@ -70,6 +71,7 @@ export function passwordGrant(errors: Errors, provider: Provider, user: DemoUser
   };
 }
 
+/** Parameters oidc-provider keeps for each added grant (it drops the rest). */
 export const PASSWORD_PARAMS = ["username", "password", "scope"];
 export const JWT_BEARER_PARAMS = ["assertion", "scope"];
 

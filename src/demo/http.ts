@@ -18,10 +18,12 @@ export async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/** The request body parsed as application/x-www-form-urlencoded. */
 export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   return new URLSearchParams(await readBody(req));
 }
 
+/** An HTML page that is never cached and leaks no referrer. */
 export function sendHtml(res: ServerResponse, status: number, html: string): void {
   res.writeHead(status, {
     "content-type": "text/html; charset=utf-8",
@@ -32,11 +34,13 @@ export function sendHtml(res: ServerResponse, status: number, html: string): voi
   res.end(html);
 }
 
+/** A JSON answer that is never cached. */
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { "content-type": "application/json", "cache-control": "no-store", ...headers });
   res.end(JSON.stringify(body));
 }
 
+/** 303 See Other: the browser follows with GET whatever the method was. */
 export function redirect(res: ServerResponse, location: string): void {
   res.writeHead(SEE_OTHER, { location, "cache-control": "no-store", "content-length": "0" });
   res.end();

@@ -14,6 +14,7 @@ import { loginPage, messagePage } from "./pages.js";
  * for a loopback demo server that binds the flow well enough (a real server keeps the cookies).
  */
 
+/** What the sign-in pages need. */
 export interface InteractionOptions {
   provider: Provider;
   user: DemoUser;

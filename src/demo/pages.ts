@@ -6,6 +6,7 @@
 
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
+/** Makes any value safe to put into HTML text or an attribute. */
 export function escapeHtml(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (char) => ESCAPES[char] ?? char);
 }
@@ -26,6 +27,7 @@ ${body}
 </body></html>`;
 }
 
+/** What the sign-in page shows. */
 export interface LoginPageOptions {
   uid: string;
   clientName: string;
@@ -52,6 +54,7 @@ ${error ? `<p class="error">${escapeHtml(error)}</p>` : ""}
   );
 }
 
+/** A page with one sentence (results and errors of the demo's own routes). */
 export function messagePage(title: string, message: string): string {
   return page(title, `<p>${escapeHtml(message)}</p>`);
 }

@@ -21,6 +21,7 @@ import { renderError, successSource, userCodeConfirmSource, userCodeInputSource 
  * - Only the code response type; `iss` is in every authorization response (RFC 9207; always on in v9).
  */
 
+/** Everything the configuration depends on, made by startDemoServer. */
 export interface ProviderSettings {
   clients: DemoClients;
   user: DemoUser;
@@ -49,6 +50,7 @@ const SESSION_TTL_S = 24 * 3600;
 /** A grant must outlive every refresh token rotated from it; a demo never runs a year. */
 const GRANT_TTL_S = 365 * 24 * 3600;
 
+/** The configuration object for `new Provider(issuer, configuration)`. */
 export function providerConfiguration(oidc: OidcModule, settings: ProviderSettings): Record<string, unknown> {
   const { clients, user, storage, accessTokenTtl, refreshTokenTtl, apiResource } = settings;
   const accessTtl = (_ctx: unknown, token: { resourceServer?: { accessTokenTTL?: number } }) => token.resourceServer?.accessTokenTTL ?? accessTokenTtl;

@@ -19,6 +19,7 @@ import { type DemoStats, countReuse, createStats, resetStats, statsMiddleware } 
  * its own sign-in pages, request statistics, and a protected API on the same origin.
  */
 
+/** Options of startDemoServer; the defaults suit `tokensmith demo`, tests shorten lifetimes and set autoLogin. */
 export interface DemoServerOptions {
   /** 0 (default): a free port. */
   port?: number;
@@ -40,6 +41,7 @@ export interface DemoServerOptions {
   log?: (line: string) => void;
 }
 
+/** A running demo server: its URLs, the credentials it made, its stats, and test controls. */
 export interface DemoServer {
   /** The issuer identifier, e.g. http://127.0.0.1:53123 (discovery at /.well-known/...). */
   issuer: string;
@@ -87,6 +89,7 @@ function listen(host: string, port: number, handler: (req: IncomingMessage, res:
   });
 }
 
+/** Starts a demo server on loopback; `close()` stops it and drops all its state. */
 export async function startDemoServer(options: DemoServerOptions = {}): Promise<DemoServer> {
   const host = options.host ?? "127.0.0.1";
   const accessTokenTtl = positiveInteger(options.accessTokenTtl ?? DEFAULT_ACCESS_TOKEN_TTL_S, "accessTokenTtl");

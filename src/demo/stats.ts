@@ -23,6 +23,7 @@ export interface DemoStats {
   api: { calls: number; byOutcome: Record<string, number> };
 }
 
+/** One token request: when, which grant, what came of it. */
 export interface TimelineEntry {
   /** Epoch ms when the response was sent. */
   at: number;
@@ -31,6 +32,7 @@ export interface TimelineEntry {
   clientId?: string;
 }
 
+/** Empty stats. */
 export function createStats(): DemoStats {
   return {
     tokenRequests: 0,
