@@ -17,8 +17,10 @@ export function registerSecret(value: string | undefined | null): void {
   secrets.add(new URLSearchParams({ v: value }).toString().slice(2));
 }
 
-const SECRET_FIELDS =
-  /("?(?:access_token|refresh_token|id_token|client_secret|password|assertion|client_assertion|code|code_verifier|device_code|token|secret|key)"?\s*[:=]\s*"?)([^"&\s,}]+)/gi;
+const FIELD_NAMES = "access_token|refresh_token|id_token|client_secret|password|assertion|client_assertion|code|code_verifier|device_code|token|secret|key";
+/** `"name": "value"` in JSON and `name=value` in forms and URLs; prose like "password grant" is left alone. */
+const JSON_FIELD = new RegExp(`("(?:${FIELD_NAMES})"\\s*:\\s*")([^"]*)`, "gi");
+const FORM_FIELD = new RegExp(`(\\b(?:${FIELD_NAMES})=)([^&\\s"]+)`, "gi");
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/=]+/gi;
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
 
@@ -27,7 +29,7 @@ export function redact(text: string): string {
   for (const secret of secrets) {
     if (out.includes(secret)) out = out.split(secret).join("[redacted]");
   }
-  return out.replace(SECRET_FIELDS, "$1[redacted]").replace(BEARER, "$1 [redacted]").replace(JWT, "[redacted-jwt]");
+  return out.replace(JSON_FIELD, "$1[redacted]").replace(FORM_FIELD, "$1[redacted]").replace(BEARER, "$1 [redacted]").replace(JWT, "[redacted-jwt]");
 }
 
 /** A short, stable, non-reversible id for a secret value (cache keys, compare-and-invalidate). */
