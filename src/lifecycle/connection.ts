@@ -38,18 +38,28 @@ export class Connection {
     private readonly runtime: Runtime,
   ) {}
 
+  /** Set once the settings are resolved, so the hot path needs no await. */
+  private ready?: ConnectionSetup;
+
   /** @internal resolved settings, store and manager; resolved on first use. */
   async setup(): Promise<ConnectionSetup> {
+    if (this.ready) return this.ready;
     try {
-      return await this.runtime.setup(this.name);
+      this.ready = await this.runtime.setup(this.name);
+      return this.ready;
     } catch (err) {
       throw toTokenSmithError(err, this.name);
     }
   }
 
   /** The access token alone: cached, shared, refreshed before it expires (SPEC §2). */
-  async accessToken(options: TokenOptions = {}): Promise<string> {
-    return (await this.token(options)).accessToken;
+  accessToken(options: TokenOptions = {}): Promise<string> {
+    const ready = this.ready;
+    if (ready && options.minTtl === undefined && !options.forceRefresh) {
+      const token = ready.manager.cachedToken(ready.ctx);
+      if (token !== undefined) return Promise.resolve(token);
+    }
+    return this.token(options).then((info) => info.accessToken);
   }
 
   /** The access token with its type, expiry, scope and extra response fields. */

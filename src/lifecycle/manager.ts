@@ -10,7 +10,8 @@ import { mergeTokens, withAccessTokenOf, withoutAccessToken } from "./merge.js";
 import { persistFenced } from "./persist.js";
 import { checkRemembered, hasNewSeed, planGrant, remember } from "./plan.js";
 import { DEFAULT_RETRY, retryDelay, type RetryPolicy } from "./retry.js";
-import { isDue, isUsable, live, type TokenState, type Want } from "./state.js";
+import { isDue, isUsable, lifetimeOf, live, type TokenState, type Want } from "./state.js";
+import { refreshAt, usableUntil } from "./timing.js";
 
 /** Extra lease time beyond the request timeout, for the store write that follows (§2.5). */
 export const LEASE_MARGIN_MS = 5_000;
@@ -63,7 +64,7 @@ export interface AccessOptions extends Want {
  */
 export class TokenManager {
   /** The last state seen, with its generation. In `process` mode it also holds the access token. */
-  private memory?: { generation: number; state: TokenState };
+  private memory?: { generation: number; state: TokenState; usableUntil: number; refreshAt: number };
   private readonly flights = new SingleFlight<TokenState>();
   private readonly invalidations = new SingleFlight<void>();
   private background?: Promise<void>;
@@ -77,6 +78,19 @@ export class TokenManager {
     readonly key: string,
     private readonly deps: ManagerDeps,
   ) {}
+
+  /**
+   * The hot path of `accessToken()` with no options: the in-memory token if it may be handed
+   * out now, else undefined (then call `access`). Synchronous, allocation-free.
+   */
+  cachedToken(ctx: ConnectionContext): string | undefined {
+    const memo = this.memory;
+    if (!memo || ctx.cache === "none") return undefined;
+    const now = this.deps.clock.now();
+    if (now >= memo.usableUntil) return undefined;
+    if (this.deps.refreshAhead && now >= memo.refreshAt) this.startBackground(ctx);
+    return memo.state.accessToken;
+  }
 
   /** The current state as this process knows it, without I/O. */
   peek(): TokenState | undefined {
@@ -283,7 +297,7 @@ export class TokenManager {
   async invalidate(ctx: ConnectionContext, token: string): Promise<string> {
     const hash = hashSecret(token);
     if (this.memory?.state.accessToken === token) {
-      this.memory = { ...this.memory, state: withoutAccessToken(this.memory.state) };
+      this.remember(this.memory.generation, withoutAccessToken(this.memory.state), ctx);
     }
     if (ctx.cache !== "shared") return hash;
     await this.invalidations.run(hash, async () => {
@@ -328,6 +342,17 @@ export class TokenManager {
     return this.adopt(ctx, await this.deps.store.get<TokenState>(this.key));
   }
 
+  /** Keep a state in memory with its hand-out deadlines precomputed for the hot path. */
+  private remember(generation: number, state: TokenState, ctx: ConnectionContext): void {
+    const lifetime = live(state) && lifetimeOf(state);
+    this.memory = {
+      generation,
+      state,
+      usableUntil: lifetime ? usableUntil(lifetime) : -Infinity,
+      refreshAt: lifetime ? refreshAt(lifetime, ctx.refreshMarginMs) : -Infinity,
+    };
+  }
+
   /** What goes to the store: everything, or all but the access token with `cache: process`. */
   private persistable(ctx: ConnectionContext, state: TokenState): TokenState {
     return ctx.cache === "process" ? withoutAccessToken(state) : state;
@@ -342,7 +367,7 @@ export class TokenManager {
       // The store holds no access token in this mode: keep ours, or the one just produced.
       state = withAccessTokenOf(state, produced ?? this.memory?.state);
     }
-    this.memory = { generation: record.generation, state };
+    this.remember(record.generation, state, ctx);
     return state;
   }
 }

@@ -40,11 +40,12 @@ export async function revokeConnection(connection: Connection, options: RevokeOp
     for (const hint of order) {
       const token = hint === "refresh_token" ? state?.refreshToken : state?.accessToken;
       if (!token) continue;
-      const outcome = await revokeToken(setup.conn, endpoints, token, hint, {
+      const answer = await revokeToken(setup.conn, endpoints, { token, tokenTypeHint: hint }, {
         fetch: setup.fetch,
+        now: () => Date.now(),
         timeoutMs: setup.conn.timeoutMs,
       });
-      if (outcome === "unsupported_token_type") {
+      if (answer.outcome === "unsupported_token_type") {
         result.warnings.push(`the server does not revoke ${hint.replace("_", " ")}s (unsupported_token_type)`);
       } else {
         result.revoked.push(hint);
