@@ -1,5 +1,4 @@
 import { createPrivateKey, randomUUID, type JsonWebKey, type KeyObject } from "node:crypto";
-import { SignJWT } from "jose";
 import type { ResolvedConnection } from "../config/types.js";
 import { TokenSmithError } from "../errors.js";
 import type { Endpoints } from "./types.js";
@@ -78,6 +77,8 @@ export async function signAssertion(
   const exp = iat + Math.max(1, Math.round(options.ttlMs / 1000));
   const header = signing.kid === undefined ? { alg: signing.alg, typ: "JWT" } : { alg: signing.alg, kid: signing.kid, typ: "JWT" };
   try {
+    // jose is loaded only by connections that sign: `tokensmith token` stays fast for the rest.
+    const { SignJWT } = await import("jose");
     return await new SignJWT({ ...claims, iat, exp, jti: randomUUID() }).setProtectedHeader(header).sign(signing.key);
   } catch (cause) {
     throw new TokenSmithError("config_invalid", `cannot sign an assertion with alg ${signing.alg}: the key does not fit it`, {
