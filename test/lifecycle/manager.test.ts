@@ -222,3 +222,58 @@ describe("TokenManager", () => {
     assert.equal(server.log.length, 1);
   });
 });
+
+describe("TokenManager rotation safety", () => {
+  it("retries the write of a rotated refresh token until it lands, handing nothing out meanwhile", async () => {
+    const clock = new ManualClock();
+    const server = fakeServer(clock);
+    const inner = createMemoryStore({ clock });
+    let failWrites = 2;
+    // A store whose writes fail twice after the server has answered (disk full, database down).
+    const store = {
+      ...inner,
+      update: async (key: string, fn: any, options: any) => {
+        if (failWrites > 0) {
+          failWrites--;
+          await fn((await inner.get(key)) as any, { timeLeft: () => 10_000, signal: new AbortController().signal });
+          throw new TokenSmithError("store_error", "disk full");
+        }
+        return inner.update(key, fn, options);
+      },
+    };
+    const m = new TokenManager("state:test", { store, clock, refreshAhead: false, holder: "test" });
+    const state = await m.access(context(server.requester, { grant: "password" }));
+    assert.equal(state.refreshToken, "refresh-1");
+    assert.equal(server.log.length, 1, "the server was asked once; its answer was kept and written later");
+    assert.equal(((await inner.get("state:test"))!.value as TokenState).refreshToken, "refresh-1");
+  });
+
+  it("recovers from invalid_grant when another process rotated the refresh token (stale read)", async () => {
+    const clock = new ManualClock();
+    const server = fakeServer(clock);
+    server.seed("seed");
+    const inner = createMemoryStore({ clock });
+    const ctx = context(server.requester, { grant: "refresh_token", seedRefreshToken: "seed" });
+    const m = new TokenManager("state:test", { store: inner, clock, refreshAhead: false, holder: "test" });
+    await m.access(ctx); // refresh-1 stored
+    // Another process rotates behind our back: the server and the store now hold refresh-2.
+    const other = new TokenManager("state:test", { store: inner, clock, refreshAhead: false, holder: "other" });
+    clock.advance(5000);
+    await other.access(ctx);
+    // Our update sees a stale record (as when a lease was lost): the first refresh fails, the
+    // stored token is re-read and tried once.
+    const stale = (await inner.get("state:test"))!;
+    const staleStore = {
+      ...inner,
+      update: (key: string, fn: any, options: any) =>
+        inner.update(key, (current: any, lease: any) => fn(current && { ...current, value: { ...current.value, refreshToken: "refresh-1", accessToken: undefined } }, lease), options),
+    };
+    const mine = new TokenManager("state:test", { store: staleStore, clock, refreshAhead: false, holder: "mine" });
+    clock.advance(5000);
+    const state = await mine.access(ctx, { forceRefresh: true });
+    assert.equal(state.accessToken, "access-3");
+    const sent = server.log.slice(-2).map((g) => (g as { refreshToken: string }).refreshToken);
+    assert.deepEqual(sent, ["refresh-1", "refresh-2"]);
+    assert.ok(stale.generation >= 2);
+  });
+});
