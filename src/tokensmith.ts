@@ -72,6 +72,11 @@ export class TokenSmith {
     return connection;
   }
 
+  /** The config file in use (undefined when the config was given as an object). */
+  get configPath(): string | undefined {
+    return this.runtime.options.loaded.path;
+  }
+
   /** Names of the configured connections, in config order. */
   connectionNames(): string[] {
     return this.runtime.connectionNames();

@@ -39,6 +39,9 @@ export class CliRun {
             config: flags.config,
             refreshAhead: false,
             onWarning: (message) => printer.warn(message),
+          }).then((ts) => {
+            printer.verbose(`config: ${ts.configPath ?? "(object)"}`);
+            return ts;
           });
           return this.instance;
         },
