@@ -4,8 +4,11 @@ import { loadConfig } from "../../src/config/load.js";
 import { resolveConnection } from "../../src/config/resolve.js";
 import { connectionSchema } from "../../src/config/schema.js";
 import { getPreset, listPresets } from "../../src/providers/registry.js";
+import { requiredVariables } from "../../src/providers/variables.js";
 
 const ENV = { HOME: "/nonexistent-home" };
+/** Values for the variables a preset has no default for (a shop, a realm, a base URL). */
+const SAMPLE_VARS: Record<string, string> = { base_url: "https://sso.example.com" };
 /** Preset fields that describe the preset rather than a connection. */
 const META = new Set(["name", "title", "docs", "notes", "issuerTemplate"]);
 
@@ -31,8 +34,9 @@ describe("provider presets", () => {
       assert.ok(result.success, JSON.stringify(result.error?.issues));
     });
 
-    it(`${preset.name}: resolves with nothing but a client id and secret`, async () => {
-      const config = { connections: { c: { provider: preset.name, client_id: "id", client_secret: "preset-test-secret" } } };
+    it(`${preset.name}: resolves with nothing but a client id, a secret and its required vars`, async () => {
+      const vars = Object.fromEntries(requiredVariables(preset).map((name) => [name, SAMPLE_VARS[name] ?? `sample-${name}`]));
+      const config = { connections: { c: { provider: preset.name, client_id: "id", client_secret: "preset-test-secret", vars } } };
       const loaded = await loadConfig({ config, cwd: "/", env: ENV });
       const { connection } = resolveConnection(loaded, "c", { env: ENV });
       for (const url of [connection.tokenUrl, connection.authorizationUrl, connection.issuer].filter(Boolean)) {

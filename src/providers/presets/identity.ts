@@ -1,0 +1,109 @@
+import type { Preset } from "../registry.js";
+
+/**
+ * Identity platforms: general-purpose authorization servers (OpenID Connect providers) that
+ * front many APIs. Tenant-, domain- and realm-specific URLs are `{var}` templates.
+ */
+export const IDENTITY_PRESETS: Preset[] = [
+  {
+    name: "google",
+    title: "Google",
+    docs: "https://developers.google.com/identity/protocols/oauth2/web-server",
+    issuer: "https://accounts.google.com",
+    authorization_url: "https://accounts.google.com/o/oauth2/v2/auth",
+    token_url: "https://oauth2.googleapis.com/token",
+    revocation_url: "https://oauth2.googleapis.com/revoke",
+    device_authorization_url: "https://oauth2.googleapis.com/device/code",
+    userinfo_url: "https://openidconnect.googleapis.com/v1/userinfo",
+    // No refresh token without access_type=offline; prompt=consent makes a repeated login
+    // return a new one instead of none.
+    authorization_params: { access_type: "offline", prompt: "consent" },
+    notes: [
+      "A refresh token is issued only with access_type=offline (set by this preset); prompt=consent forces a new one on every login.",
+    ],
+  },
+  {
+    name: "microsoft",
+    title: "Microsoft Entra ID (identity platform v2.0)",
+    docs: "https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow",
+    issuerTemplate: "https://login.microsoftonline.com/{tenantid}/v2.0",
+    authorization_url: "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize",
+    token_url: "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token",
+    device_authorization_url: "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/devicecode",
+    userinfo_url: "https://graph.microsoft.com/oidc/userinfo",
+    vars: { tenant: "common" },
+    // No refresh token without offline_access, and refresh requests must name the scopes again.
+    scopes: ["offline_access"],
+    refresh_params: { scope: "{scopes}" },
+    notes: [
+      "vars.tenant: a tenant id or domain, or common / organizations / consumers (default common).",
+      "offline_access is always requested (no refresh token without it) and is not echoed back in scope.",
+      "Refresh requests repeat the requested scopes (refresh_params.scope, set by this preset).",
+      "There is no RFC 7009 revocation endpoint: use logout.",
+    ],
+  },
+  {
+    name: "okta",
+    title: "Okta (custom authorization server)",
+    docs: "https://developer.okta.com/docs/concepts/auth-servers",
+    issuer: "https://{domain}/oauth2/{authorization_server}",
+    authorization_url: "https://{domain}/oauth2/{authorization_server}/v1/authorize",
+    token_url: "https://{domain}/oauth2/{authorization_server}/v1/token",
+    revocation_url: "https://{domain}/oauth2/{authorization_server}/v1/revoke",
+    vars: { authorization_server: "default" },
+    notes: [
+      "vars.domain (required): your Okta domain, e.g. dev-123456.okta.com.",
+      "vars.authorization_server: the custom authorization server id (default: default). For the org authorization server set issuer to https://DOMAIN and the endpoints to https://DOMAIN/oauth2/v1/...",
+      "A refresh token is issued only with scope offline_access, and only if the app integration allows the refresh token grant.",
+      "Other endpoints (introspection, userinfo, device) are read from the issuer's metadata when needed.",
+    ],
+  },
+  {
+    name: "auth0",
+    title: "Auth0",
+    docs: "https://auth0.com/docs/flows/call-your-api-using-the-authorization-code-flow",
+    // Auth0 tenants name their issuer with a trailing slash.
+    issuer: "https://{domain}/",
+    authorization_url: "https://{domain}/authorize",
+    token_url: "https://{domain}/oauth/token",
+    revocation_url: "https://{domain}/oauth/revoke",
+    client_auth: "post",
+    notes: [
+      "vars.domain (required): your tenant domain, e.g. acme.us.auth0.com, or your custom domain.",
+      "A refresh token is issued only with scope offline_access, and only if the API has Allow Offline Access enabled.",
+      "Set audience to your API's identifier to get an access token for that API.",
+      "client_secret is sent in the request body (as in Auth0's examples); set client_auth: basic if the application's token endpoint authentication method is Basic.",
+    ],
+  },
+  {
+    name: "keycloak",
+    title: "Keycloak",
+    docs: "https://www.keycloak.org/securing-apps/oidc-layers",
+    issuer: "{base_url}/realms/{realm}",
+    authorization_url: "{base_url}/realms/{realm}/protocol/openid-connect/auth",
+    token_url: "{base_url}/realms/{realm}/protocol/openid-connect/token",
+    revocation_url: "{base_url}/realms/{realm}/protocol/openid-connect/revoke",
+    introspection_url: "{base_url}/realms/{realm}/protocol/openid-connect/token/introspect",
+    userinfo_url: "{base_url}/realms/{realm}/protocol/openid-connect/userinfo",
+    notes: [
+      "vars.base_url (required): the server's URL with its scheme, e.g. https://sso.example.com (older servers: https://sso.example.com/auth).",
+      "vars.realm (required): the realm name.",
+      "Other endpoints (device authorization, ...) are read from the realm's metadata when needed.",
+    ],
+  },
+  {
+    name: "amazon",
+    title: "Login with Amazon",
+    docs: "https://developer.amazon.com/docs/login-with-amazon/authorization-code-grant.html",
+    authorization_url: "https://www.amazon.com/ap/oa",
+    token_url: "https://{api_host}/auth/o2/token",
+    vars: { api_host: "api.amazon.com" },
+    // No refresh token unless client_secret is sent; Amazon's examples send it in the body.
+    client_auth: "post",
+    notes: [
+      "vars.api_host: the regional token host: api.amazon.com (North America, default), api.amazon.co.uk (Europe), api.amazon.co.jp (Far East).",
+      "No refresh token unless client_secret is sent: keep client_secret set (this preset sends it in the request body).",
+      "Scopes are space-separated, e.g. profile postal_code.",
+    ],
+  },
+];
