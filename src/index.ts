@@ -4,6 +4,7 @@ export { Connection, type TokenInfo, type TokenOptions } from "./lifecycle/conne
 export type { ConnectionStatus } from "./lifecycle/status.js";
 export type { Diagnosis, DiagnosisStep } from "./lifecycle/diagnose.js";
 export type { RevokeOptions, RevokeResult } from "./lifecycle/revoke.js";
+export type { ExportOptions, ImportOptions, ImportResult } from "./lifecycle/transfer.js";
 export { TokenSmithError, type ErrorCode } from "./errors.js";
 export type { Clock } from "./clock.js";
 export type { Store, StoreRecord, StoreConfig, UpdateOptions, UpdateResult } from "./store/types.js";

@@ -3,6 +3,7 @@ import { loadConfig } from "./config/load.js";
 import { TokenSmithError, toTokenSmithError } from "./errors.js";
 import { Connection } from "./lifecycle/connection.js";
 import { Runtime, unknownConnection } from "./lifecycle/runtime.js";
+import { importState, type ImportOptions, type ImportResult } from "./lifecycle/transfer.js";
 import { listPresets, type Preset } from "./providers/registry.js";
 import type { FetchLike } from "./protocol/types.js";
 import type { Store } from "./store/types.js";
@@ -80,6 +81,14 @@ export class TokenSmith {
   /** Names of the configured connections, in config order. */
   connectionNames(): string[] {
     return this.runtime.connectionNames();
+  }
+
+  /**
+   * Take over a login exported on another machine (`Connection.export`, SPEC §3) as connection
+   * `name`'s token state; refused when the bundle is for another token state.
+   */
+  async import(name: string, bundle: string | object, options: ImportOptions): Promise<ImportResult> {
+    return importState(this, name, bundle, options);
   }
 
   /** The provider presets (`provider:` values). */

@@ -6,6 +6,7 @@ import { revokeConnection, type RevokeOptions, type RevokeResult } from "./revok
 import type { ConnectionSetup, Runtime } from "./runtime.js";
 import { live, type TokenState } from "./state.js";
 import { connectionStatus, type ConnectionStatus } from "./status.js";
+import { exportState, type ExportOptions } from "./transfer.js";
 
 /** Options of `accessToken()` and `token()` (SPEC §4). */
 export interface TokenOptions {
@@ -144,6 +145,14 @@ export class Connection {
   /** Drop the local state only; a tombstone keeps the generation (§2.16). */
   async logout(): Promise<void> {
     await this.tombstone("logout");
+  }
+
+  /**
+   * The login as a passphrase-encrypted bundle for `TokenSmith.import` on another machine
+   * (SPEC §3). A move: the local state is tombstoned "moved", unless `copy` (with a warning).
+   */
+  async export(options: ExportOptions): Promise<string> {
+    return exportState(this, options);
   }
 
   /** @internal write a tombstone under the store lease. */

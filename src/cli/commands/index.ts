@@ -2,7 +2,9 @@ import type { Command } from "commander";
 import type { CliRun } from "../context.js";
 import { registerConnections } from "./connections.js";
 import { registerDemo } from "./demo.js";
+import { registerExport } from "./export.js";
 import { registerHeader } from "./header.js";
+import { registerImport } from "./import.js";
 import { registerLogout } from "./logout.js";
 import { registerProviders } from "./providers.js";
 import { registerRevoke } from "./revoke.js";
@@ -19,6 +21,8 @@ export function registerCommands(program: Command, run: CliRun): void {
     registerTest,
     registerRevoke,
     registerLogout,
+    registerExport,
+    registerImport,
     registerConnections,
     registerProviders,
     registerDemo,
