@@ -1,0 +1,218 @@
+import type { Redis } from "ioredis";
+import { TokenSmithError } from "../errors.js";
+import type { NetworkStoreOptions } from "./index.js";
+import { createLeasedStore, describeServer, recordTag, type LeaseBackend, type RawRecord, type WatchListener } from "./leased.js";
+import { runScript } from "./redis-scripts.js";
+import type { Store } from "./types.js";
+
+/**
+ * The Redis store (SPEC §6). Per token state: `<prefix>{<tag>}:record`, a hash of the
+ * generation and the sealed record, never with a TTL; `<prefix>{<tag>}:lease`, the update
+ * lease, taken with SET NX PX and an owner ticket. `{<tag>}` is a hash tag, so a record, its
+ * lease and its quarantined copies share one cluster slot and one script can touch them all.
+ * Writes are Lua scripts fenced by generation and owner; waiters hear `<prefix>changes`.
+ *
+ * Redis keeps a rotated refresh token only as safely as its persistence: we warn when AOF is
+ * off and wait for the write to reach the AOF (WAITAOF, Redis 7.2+). Postgres is the stronger
+ * choice; see docs/deployment.md.
+ */
+
+export interface RedisStoreOptions extends NetworkStoreOptions {
+  /** Prefix of every key and of the channel. Default `tokensmith:`. */
+  prefix?: string;
+}
+
+export const DEFAULT_PREFIX = "tokensmith:";
+/** An unreachable server fails fast: callers with a valid token are not kept waiting. */
+const CONNECT_TIMEOUT_MS = 5_000;
+/** Our commands take microseconds (WAITAOF at most WAITAOF_TIMEOUT_MS); a silent server this long is an outage. */
+const COMMAND_TIMEOUT_MS = 10_000;
+/** With appendfsync everysec an fsync comes within a second; allow for a slow disk. */
+const WAITAOF_TIMEOUT_MS = 5_000;
+/** Reconnect delays grow by this much per attempt... */
+const RECONNECT_STEP_MS = 100;
+/** ...up to this: a returning server is found within half a second, and a command queued while disconnected fails within two attempts. */
+const RECONNECT_MAX_MS = 500;
+/** A command issued while disconnected waits for one reconnect attempt, then fails (our own retries follow). */
+const MAX_RETRIES_PER_REQUEST = 1;
+const TRANSIENT_ERRNO = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
+const TRANSIENT_MESSAGE = /Connection is closed|max retries per request|Command timed out|LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY|Stream isn't writeable/i;
+
+/** Opens the store; the client connects, and persistence is checked, on first use. */
+export async function createRedisStore(options: RedisStoreOptions): Promise<Store> {
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, "TokenSmithWarning"));
+  const { Redis } = await import("ioredis");
+  const client = new Redis(options.url, {
+    lazyConnect: true,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    commandTimeout: COMMAND_TIMEOUT_MS,
+    maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
+    retryStrategy: (attempt) => Math.min(attempt * RECONNECT_STEP_MS, RECONNECT_MAX_MS),
+    connectionName: "tokensmith",
+  });
+  // Connection errors surface as failed commands (and store_error); the event itself is noise.
+  client.on("error", () => {});
+  const backend = redisBackend(client, { prefix, where: describeServer(options.url), warn });
+  return createLeasedStore(backend, { ...options, onWarning: warn });
+}
+
+export function isTransientRedisError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown; name?: unknown };
+  if (typeof e?.code === "string" && TRANSIENT_ERRNO.has(e.code)) return true;
+  return e?.name === "MaxRetriesPerRequestError" || (typeof e?.message === "string" && TRANSIENT_MESSAGE.test(e.message));
+}
+
+/** Key names of one record; the hash tag `{...}` puts them in one cluster slot. */
+export function redisKeys(prefix: string, key: string) {
+  const base = `${prefix}{${recordTag(key)}}`;
+  return { record: `${base}:record`, lease: `${base}:lease`, quarantine: (generation: number, at: number) => `${base}:quarantine:${generation}:${at}` };
+}
+
+/** `aof_enabled` from `INFO persistence`; undefined when the server does not say. */
+export function aofEnabled(info: string): boolean | undefined {
+  const m = /^aof_enabled:(\d)/m.exec(info);
+  return m ? m[1] === "1" : undefined;
+}
+
+interface BackendContext {
+  prefix: string;
+  where: string;
+  warn: (message: string) => void;
+}
+
+function redisBackend(client: Redis, ctx: BackendContext): LeaseBackend {
+  const channel = `${ctx.prefix}changes`;
+  const keys = (key: string) => redisKeys(ctx.prefix, key);
+  const ticketOf = (t: { owner: string; holder: string }) => JSON.stringify({ owner: t.owner, holder: t.holder });
+  /** Durability as far as this server can promise it; learned on first use. */
+  let aof: boolean | undefined;
+  let waitaof = true;
+  let checked: Promise<void> | undefined;
+
+  const checkPersistence = async () => {
+    let info: string;
+    try {
+      info = String(await client.info("persistence"));
+    } catch (err) {
+      if (isTransientRedisError(err)) throw err;
+      // INFO denied (an ACL, a managed service): durability cannot be checked, but the store works.
+      ctx.warn(`redis store: could not check persistence on ${ctx.where} (INFO persistence was refused); make sure AOF is on, or use the postgres store`);
+      return;
+    }
+    aof = aofEnabled(info);
+    if (aof === false) {
+      ctx.warn(
+        `redis store: AOF persistence is off on ${ctx.where}, so a restart can lose rotated refresh tokens and force new logins; ` +
+          "set appendonly yes (with appendfsync always or everysec), or use the postgres store",
+      );
+    }
+  };
+  /** Runs the check once per process; a failure (server down) is retried with the next command. */
+  const ready = async () => {
+    checked ??= checkPersistence().catch((err) => {
+      checked = undefined;
+      throw err;
+    });
+    await checked;
+  };
+
+  /** SPEC §2.4: the write is acknowledged only once it is in the AOF, where the server can say so. */
+  const awaitAof = async () => {
+    if (!aof || !waitaof) return;
+    let local: number;
+    try {
+      const reply = (await client.call("WAITAOF", 1, 0, WAITAOF_TIMEOUT_MS)) as [number, number];
+      local = Number(reply[0]);
+    } catch (err) {
+      if (/unknown command/i.test(String((err as Error).message))) {
+        waitaof = false;
+        // With appendfsync always the server itself syncs before it answers: nothing to add.
+        const fsync = (await client.config("GET", "appendfsync").catch(() => [])) as string[];
+        if (fsync[1] !== "always") {
+          ctx.warn(`redis store: ${ctx.where} has no WAITAOF (Redis 7.2+), so a write is acknowledged before it reaches the AOF; set appendfsync always to close that gap`);
+        }
+        return;
+      }
+      local = 0;
+    }
+    if (local < 1) {
+      throw new TokenSmithError("store_error", `redis store: a write at ${ctx.where} was not confirmed in the AOF within ${WAITAOF_TIMEOUT_MS} ms`, {
+        hint: "check the Redis server's disk; the new state is in memory but may not survive a restart",
+      });
+    }
+  };
+
+  const script = async (name: Parameters<typeof runScript>[1], key: string, args: Array<string | number>, quarantineKey?: string) => {
+    await ready();
+    const k = keys(key);
+    return runScript(client, name, quarantineKey ? [k.record, quarantineKey] : [k.record, k.lease], args);
+  };
+  const raw = (generation: unknown, data: unknown): RawRecord | undefined =>
+    generation === null || generation === undefined ? undefined : { generation: Number(generation), data: data === null || data === undefined ? null : String(data) };
+
+  return {
+    kind: "redis",
+    where: ctx.where,
+    async read(key) {
+      await ready();
+      const [generation, data] = await client.hmget(keys(key).record, "generation", "data");
+      return raw(generation, data);
+    },
+    async acquire(key, ticket, leaseMs) {
+      const reply = (await script("ACQUIRE", key, [ticketOf(ticket), leaseMs])) as [number, unknown, unknown];
+      if (reply[0] === 1) return { acquired: true, record: raw(reply[1], reply[2]) ?? { generation: 0, data: null } };
+      let holder: string | undefined;
+      try {
+        holder = (JSON.parse(String(reply[1])) as { holder?: string }).holder;
+      } catch {
+        holder = undefined; // a lease written by something else: still a lease
+      }
+      return { acquired: false, holder, expiresInMs: Math.max(0, Number(reply[2])) };
+    },
+    async renew(key, ticket, leaseMs) {
+      return (await script("RENEW", key, [ticketOf(ticket), leaseMs])) === 1;
+    },
+    async write(key, ticket, generation, data) {
+      const written = (await script("WRITE", key, [ticketOf(ticket), generation, data, channel, recordTag(key)])) === 1;
+      if (written) await awaitAof();
+      return written;
+    },
+    async release(key, ticket) {
+      await script("RELEASE", key, [ticketOf(ticket), channel, recordTag(key)]);
+    },
+    async quarantine(key, record, reason) {
+      const at = Date.now();
+      const target = keys(key).quarantine(record.generation, at);
+      const moved = await script("QUARANTINE", key, [record.generation, record.data, reason, new Date(at).toISOString()], target);
+      return moved === 1 ? `the Redis key ${target}` : undefined;
+    },
+    watch: (listener) => subscribeChannel(client, channel, listener),
+    isTransient: isTransientRedisError,
+    reason: (err) => {
+      const e = err as { code?: unknown; name?: unknown; message?: unknown };
+      if (e?.name === "MaxRetriesPerRequestError") return "not connected; reconnecting";
+      return String(e?.code ?? e?.message ?? err);
+    },
+    async close() {
+      if (client.status === "ready") await client.quit().catch(() => client.disconnect());
+      else client.disconnect();
+    },
+  };
+}
+
+/** A subscriber connection (pub/sub needs its own) that resubscribes after every reconnect. */
+function subscribeChannel(client: Redis, channel: string, listener: WatchListener): () => Promise<void> {
+  const sub = client.duplicate({ lazyConnect: false });
+  sub.on("error", () => {});
+  sub.on("message", (from: string, tag: string) => from === channel && listener.onChange(tag));
+  sub.on("ready", () => {
+    sub.subscribe(channel).then(
+      () => listener.onReset(),
+      () => {}, // the next reconnect tries again; waiters poll meanwhile
+    );
+  });
+  return async () => {
+    sub.disconnect();
+  };
+}
