@@ -8,6 +8,7 @@ import { registerImport } from "./import.js";
 import { registerLogout } from "./logout.js";
 import { registerProviders } from "./providers.js";
 import { registerRevoke } from "./revoke.js";
+import { registerServe } from "./serve.js";
 import { registerStatus } from "./status.js";
 import { registerTest } from "./test.js";
 import { registerToken } from "./token.js";
@@ -25,6 +26,7 @@ export function registerCommands(program: Command, run: CliRun): void {
     registerImport,
     registerConnections,
     registerProviders,
+    registerServe,
     registerDemo,
   ]) {
     register(program, run);

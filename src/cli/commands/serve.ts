@@ -1,0 +1,58 @@
+import type { Command } from "commander";
+import { TokenSmithError } from "../../errors.js";
+import type { CliRun } from "../context.js";
+
+/** Highest TCP port. */
+const MAX_PORT = 65535;
+
+function parsePort(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > MAX_PORT) {
+    throw new TokenSmithError("usage_error", `--port must be a port number (got "${value}")`, { hint: "e.g. --port 7373" });
+  }
+  return port;
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve(signal);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}
+
+/** `tokensmith serve`: the local gateway and dashboard (SPEC §5), until SIGINT or SIGTERM. */
+export function registerServe(program: Command, run: CliRun): void {
+  program
+    .command("serve")
+    .description("run the local HTTP gateway and dashboard (Ctrl-C to stop)")
+    .option("--host <address>", "address to bind (default: gateway.host, else 127.0.0.1)")
+    .option("--port <port>", "port to bind (default: gateway.port, else 7373)")
+    .action(
+      run.action(async (ctx, opts: { host?: string; port?: string }) => {
+        const { startGateway } = await import("../../gateway/start.js");
+        const gateway = await startGateway({
+          config: ctx.flags.config,
+          host: opts.host,
+          port: parsePort(opts.port),
+          onWarning: (message) => ctx.printer.warn(message),
+        });
+        ctx.printer.verbose(`config: ${gateway.tokensmith.configPath ?? "(object)"}`);
+        const out = ctx.printer.out;
+        // Written directly, not through the printer: its redaction would hide the sign-in URL the user needs.
+        out.stderr(`tokensmith gateway listening on ${gateway.url}\n`);
+        out.stderr(`dashboard sign-in (one-time URL): ${gateway.signInUrl}\n`);
+        if (gateway.keyFile) out.stderr(`API key: in ${gateway.keyFile} (send it as Authorization: Bearer <key>)\n`);
+        else out.stderr("API keys: as configured in gateway.api_keys\n");
+        const signal = await untilSignal();
+        ctx.printer.info(`${signal}: stopping the gateway`);
+        await gateway.close();
+      }),
+    );
+}

@@ -1,0 +1,65 @@
+import type { Principal } from "./auth.js";
+import { connectionFor, listStatuses, parseMinTtl, statusOf, tokenOf, type ApiDeps } from "./api.js";
+import { GatewayError } from "./errors.js";
+
+/**
+ * The `/v1` JSON API (SPEC §5). Dashboard sessions may do everything here except read a
+ * token: the dashboard never shows one, so a browser session that leaks cannot either.
+ */
+
+/** One API answer: status and JSON body. */
+export interface ApiAnswer {
+  status: number;
+  body: unknown;
+}
+
+const ACTIONS = new Set(["refresh", "test", "revoke"]);
+
+function methodNotAllowed(allowed: string): GatewayError {
+  return new GatewayError(405, "method_not_allowed", `use ${allowed} here`);
+}
+
+function truthy(value: string | null): boolean {
+  return value !== null && value !== "0" && value !== "false";
+}
+
+/** Answers `method path?query` under `/v1/connections`, or throws (GatewayError / TokenSmithError). */
+export async function answerApi(deps: ApiDeps, principal: Principal, method: string, url: URL): Promise<ApiAnswer> {
+  const parts = url.pathname.split("/").slice(3).map((p) => decodeURIComponent(p));
+  if (parts.length === 0 || (parts.length === 1 && parts[0] === "")) {
+    if (method !== "GET") throw methodNotAllowed("GET");
+    return { status: 200, body: await listStatuses(deps, principal) };
+  }
+  const [name, action, ...rest] = parts;
+  if (!name || rest.length > 0) throw new GatewayError(404, "not_found", `no route ${url.pathname}`);
+  if (action === undefined) {
+    if (method !== "GET") throw methodNotAllowed("GET");
+    return { status: 200, body: await statusOf(deps, connectionFor(deps, principal, name)) };
+  }
+  if (action === "token") {
+    if (method !== "GET") throw methodNotAllowed("GET");
+    if (principal.via !== "key") {
+      throw new GatewayError(403, "forbidden", "the dashboard session cannot read tokens", "use an API key: Authorization: Bearer <key>");
+    }
+    const connection = connectionFor(deps, principal, name);
+    return { status: 200, body: await tokenOf(deps, connection, { minTtl: parseMinTtl(url.searchParams.get("min_ttl")) }) };
+  }
+  if (!ACTIONS.has(action)) throw new GatewayError(404, "not_found", `no route ${url.pathname}`, "actions: token, refresh, test, revoke");
+  if (method !== "POST") throw methodNotAllowed("POST");
+  const connection = connectionFor(deps, principal, name);
+  switch (action) {
+    case "refresh":
+      // Not counted as a token served: the refresh counter (from the store) sees it.
+      await connection.token({ forceRefresh: true });
+      return { status: 200, body: await statusOf(deps, connection) };
+    case "test":
+      return { status: 200, body: await connection.test() };
+    default: {
+      const only = url.searchParams.get("only");
+      if (only !== null && only !== "refresh_token" && only !== "access_token") {
+        throw new GatewayError(400, "bad_request", `only must be refresh_token or access_token (got "${only.slice(0, 20)}")`);
+      }
+      return { status: 200, body: await connection.revoke({ only: only ?? undefined, force: truthy(url.searchParams.get("force")) }) };
+    }
+  }
+}

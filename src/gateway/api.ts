@@ -1,0 +1,114 @@
+import type { Connection, TokenInfo } from "../lifecycle/connection.js";
+import { brokenStatus, type ConnectionStatus } from "../lifecycle/status.js";
+import type { TokenSmith } from "../tokensmith.js";
+import { TokenSmithError, toTokenSmithError } from "../errors.js";
+import { mayUse, type Principal } from "./auth.js";
+import { browserAuthorization, type BrowserAuthorization } from "./authorize-check.js";
+import { GatewayError } from "./errors.js";
+import type { GatewayMetrics } from "./metrics.js";
+
+/**
+ * What the `/v1` routes do, with the library only: `status`, `token`, `test`, `revoke`. Each
+ * function takes the caller's principal and refuses connections it may not use (403), and
+ * unknown ones (404).
+ */
+
+export interface ApiDeps {
+  ts: TokenSmith;
+  metrics: GatewayMetrics;
+  /** The gateway's own callback URL (for the dashboard's "authorize" availability). */
+  callbackUrl: string;
+  now: () => number;
+}
+
+/** `GET /v1/connections` entries: `tokensmith status --json` plus what the dashboard needs. */
+export interface GatewayConnectionStatus extends ConnectionStatus {
+  authorize: BrowserAuthorization;
+  /** What this gateway answered for the connection since it started. */
+  served: { tokens: number; cacheHits: number; waits: number; errors: number };
+}
+
+/** The SPEC §3 `token --json` document. */
+export interface TokenJson {
+  access_token: string;
+  token_type: string;
+  expires_at: number | null;
+  expires_in: number | null;
+  scope: string;
+  extra: Record<string, unknown>;
+}
+
+const MS_PER_S = 1000;
+
+/** `token --json`'s shape, byte for byte the same fields and rounding as the CLI. */
+export function tokenJson(info: TokenInfo, now: number): TokenJson {
+  return {
+    access_token: info.accessToken,
+    token_type: info.tokenType,
+    expires_at: info.expiresAt ? Math.floor(info.expiresAt.getTime() / MS_PER_S) : null,
+    expires_in: info.expiresAt ? Math.max(0, Math.floor((info.expiresAt.getTime() - now) / MS_PER_S)) : null,
+    scope: info.scope,
+    extra: info.extra,
+  };
+}
+
+/** The connection, if the principal may use it; 403 otherwise (even for unknown names, so a limited key learns nothing), 404 when unknown. */
+export function connectionFor(deps: ApiDeps, principal: Principal, name: string): Connection {
+  if (!mayUse(principal, name)) {
+    throw new GatewayError(403, "forbidden", `this key may not use connection "${name}"`, "use a key configured for this connection in gateway.api_keys");
+  }
+  return deps.ts.connection(name);
+}
+
+/** One connection's status with the gateway's additions; a connection that does not resolve gets a broken status. */
+export async function statusOf(deps: ApiDeps, connection: Connection): Promise<GatewayConnectionStatus> {
+  let status: ConnectionStatus;
+  try {
+    status = await connection.status();
+  } catch (err) {
+    status = brokenStatus(connection.name, err);
+  }
+  return { ...status, authorize: await browserAuthorization(connection, deps.callbackUrl), served: deps.metrics.served(connection.name) };
+}
+
+/** Every connection the principal may see, in config order. */
+export async function listStatuses(deps: ApiDeps, principal: Principal): Promise<GatewayConnectionStatus[]> {
+  const names = deps.ts.connectionNames().filter((name) => mayUse(principal, name));
+  return Promise.all(names.map((name) => statusOf(deps, deps.ts.connection(name))));
+}
+
+/** A `min_ttl` query value: non-negative seconds. */
+export function parseMinTtl(value: string | null): number | undefined {
+  if (value === null || value === "") return undefined;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0) {
+    throw new TokenSmithError("usage_error", `min_ttl must be a number of seconds (got "${value.slice(0, 20)}")`, { hint: "e.g. ?min_ttl=300" });
+  }
+  return seconds;
+}
+
+/**
+ * The token, counted: a cache hit when it is the token this process already held, a wait
+ * when the caller had to wait for a newer one (from the store or the authorization server).
+ */
+export async function tokenOf(deps: ApiDeps, connection: Connection, options: { minTtl?: number; forceRefresh?: boolean }): Promise<TokenJson> {
+  const { metrics } = deps;
+  const labels = { connection: connection.name };
+  try {
+    const held = await heldToken(connection);
+    const info = await connection.token(options);
+    metrics.tokenRequests.add({ ...labels, result: "ok" });
+    if (held !== undefined && held === info.accessToken) metrics.cacheHits.add(labels);
+    else metrics.waits.add(labels);
+    return tokenJson(info, deps.now());
+  } catch (err) {
+    metrics.tokenRequests.add({ ...labels, result: toTokenSmithError(err).code });
+    throw err;
+  }
+}
+
+/** The access token this process holds in memory for the connection, without any I/O. */
+async function heldToken(connection: Connection): Promise<string | undefined> {
+  const { manager } = await connection.setup();
+  return manager.peek()?.accessToken;
+}

@@ -1,0 +1,120 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { registerSecret } from "../redact.js";
+
+/**
+ * Who may use the gateway (SPEC §5): holders of an API key (each key optionally limited to
+ * some connections) and browsers signed in to the dashboard through a one-time URL. Secrets
+ * are kept only as SHA-256 digests and compared in constant time.
+ */
+
+/** 32 random bytes: 256 bits, beyond guessing, for session ids, sign-in tickets and CSRF tokens. */
+const RANDOM_BYTES = 32;
+/** A dashboard session lasts a working day; then sign in again with a fresh one-time URL. */
+export const SESSION_TTL_MS = 12 * 3600 * 1000;
+/** Sessions kept at most: each sign-in makes one, and a runaway script must not fill memory. */
+const MAX_SESSIONS = 100;
+
+/** Who is asking, and which connections they may see (undefined: all). */
+export interface Principal {
+  via: "key" | "session";
+  connections?: ReadonlySet<string>;
+  /** The session's CSRF token (sessions only). */
+  csrf?: string;
+}
+
+/** True when the principal may use that connection. */
+export function mayUse(principal: Principal, name: string): boolean {
+  return !principal.connections || principal.connections.has(name);
+}
+
+/** A fresh random secret, URL-safe, registered for redaction. */
+export function randomSecret(): string {
+  const value = randomBytes(RANDOM_BYTES).toString("base64url");
+  registerSecret(value);
+  return value;
+}
+
+function digest(value: string): Buffer {
+  return createHash("sha256").update(value, "utf8").digest();
+}
+
+/** Constant-time equality of two secrets of any length. */
+export function secretEquals(a: string, b: string): boolean {
+  return timingSafeEqual(digest(a), digest(b));
+}
+
+/** The configured (or generated) bearer keys. */
+export class ApiKeys {
+  private readonly keys: { digest: Buffer; connections?: ReadonlySet<string> }[];
+
+  constructor(keys: { key: string; connections?: string[] }[]) {
+    this.keys = keys.map((k) => ({ digest: digest(k.key), connections: k.connections ? new Set(k.connections) : undefined }));
+  }
+
+  /** The principal for an `Authorization` header, or undefined when it carries no valid key. */
+  authenticate(header: string | undefined): Principal | undefined {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
+    if (!match) return undefined;
+    const given = digest(match[1]);
+    // Compare against every key, so the time taken does not tell which one matched.
+    let found: Principal | undefined;
+    for (const key of this.keys) {
+      if (timingSafeEqual(key.digest, given) && !found) found = { via: "key", connections: key.connections };
+    }
+    return found;
+  }
+}
+
+interface Session {
+  csrf: string;
+  connections?: ReadonlySet<string>;
+  expiresAt: number;
+}
+
+/**
+ * Dashboard sign-in: one-time tickets (the `/login?token=` URL `serve` prints) that each
+ * open exactly one session; a session is an HttpOnly cookie plus a CSRF token for its POSTs.
+ */
+export class Sessions {
+  /** Ticket digest (hex) → the connections the session it opens may see. */
+  private readonly tickets = new Map<string, ReadonlySet<string> | undefined>();
+  /** Session id digest (hex) → session. */
+  private readonly sessions = new Map<string, Session>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** A new one-time sign-in ticket; it opens a session limited like `connections`. */
+  issueTicket(connections?: ReadonlySet<string>): string {
+    const ticket = randomSecret();
+    this.tickets.set(digest(ticket).toString("hex"), connections);
+    return ticket;
+  }
+
+  /** Spend a ticket: a new session id and CSRF token, or undefined if the ticket is unknown or used. */
+  redeem(ticket: string): { id: string; csrf: string } | undefined {
+    const key = digest(ticket).toString("hex");
+    if (!this.tickets.has(key)) return undefined;
+    const connections = this.tickets.get(key);
+    this.tickets.delete(key);
+    this.prune();
+    const id = randomSecret();
+    const csrf = randomSecret();
+    this.sessions.set(digest(id).toString("hex"), { csrf, connections, expiresAt: this.now() + SESSION_TTL_MS });
+    return { id, csrf };
+  }
+
+  /** The principal of a session cookie's value, or undefined if unknown or expired. */
+  authenticate(id: string | undefined): Principal | undefined {
+    if (!id) return undefined;
+    const session = this.sessions.get(digest(id).toString("hex"));
+    if (!session || session.expiresAt <= this.now()) return undefined;
+    return { via: "session", connections: session.connections, csrf: session.csrf };
+  }
+
+  /** Drop expired sessions, then the oldest beyond MAX_SESSIONS. */
+  private prune(): void {
+    const now = this.now();
+    for (const [key, session] of this.sessions) if (session.expiresAt <= now) this.sessions.delete(key);
+    while (this.sessions.size >= MAX_SESSIONS) this.sessions.delete(this.sessions.keys().next().value!);
+  }
+}

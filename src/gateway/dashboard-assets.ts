@@ -1,0 +1,179 @@
+/**
+ * The dashboard's stylesheet and script, inlined into the page and allowed by their SHA-256
+ * hashes in its Content-Security-Policy (so nothing else may run or style it, and nothing is
+ * loaded from anywhere). The script builds every element with textContent, never innerHTML:
+ * connection names and server messages cannot inject markup.
+ */
+
+export const DASHBOARD_STYLE = `
+:root { color-scheme: light dark; --fg: #1d2430; --muted: #677183; --bg: #f6f7f9; --card: #fff; --line: #e2e5ea;
+  --ok: #1f8a4c; --warn: #b7791f; --bad: #c53030; --none: #718096; --accent: #2b6cb0; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e6e9ef; --muted: #9aa3b2; --bg: #14171c; --card: #1c2027; --line: #2d333d; --accent: #63a4ff; } }
+* { box-sizing: border-box; }
+body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: var(--bg); }
+header { display: flex; align-items: baseline; gap: 1rem; padding: 1rem 1.5rem; border-bottom: 1px solid var(--line); background: var(--card); }
+header h1 { font-size: 1.2rem; margin: 0; }
+header .sub { color: var(--muted); }
+header a { margin-left: auto; color: var(--accent); }
+main { padding: 1.5rem; max-width: 1200px; }
+table { width: 100%; border-collapse: collapse; background: var(--card); border: 1px solid var(--line); border-radius: 6px; }
+th, td { text-align: left; padding: .6rem .75rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+th { font-size: .78rem; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
+td.num { font-variant-numeric: tabular-nums; }
+.name { font-weight: 600; }
+.small { color: var(--muted); font-size: .85em; }
+.problem { color: var(--bad); font-size: .85em; max-width: 32rem; }
+.badge { display: inline-block; padding: .1rem .5rem; border-radius: 999px; font-size: .8em; font-weight: 600; color: #fff; background: var(--none); white-space: nowrap; }
+.badge.valid { background: var(--ok); } .badge.expiring { background: var(--warn); }
+.badge.expired, .badge.error, .badge.authorization-required { background: var(--bad); }
+.actions { white-space: nowrap; }
+button { font: inherit; padding: .3rem .65rem; margin: 0 .2rem .2rem 0; border: 1px solid var(--line); border-radius: 4px; background: var(--bg); color: var(--fg); cursor: pointer; }
+button:hover { border-color: var(--accent); }
+button.primary { background: var(--accent); border-color: var(--accent); color: #fff; }
+button.danger:hover { border-color: var(--bad); color: var(--bad); }
+button:disabled { opacity: .5; cursor: wait; }
+#notice { margin-bottom: 1rem; padding: .6rem .9rem; border-radius: 4px; background: var(--card); border-left: 4px solid var(--accent); }
+#notice.bad { border-left-color: var(--bad); }
+#result { margin-top: 1.5rem; padding: 1rem 1.25rem; background: var(--card); border: 1px solid var(--line); border-radius: 6px; }
+#result h2 { font-size: 1rem; margin: 0 0 .5rem; }
+#result ul { margin: 0; padding-left: 1.2rem; }
+#result li.fail { color: var(--bad); } #result li.ok::marker { color: var(--ok); }
+[hidden] { display: none !important; }
+`;
+
+export const DASHBOARD_SCRIPT = `
+"use strict";
+const csrf = document.querySelector('meta[name="csrf-token"]').content;
+const tbody = document.querySelector("#connections tbody");
+const notice = document.getElementById("notice");
+const result = document.getElementById("result");
+let rows = [];
+let fetchedAt = 0;
+const POLL_MS = 10000;
+
+function el(tag, text, cls) {
+  const e = document.createElement(tag);
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  if (cls) e.className = cls;
+  return e;
+}
+function duration(s) {
+  if (s <= 0) return "expired";
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = Math.floor(s % 60);
+  if (h > 0) return h + "h " + String(m).padStart(2, "0") + "m";
+  if (m > 0) return m + "m " + String(sec).padStart(2, "0") + "s";
+  return sec + "s";
+}
+function ago(iso) {
+  if (!iso) return "never";
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  return s < 5 ? "just now" : duration(s) + " ago";
+}
+function say(text, bad) {
+  notice.textContent = text;
+  notice.className = bad ? "bad" : "";
+  notice.hidden = !text;
+}
+function button(label, action, name, cls) {
+  const b = el("button", label, cls);
+  b.dataset.action = action;
+  b.dataset.name = name;
+  return b;
+}
+function row(c) {
+  const tr = el("tr");
+  tr.dataset.name = c.name;
+  const name = el("td");
+  name.append(el("div", c.name, "name"), el("div", [c.grant, c.provider].filter(Boolean).join(" · "), "small"));
+  if (c.problem) name.append(el("div", c.problem, "problem"));
+  if (!c.authorize.available && c.authorize.manual) name.append(el("div", "Authorize with: " + c.authorize.manual, "small"));
+  const stateName = c.error ? "error" : c.state;
+  const state = el("td");
+  state.append(el("span", stateName, "badge " + stateName.replace(/ /g, "-")));
+  const expires = el("td", "", "num expires");
+  const last = el("td", ago(c.lastRefresh), "num");
+  if (c.lastRefresh) last.title = c.lastRefresh;
+  const requests = el("td", c.tokenRequests, "num requests");
+  const served = el("td", "", "num");
+  served.append(el("div", c.served.tokens + " tokens"), el("div", c.served.cacheHits + " cache hits · " + c.served.waits + " waits" + (c.served.errors ? " · " + c.served.errors + " errors" : ""), "small"));
+  const actions = el("td", "", "actions");
+  if (c.authorize.available) actions.append(button("Authorize", "authorize", c.name, "primary"));
+  if (!c.error) actions.append(button("Test", "test", c.name), button("Refresh", "refresh", c.name), button("Revoke", "revoke", c.name, "danger"));
+  tr.append(name, state, expires, last, requests, served, actions);
+  return tr;
+}
+function tick() {
+  const elapsed = (Date.now() - fetchedAt) / 1000;
+  rows.forEach(function (c, i) {
+    const cell = tbody.children[i] && tbody.children[i].querySelector(".expires");
+    if (cell) cell.textContent = c.expiresIn === null ? (c.state === "valid" ? "no expiry" : "—") : duration(c.expiresIn - elapsed);
+  });
+}
+async function load() {
+  try {
+    const res = await fetch("/v1/connections", { headers: { accept: "application/json" } });
+    if (res.status === 401) return say("Your session has ended. Sign in again with a new URL from tokensmith serve.", true);
+    const body = await res.json();
+    if (!res.ok) return say(body.error.message, true);
+    rows = body;
+    fetchedAt = Date.now();
+    tbody.replaceChildren.apply(tbody, rows.map(row));
+    if (!rows.length) tbody.append(el("tr")).append(el("td", "No connections are configured (or this sign-in may see none)."));
+    document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString();
+    tick();
+  } catch (err) {
+    say("The gateway cannot be reached: " + err.message, true);
+  }
+}
+function show(title, lines, failed) {
+  result.querySelector("h2").textContent = title;
+  const list = result.querySelector("ul");
+  list.replaceChildren.apply(list, lines.map(function (l) { return el("li", l.text, l.ok === false ? "fail" : "ok"); }));
+  result.hidden = false;
+  result.className = failed ? "failed" : "";
+}
+function describe(action, name, status, body) {
+  if (body && body.error) {
+    const lines = [{ text: body.error.code + ": " + body.error.message, ok: false }];
+    if (body.error.hint) lines.push({ text: "hint: " + body.error.hint });
+    return show(action + " " + name + " failed (HTTP " + status + ")", lines, true);
+  }
+  if (action === "test") {
+    const lines = body.steps.map(function (s) { return { text: s.step + ": " + s.detail, ok: s.ok }; });
+    if (body.cause) lines.push({ text: "likely cause: " + body.cause, ok: false });
+    if (body.hint) lines.push({ text: "hint: " + body.hint });
+    return show("test " + name + (body.ok ? ": all good" : ": failed"), lines, !body.ok);
+  }
+  if (action === "refresh") return show("refreshed " + name, [{ text: "new token, expires in " + (body.expiresIn === null ? "never" : duration(body.expiresIn)) }]);
+  const lines = body.revoked.map(function (t) { return { text: "revoked the " + t.replace("_", " ") }; });
+  body.warnings.forEach(function (w) { lines.push({ text: w, ok: false }); });
+  lines.push({ text: body.dropped ? "the local state was dropped" : "the local state was kept" });
+  show("revoked " + name, lines);
+}
+async function act(action, name, target) {
+  if (action === "authorize") return location.assign("/authorize/" + encodeURIComponent(name));
+  if (action === "revoke" && !confirm("Revoke the tokens of " + name + " at the server and drop them here?")) return;
+  target.disabled = true;
+  try {
+    const res = await fetch("/v1/connections/" + encodeURIComponent(name) + "/" + action, {
+      method: "POST",
+      headers: { accept: "application/json", "x-csrf-token": csrf },
+    });
+    describe(action, name, res.status, await res.json());
+  } catch (err) {
+    say(action + " " + name + ": " + err.message, true);
+  } finally {
+    target.disabled = false;
+    await load();
+  }
+}
+tbody.addEventListener("click", function (event) {
+  const b = event.target.closest("button[data-action]");
+  if (b) act(b.dataset.action, b.dataset.name, b);
+});
+const params = new URLSearchParams(location.search);
+if (params.get("authorized")) say("Authorized " + params.get("authorized") + ".");
+load();
+setInterval(load, POLL_MS);
+setInterval(tick, 1000);
+`;

@@ -1,0 +1,88 @@
+import type { ServerResponse } from "node:http";
+import { toTokenSmithError, type ErrorCode } from "../errors.js";
+import { redact } from "../redact.js";
+import { sendJson } from "./http.js";
+
+/**
+ * How the gateway reports errors (SPEC §5): `{"error": {code, message, hint}}` with an HTTP
+ * status a client can branch on. Library errors keep their stable codes and OAuth fields
+ * (redacted, like `--json` output); the gateway's own refusals have codes of their own.
+ */
+
+/** The gateway's own refusals, not failures of a connection. */
+export type GatewayErrorCode =
+  | "unauthorized"
+  | "forbidden"
+  | "csrf_failed"
+  | "host_not_allowed"
+  | "unknown_connection"
+  | "cannot_authorize"
+  | "not_found"
+  | "method_not_allowed"
+  | "bad_request";
+
+/** A refusal by the gateway itself (auth, routing, input). */
+export class GatewayError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: GatewayErrorCode,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = "GatewayError";
+  }
+}
+
+/** HTTP status per library error code; anything unlisted is a 500. */
+const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
+  reauthorization_required: 409,
+  login_in_progress: 409,
+  oauth_error: 502,
+  invalid_response: 502,
+  http_error: 502,
+  network_error: 504,
+  timeout: 504,
+  login_timeout: 504,
+  lock_timeout: 503,
+  store_error: 503,
+  usage_error: 400,
+  not_supported: 400,
+  config_invalid: 500,
+  port_in_use: 500,
+  unexpected: 500,
+};
+
+/** True for the library's "no such connection" (a config_invalid naming `connections.NAME`). */
+function isUnknownConnection(err: { code: string; message: string }): boolean {
+  return err.code === "config_invalid" && err.message.startsWith("unknown connection");
+}
+
+/** Status and JSON body for anything thrown while answering a request. */
+export function errorResponse(err: unknown): { status: number; body: { error: Record<string, unknown> } } {
+  if (err instanceof GatewayError) {
+    return { status: err.status, body: { error: { code: err.code, message: err.message, hint: err.hint ?? null } } };
+  }
+  const e = toTokenSmithError(err);
+  if (isUnknownConnection(e)) {
+    return { status: 404, body: { error: { code: "unknown_connection", message: redact(e.message), hint: e.hint ? redact(e.hint) : null } } };
+  }
+  const json = e.toJSON();
+  return {
+    status: STATUS_BY_CODE[e.code] ?? 500,
+    body: {
+      error: {
+        ...json,
+        message: redact(json.message),
+        hint: json.hint === null ? null : redact(json.hint),
+        ...(typeof json.error_description === "string" ? { error_description: redact(json.error_description) } : {}),
+      },
+    },
+  };
+}
+
+/** Answer with the error's status and JSON body. */
+export function sendError(res: ServerResponse, err: unknown, headers: Record<string, string> = {}): void {
+  const { status, body } = errorResponse(err);
+  sendJson(res, status, body, headers);
+}

@@ -1,0 +1,36 @@
+import { isIP } from "node:net";
+import { isLoopbackHost } from "../config/urls.js";
+
+/**
+ * DNS-rebinding defence (SPEC §5): a page on evil.example whose name is made to resolve to
+ * 127.0.0.1 reaches the gateway with `Host: evil.example`, so only requests whose Host
+ * header names the address the gateway is bound to are answered. On a loopback bind
+ * `localhost` is accepted too: browsers always resolve it to this machine, never via DNS.
+ * On a wildcard bind (0.0.0.0, ::), which SPEC §5 allows only with TLS, any name is
+ * accepted: a rebound name would fail the TLS certificate check before any request is made.
+ */
+
+const WILDCARDS = new Set(["0.0.0.0", "::", "[::]"]);
+
+/** `host:port` as it appears in URLs and Host headers (IPv6 in brackets). */
+export function hostPort(host: string, port: number): string {
+  const bare = host.replace(/^\[(.*)\]$/, "$1");
+  return isIP(bare) === 6 ? `[${bare}]:${port}` : `${bare}:${port}`;
+}
+
+/** The origin of the gateway, e.g. `http://127.0.0.1:7373`. */
+export function baseUrl(host: string, port: number, tls: boolean): string {
+  const shown = WILDCARDS.has(host) ? (host.includes(":") ? "::1" : "127.0.0.1") : host;
+  return `${tls ? "https" : "http"}://${hostPort(shown, port)}`;
+}
+
+/** A checker for Host headers, for a gateway bound to `host:port`. */
+export function hostChecker(host: string, port: number): (header: string | undefined) => boolean {
+  if (WILDCARDS.has(host)) return (header) => header !== undefined && header.length > 0;
+  const allowed = new Set([hostPort(host, port).toLowerCase()]);
+  if (isLoopbackHost(host)) allowed.add(hostPort("localhost", port));
+  // Clients omit the port only when it is the scheme's default.
+  const defaultPort = port === 80 || port === 443;
+  if (defaultPort) for (const name of [...allowed]) allowed.add(name.replace(/:\d+$/, ""));
+  return (header) => header !== undefined && allowed.has(header.toLowerCase());
+}

@@ -1,0 +1,123 @@
+import type { ConnectionStatus } from "../lifecycle/status.js";
+import type { StoreObserver } from "./observed-store.js";
+
+/**
+ * The gateway's Prometheus metrics (SPEC §5 `/metrics`): token requests by result, cache
+ * hits, waits, refreshes and lease (lock) waits, counted around the library calls the gateway
+ * makes and by the store wrapper; plus per-connection gauges read from `status`.
+ */
+
+/**
+ * A lease taken within this time was free: an uncontended lease costs one local file
+ * operation or one round trip to Postgres or Redis. Longer means another holder had it.
+ */
+export const LEASE_WAIT_THRESHOLD_MS = 50;
+const MS_PER_S = 1000;
+
+/** Text format 0.0.4 label escaping: backslash, double quote, newline. */
+function label(value: string): string {
+  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+function labels(pairs: Record<string, string>): string {
+  const text = Object.entries(pairs)
+    .map(([k, v]) => `${k}="${label(v)}"`)
+    .join(",");
+  return text ? `{${text}}` : "";
+}
+
+/** A counter keyed by its label values. */
+class Family {
+  readonly values = new Map<string, { labels: Record<string, string>; value: number }>();
+
+  constructor(
+    readonly name: string,
+    readonly type: "counter" | "gauge",
+    readonly help: string,
+  ) {}
+
+  add(pairs: Record<string, string>, by = 1): void {
+    const key = JSON.stringify(pairs);
+    const entry = this.values.get(key) ?? { labels: pairs, value: 0 };
+    entry.value += by;
+    this.values.set(key, entry);
+  }
+
+  render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
+    for (const { labels: pairs, value } of this.values.values()) lines.push(`${this.name}${labels(pairs)} ${value}`);
+    return lines.join("\n");
+  }
+}
+
+/** The gateway's counters; one instance per gateway. */
+export class GatewayMetrics {
+  readonly tokenRequests = new Family("tokensmith_gateway_token_requests_total", "counter", "Token requests answered by the gateway, by connection and result (ok or an error code).");
+  readonly cacheHits = new Family("tokensmith_gateway_cache_hits_total", "counter", "Token requests answered with the token already held, without waiting for the authorization server.");
+  readonly waits = new Family("tokensmith_gateway_token_waits_total", "counter", "Token requests that waited for a new token (this gateway's token request or another process's).");
+  private readonly refreshesByKey = new Map<string, number>();
+  private leaseWaits = 0;
+  private leaseWaitMs = 0;
+  private leaseTaken = 0;
+  private leaseBusy = 0;
+
+  /** The store wrapper's reports. */
+  readonly storeObserver: StoreObserver = {
+    leaseTaken: (waitedMs) => {
+      this.leaseTaken++;
+      this.leaseWaitMs += waitedMs;
+      if (waitedMs > LEASE_WAIT_THRESHOLD_MS) this.leaseWaits++;
+    },
+    leaseBusy: () => void this.leaseBusy++,
+    refreshed: (key) => void this.refreshesByKey.set(key, (this.refreshesByKey.get(key) ?? 0) + 1),
+  };
+
+  /** What the gateway answered for one connection since it started (the dashboard's counts). */
+  served(connection: string): { tokens: number; cacheHits: number; waits: number; errors: number } {
+    const sum = (family: Family, keep: (labels: Record<string, string>) => boolean = () => true) => {
+      let total = 0;
+      for (const entry of family.values.values()) if (entry.labels.connection === connection && keep(entry.labels)) total += entry.value;
+      return total;
+    };
+    return {
+      tokens: sum(this.tokenRequests, (l) => l.result === "ok"),
+      cacheHits: sum(this.cacheHits),
+      waits: sum(this.waits),
+      errors: sum(this.tokenRequests, (l) => l.result !== "ok"),
+    };
+  }
+
+  /** New tokens this gateway obtained and stored under a token state's store key. */
+  refreshesOf(storeKey: string): number {
+    return this.refreshesByKey.get(storeKey) ?? 0;
+  }
+
+  /**
+   * The exposition text. `connections` are the statuses to report and, per connection, its
+   * token state's store key (refreshes are counted per token state, which connections may share).
+   */
+  render(connections: { status: ConnectionStatus; storeKey?: string }[]): string {
+    const refreshes = new Family("tokensmith_refreshes_total", "counter", "New tokens this gateway obtained for the connection's token state (including refresh-ahead and forced refreshes).");
+    const stateRequests = new Family("tokensmith_connection_token_requests", "gauge", "Token requests made for the connection's token state by every process sharing the store.");
+    const expiresIn = new Family("tokensmith_connection_expires_in_seconds", "gauge", "Seconds until the connection's access token expires (absent when it has none or it never expires).");
+    const state = new Family("tokensmith_connection_state", "gauge", "1 for the connection's current state.");
+    for (const { status, storeKey } of connections) {
+      const connection = { connection: status.name };
+      refreshes.add(connection, storeKey ? this.refreshesOf(storeKey) : 0);
+      stateRequests.add(connection, status.tokenRequests);
+      if (status.expiresIn !== null) expiresIn.add(connection, status.expiresIn);
+      state.add({ ...connection, state: status.error ? "error" : status.state }, 1);
+    }
+    const store = [
+      counter("tokensmith_store_lease_acquisitions_total", "Store leases (update locks) this gateway took.", this.leaseTaken),
+      counter("tokensmith_store_lease_waits_total", `Store leases that took longer than ${LEASE_WAIT_THRESHOLD_MS} ms to get: another holder had them.`, this.leaseWaits),
+      counter("tokensmith_store_lease_wait_seconds_total", "Total time spent waiting for store leases.", this.leaseWaitMs / MS_PER_S),
+      counter("tokensmith_store_lease_busy_total", "Refresh-ahead attempts that found the lease held elsewhere and kept the current token.", this.leaseBusy),
+    ];
+    return [this.tokenRequests, this.cacheHits, this.waits, refreshes, stateRequests, expiresIn, state].map((f) => f.render()).concat(store).join("\n") + "\n";
+  }
+}
+
+function counter(name: string, help: string, value: number): string {
+  return `# HELP ${name} ${help}\n# TYPE ${name} counter\n${name} ${value}`;
+}

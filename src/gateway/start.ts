@@ -1,0 +1,131 @@
+import { loadConfig } from "../config/load.js";
+import { resolveGatewayConfig, resolveStoreConfig } from "../config/resolve.js";
+import { toTokenSmithError } from "../errors.js";
+import type { FetchLike } from "../protocol/types.js";
+import { registerSecret } from "../redact.js";
+import { createStore } from "../store/index.js";
+import { TokenSmith } from "../tokensmith.js";
+import { listStatuses, type ApiDeps } from "./api.js";
+import { ApiKeys, mayUse, Sessions, type Principal } from "./auth.js";
+import { BrowserAuthorizations } from "./authorize.js";
+import { createHandler, type HandlerDeps } from "./handler.js";
+import { baseUrl, hostChecker } from "./hosts.js";
+import { gatewayKeyPath, loadOrCreateGatewayKey } from "./key-file.js";
+import { checkBind, listen } from "./listen.js";
+import { GatewayMetrics } from "./metrics.js";
+import { observeStore } from "./observed-store.js";
+
+/**
+ * `tokensmith serve` as a library call (SPEC §5): load the config, open the store (observed
+ * for metrics), make sure there is an API key, listen, and hand back the URLs to print.
+ */
+
+export interface GatewayOptions {
+  /** A config path or object, as `TokenSmith.load`; default the SPEC §1 lookup. */
+  config?: string | object;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Override `gateway.host` / `gateway.port` (`--host`, `--port`). */
+  host?: string;
+  port?: number;
+  /** Warnings from the library and the gateway (the library never prints). */
+  onWarning?: (message: string) => void;
+  /** Transport to the authorization servers (tests). */
+  fetch?: FetchLike;
+}
+
+export interface Gateway {
+  /** Where it listens, e.g. http://127.0.0.1:7373. */
+  url: string;
+  /** The one-time dashboard sign-in URL minted at start. */
+  signInUrl: string;
+  /** The generated key's file, when no `api_keys` are configured. */
+  keyFile?: string;
+  tokensmith: TokenSmith;
+  /** Another one-time sign-in URL (full access). */
+  newSignInUrl(): string;
+  /** Stops listening, lets requests in flight finish, closes the store. */
+  close(): Promise<void>;
+}
+
+/** Starts the gateway; `config_invalid` or `port_in_use` (exit 2) when it cannot. */
+export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
+  const env = options.env ?? process.env;
+  const onWarning = options.onWarning ?? (() => {});
+  const loaded = await loadConfig({ config: options.config, cwd: options.cwd, env }).catch((err: unknown) => {
+    throw toTokenSmithError(err);
+  });
+  const settings = resolveGatewayConfig(loaded, env);
+  const host = options.host ?? settings.host;
+  const port = options.port ?? settings.port;
+  checkBind(host, !!settings.tls);
+  const storeConfig = resolveStoreConfig(loaded, env);
+  const metrics = new GatewayMetrics();
+  const store = observeStore(await createStore(storeConfig, { onWarning }), metrics.storeObserver);
+  const ts = await TokenSmith.load({
+    config: loaded.path ?? options.config,
+    cwd: options.cwd,
+    env,
+    store,
+    refreshAhead: true,
+    onWarning,
+    fetch: options.fetch,
+  }).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
+  try {
+    let keyFile: string | undefined;
+    let keys = settings.apiKeys;
+    if (keys.length === 0) {
+      keyFile = gatewayKeyPath(storeConfig, env);
+      keys = [{ key: await loadOrCreateGatewayKey(keyFile, { onWarning }) }];
+    }
+    for (const { key } of keys) registerSecret(key);
+    const listening = await listen(host, port, settings.tls);
+    const url = baseUrl(host, listening.port, !!settings.tls);
+    const now = () => Date.now();
+    const sessions = new Sessions(now);
+    const deps: HandlerDeps = {
+      ts,
+      metrics,
+      now,
+      keys: new ApiKeys(keys),
+      sessions,
+      tls: !!settings.tls,
+      baseUrl: url,
+      callbackUrl: `${url}/callback`,
+      hostAllowed: hostChecker(host, listening.port),
+      authorizations: new BrowserAuthorizations(`${url}/callback`, now),
+      metricsText: (principal) => metricsText(deps, principal),
+    };
+    listening.serve(createHandler(deps));
+    const newSignInUrl = () => `${url}/login?token=${sessions.issueTicket()}`;
+    return {
+      url,
+      signInUrl: newSignInUrl(),
+      keyFile,
+      tokensmith: ts,
+      newSignInUrl,
+      close: async () => {
+        await listening.close();
+        await ts.close();
+      },
+    };
+  } catch (err) {
+    await ts.close();
+    throw err;
+  }
+}
+
+/** `/metrics`: the counters, and gauges for the connections the principal may see. */
+async function metricsText(deps: ApiDeps, principal: Principal): Promise<string> {
+  const statuses = await listStatuses(deps, principal);
+  const rows = await Promise.all(
+    statuses.map(async (status) => {
+      const storeKey = mayUse(principal, status.name) ? await deps.ts.connection(status.name).setup().then((s) => s.manager.key, () => undefined) : undefined;
+      return { status, storeKey };
+    }),
+  );
+  return deps.metrics.render(rows);
+}
