@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
-import { TokenSmithError } from "../errors.js";
 import type { NetworkStoreOptions } from "./index.js";
 import { createLeasedStore, describeServer, recordTag, type LeaseBackend, type RawRecord, type WatchListener } from "./leased.js";
+import { createDurability } from "./redis-durability.js";
 import { runScript } from "./redis-scripts.js";
 import type { Store } from "./types.js";
 
@@ -25,10 +25,8 @@ export interface RedisStoreOptions extends NetworkStoreOptions {
 export const DEFAULT_PREFIX = "tokensmith:";
 /** An unreachable server fails fast: callers with a valid token are not kept waiting. */
 const CONNECT_TIMEOUT_MS = 5_000;
-/** Our commands take microseconds (WAITAOF at most WAITAOF_TIMEOUT_MS); a silent server this long is an outage. */
+/** Our commands take microseconds (WAITAOF a few seconds at most); a silent server this long is an outage. */
 const COMMAND_TIMEOUT_MS = 10_000;
-/** With appendfsync everysec an fsync comes within a second; allow for a slow disk. */
-const WAITAOF_TIMEOUT_MS = 5_000;
 /** Reconnect delays grow by this much per attempt... */
 const RECONNECT_STEP_MS = 100;
 /** ...up to this: a returning server is found within half a second, and a command queued while disconnected fails within two attempts. */
@@ -69,12 +67,6 @@ export function redisKeys(prefix: string, key: string) {
   return { record: `${base}:record`, lease: `${base}:lease`, quarantine: (generation: number, at: number) => `${base}:quarantine:${generation}:${at}` };
 }
 
-/** `aof_enabled` from `INFO persistence`; undefined when the server does not say. */
-export function aofEnabled(info: string): boolean | undefined {
-  const m = /^aof_enabled:(\d)/m.exec(info);
-  return m ? m[1] === "1" : undefined;
-}
-
 interface BackendContext {
   prefix: string;
   where: string;
@@ -85,63 +77,8 @@ function redisBackend(client: Redis, ctx: BackendContext): LeaseBackend {
   const channel = `${ctx.prefix}changes`;
   const keys = (key: string) => redisKeys(ctx.prefix, key);
   const ticketOf = (t: { owner: string; holder: string }) => JSON.stringify({ owner: t.owner, holder: t.holder });
-  /** Durability as far as this server can promise it; learned on first use. */
-  let aof: boolean | undefined;
-  let waitaof = true;
-  let checked: Promise<void> | undefined;
-
-  const checkPersistence = async () => {
-    let info: string;
-    try {
-      info = String(await client.info("persistence"));
-    } catch (err) {
-      if (isTransientRedisError(err)) throw err;
-      // INFO denied (an ACL, a managed service): durability cannot be checked, but the store works.
-      ctx.warn(`redis store: could not check persistence on ${ctx.where} (INFO persistence was refused); make sure AOF is on, or use the postgres store`);
-      return;
-    }
-    aof = aofEnabled(info);
-    if (aof === false) {
-      ctx.warn(
-        `redis store: AOF persistence is off on ${ctx.where}, so a restart can lose rotated refresh tokens and force new logins; ` +
-          "set appendonly yes (with appendfsync always or everysec), or use the postgres store",
-      );
-    }
-  };
-  /** Runs the check once per process; a failure (server down) is retried with the next command. */
-  const ready = async () => {
-    checked ??= checkPersistence().catch((err) => {
-      checked = undefined;
-      throw err;
-    });
-    await checked;
-  };
-
-  /** SPEC §2.4: the write is acknowledged only once it is in the AOF, where the server can say so. */
-  const awaitAof = async () => {
-    if (!aof || !waitaof) return;
-    let local: number;
-    try {
-      const reply = (await client.call("WAITAOF", 1, 0, WAITAOF_TIMEOUT_MS)) as [number, number];
-      local = Number(reply[0]);
-    } catch (err) {
-      if (/unknown command/i.test(String((err as Error).message))) {
-        waitaof = false;
-        // With appendfsync always the server itself syncs before it answers: nothing to add.
-        const fsync = (await client.config("GET", "appendfsync").catch(() => [])) as string[];
-        if (fsync[1] !== "always") {
-          ctx.warn(`redis store: ${ctx.where} has no WAITAOF (Redis 7.2+), so a write is acknowledged before it reaches the AOF; set appendfsync always to close that gap`);
-        }
-        return;
-      }
-      local = 0;
-    }
-    if (local < 1) {
-      throw new TokenSmithError("store_error", `redis store: a write at ${ctx.where} was not confirmed in the AOF within ${WAITAOF_TIMEOUT_MS} ms`, {
-        hint: "check the Redis server's disk; the new state is in memory but may not survive a restart",
-      });
-    }
-  };
+  const durability = createDurability(client, ctx.where, ctx.warn, isTransientRedisError);
+  const ready = durability.ready;
 
   const script = async (name: Parameters<typeof runScript>[1], key: string, args: Array<string | number>, quarantineKey?: string) => {
     await ready();
@@ -175,7 +112,7 @@ function redisBackend(client: Redis, ctx: BackendContext): LeaseBackend {
     },
     async write(key, ticket, generation, data) {
       const written = (await script("WRITE", key, [ticketOf(ticket), generation, data, channel, recordTag(key)])) === 1;
-      if (written) await awaitAof();
+      if (written) await durability.afterWrite();
       return written;
     },
     async release(key, ticket) {

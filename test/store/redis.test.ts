@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, describe, test } from "node:test";
 import { Redis } from "ioredis";
-import { aofEnabled, createRedisStore, redisKeys } from "../../src/store/redis.js";
+import { aofEnabled, evictsRecords, infoField } from "../../src/store/redis-durability.js";
+import { createRedisStore, redisKeys } from "../../src/store/redis.js";
 import type { Store } from "../../src/store/types.js";
 import { testStoreDriver } from "./conformance.js";
 import { testOutages } from "./outage.js";
@@ -127,21 +128,14 @@ describe("redis store", () => {
     assert.deepEqual(await admin.hgetall(redisKeys(prefix, "k").record), before);
   });
 
-  test("a server without AOF is reported once, naming the fix and the stronger store", async () => {
-    const warnings: string[] = [];
-    await using(open({ prefix: freshPrefix(), onWarning: (m) => warnings.push(m) }), async (store) => {
-      await store.get("a");
-      await store.update("a", () => ({ v: 1 }), { mode: "wait" });
-    });
-    if (aofEnabled(await admin.info("persistence")) !== false) return; // a shared server with AOF on: nothing to report
-    assert.equal(warnings.filter(isPersistenceWarning).length, 1);
-    assert.match(warnings[0], /appendonly yes.*postgres store/);
-  });
-
-  test("aof_enabled is read from INFO persistence", () => {
+  test("AOF and the eviction policy are read from INFO, and only allkeys policies count as evicting records", () => {
     assert.equal(aofEnabled("# Persistence\r\nloading:0\r\naof_enabled:1\r\n"), true);
     assert.equal(aofEnabled("aof_enabled:0\r\n"), false);
     assert.equal(aofEnabled("loading:0\r\n"), undefined);
+    assert.equal(infoField("# Memory\r\nmaxmemory_policy:allkeys-lru\r\n", "maxmemory_policy"), "allkeys-lru");
+    assert.equal(evictsRecords("allkeys-lru"), true);
+    assert.equal(evictsRecords("volatile-lru"), false); // only keys with a TTL, and records have none
+    assert.equal(evictsRecords("noeviction"), false);
   });
 
   test("an unreachable server is a store_error naming it, never its password", async () => {
@@ -156,18 +150,36 @@ describe("redis store", () => {
   });
 });
 
-describe("redis store with AOF", () => {
-  test("a server with AOF and appendfsync always draws no persistence warning", async () => {
-    const server = await startPrivateRedis();
+describe("redis store persistence checks", () => {
+  /** Opens a store on a private server started with `options`, makes one write, returns the warnings. */
+  async function warningsFrom(options: Parameters<typeof startPrivateRedis>[0]): Promise<string[]> {
+    const server = await startPrivateRedis(options);
     const warnings: string[] = [];
     try {
       await using(open({ url: server.url, onWarning: (m) => warnings.push(m) }), async (store) => {
+        await store.get("k");
         await store.update("k", () => ({ v: 1 }), { mode: "wait" });
       });
-      assert.deepEqual(warnings, []);
     } finally {
       await server.destroy();
     }
+    return warnings;
+  }
+
+  test("a server without AOF is reported once, naming the fix and the stronger store", async () => {
+    const warnings = await warningsFrom({ aof: false });
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.match(warnings[0], /AOF persistence is off.*appendonly yes.*postgres store/);
+  });
+
+  test("a server with AOF and appendfsync always draws no warning", async () => {
+    assert.deepEqual(await warningsFrom({ aof: true }), []);
+  });
+
+  test("a server that may evict any key under memory pressure is reported", async () => {
+    const warnings = await warningsFrom({ aof: true, args: ["--maxmemory-policy", "allkeys-lru"] });
+    assert.equal(warnings.length, 1, warnings.join("\n"));
+    assert.match(warnings[0], /maxmemory-policy is allkeys-lru.*noeviction/);
   });
 });
 

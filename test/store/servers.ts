@@ -73,11 +73,11 @@ export async function startPrivatePostgres(): Promise<PrivateServer> {
 }
 
 /** A redis-server with AOF (appendfsync always) in a temp folder; stop() is SIGKILL. */
-export async function startPrivateRedis(options: { aof?: boolean } = {}): Promise<PrivateServer> {
+export async function startPrivateRedis(options: { aof?: boolean; args?: string[] } = {}): Promise<PrivateServer> {
   const dir = await mkdtemp(join(tmpdir(), "tokensmith-redis-"));
   const port = await freePort();
   const aof = options.aof ?? true;
-  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", aof ? "yes" : "no", "--appendfsync", "always"];
+  const args = ["--port", String(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "", "--appendonly", aof ? "yes" : "no", "--appendfsync", "always", ...(options.args ?? [])];
   let proc: ChildProcess | undefined;
   const start = async () => {
     const child = spawn("redis-server", args, { stdio: ["ignore", "pipe", "pipe"] });
