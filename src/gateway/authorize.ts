@@ -1,21 +1,26 @@
+import type { ResolvedConnection } from "../config/types.js";
 import { TokenSmithError } from "../errors.js";
+import { checkAuthorizationResponse, type ExpectedResponse } from "../flows/callback.js";
+import { validateIdToken } from "../flows/id-token.js";
 import type { Connection } from "../lifecycle/connection.js";
 import { mergeTokens } from "../lifecycle/merge.js";
-import { loginLockKey } from "../lifecycle/runtime.js";
+import { storeMetadataCache } from "../lifecycle/metadata-cache.js";
+import { loginLockKey, type ConnectionSetup } from "../lifecycle/runtime.js";
 import type { TokenState } from "../lifecycle/state.js";
 import { prepareAuthorization } from "../protocol/authorization-url.js";
 import { requestToken } from "../protocol/send.js";
 import type { Endpoints } from "../protocol/types.js";
+import { discover, issuerMatches, resolveEndpoints } from "../providers/discovery.js";
 import { redirectFor } from "./authorize-check.js";
 import { GatewayError } from "./errors.js";
-import { validateIdToken } from "./id-token.js";
 
 /**
  * Browser authorization from the dashboard (SPEC §5 `/authorize/NAME`, `/callback`): the
  * authorization code flow of `tokensmith login` with the gateway's own `/callback` as the
  * redirect URI. `state` (high-entropy, single use, short-lived) binds the callback to the
  * authorization the signed-in user started, so the callback needs no session cookie — which
- * a SameSite=Strict cookie would not carry on a redirect from the authorization server.
+ * a SameSite=Strict cookie would not carry on a redirect from the authorization server. The
+ * response and ID token checks are `tokensmith login`'s own (src/flows/).
  */
 
 /** A person has this long to finish at the provider, as `tokensmith login`'s default timeout. */
@@ -53,7 +58,7 @@ export class BrowserAuthorizations {
       );
     }
     await this.checkNoLogin(connection);
-    const endpoints = await setup.endpoints();
+    const endpoints = await loginEndpoints(setup);
     const prepared = prepareAuthorization(setup.conn, endpoints, { redirectUri: redirect.redirectUri });
     this.prune();
     this.pending.set(prepared.state, {
@@ -68,8 +73,9 @@ export class BrowserAuthorizations {
   }
 
   /**
-   * Finishes an authorization from the callback's query: checks state and `iss` (RFC 9207),
-   * exchanges the code, validates the ID token, stores the tokens. Returns the connection name.
+   * Finishes an authorization from the callback's query: checks state, `iss` (RFC 9207) and
+   * `error`, exchanges the code, validates the ID token, stores the tokens. Returns the
+   * connection name. A state this gateway did not issue (or already used) is a 400.
    */
   async finish(query: URLSearchParams): Promise<string> {
     const state = query.get("state") ?? "";
@@ -79,49 +85,22 @@ export class BrowserAuthorizations {
     }
     this.pending.delete(state);
     const { connection, endpoints } = pending;
-    const name = connection.name;
-    const error = query.get("error");
-    if (error) {
-      const description = query.get("error_description") ?? undefined;
-      throw new TokenSmithError("oauth_error", `the authorization server answered ${error}${description ? `: ${description}` : ""}`, {
-        connection: name,
-        error,
-        errorDescription: description,
-        hint: error === "access_denied" ? "the authorization was declined at the provider" : "check the connection's scopes and client settings at the provider",
-      });
-    }
-    this.checkIssuer(name, endpoints, query.get("iss"));
-    const code = query.get("code");
-    if (!code) throw new TokenSmithError("oauth_error", "the authorization response carries no code", { connection: name });
     const setup = await connection.setup();
+    const expected = expectedResponse(setup.conn, endpoints, state);
+    const code = checkAuthorizationResponse(query, expected);
     const grant = { kind: "authorization_code" as const, code, redirectUri: pending.redirectUri, codeVerifier: pending.codeVerifier };
-    const { tokens, sentAt } = await requestToken(setup.conn, endpoints, grant, { fetch: setup.fetch, now: () => setup.clock.now() });
-    if (tokens.idToken) await validateIdToken(setup.conn, endpoints, tokens.idToken, { nonce: pending.nonce, fetch: setup.fetch });
+    const now = () => setup.clock.now();
+    const { tokens, sentAt } = await requestToken(setup.conn, endpoints, grant, { fetch: setup.fetch, now });
+    if (tokens.idToken) {
+      const { issuer, isIssuer } = expected;
+      await validateIdToken(tokens.idToken, setup.conn, endpoints, { issuer, isIssuer, nonce: pending.nonce }, { fetch: setup.fetch, now });
+    }
     await setup.manager.write(setup.ctx, (current) => {
       // A new login starts a new chain: nothing of the old state but its seeds and counters.
       const base: TokenState = { v: 1, seeds: current?.seeds, tokenRequests: current?.tokenRequests };
-      return mergeTokens(base, tokens, sentAt, setup.conn, undefined, 1, setup.clock.now());
+      return mergeTokens(base, tokens, sentAt, setup.conn, undefined, 1, now());
     });
-    return name;
-  }
-
-  /** RFC 9207: `iss` must be the issuer when sent, and is required when the metadata says it is sent. */
-  private checkIssuer(name: string, endpoints: Endpoints, iss: string | null): void {
-    if (iss === null) {
-      if (endpoints.authorizationResponseIssParameterSupported) {
-        throw new TokenSmithError("oauth_error", "the authorization response lacks iss, which this server always sends (RFC 9207)", {
-          connection: name,
-          hint: "a mix-up attack or a proxy that drops parameters; start again",
-        });
-      }
-      return;
-    }
-    if (endpoints.issuer && iss !== endpoints.issuer) {
-      throw new TokenSmithError("oauth_error", `the authorization response came from issuer ${iss}, not ${endpoints.issuer} (RFC 9207)`, {
-        connection: name,
-        hint: "a mix-up attack, or the wrong issuer configured; the code was not used",
-      });
-    }
+    return connection.name;
   }
 
   /** One interactive login per connection at a time (SPEC §3): refuse while `tokensmith login` holds its lock. */
@@ -141,4 +120,30 @@ export class BrowserAuthorizations {
     for (const [state, pending] of this.pending) if (pending.expiresAt <= now) this.pending.delete(state);
     while (this.pending.size >= MAX_PENDING) this.pending.delete(this.pending.keys().next().value!);
   }
+}
+
+const withoutSlash = (s: string) => s.replace(/\/$/, "");
+
+/**
+ * The endpoints a login needs. With an issuer, the (cached) metadata too: it says whether the
+ * server always sends `iss`, and where its ID token keys are.
+ */
+async function loginEndpoints(setup: ConnectionSetup): Promise<Endpoints> {
+  const { conn } = setup;
+  const deps = { fetch: setup.fetch, now: () => setup.clock.now(), cache: storeMetadataCache(setup.store, setup.clock) };
+  const endpoints = await resolveEndpoints(conn, deps, ["authorizationUrl", "tokenUrl"]);
+  return conn.issuer || conn.discoveryUrl ? discover(conn, deps) : endpoints;
+}
+
+/** What the authorization response must say: this login's state, from this connection's issuer. */
+function expectedResponse(conn: ResolvedConnection, endpoints: Endpoints, state: string): ExpectedResponse {
+  const configured = !!(conn.issuer || conn.issuerTemplate);
+  const discovered = endpoints.issuer;
+  return {
+    connection: conn.name,
+    state,
+    issuer: conn.issuer ?? conn.issuerTemplate ?? discovered,
+    isIssuer: (iss) => (configured ? issuerMatches(conn, iss) : discovered === undefined || withoutSlash(iss) === withoutSlash(discovered)),
+    issRequired: endpoints.authorizationResponseIssParameterSupported === true,
+  };
 }

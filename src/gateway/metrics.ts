@@ -43,9 +43,9 @@ class Family {
     this.values.set(key, entry);
   }
 
-  render(): string {
+  render(keep: (labels: Record<string, string>) => boolean = () => true): string {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
-    for (const { labels: pairs, value } of this.values.values()) lines.push(`${this.name}${labels(pairs)} ${value}`);
+    for (const { labels: pairs, value } of this.values.values()) if (keep(pairs)) lines.push(`${this.name}${labels(pairs)} ${value}`);
     return lines.join("\n");
   }
 }
@@ -94,9 +94,11 @@ export class GatewayMetrics {
 
   /**
    * The exposition text. `connections` are the statuses to report and, per connection, its
-   * token state's store key (refreshes are counted per token state, which connections may share).
+   * token state's store key (refreshes are counted per token state, which connections may
+   * share); counters of other connections are left out, so a limited key sees only its own.
    */
   render(connections: { status: ConnectionStatus; storeKey?: string }[]): string {
+    const visible = new Set(connections.map((c) => c.status.name));
     const refreshes = new Family("tokensmith_refreshes_total", "counter", "New tokens this gateway obtained for the connection's token state (including refresh-ahead and forced refreshes).");
     const stateRequests = new Family("tokensmith_connection_token_requests", "gauge", "Token requests made for the connection's token state by every process sharing the store.");
     const expiresIn = new Family("tokensmith_connection_expires_in_seconds", "gauge", "Seconds until the connection's access token expires (absent when it has none or it never expires).");
@@ -114,7 +116,8 @@ export class GatewayMetrics {
       counter("tokensmith_store_lease_wait_seconds_total", "Total time spent waiting for store leases.", this.leaseWaitMs / MS_PER_S),
       counter("tokensmith_store_lease_busy_total", "Refresh-ahead attempts that found the lease held elsewhere and kept the current token.", this.leaseBusy),
     ];
-    return [this.tokenRequests, this.cacheHits, this.waits, refreshes, stateRequests, expiresIn, state].map((f) => f.render()).concat(store).join("\n") + "\n";
+    const counters = [this.tokenRequests, this.cacheHits, this.waits].map((f) => f.render((labels) => visible.has(labels.connection)));
+    return [...counters, ...[refreshes, stateRequests, expiresIn, state].map((f) => f.render()), ...store].join("\n") + "\n";
   }
 }
 

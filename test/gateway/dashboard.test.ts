@@ -1,0 +1,135 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { signIn, withDemoGateway } from "./support.js";
+
+/** Follows redirects by hand (no cookies), until one points at `stopAt`. */
+async function followUntil(start: string, stopAt: string): Promise<URL> {
+  let res = await fetch(start, { redirect: "manual" });
+  for (let hops = 0; hops < 10; hops++) {
+    const location = res.headers.get("location");
+    assert.ok(location, `expected a redirect, got ${res.status}`);
+    const next = new URL(location, start);
+    if (next.href.startsWith(stopAt)) return next;
+    res = await fetch(next, { redirect: "manual" });
+    start = next.href;
+  }
+  throw new Error("too many redirects");
+}
+
+describe("the dashboard", () => {
+  it("signs in once per one-time URL with a SameSite=Strict, HttpOnly session cookie", async (t) => {
+    const { gateway } = await withDemoGateway(t);
+    assert.match(gateway.signInUrl, /\/login\?token=[A-Za-z0-9_-]{43}$/);
+    const first = await fetch(gateway.signInUrl, { redirect: "manual" });
+    assert.equal(first.status, 303);
+    assert.equal(first.headers.get("location"), "/");
+    const cookie = first.headers.get("set-cookie") ?? "";
+    assert.match(cookie, /HttpOnly/);
+    assert.match(cookie, /SameSite=Strict/);
+    assert.match(cookie, /Path=\//);
+    const again = await fetch(gateway.signInUrl, { redirect: "manual" });
+    assert.equal(again.status, 401, "the one-time URL works once");
+    assert.equal(again.headers.get("set-cookie"), null);
+    const page = await fetch(`${gateway.url}/`, { headers: { cookie: cookie.split(";")[0] } });
+    assert.equal(page.status, 200);
+    const noSession = await fetch(`${gateway.url}/`);
+    assert.equal(noSession.status, 401);
+    assert.match(await noSession.text(), /one-time sign-in URL/);
+  });
+
+  it("is one self-contained page under a strict Content-Security-Policy", async (t) => {
+    const { gateway } = await withDemoGateway(t);
+    const { cookie } = await signIn(gateway);
+    const res = await fetch(`${gateway.url}/`, { headers: { cookie } });
+    const csp = res.headers.get("content-security-policy") ?? "";
+    assert.match(csp, /default-src 'none'/);
+    assert.match(csp, /script-src 'sha256-[A-Za-z0-9+/=]+'(;|$)/);
+    assert.match(csp, /connect-src 'self'/);
+    assert.match(csp, /frame-ancestors 'none'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|\*/);
+    const html = await res.text();
+    assert.doesNotMatch(html, /\b(src|href)="(https?:)?\/\//, "nothing is loaded from elsewhere");
+    assert.equal(res.headers.get("x-frame-options"), "DENY");
+    assert.equal(res.headers.get("referrer-policy"), "no-referrer");
+  });
+
+  it("refuses a session's POST without the CSRF token or from another origin, and accepts the header or form field", async (t) => {
+    const { gateway } = await withDemoGateway(t);
+    const { cookie, csrf } = await signIn(gateway);
+    const refresh = `${gateway.url}/v1/connections/demo-service/refresh`;
+    const without = await fetch(refresh, { method: "POST", headers: { cookie } });
+    assert.equal(without.status, 403);
+    assert.equal((await without.json()).error.code, "csrf_failed");
+    const wrong = await fetch(refresh, { method: "POST", headers: { cookie, "x-csrf-token": "guess" } });
+    assert.equal(wrong.status, 403);
+    const crossOrigin = await fetch(refresh, { method: "POST", headers: { cookie, "x-csrf-token": csrf, origin: "http://127.0.0.1:1" } });
+    assert.equal(crossOrigin.status, 403);
+    assert.equal((await fetch(refresh, { method: "POST", headers: { cookie, "x-csrf-token": csrf } })).status, 200);
+    const form = await fetch(refresh, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ csrf }),
+    });
+    assert.equal(form.status, 200);
+  });
+
+  it("lets a session see statuses but never read a token", async (t) => {
+    const { gateway } = await withDemoGateway(t);
+    const { cookie } = await signIn(gateway);
+    const list = await fetch(`${gateway.url}/v1/connections`, { headers: { cookie } });
+    assert.equal(list.status, 200);
+    const names = (await list.json()).map((c: any) => c.name);
+    assert.deepEqual(names, ["demo-service", "demo-user", "demo-password", "demo-jwt"]);
+    assert.equal((await fetch(`${gateway.url}/v1/connections/demo-service/token`, { headers: { cookie } })).status, 403);
+  });
+
+  it("authorizes a connection in the browser through its own /callback, and refuses a replayed callback", async (t) => {
+    const { gateway, api } = await withDemoGateway(t, { demo: { autoLogin: true } });
+    const { cookie } = await signIn(gateway);
+    assert.equal((await api("/v1/connections/demo-user/token")).status, 409);
+    const before = (await api("/v1/connections/demo-user")).body;
+    assert.deepEqual(before.authorize, { available: true, redirectUri: `${gateway.url}/callback` });
+    const start = await fetch(`${gateway.url}/authorize/demo-user`, { headers: { cookie }, redirect: "manual" });
+    assert.equal(start.status, 303);
+    const authorizationUrl = new URL(start.headers.get("location")!);
+    assert.equal(authorizationUrl.searchParams.get("redirect_uri"), `${gateway.url}/callback`);
+    assert.equal(authorizationUrl.searchParams.get("code_challenge_method"), "S256");
+    const callback = await followUntil(authorizationUrl.href, `${gateway.url}/callback`);
+    const done = await fetch(callback);
+    assert.equal(done.status, 200);
+    assert.match(await done.text(), /demo-user is authorized/);
+    const token = await api("/v1/connections/demo-user/token");
+    assert.equal(token.status, 200);
+    assert.equal((await api("/v1/connections/demo-user")).body.hasRefreshToken, true);
+    const replay = await fetch(callback);
+    assert.equal(replay.status, 400, "state is single use");
+    assert.equal((await fetch(`${gateway.url}/authorize/demo-user`, { redirect: "manual" })).status, 401, "starting needs a session or key");
+  });
+
+  it("refuses a callback whose iss names another issuer (mix-up) and stores nothing", async (t) => {
+    const { gateway, api } = await withDemoGateway(t, { demo: { autoLogin: true } });
+    const { cookie } = await signIn(gateway);
+    const start = await fetch(`${gateway.url}/authorize/demo-user`, { headers: { cookie }, redirect: "manual" });
+    const callback = await followUntil(start.headers.get("location")!, `${gateway.url}/callback`);
+    callback.searchParams.set("iss", "https://attacker.example");
+    const res = await fetch(callback);
+    assert.equal(res.status, 502);
+    assert.match(await res.text(), /attacker\.example/);
+    assert.equal((await api("/v1/connections/demo-user/token")).status, 409, "no tokens were stored");
+  });
+
+  it("says to use `tokensmith login --manual` when the redirect URI points elsewhere", async (t) => {
+    const { gateway, api } = await withDemoGateway(t, {
+      patch: (config) => {
+        config.connections["demo-user"].redirect_uri = "http://127.0.0.1:9/elsewhere";
+      },
+    });
+    const status = (await api("/v1/connections/demo-user")).body;
+    assert.equal(status.authorize.available, false);
+    assert.equal(status.authorize.manual, "tokensmith login demo-user --manual");
+    const { cookie } = await signIn(gateway);
+    const start = await fetch(`${gateway.url}/authorize/demo-user`, { headers: { cookie }, redirect: "manual" });
+    assert.equal(start.status, 409);
+    assert.match(await start.text(), /tokensmith login demo-user --manual/);
+  });
+});
