@@ -18,12 +18,18 @@ export interface Output {
   stdout(text: string): void;
   stderr(text: string): void;
   isTTY: boolean;
+  /** Raw bytes to stdout (`call` bodies), resolving when more may be written; without it they go to `stdout` decoded as UTF-8. */
+  stdoutBytes?(chunk: Uint8Array): Promise<void>;
+  /** stderr is a terminal (spinners, prompts); undefined: assume it is when stdout is. */
+  stderrIsTTY?: boolean;
 }
 
 export const processOutput: Output = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   isTTY: !!process.stdout.isTTY,
+  stdoutBytes: (chunk) => new Promise<void>((resolve) => (process.stdout.write(chunk) ? resolve() : process.stdout.once("drain", resolve))),
+  stderrIsTTY: !!process.stderr.isTTY,
 };
 
 export class Printer {

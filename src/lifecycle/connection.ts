@@ -1,4 +1,5 @@
 import { TokenSmithError, toTokenSmithError } from "../errors.js";
+import type { LoginOptions, LoginResult } from "../flows/login.js";
 import { authorizedFetch } from "../http/fetch.js";
 import { hashSecret } from "../redact.js";
 import { diagnose, type Diagnosis } from "./diagnose.js";
@@ -140,6 +141,15 @@ export class Connection {
   /** Revoke at the server (RFC 7009), then drop the local state. */
   async revoke(options: RevokeOptions = {}): Promise<RevokeResult> {
     return revokeConnection(this, options);
+  }
+
+  /**
+   * Interactive authorization (SPEC §3 `login`): browser, manual paste or device flow, one at a
+   * time per connection; stores the tokens. Loaded on first use so `accessToken()` stays light.
+   */
+  async login(options: LoginOptions = {}): Promise<LoginResult> {
+    const { login } = await import("../flows/login.js");
+    return login(this, options);
   }
 
   /** Drop the local state only; a tombstone keeps the generation (§2.16). */

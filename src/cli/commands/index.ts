@@ -5,6 +5,7 @@ import { registerDemo } from "./demo.js";
 import { registerExport } from "./export.js";
 import { registerHeader } from "./header.js";
 import { registerImport } from "./import.js";
+import { registerLogin } from "./login.js";
 import { registerLogout } from "./logout.js";
 import { registerProviders } from "./providers.js";
 import { registerRevoke } from "./revoke.js";
@@ -20,6 +21,7 @@ export function registerCommands(program: Command, run: CliRun): void {
     registerHeader,
     registerStatus,
     registerTest,
+    registerLogin,
     registerRevoke,
     registerLogout,
     registerExport,

@@ -1,0 +1,122 @@
+import { TokenSmithError, toTokenSmithError } from "../errors.js";
+import { prepareAuthorization, type PreparedAuthorization } from "../protocol/authorization-url.js";
+import { requestToken } from "../protocol/send.js";
+import { checkAuthorizationResponse, parsePastedResponse, type ExpectedResponse } from "./callback.js";
+import type { CallbackPage } from "./callback-page.js";
+import { loginTimeout, untilDeadline } from "./deadline.js";
+import { validateIdToken } from "./id-token.js";
+import { listenLoopback, planLoopback } from "./loopback.js";
+import { expectedIssuer, type FlowContext, type ObtainedTokens } from "./types.js";
+
+/**
+ * The authorization code flow (RFC 6749 §4.1) with PKCE, `state`, `nonce`, RFC 9207 `iss`
+ * and ID token validation, in its two shapes (SPEC §3): the browser flow, which receives the
+ * redirect on a loopback listener, and the manual flow, which has the redirected URL pasted.
+ */
+
+/** Told to the caller once the authorization URL is ready (and the browser was tried). */
+export interface AuthorizationUrlInfo {
+  /** True when a browser command took the URL; the URL is worth showing either way. */
+  browserOpened: boolean;
+  /** The redirect URI this login waits on (with the port bound, for the browser flow). */
+  redirectUri: string;
+}
+
+export type OnAuthorizationUrl = (url: string, info: AuthorizationUrlInfo) => void | Promise<void>;
+
+export interface BrowserFlowOptions extends FlowContext {
+  onAuthorizationUrl?: OnAuthorizationUrl;
+  /** Opens the URL in a browser (true when it did); absent for `--no-browser`. */
+  openUrl?: (url: string) => Promise<boolean>;
+}
+
+export interface ManualFlowOptions extends FlowContext {
+  onAuthorizationUrl?: OnAuthorizationUrl;
+  /** One pasted line: the URL the browser was redirected to, or the bare code. */
+  readPastedUrl: () => Promise<string>;
+}
+
+/** Where the manual flow sends the browser when no redirect_uri is configured: nothing listens there, the address bar keeps the code. */
+export const MANUAL_DEFAULT_REDIRECT_URI = "http://127.0.0.1/callback";
+
+function expectation(options: FlowContext, prepared: PreparedAuthorization): ExpectedResponse {
+  return {
+    connection: options.conn.name,
+    state: prepared.state,
+    ...expectedIssuer(options.conn, options.endpoints),
+    issRequired: options.endpoints.authorizationResponseIssParameterSupported === true,
+  };
+}
+
+/** The code exchange (through the protocol layer) and the ID token check. */
+async function exchange(options: FlowContext, prepared: PreparedAuthorization, code: string, redirectUri: string): Promise<ObtainedTokens> {
+  const { conn, endpoints, clock } = options;
+  const now = () => clock.now();
+  const grant = { kind: "authorization_code" as const, code, redirectUri, codeVerifier: prepared.codeVerifier };
+  const { tokens, sentAt } = await requestToken(conn, endpoints, grant, { fetch: options.fetch, now, signal: options.signal });
+  if (tokens.idToken) {
+    await validateIdToken(tokens.idToken, conn, endpoints, { ...expectedIssuer(conn, endpoints), nonce: prepared.nonce }, { fetch: options.fetch, now, signal: options.signal });
+  }
+  return { tokens, sentAt, requests: 1 };
+}
+
+/** What the callback page says about an outcome. */
+function pageFor(connection: string, err?: unknown): CallbackPage {
+  if (!err) return { ok: true, title: "Logged in", message: `tokensmith has the tokens for "${connection}". You can close this tab.` };
+  const e = toTokenSmithError(err, connection);
+  return { ok: false, title: "Login failed", message: `${e.message}${e.hint ? ` (${e.hint})` : ""}. Details are in the terminal.` };
+}
+
+/**
+ * The browser flow: listen on the redirect URI, send the browser to the authorization URL,
+ * take exactly one callback, check it, exchange the code, show the outcome, close.
+ */
+export async function browserFlow(options: BrowserFlowOptions): Promise<ObtainedTokens> {
+  const { conn } = options;
+  const listener = await listenLoopback(planLoopback(conn.redirectUri, conn.name), { connection: conn.name });
+  try {
+    const prepared = prepareAuthorization(conn, options.endpoints, { redirectUri: listener.redirectUri });
+    const browserOpened = options.openUrl ? await options.openUrl(prepared.url) : false;
+    await options.onAuthorizationUrl?.(prepared.url, { browserOpened, redirectUri: listener.redirectUri });
+    const callback = await untilDeadline(listener.callback(), {
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+      onTimeout: () => loginTimeout(conn.name, options.timeoutMs, "the browser did not come back to the redirect URI"),
+    });
+    try {
+      const code = checkAuthorizationResponse(callback.params, expectation(options, prepared));
+      const obtained = await exchange(options, prepared, code, listener.redirectUri);
+      await callback.respond(pageFor(conn.name));
+      return obtained;
+    } catch (err) {
+      await callback.respond(pageFor(conn.name, err));
+      throw err;
+    }
+  } finally {
+    await listener.close();
+  }
+}
+
+/**
+ * The manual flow, for redirect URIs that are not on this machine: show the URL, read the
+ * redirected URL (state checked) or the bare code, exchange it.
+ */
+export async function manualFlow(options: ManualFlowOptions): Promise<ObtainedTokens> {
+  const { conn } = options;
+  const redirectUri = conn.redirectUri ?? MANUAL_DEFAULT_REDIRECT_URI;
+  const prepared = prepareAuthorization(conn, options.endpoints, { redirectUri });
+  await options.onAuthorizationUrl?.(prepared.url, { browserOpened: false, redirectUri });
+  const pasted = await untilDeadline(options.readPastedUrl(), {
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    onTimeout: () => loginTimeout(conn.name, options.timeoutMs, "no redirected URL was pasted"),
+  });
+  const response = parsePastedResponse(pasted, conn.name);
+  const code = response.kind === "code" ? response.code : checkAuthorizationResponse(response.params, expectation(options, prepared));
+  return exchange(options, prepared, code, redirectUri);
+}
+
+/** The flow needs something to read the paste from (the library has no terminal). */
+export function missingPasteReader(connection: string): TokenSmithError {
+  return new TokenSmithError("usage_error", `connection "${connection}": the manual flow needs readPastedUrl to read the redirected URL`, { connection });
+}

@@ -1,0 +1,183 @@
+import { isUserGrant } from "../config/types.js";
+import { TokenSmithError, toTokenSmithError } from "../errors.js";
+import type { Connection } from "../lifecycle/connection.js";
+import { mergeTokens } from "../lifecycle/merge.js";
+import { loginLockKey, type ConnectionSetup } from "../lifecycle/runtime.js";
+import { live, type TokenState } from "../lifecycle/state.js";
+import { hashSecret } from "../redact.js";
+import { browserFlow, manualFlow, missingPasteReader, type OnAuthorizationUrl } from "./authorization-code.js";
+import { openInBrowser } from "./browser.js";
+import { DEFAULT_LOGIN_TIMEOUT_MS } from "./deadline.js";
+import { deviceFlow, type DeviceProgress, type UserCodeInfo } from "./device.js";
+import { loginEndpoints } from "./endpoints.js";
+import type { FlowContext, ObtainedTokens } from "./types.js";
+
+/**
+ * `login` (SPEC §3, §4): one interactive authorization per connection at a time, on a lock of
+ * its own in the store (separate from the refresh lease, so `token` never waits on a person),
+ * then the tokens stored as a new state under the refresh lease.
+ */
+
+export type LoginFlow = "browser" | "manual" | "device";
+
+/** Options of `connection.login()`; the callbacks are how the library talks to a person (it never prints). */
+export interface LoginOptions {
+  /** Default: `device` for `grant: device_code`, else `browser`. */
+  flow?: LoginFlow;
+  /** Show the authorization URL (browser and manual flows). */
+  onAuthorizationUrl?: OnAuthorizationUrl;
+  /** Show the user code and verification URL (device flow). */
+  onUserCode?: (info: UserCodeInfo) => void | Promise<void>;
+  /** After each device poll: for a spinner with the time left. */
+  onDeviceProgress?: (progress: DeviceProgress) => void;
+  /** The manual flow's input: one pasted line, the redirected URL or the bare code. */
+  readPastedUrl?: () => Promise<string>;
+  /** Open the browser (browser flow) or `verification_uri_complete` (device flow). Default true. */
+  openBrowser?: boolean;
+  /** How to open a URL; default `$BROWSER`, else the system opener. Resolves true when it did. */
+  openUrl?: (url: string) => Promise<boolean>;
+  /** How long the person has, ms. Default 300 000 (SPEC §3). */
+  timeoutMs?: number;
+  /** Wait for a login in progress elsewhere instead of failing with `login_in_progress`. */
+  wait?: boolean;
+  /** Told once when `wait` is set and another login holds the lock. */
+  onWaiting?: (holder: string | undefined) => void;
+  signal?: AbortSignal;
+}
+
+/** What a login produced; never a secret. */
+export interface LoginResult {
+  connection: string;
+  flow: LoginFlow;
+  scope: string;
+  /** null when the token does not expire. */
+  expiresAt: Date | null;
+  hasRefreshToken: boolean;
+  /** True when `wait` found that the login being waited for had succeeded, so none was started. */
+  completedElsewhere: boolean;
+}
+
+/** The login lock's lease: renewed while the login runs, so this only bounds how long a crashed login blocks the next one. */
+export const LOGIN_LEASE_MS = 30_000;
+
+function inProgress(connection: string, holder: string | undefined, waited = false): TokenSmithError {
+  const who = holder ?? "another process";
+  return new TokenSmithError("login_in_progress", `connection "${connection}": login in progress (${who})${waited ? ", still, after waiting" : ""}`, {
+    connection,
+    hint: waited
+      ? "finish or cancel that login, then try again"
+      : `finish that login, or run \`tokensmith login ${connection} --wait\` to wait for it (a crashed one's lock expires within ${LOGIN_LEASE_MS / 1000} s)`,
+  });
+}
+
+function resultOf(connection: string, flow: LoginFlow, state: TokenState, completedElsewhere: boolean): LoginResult {
+  return {
+    connection,
+    flow,
+    scope: state.scope ?? "",
+    expiresAt: typeof state.expiresAt === "number" ? new Date(state.expiresAt) : null,
+    hasRefreshToken: !!state.refreshToken,
+    completedElsewhere,
+  };
+}
+
+/** Runs the chosen flow. */
+async function runFlow(setup: ConnectionSetup, flow: LoginFlow, options: LoginOptions, signal: AbortSignal | undefined): Promise<ObtainedTokens> {
+  const { conn } = setup;
+  const endpoints = await loginEndpoints(conn, flow === "device" ? "device" : "authorization_code", setup);
+  const context: FlowContext = { conn, endpoints, fetch: setup.fetch, clock: setup.clock, timeoutMs: options.timeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS, signal };
+  const openUrl = options.openBrowser === false ? undefined : (options.openUrl ?? ((url: string) => openInBrowser(url)));
+  switch (flow) {
+    case "device":
+      return deviceFlow({ ...context, onUserCode: options.onUserCode, onProgress: options.onDeviceProgress, openUrl });
+    case "manual":
+      return manualFlow({ ...context, onAuthorizationUrl: options.onAuthorizationUrl, readPastedUrl: options.readPastedUrl! });
+    default:
+      return browserFlow({ ...context, onAuthorizationUrl: options.onAuthorizationUrl, openUrl });
+  }
+}
+
+/** Stores a login's tokens as a new state: only the used seeds (the configured one counts as used) and counters carry over. */
+async function store(setup: ConnectionSetup, obtained: ObtainedTokens): Promise<TokenState> {
+  const { conn, manager, ctx, clock } = setup;
+  let stored!: TokenState;
+  await manager.write(ctx, (current) => {
+    const seeds = new Set(current?.seeds ?? []);
+    // A configured seed predates this login; adopting it later would throw the login away (§2.9).
+    if (conn.refreshToken) seeds.add(hashSecret(conn.refreshToken));
+    const base: TokenState = { v: 1, seeds: seeds.size ? [...seeds] : undefined, tokenRequests: current?.tokenRequests };
+    stored = mergeTokens(base, obtained.tokens, obtained.sentAt, conn, undefined, obtained.requests, clock.now());
+    return stored;
+  });
+  return stored;
+}
+
+/**
+ * Interactive authorization for a connection (SPEC §3 `login`, §4 `connection.login()`):
+ * takes the connection's login lock (`login_in_progress` when another login holds it, unless
+ * `wait`), runs the browser, manual or device flow, and stores the tokens.
+ */
+export async function login(connection: Connection, options: LoginOptions = {}): Promise<LoginResult> {
+  const name = connection.name;
+  try {
+    const setup = await connection.setup();
+    const { conn, store: kv } = setup;
+    if (!isUserGrant(conn.grant)) {
+      throw new TokenSmithError("usage_error", `connection "${name}" uses the ${conn.grant} grant: there is nothing to log in to`, {
+        connection: name,
+        hint: `\`tokensmith token ${name}\` gets its tokens without a person`,
+      });
+    }
+    const flow: LoginFlow = options.flow ?? (conn.grant === "device_code" ? "device" : "browser");
+    if (flow === "manual" && !options.readPastedUrl) throw missingPasteReader(name);
+
+    let result: LoginResult | undefined;
+    let locked = false;
+    const attempt = (mode: "try" | "wait", waitedFrom?: number) =>
+      kv.update(
+        loginLockKey(setup.fingerprint),
+        async (_current, lease) => {
+          locked = true;
+          if (waitedFrom !== undefined) {
+            // The login we waited for may have done the job: then there is nothing to start.
+            const record = await kv.get<TokenState>(setup.manager.key);
+            const state = live(record?.value);
+            if (record && record.generation > waitedFrom && state?.accessToken && !state.reauth) {
+              result = resultOf(name, flow, state, true);
+              await setup.manager.reload(setup.ctx);
+              return undefined;
+            }
+          }
+          const signal = options.signal ? AbortSignal.any([options.signal, lease.signal]) : lease.signal;
+          const obtained = await runFlow(setup, flow, options, signal);
+          result = resultOf(name, flow, await store(setup, obtained), false);
+          return undefined;
+        },
+        {
+          mode,
+          holder: setup.holder,
+          leaseMs: LOGIN_LEASE_MS,
+          deadline: setup.clock.now() + (options.timeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS) + LOGIN_LEASE_MS,
+          signal: options.signal,
+        },
+      );
+
+    const first = await attempt("try");
+    if (first.status === "busy") {
+      if (!options.wait) throw inProgress(name, first.holder);
+      options.onWaiting?.(first.holder);
+      const waitedFrom = (await kv.get(setup.manager.key))?.generation ?? 0;
+      try {
+        await attempt("wait", waitedFrom);
+      } catch (err) {
+        if (!locked && err instanceof TokenSmithError && err.code === "lock_timeout") throw inProgress(name, first.holder, true);
+        throw err;
+      }
+    }
+    if (!result) throw new TokenSmithError("unexpected", `connection "${name}": the login lock was released without a result`);
+    return result;
+  } catch (err) {
+    if (options.signal?.aborted && err === options.signal.reason) throw err;
+    throw toTokenSmithError(err, name);
+  }
+}

@@ -1,0 +1,34 @@
+import type { Clock } from "../clock.js";
+import type { ResolvedConnection } from "../config/types.js";
+import { issuerMatches } from "../providers/discovery.js";
+import type { Endpoints, FetchLike, TokenSet } from "../protocol/types.js";
+
+/** What every interactive flow runs with: the connection, its endpoints, I/O and time. */
+export interface FlowContext {
+  conn: ResolvedConnection;
+  /** Configured and, with an issuer, discovered (jwks_uri, RFC 9207 support). */
+  endpoints: Endpoints;
+  fetch: FetchLike;
+  clock: Clock;
+  /** How long the person has to finish (SPEC §3 `--timeout`). */
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/** A flow's result: the token response, when its request was sent (§2.10), and how many token requests it took. */
+export interface ObtainedTokens {
+  tokens: TokenSet;
+  sentAt: number;
+  requests: number;
+}
+
+/**
+ * The issuer an authorization response (`iss`, RFC 9207) and an ID token must name: the
+ * discovered or configured issuer, or the preset's template (Microsoft's `{tenantid}`).
+ * With none known, any issuer passes: there is nothing to compare with.
+ */
+export function expectedIssuer(conn: ResolvedConnection, endpoints: Endpoints): { issuer?: string; isIssuer(iss: string): boolean } {
+  const issuer = endpoints.issuer ?? conn.issuer;
+  const withIssuer: ResolvedConnection = { ...conn, issuer };
+  return { issuer: issuer ?? conn.issuerTemplate, isIssuer: (iss) => issuerMatches(withIssuer, iss) };
+}
