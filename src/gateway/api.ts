@@ -13,6 +13,7 @@ import type { GatewayMetrics } from "./metrics.js";
  * unknown ones (404).
  */
 
+/** What the API functions need: the library instance, the counters, the clock. */
 export interface ApiDeps {
   ts: TokenSmith;
   metrics: GatewayMetrics;
@@ -56,6 +57,10 @@ export function tokenJson(info: TokenInfo, now: number): TokenJson {
 export function connectionFor(deps: ApiDeps, principal: Principal, name: string): Connection {
   if (!mayUse(principal, name)) {
     throw new GatewayError(403, "forbidden", `this key may not use connection "${name}"`, "use a key configured for this connection in gateway.api_keys");
+  }
+  const names = deps.ts.connectionNames();
+  if (!names.includes(name)) {
+    throw new GatewayError(404, "unknown_connection", `unknown connection "${name}"`, names.length ? `configured connections: ${names.join(", ")}` : "the config has no connections");
   }
   return deps.ts.connection(name);
 }

@@ -9,6 +9,7 @@ import type { Connection } from "../lifecycle/connection.js";
  * cannot reach the gateway; that is `tokensmith login NAME --manual`'s job.
  */
 
+/** Whether the dashboard can authorize a connection: with which redirect URI, or why not. */
 export type BrowserAuthorization =
   | { available: true; redirectUri: string }
   /** `manual`: the command that can authorize it instead, when a person can but the dashboard cannot. */

@@ -37,6 +37,7 @@ interface Pending {
   expiresAt: number;
 }
 
+/** The authorizations started from this gateway's dashboard and not finished yet, by `state`. */
 export class BrowserAuthorizations {
   private readonly pending = new Map<string, Pending>();
 

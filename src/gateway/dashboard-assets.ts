@@ -5,6 +5,7 @@
  * connection names and server messages cannot inject markup.
  */
 
+/** The one stylesheet of every gateway page; light and dark. */
 export const DASHBOARD_STYLE = `
 :root { color-scheme: light dark; --fg: #1d2430; --muted: #677183; --bg: #f6f7f9; --card: #fff; --line: #e2e5ea;
   --ok: #1f8a4c; --warn: #b7791f; --bad: #c53030; --none: #718096; --accent: #2b6cb0; }
@@ -41,6 +42,7 @@ button:disabled { opacity: .5; cursor: wait; }
 [hidden] { display: none !important; }
 `;
 
+/** The dashboard: polls `/v1/connections`, ticks the countdowns, posts actions with the CSRF token. */
 export const DASHBOARD_SCRIPT = `
 "use strict";
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
@@ -56,6 +58,9 @@ function el(tag, text, cls) {
   if (text !== undefined && text !== null) e.textContent = String(text);
   if (cls) e.className = cls;
   return e;
+}
+function plural(n, word) {
+  return n + " " + word + (n === 1 ? "" : "s");
 }
 function duration(s) {
   if (s <= 0) return "expired";
@@ -95,7 +100,8 @@ function row(c) {
   if (c.lastRefresh) last.title = c.lastRefresh;
   const requests = el("td", c.tokenRequests, "num requests");
   const served = el("td", "", "num");
-  served.append(el("div", c.served.tokens + " tokens"), el("div", c.served.cacheHits + " cache hits · " + c.served.waits + " waits" + (c.served.errors ? " · " + c.served.errors + " errors" : ""), "small"));
+  const counts = plural(c.served.cacheHits, "cache hit") + " · " + plural(c.served.waits, "wait") + (c.served.errors ? " · " + plural(c.served.errors, "error") : "");
+  served.append(el("div", plural(c.served.tokens, "token")), el("div", counts, "small"));
   const actions = el("td", "", "actions");
   if (c.authorize.available) actions.append(button("Authorize", "authorize", c.name, "primary"));
   if (!c.error) actions.append(button("Test", "test", c.name), button("Refresh", "refresh", c.name), button("Revoke", "revoke", c.name, "danger"));
@@ -172,7 +178,10 @@ tbody.addEventListener("click", function (event) {
   if (b) act(b.dataset.action, b.dataset.name, b);
 });
 const params = new URLSearchParams(location.search);
-if (params.get("authorized")) say("Authorized " + params.get("authorized") + ".");
+if (params.get("authorized")) {
+  say("Authorized " + params.get("authorized") + ".");
+  history.replaceState(null, "", "/");
+}
 load();
 setInterval(load, POLL_MS);
 setInterval(tick, 1000);

@@ -53,20 +53,12 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   unexpected: 500,
 };
 
-/** True for the library's "no such connection" (a config_invalid naming `connections.NAME`). */
-function isUnknownConnection(err: { code: string; message: string }): boolean {
-  return err.code === "config_invalid" && err.message.startsWith("unknown connection");
-}
-
 /** Status and JSON body for anything thrown while answering a request. */
 export function errorResponse(err: unknown): { status: number; body: { error: Record<string, unknown> } } {
   if (err instanceof GatewayError) {
     return { status: err.status, body: { error: { code: err.code, message: err.message, hint: err.hint ?? null } } };
   }
   const e = toTokenSmithError(err);
-  if (isUnknownConnection(e)) {
-    return { status: 404, body: { error: { code: "unknown_connection", message: redact(e.message), hint: e.hint ? redact(e.hint) : null } } };
-  }
   const json = e.toJSON();
   return {
     status: STATUS_BY_CODE[e.code] ?? 500,

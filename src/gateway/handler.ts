@@ -14,6 +14,7 @@ import { dashboardPage, DASHBOARD_CSP, messagePage, PAGE_CSP, signInPage } from 
  * authorization by `state`) needs a key or a session.
  */
 
+/** Everything the request handler works with; built once by `startGateway`. */
 export interface HandlerDeps extends ApiDeps {
   keys: ApiKeys;
   sessions: Sessions;
@@ -86,7 +87,7 @@ async function route(deps: HandlerDeps, req: IncomingMessage, res: ServerRespons
   if (path === "/callback") {
     try {
       const name = await deps.authorizations.finish(url.searchParams);
-      return sendHtml(res, 200, messagePage("Authorized", `Connection ${name} is authorized; its tokens are stored.`, { link: true }), PAGE_CSP);
+      return sendHtml(res, 200, messagePage("Authorized", `Connection ${name} is authorized; its tokens are stored.`, { link: `/?authorized=${encodeURIComponent(name)}` }), PAGE_CSP);
     } catch (err) {
       return sendPageError(res, err);
     }

@@ -12,6 +12,7 @@ import { TokenSmithError } from "../errors.js";
 /** How long `close` lets requests in flight finish before cutting their connections. */
 const CLOSE_GRACE_MS = 5_000;
 
+/** A bound socket, answering nothing until `serve` gives it a handler. */
 export interface Listening {
   server: Server;
   port: number;

@@ -67,10 +67,11 @@ export function dashboardPage(csrf: string, baseUrl: string): string {
   );
 }
 
-/** A page with a heading, a paragraph, and an optional link back to the dashboard. */
-export function messagePage(title: string, text: string, options: { link?: boolean; hint?: string } = {}): string {
+/** A page with a heading, a paragraph, and an optional link back to the dashboard (`link`: its URL). */
+export function messagePage(title: string, text: string, options: { link?: boolean | string; hint?: string } = {}): string {
   const hint = options.hint ? `<p class="small">${escapeHtml(options.hint)}</p>` : "";
-  const link = options.link ? `<p><a href="/">Back to the dashboard</a></p>` : "";
+  const href = typeof options.link === "string" ? options.link : "/";
+  const link = options.link ? `<p><a href="${escapeHtml(href)}">Back to the dashboard</a></p>` : "";
   return shell(title, `<header><h1>tokensmith</h1></header>\n<main><h2>${escapeHtml(title)}</h2><p>${escapeHtml(text)}</p>${hint}${link}</main>`);
 }
 

@@ -20,6 +20,7 @@ import { observeStore } from "./observed-store.js";
  * for metrics), make sure there is an API key, listen, and hand back the URLs to print.
  */
 
+/** How to start the gateway; everything defaults to the config's `gateway:` section. */
 export interface GatewayOptions {
   /** A config path or object, as `TokenSmith.load`; default the SPEC §1 lookup. */
   config?: string | object;
@@ -34,6 +35,7 @@ export interface GatewayOptions {
   fetch?: FetchLike;
 }
 
+/** A running gateway: what `serve` prints, and how to stop it. */
 export interface Gateway {
   /** Where it listens, e.g. http://127.0.0.1:7373. */
   url: string;

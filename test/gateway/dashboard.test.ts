@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { signIn, withDemoGateway } from "./support.js";
+import { LIMITED_KEY, signIn, withDemoGateway } from "./support.js";
 
 /** Follows redirects by hand (no cookies), until one points at `stopAt`. */
 async function followUntil(start: string, stopAt: string): Promise<URL> {
@@ -81,6 +81,18 @@ describe("the dashboard", () => {
     const names = (await list.json()).map((c: any) => c.name);
     assert.deepEqual(names, ["demo-service", "demo-user", "demo-password", "demo-jwt"]);
     assert.equal((await fetch(`${gateway.url}/v1/connections/demo-service/token`, { headers: { cookie } })).status, 403);
+  });
+
+  it("mints new one-time sign-in URLs for key holders, limited like the key", async (t) => {
+    const { gateway, api } = await withDemoGateway(t);
+    const minted = await api("/v1/sign-in", { method: "POST", key: LIMITED_KEY });
+    assert.equal(minted.status, 200);
+    assert.ok(minted.body.url.startsWith(`${gateway.url}/login?token=`));
+    const cookie = ((await fetch(minted.body.url, { redirect: "manual" })).headers.get("set-cookie") ?? "").split(";")[0];
+    const list = await (await fetch(`${gateway.url}/v1/connections`, { headers: { cookie } })).json();
+    assert.deepEqual(list.map((c: any) => c.name), ["demo-service"]);
+    const { cookie: full } = await signIn(gateway);
+    assert.equal((await fetch(`${gateway.url}/v1/sign-in`, { method: "POST", headers: { cookie: full } })).status, 403, "a session cannot mint sessions");
   });
 
   it("authorizes a connection in the browser through its own /callback, and refuses a replayed callback", async (t) => {

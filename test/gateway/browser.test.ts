@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { withDemoGateway } from "./support.js";
+
+/**
+ * The dashboard in a real browser: Debian's Chromium driven by playwright-core. Skipped (with
+ * a message saying why) only where that Chromium is not installed.
+ */
+
+const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+/** Generous for a shared 2-core machine; the page itself answers in milliseconds. */
+const UI_TIMEOUT_MS = 15_000;
+const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium): the browser test cannot run`;
+
+describe("the dashboard in Chromium", { skip }, () => {
+  it("signs in, shows the connections, refreshes, authorizes, and refuses a POST without the CSRF token", async (t) => {
+    const { gateway, api } = await withDemoGateway(t, { demo: { autoLogin: true } });
+    await api("/v1/connections/demo-service/token");
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    t.after(() => browser.close());
+    const page = await browser.newPage();
+    page.setDefaultTimeout(UI_TIMEOUT_MS);
+    const cspViolations: string[] = [];
+    page.on("console", (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
+    page.on("dialog", (dialog) => void dialog.accept());
+
+    // Sign in with the one-time URL: it lands on the dashboard with the session cookie.
+    await page.goto(gateway.signInUrl);
+    assert.equal(new URL(page.url()).pathname, "/");
+    const cookies = await page.context().cookies();
+    const session = cookies.find((c) => c.name.startsWith("tokensmith_session_"));
+    assert.ok(session?.httpOnly);
+    assert.equal(session?.sameSite, "Strict");
+
+    const row = (name: string) => page.locator(`tr[data-name="${name}"]`);
+    await row("demo-service").waitFor();
+    assert.deepEqual(await page.locator("tbody tr").evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.name)), [
+      "demo-service",
+      "demo-user",
+      "demo-password",
+      "demo-jwt",
+    ]);
+    assert.equal(await row("demo-service").locator(".badge").textContent(), "valid");
+    await page.waitForFunction(() => /\d+m \d\ds/.test(document.querySelector('tr[data-name="demo-service"] .expires')?.textContent ?? ""));
+
+    // Refresh: the token request count goes from 1 to 2.
+    assert.equal(await row("demo-service").locator(".requests").textContent(), "1");
+    await row("demo-service").locator('button[data-action="refresh"]').click();
+    await page.waitForFunction(() => document.querySelector('tr[data-name="demo-service"] .requests')?.textContent === "2");
+    assert.match((await page.locator("#result h2").textContent()) ?? "", /refreshed demo-service/);
+
+    // Test shows the diagnosis steps.
+    await row("demo-service").locator('button[data-action="test"]').click();
+    await page.locator("#result h2", { hasText: "test demo-service" }).waitFor();
+    const shots = await mkdtemp(join(tmpdir(), "tokensmith-dashboard-"));
+    await page.screenshot({ path: join(shots, "after-test.png"), fullPage: true });
+
+    // CSRF: the same POST from the page without the token is refused, with it accepted.
+    const statuses = await page.evaluate(async () => {
+      const without = await fetch("/v1/connections/demo-service/refresh", { method: "POST" });
+      const token = document.querySelector<HTMLMetaElement>('meta[name="csrf-token"]')!.content;
+      const withToken = await fetch("/v1/connections/demo-service/refresh", { method: "POST", headers: { "x-csrf-token": token } });
+      return [without.status, withToken.status];
+    });
+    assert.deepEqual(statuses, [403, 200]);
+
+    // Authorize demo-user in the browser: through the demo server and back to /callback.
+    assert.equal(await row("demo-user").locator(".badge").textContent(), "none");
+    await row("demo-user").locator('button[data-action="authorize"]').click();
+    await page.waitForURL(/\/callback\?/);
+    assert.match((await page.locator("main").textContent()) ?? "", /demo-user is authorized/);
+    await page.getByRole("link", { name: "Back to the dashboard" }).click();
+    await page.waitForFunction(() => document.querySelector('tr[data-name="demo-user"] .badge')?.textContent === "valid");
+    assert.equal(await page.locator("#notice").textContent(), "Authorized demo-user.");
+
+    await page.screenshot({ path: join(shots, "dashboard.png"), fullPage: true });
+    t.diagnostic(`dashboard screenshots in ${shots}`);
+    assert.deepEqual(cspViolations, [], "the page runs within its Content-Security-Policy");
+  });
+});
