@@ -1,37 +1,17 @@
-import type { ResolvedConnection } from "../config/types.js";
+import type { Clock } from "../clock.js";
 import { TokenSmithError } from "../errors.js";
 import type { FetchLike } from "../protocol/types.js";
+import { AuthorizedCall, type CallOptions, type HttpSettings, type TokenProvider } from "./call.js";
+import { checkOrigin, describeUrl, RedirectChain, tokenHeader } from "./origins.js";
 
-/** The part of a connection the HTTP layer uses; adapters (undici, axios) use the same. */
-export interface TokenProvider {
-  readonly name: string;
-  token(options?: { rejectHash?: string; forceRefresh?: boolean }): Promise<{ accessToken: string }>;
-  invalidate(token: string): Promise<string>;
-  isDead(token: string): Promise<boolean>;
-  markDead(token: string): Promise<void>;
-}
+export { AuthorizedCall, type CallOptions, type HttpSettings, type TokenProvider } from "./call.js";
+export { checkOrigin, tokenHeader } from "./origins.js";
+
+/** `RequestInit` plus tokensmith's per-call options (`retry`). */
+export interface AuthorizedInit extends RequestInit, CallOptions {}
 
 /** Redirects followed by hand (so the token never crosses origins), as browsers cap them. */
 export const MAX_REDIRECTS = 20;
-
-/** The header that carries `token`, from the connection's `header` template. */
-export function tokenHeader(conn: Pick<ResolvedConnection, "header">, token: string): [string, string] {
-  return [conn.header.name, conn.header.value.split("{token}").join(token)];
-}
-
-/** Refuse to send the token where it must not go (SPEC §2.13). */
-export function checkOrigin(conn: Pick<ResolvedConnection, "name" | "allowedOrigins">, url: URL): void {
-  if (!/^https?:$/.test(url.protocol)) {
-    throw new TokenSmithError("usage_error", `unsupported URL scheme in ${url.origin}${url.pathname}`, { connection: conn.name });
-  }
-  if (conn.allowedOrigins && !conn.allowedOrigins.some((origin) => new URL(origin).origin === url.origin)) {
-    throw new TokenSmithError("usage_error", `connection "${conn.name}" may not send its token to ${url.origin}`, {
-      connection: conn.name,
-      field: `connections.${conn.name}.allowed_origins`,
-      hint: `add ${url.origin} to allowed_origins if this API should receive the token`,
-    });
-  }
-}
 
 /** A body that can be sent twice (a stream cannot: no retry after a 401 then). */
 export function isReplayable(body: RequestInit["body"]): boolean {
@@ -49,55 +29,60 @@ export function isReplayable(body: RequestInit["body"]): boolean {
 
 /**
  * `fetch` with the connection's token (SPEC §2.11, §2.13): the token goes only in the header,
- * only to the origin called (redirects to other origins are followed without it), and a 401
- * invalidates exactly that token and retries once with a fresh one when the body replays.
+ * only to the origin called (redirects to other origins are followed without it), a 401
+ * invalidates exactly that token and retries once with a fresh one when the body replays, and
+ * `api_retry` (or `init.retry`) retries 429/503 after `Retry-After`.
  */
 export async function authorizedFetch(
   source: TokenProvider,
-  conn: Pick<ResolvedConnection, "name" | "header" | "allowedOrigins">,
-  fetchImpl: FetchLike,
+  settings: { conn: HttpSettings; clock: Clock; fetch: FetchLike },
   input: string | URL,
-  init: RequestInit = {},
+  init: AuthorizedInit = {},
 ): Promise<Response> {
   const url = new URL(input);
-  checkOrigin(conn, url);
-  const first = await source.token();
-  const response = await sendFollowingRedirects(conn, fetchImpl, url, init, first.accessToken);
-  if (response.status !== 401 || !isReplayable(init.body) || (await source.isDead(first.accessToken))) return response;
-  await response.body?.cancel();
-  const rejectHash = await source.invalidate(first.accessToken);
-  const fresh = await source.token({ rejectHash });
-  const retried = await sendFollowingRedirects(conn, fetchImpl, url, init, fresh.accessToken);
-  // A fresh token refused too: the API does not want this token at all. Don't refresh again.
-  if (retried.status === 401) await source.markDead(fresh.accessToken);
-  return retried;
+  checkOrigin(settings.conn, url);
+  const { retry, ...request } = init;
+  const call = await AuthorizedCall.start(source, settings, { method: init.method ?? "GET", replayable: isReplayable(init.body), retry });
+  for (;;) {
+    const response = await sendFollowingRedirects(settings.conn, settings.fetch, url, request, call.token);
+    if (!call.mayRetry(response.status)) return response;
+    const delay = await call.next(response.status, response.headers.get("retry-after"));
+    if (delay === undefined) return response;
+    await response.body?.cancel();
+    await call.wait(delay, init.signal ?? undefined);
+  }
 }
 
+/** Headers that describe a request body: dropped with the body when a redirect turns a POST into a GET. */
+const CONTENT_HEADERS = ["content-type", "content-length", "content-encoding", "content-language", "content-location"];
+
 async function sendFollowingRedirects(
-  conn: Pick<ResolvedConnection, "header">,
+  conn: HttpSettings,
   fetchImpl: FetchLike,
   start: URL,
   init: RequestInit,
   token: string,
 ): Promise<Response> {
-  const origin = start.origin;
+  const chain = new RedirectChain(conn, start);
+  const [name, value] = tokenHeader(conn, token);
   let url = start;
   let method = (init.method ?? "GET").toUpperCase();
   let body = init.body;
-  // Once a redirect leaves the origin, the token stays off for the rest of the chain.
-  let crossed = false;
   for (let hop = 0; ; hop++) {
-    crossed ||= url.origin !== origin;
     const headers = new Headers(init.headers);
-    const [name, value] = tokenHeader(conn, token);
-    if (crossed) headers.delete(name);
-    else headers.set(name, value);
-    const response = await fetchImpl(url.href, { ...init, method, body, headers, redirect: "manual" });
+    if (body === undefined && init.body !== undefined) for (const key of CONTENT_HEADERS) headers.delete(key);
+    if (chain.hop(url)) headers.set(name, value);
+    else headers.delete(name);
+    const response = await fetchImpl(url.href, { ...init, method, body, headers, redirect: "manual" }).catch((err: unknown) => {
+      throw unreachable(err, url, conn, init.signal);
+    });
     const location = response.headers.get("location");
     if (response.status < 300 || response.status >= 400 || !location || init.redirect === "manual") return response;
-    if (init.redirect === "error") throw new TokenSmithError("http_error", `redirected to ${location}`, { status: response.status });
+    if (init.redirect === "error") {
+      throw new TokenSmithError("http_error", `${describeUrl(url)} redirected (${response.status}) and redirect is "error"`, { status: response.status, connection: conn.name });
+    }
     if (hop >= MAX_REDIRECTS) {
-      throw new TokenSmithError("http_error", `too many redirects from ${start.origin}${start.pathname}`, { status: response.status });
+      throw new TokenSmithError("http_error", `too many redirects from ${describeUrl(start)}`, { status: response.status, connection: conn.name });
     }
     await response.body?.cancel();
     url = new URL(location, url);
@@ -108,3 +93,26 @@ async function sendFollowingRedirects(
     }
   }
 }
+
+/** A failed send as a TokenSmithError (`network_error`, `timeout`); the caller's own abort stays as it is. */
+export function unreachable(err: unknown, url: URL, conn: { name: string }, signal?: AbortSignal | null): unknown {
+  if (err instanceof TokenSmithError || signal?.aborted) return err;
+  let code: string | undefined;
+  for (let e = err, depth = 0; e && !code && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const c = (e as { code?: unknown }).code;
+    if (typeof c === "string") code = c;
+  }
+  if (code && TIMEOUT_CODES.has(code)) {
+    return new TokenSmithError("timeout", `${describeUrl(url)} did not answer in time (${code})`, { connection: conn.name, url: describeUrl(url), cause: err });
+  }
+  const reason = code ?? (err instanceof Error ? err.message : String(err));
+  return new TokenSmithError("network_error", `cannot reach ${describeUrl(url)}: ${reason}`, {
+    connection: conn.name,
+    url: describeUrl(url),
+    hint: "check the URL, the network and any proxy",
+    cause: err,
+  });
+}
+
+/** undici's and Node's names for "no answer in time". */
+const TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "ETIMEDOUT"]);

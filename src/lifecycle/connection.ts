@@ -1,6 +1,7 @@
 import { TokenSmithError, toTokenSmithError } from "../errors.js";
 import type { LoginOptions, LoginResult } from "../flows/login.js";
-import { authorizedFetch } from "../http/fetch.js";
+import { authorizedFetch, type AuthorizedInit } from "../http/fetch.js";
+import { paginate, type PaginateOptions } from "../http/paginate.js";
 import { hashSecret } from "../redact.js";
 import { diagnose, type Diagnosis } from "./diagnose.js";
 import { revokeConnection, type RevokeOptions, type RevokeResult } from "./revoke.js";
@@ -91,10 +92,14 @@ export class Connection {
     return { [conn.header.name]: conn.header.value.split("{token}").join(token) };
   }
 
-  /** `fetch` with the token injected and 401 recovery (SPEC §2.11, §2.13). */
-  async fetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
-    const { conn } = await this.setup();
-    return authorizedFetch(this, conn, this.runtime.fetch, input, init);
+  /** `fetch` with the token injected, 401 recovery and `api_retry` (SPEC §2.11, §2.13). */
+  async fetch(input: string | URL, init: AuthorizedInit = {}): Promise<Response> {
+    return authorizedFetch(this, this.ready ?? (await this.setup()), input, init);
+  }
+
+  /** Every record of a paginated API, page after page, with the token (SPEC §4); see `PaginateOptions`. */
+  paginate<T = unknown>(input: string | URL, options: PaginateOptions = {}): AsyncGenerator<T, void, undefined> {
+    return paginate<T>(this, input, options);
   }
 
   /**

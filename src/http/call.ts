@@ -1,0 +1,114 @@
+import type { Clock } from "../clock.js";
+import type { ResolvedConnection } from "../config/types.js";
+import { apiRetryDelay, retryPolicy, type ApiRetryOptions, type ApiRetryPolicy } from "./retry.js";
+
+/**
+ * What the HTTP layer needs of a connection; `Connection` is one. fetch, the undici
+ * interceptor and the axios interceptor all take one, so they recover from a 401 the same way.
+ */
+export interface TokenProvider {
+  readonly name: string;
+  /** The current token (the cached one when it is still good). */
+  accessToken(): Promise<string>;
+  /** A token other than the one with hash `rejectHash` (the one an API just refused). */
+  token(options?: { rejectHash?: string; forceRefresh?: boolean }): Promise<{ accessToken: string }>;
+  /** Compare-and-invalidate `token` wherever it is cached; returns its hash (SPEC §2.11). */
+  invalidate(token: string): Promise<string>;
+  /** True when `token` got a 401 right after it was issued: no more refreshes for it. */
+  isDead(token: string): Promise<boolean>;
+  markDead(token: string): Promise<void>;
+  /** The connection's settings and clock. */
+  setup(): Promise<{ conn: HttpSettings; clock: Clock }>;
+}
+
+/** The connection settings API calls use. */
+export type HttpSettings = Pick<ResolvedConnection, "name" | "header" | "allowedOrigins" | "apiRetry">;
+
+/** Options every adapter accepts per call. */
+export interface CallOptions {
+  /** Retries on 429/503 for this call (`false`: none, even if the connection has `api_retry`). */
+  retry?: ApiRetryOptions | false;
+}
+
+/**
+ * The decisions of one authorized API call, whatever sends it (SPEC §2.11, §2.13). The adapter
+ * sends with `token`, shows each response's status to `next()`, and sends again when told to:
+ *
+ * - a 401 invalidates exactly the token that was sent (compare-and-invalidate by hash, so 50
+ *   simultaneous 401s cause one refresh) and sends once more with a fresh token, if the body
+ *   can be replayed; a fresh token refused too is marked dead: no refresh storm;
+ * - a status in the retry policy (429, 503) waits (`Retry-After`, capped) and sends again;
+ * - anything else, 403 included, goes back to the caller as it is.
+ */
+export class AuthorizedCall {
+  /** The token to send the next attempt with. */
+  token = "";
+  private refreshed = false;
+  private retries = 0;
+
+  private constructor(
+    private readonly source: TokenProvider,
+    private readonly clock: Clock,
+    private readonly policy: ApiRetryPolicy | undefined,
+    private readonly method: string,
+    private readonly replayable: boolean,
+  ) {}
+
+  /** A call with its first token. */
+  static async start(
+    source: TokenProvider,
+    settings: { conn: HttpSettings; clock: Clock },
+    request: { method: string; replayable: boolean; retry?: ApiRetryOptions | false },
+  ): Promise<AuthorizedCall> {
+    const call = new AuthorizedCall(source, settings.clock, retryPolicy(settings.conn, request.retry), request.method.toUpperCase(), request.replayable);
+    call.token = await source.accessToken();
+    return call;
+  }
+
+  /**
+   * Whether `next()` might send again after a response with `status`: a cheap synchronous
+   * check, so adapters hand every other response straight through (and only hold these).
+   */
+  mayRetry(status: number): boolean {
+    if (!this.replayable) return false;
+    if (status === 401) return true;
+    const policy = this.policy;
+    return !!policy && policy.on.includes(status) && this.retries < policy.max;
+  }
+
+  /**
+   * What to do about a response: undefined hands it to the caller; a number means "wait this
+   * many ms, then send again with `this.token`".
+   */
+  async next(status: number, retryAfter?: string | null): Promise<number | undefined> {
+    if (status === 401) return this.afterUnauthorized();
+    const delay = apiRetryDelay(
+      this.policy,
+      { method: this.method, attempt: this.retries + 1 },
+      { status, retryAfter },
+      this.clock.now(),
+    );
+    if (delay === undefined || !this.replayable) return undefined;
+    this.retries++;
+    return delay;
+  }
+
+  /** Wait before the next attempt (the connection's clock, so tests need not). */
+  wait(ms: number, signal?: AbortSignal): Promise<void> {
+    return ms > 0 ? this.clock.sleep(ms, signal) : Promise.resolve();
+  }
+
+  private async afterUnauthorized(): Promise<number | undefined> {
+    const sent = this.token;
+    if (this.refreshed) {
+      // A token issued just now was refused too: the API does not want this token at all.
+      await this.source.markDead(sent);
+      return undefined;
+    }
+    if (!this.replayable || (await this.source.isDead(sent))) return undefined;
+    const rejectHash = await this.source.invalidate(sent);
+    this.token = (await this.source.token({ rejectHash })).accessToken;
+    this.refreshed = true;
+    return 0;
+  }
+}

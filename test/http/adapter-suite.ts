@@ -1,0 +1,135 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { TokenSmithError } from "../../src/errors.js";
+import type { ClientKind } from "./clients.js";
+import { demoSetup, json, recordingServer, redirect } from "./support.js";
+
+/**
+ * One behaviour for every way of making an authorized call (SPEC §2.11, §2.13): each adapter's
+ * test file runs this suite with its own client. The API is the demo server's, which accepts
+ * only valid tokens that oidc-provider issued; recording servers stand in where a test needs
+ * redirects, retries or a second origin.
+ */
+export function adapterSuite(kind: ClientKind): void {
+  describe(`${kind.name}: the shared adapter suite`, () => {
+    it("sends the token in the header and the API accepts it, with one token request", async (t) => {
+      const { server, connection } = await demoSetup(t);
+      const client = kind.create(t, connection);
+      const res = await client.request(`${server.apiUrl}/whoami`);
+      assert.equal(res.status, 200);
+      assert.equal(JSON.parse(res.text).client_id, server.clients.basic.clientId);
+      assert.equal((await client.request(`${server.apiUrl}/whoami`)).status, 200);
+      assert.equal(server.stats.tokenRequests, 1);
+    });
+
+    it("recovers from an access token revoked at the server with exactly one refresh", async (t) => {
+      const { server, connection } = await demoSetup(t);
+      const client = kind.create(t, connection);
+      await server.revokeAccessToken(await connection.accessToken());
+      const res = await client.request(`${server.apiUrl}/whoami`);
+      assert.equal(res.status, 200);
+      assert.equal(server.stats.tokenRequests, 2);
+      assert.equal(server.stats.api.byOutcome.invalid_token, 1);
+    });
+
+    it("turns 50 concurrent 401s into exactly one refresh, and all 50 calls succeed", async (t) => {
+      const { server, connection } = await demoSetup(t);
+      const client = kind.create(t, connection);
+      await server.revokeAccessToken(await connection.accessToken());
+      const results = await Promise.all(Array.from({ length: 50 }, () => client.request(`${server.apiUrl}/whoami`)));
+      assert.deepEqual(new Set(results.map((r) => r.status)), new Set([200]));
+      assert.equal(server.stats.api.byOutcome.invalid_token, 50);
+      assert.equal(server.stats.tokenRequests, 2);
+    });
+
+    it("replays a POST body with the fresh token after a 401", async (t) => {
+      const { server, connection } = await demoSetup(t);
+      const client = kind.create(t, connection);
+      await server.revokeAccessToken(await connection.accessToken());
+      const res = await client.request(`${server.apiUrl}/echo`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"n":1}' });
+      assert.equal(res.status, 200);
+      assert.equal(JSON.parse(res.text).body, '{"n":1}');
+      assert.equal(server.stats.tokenRequests, 2);
+    });
+
+    it("does not refresh again when the fresh token gets 401 too, on this call or the next", async (t) => {
+      const { server, connection } = await demoSetup(t);
+      const api = await recordingServer(t, (_req, res) => json(res, 401, { error: "invalid_token" }, { "www-authenticate": 'Bearer error="invalid_token"' }));
+      const client = kind.create(t, connection);
+      assert.equal((await client.request(`${api.url}/x`)).status, 401);
+      assert.equal(server.stats.tokenRequests, 2);
+      assert.equal(api.seen.length, 2);
+      assert.equal((await client.request(`${api.url}/x`)).status, 401);
+      assert.equal(server.stats.tokenRequests, 2);
+      assert.equal(api.seen.length, 3);
+    });
+
+    it("never refreshes on 403 insufficient_scope", async (t) => {
+      const { server, connection } = await demoSetup(t);
+      const client = kind.create(t, connection);
+      const res = await client.request(`${server.apiUrl}/admin`);
+      assert.equal(res.status, 403);
+      assert.equal(server.stats.tokenRequests, 1);
+    });
+
+    for (const header of [undefined, { name: "X-Api-Token", value: "{token}" }]) {
+      const named = header ? `a custom ${header.name} header` : "the Authorization header";
+      it(`keeps ${named} on a same-origin redirect, drops it cross-origin, and keeps it dropped back on the origin`, async (t) => {
+        const { connection } = await demoSetup(t, { patch: (conn) => header && (conn.header = header) });
+        const name = (header?.name ?? "authorization").toLowerCase();
+        const other = await recordingServer(t, (req, res) => {
+          if (req.path === "/back") return redirect(res, `${api.url}/seen`);
+          json(res, 200, { seen: req.headers[name] ?? null });
+        });
+        const api = await recordingServer(t, (req, res) => {
+          if (req.path === "/same") return redirect(res, "/seen", 307);
+          if (req.path === "/cross") return redirect(res, `${other.url}/seen`);
+          if (req.path === "/bounce") return redirect(res, `${other.url}/back`);
+          json(res, 200, { seen: req.headers[name] ?? null });
+        });
+        const client = kind.create(t, connection);
+        const token = await connection.accessToken();
+        const expected = header ? token : `Bearer ${token}`;
+
+        assert.equal(JSON.parse((await client.request(`${api.url}/same`)).text).seen, expected);
+        assert.equal(JSON.parse((await client.request(`${api.url}/cross`)).text).seen, null);
+        assert.equal(JSON.parse((await client.request(`${api.url}/bounce`)).text).seen, null);
+        const leaked = [...api.seen, ...other.seen].filter((r) => r.path !== "/same" && r.path !== "/cross" && r.path !== "/bounce" && r.headers[name]);
+        assert.deepEqual(leaked.map((r) => r.path), ["/seen"]); // only the same-origin hop carried it
+      });
+    }
+
+    it("refuses an origin outside allowed_origins without sending anything", async (t) => {
+      const api = await recordingServer(t, (_req, res) => json(res, 200, {}));
+      const { server, connection } = await demoSetup(t, { patch: (conn, demo) => (conn.allowed_origins = [demo.issuer]) });
+      const client = kind.create(t, connection);
+      await assert.rejects(client.request(`${api.url}/x`), (err: unknown) => err instanceof TokenSmithError && err.code === "usage_error" && /allowed_origins/.test(err.hint ?? ""));
+      assert.equal(api.seen.length, 0);
+      assert.equal((await client.request(`${server.apiUrl}/whoami`)).status, 200);
+    });
+
+    it("retries 429 after Retry-After under api_retry, but not a POST", async (t) => {
+      const { connection, sleeps } = await demoSetup(t, { patch: (conn) => (conn.api_retry = { max: 2 }) });
+      let busy = 1;
+      const api = await recordingServer(t, (_req, res) => (busy-- > 0 ? json(res, 429, {}, { "retry-after": "3" }) : json(res, 200, { ok: true })));
+      const client = kind.create(t, connection);
+      assert.equal((await client.request(`${api.url}/x`)).status, 200);
+      assert.deepEqual(sleeps, [3000]);
+      assert.equal(api.seen.length, 2);
+
+      busy = 1;
+      assert.equal((await client.request(`${api.url}/x`, { method: "POST", body: "{}" })).status, 429);
+      assert.equal(api.seen.length, 3);
+    });
+
+    it("gives up at once when Retry-After asks for more than the cap, and never retries without api_retry", async (t) => {
+      const { connection, sleeps } = await demoSetup(t, { patch: (conn) => (conn.api_retry = { max: 2, on: [503] }) });
+      const api = await recordingServer(t, (req, res) => json(res, req.path === "/slow" ? 503 : 429, {}, { "retry-after": req.path === "/slow" ? "3600" : "1" }));
+      const client = kind.create(t, connection);
+      assert.equal((await client.request(`${api.url}/slow`)).status, 503);
+      assert.equal((await client.request(`${api.url}/other`)).status, 429); // 429 is not in `on`
+      assert.deepEqual(sleeps, []);
+      assert.equal(api.seen.length, 2);
+    });
+  });
+}

@@ -1,0 +1,4 @@
+import { adapterSuite } from "./adapter-suite.js";
+import { axiosClient } from "./clients.js";
+
+adapterSuite(axiosClient);

@@ -1,0 +1,77 @@
+import type { TestContext } from "node:test";
+import axios from "axios";
+import { Agent, interceptors, request } from "undici";
+import { authorize as authorizeAxios } from "../../src/http/axios.js";
+import { authorize as authorizeUndici } from "../../src/http/undici.js";
+import type { Connection } from "../../src/lifecycle/connection.js";
+
+/**
+ * The three ways to make an authorized call, behind one small interface, so one suite
+ * (adapter-suite.ts) holds them all to the same behaviour.
+ */
+
+export interface Sent {
+  status: number;
+  text: string;
+}
+
+export interface RequestInput {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface Client {
+  request(url: string, input?: RequestInput): Promise<Sent>;
+}
+
+export interface ClientKind {
+  name: string;
+  /** A client for `connection`, following redirects; closed when the test ends. */
+  create(t: TestContext, connection: Connection): Client;
+}
+
+export const fetchClient: ClientKind = {
+  name: "connection.fetch",
+  create: (_t, connection) => ({
+    async request(url, input = {}) {
+      const res = await connection.fetch(url, input);
+      return { status: res.status, text: await res.text() };
+    },
+  }),
+};
+
+export const undiciClient: ClientKind = {
+  name: "the undici interceptor",
+  create(t, connection) {
+    const agent = new Agent();
+    t.after(() => agent.close());
+    const dispatcher = agent.compose(authorizeUndici(connection), interceptors.redirect({ maxRedirections: 5 }));
+    return {
+      async request(url, input = {}) {
+        const res = await request(url, { dispatcher, method: (input.method ?? "GET") as "GET", headers: input.headers, body: input.body });
+        return { status: res.statusCode, text: await res.body.text() };
+      },
+    };
+  },
+};
+
+export const axiosClient: ClientKind = {
+  name: "the axios interceptor",
+  create(t, connection) {
+    const instance = axios.create({ adapter: "http", responseType: "text", transformResponse: [(data: string) => data] });
+    t.after(authorizeAxios(instance, connection));
+    return {
+      async request(url, input = {}) {
+        try {
+          const res = await instance.request({ url, method: input.method ?? "GET", headers: input.headers, data: input.body });
+          return { status: res.status, text: res.data as string };
+        } catch (err) {
+          // axios rejects statuses >= 400 by default: the suite wants them as answers.
+          if (axios.isAxiosError(err) && err.response) return { status: err.response.status, text: err.response.data as string };
+          throw err;
+        }
+      },
+    };
+  },
+};

@@ -1,0 +1,84 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { join } from "node:path";
+import type { TestContext } from "node:test";
+import { demoConfig } from "../../src/demo/config.js";
+import type { DemoServer, DemoServerOptions } from "../../src/demo/server.js";
+import type { Connection } from "../../src/lifecycle/connection.js";
+import { TokenSmith } from "../../src/tokensmith.js";
+import { tmpDir, withDemoServer } from "../support/demo.js";
+
+/**
+ * Helpers for the HTTP tests: the demo authorization server with a connection to it (its
+ * protected API accepts only valid tokens it issued), a clock that records sleeps instead of
+ * sleeping, and small recording API servers for redirects, retries and origins.
+ */
+
+export interface Setup {
+  server: DemoServer;
+  ts: TokenSmith;
+  connection: Connection;
+  /** Every sleep the connection asked for (Retry-After waits), in ms; none really happens. */
+  sleeps: number[];
+}
+
+/** A demo server and its "demo-service" connection (client_credentials); `patch` edits that connection's config. */
+export async function demoSetup(t: TestContext, options: { patch?: (conn: Record<string, unknown>, server: DemoServer) => void; server?: DemoServerOptions } = {}): Promise<Setup> {
+  const server = await withDemoServer(t, options.server);
+  const config = demoConfig(server, { dir: join(await tmpDir(t), "store") }) as { connections: Record<string, Record<string, unknown>> };
+  options.patch?.(config.connections["demo-service"], server);
+  const sleeps: number[] = [];
+  const ts = await TokenSmith.load({
+    config,
+    env: {},
+    clock: { now: () => Date.now(), sleep: async (ms) => void sleeps.push(ms) },
+  });
+  t.after(() => ts.close());
+  return { server, ts, connection: ts.connection("demo-service"), sleeps };
+}
+
+/** One request a recording server received. */
+export interface Seen {
+  method: string;
+  path: string;
+  headers: IncomingMessage["headers"];
+  body: string;
+}
+
+export interface RecordingServer {
+  url: string;
+  origin: string;
+  seen: Seen[];
+}
+
+/** A local API server that records every request and answers with `handler`. */
+export async function recordingServer(
+  t: TestContext,
+  handler: (req: Seen, res: ServerResponse, server: RecordingServer) => void,
+): Promise<RecordingServer> {
+  const record: RecordingServer = { url: "", origin: "", seen: [] };
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const seen: Seen = { method: req.method ?? "GET", path: req.url ?? "/", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") };
+    record.seen.push(seen);
+    handler(seen, res, record);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.after(() => {
+    server.close();
+    server.closeAllConnections();
+  });
+  record.origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  record.url = record.origin;
+  return record;
+}
+
+export function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { "content-type": "application/json", ...headers });
+  res.end(JSON.stringify(body));
+}
+
+export function redirect(res: ServerResponse, location: string, status = 302): void {
+  res.writeHead(status, { location });
+  res.end();
+}

@@ -1,0 +1,4 @@
+import { adapterSuite } from "./adapter-suite.js";
+import { undiciClient } from "./clients.js";
+
+adapterSuite(undiciClient);
