@@ -1,16 +1,17 @@
-import type { ResolvedConnection } from "../config/types.js";
 import { TokenSmithError } from "../errors.js";
 import { checkAuthorizationResponse, type ExpectedResponse } from "../flows/callback.js";
+import { loginEndpoints } from "../flows/endpoints.js";
 import { validateIdToken } from "../flows/id-token.js";
+import { LOGIN_LEASE_MS } from "../flows/login.js";
+import { expectedIssuer } from "../flows/types.js";
 import type { Connection } from "../lifecycle/connection.js";
 import { mergeTokens } from "../lifecycle/merge.js";
-import { storeMetadataCache } from "../lifecycle/metadata-cache.js";
 import { loginLockKey, type ConnectionSetup } from "../lifecycle/runtime.js";
 import type { TokenState } from "../lifecycle/state.js";
 import { prepareAuthorization } from "../protocol/authorization-url.js";
 import { requestToken } from "../protocol/send.js";
-import type { Endpoints } from "../protocol/types.js";
-import { discover, issuerMatches, resolveEndpoints } from "../providers/discovery.js";
+import type { Endpoints, TokenSet } from "../protocol/types.js";
+import { hashSecret } from "../redact.js";
 import { redirectFor } from "./authorize-check.js";
 import { GatewayError } from "./errors.js";
 
@@ -19,8 +20,9 @@ import { GatewayError } from "./errors.js";
  * authorization code flow of `tokensmith login` with the gateway's own `/callback` as the
  * redirect URI. `state` (high-entropy, single use, short-lived) binds the callback to the
  * authorization the signed-in user started, so the callback needs no session cookie — which
- * a SameSite=Strict cookie would not carry on a redirect from the authorization server. The
- * response and ID token checks are `tokensmith login`'s own (src/flows/).
+ * a SameSite=Strict cookie would not carry on a redirect from the authorization server.
+ * `tokensmith login`'s browser flow listens on a port of its own, so it cannot be used as is;
+ * its parts are: endpoints, response and ID token checks, the login lock (src/flows/).
  */
 
 /** A person has this long to finish at the provider, as `tokensmith login`'s default timeout. */
@@ -58,8 +60,8 @@ export class BrowserAuthorizations {
         redirect.manual ? `use \`${redirect.manual}\`` : undefined,
       );
     }
-    await this.checkNoLogin(connection);
-    const endpoints = await loginEndpoints(setup);
+    await this.checkNoLogin(setup, connection.name);
+    const endpoints = await loginEndpoints(setup.conn, "authorization_code", setup);
     const prepared = prepareAuthorization(setup.conn, endpoints, { redirectUri: redirect.redirectUri });
     this.prune();
     this.pending.set(prepared.state, {
@@ -87,33 +89,30 @@ export class BrowserAuthorizations {
     this.pending.delete(state);
     const { connection, endpoints } = pending;
     const setup = await connection.setup();
-    const expected = expectedResponse(setup.conn, endpoints, state);
+    const issuer = expectedIssuer(setup.conn, endpoints);
+    const expected: ExpectedResponse = { connection: connection.name, state, ...issuer, issRequired: endpoints.authorizationResponseIssParameterSupported === true };
     const code = checkAuthorizationResponse(query, expected);
-    const grant = { kind: "authorization_code" as const, code, redirectUri: pending.redirectUri, codeVerifier: pending.codeVerifier };
-    const now = () => setup.clock.now();
-    const { tokens, sentAt } = await requestToken(setup.conn, endpoints, grant, { fetch: setup.fetch, now });
-    if (tokens.idToken) {
-      const { issuer, isIssuer } = expected;
-      await validateIdToken(tokens.idToken, setup.conn, endpoints, { issuer, isIssuer, nonce: pending.nonce }, { fetch: setup.fetch, now });
-    }
-    await setup.manager.write(setup.ctx, (current) => {
-      // A new login starts a new chain: nothing of the old state but its seeds and counters.
-      const base: TokenState = { v: 1, seeds: current?.seeds, tokenRequests: current?.tokenRequests };
-      return mergeTokens(base, tokens, sentAt, setup.conn, undefined, 1, now());
-    });
+    // Under the login lock, as `tokensmith login`: one interactive login per connection at a time.
+    const locked = await setup.store.update(
+      loginLockKey(setup.fingerprint),
+      async () => {
+        const now = () => setup.clock.now();
+        const grant = { kind: "authorization_code" as const, code, redirectUri: pending.redirectUri, codeVerifier: pending.codeVerifier };
+        const { tokens, sentAt } = await requestToken(setup.conn, endpoints, grant, { fetch: setup.fetch, now });
+        if (tokens.idToken) await validateIdToken(tokens.idToken, setup.conn, endpoints, { ...issuer, nonce: pending.nonce }, { fetch: setup.fetch, now });
+        await storeLogin(setup, tokens, sentAt);
+        return undefined;
+      },
+      { mode: "try", holder: setup.holder, leaseMs: LOGIN_LEASE_MS },
+    );
+    if (locked.status === "busy") throw inProgress(connection.name, locked.holder);
     return connection.name;
   }
 
   /** One interactive login per connection at a time (SPEC §3): refuse while `tokensmith login` holds its lock. */
-  private async checkNoLogin(connection: Connection): Promise<void> {
-    const { store, fingerprint, holder } = await connection.setup();
-    const result = await store.update(loginLockKey(fingerprint), () => undefined, { mode: "try", holder });
-    if (result.status === "busy") {
-      throw new TokenSmithError("login_in_progress", `a login for "${connection.name}" is in progress (${result.holder ?? "another process"})`, {
-        connection: connection.name,
-        hint: "finish or cancel it, then try again",
-      });
-    }
+  private async checkNoLogin(setup: ConnectionSetup, name: string): Promise<void> {
+    const result = await setup.store.update(loginLockKey(setup.fingerprint), () => undefined, { mode: "try", holder: setup.holder });
+    if (result.status === "busy") throw inProgress(name, result.holder);
   }
 
   private prune(): void {
@@ -123,28 +122,24 @@ export class BrowserAuthorizations {
   }
 }
 
-const withoutSlash = (s: string) => s.replace(/\/$/, "");
-
-/**
- * The endpoints a login needs. With an issuer, the (cached) metadata too: it says whether the
- * server always sends `iss`, and where its ID token keys are.
- */
-async function loginEndpoints(setup: ConnectionSetup): Promise<Endpoints> {
-  const { conn } = setup;
-  const deps = { fetch: setup.fetch, now: () => setup.clock.now(), cache: storeMetadataCache(setup.store, setup.clock) };
-  const endpoints = await resolveEndpoints(conn, deps, ["authorizationUrl", "tokenUrl"]);
-  return conn.issuer || conn.discoveryUrl ? discover(conn, deps) : endpoints;
+function inProgress(name: string, holder: string | undefined): TokenSmithError {
+  return new TokenSmithError("login_in_progress", `connection "${name}": login in progress (${holder ?? "another process"})`, {
+    connection: name,
+    hint: "finish or cancel that login, then authorize again",
+  });
 }
 
-/** What the authorization response must say: this login's state, from this connection's issuer. */
-function expectedResponse(conn: ResolvedConnection, endpoints: Endpoints, state: string): ExpectedResponse {
-  const configured = !!(conn.issuer || conn.issuerTemplate);
-  const discovered = endpoints.issuer;
-  return {
-    connection: conn.name,
-    state,
-    issuer: conn.issuer ?? conn.issuerTemplate ?? discovered,
-    isIssuer: (iss) => (configured ? issuerMatches(conn, iss) : discovered === undefined || withoutSlash(iss) === withoutSlash(discovered)),
-    issRequired: endpoints.authorizationResponseIssParameterSupported === true,
-  };
+/**
+ * Stores a login's tokens as a new state, as `tokensmith login` does: only the used seeds
+ * (a configured seed counts as used, §2.9, or adopting it later would throw this login away)
+ * and the counters carry over.
+ */
+async function storeLogin(setup: ConnectionSetup, tokens: TokenSet, sentAt: number): Promise<void> {
+  const { conn, manager, ctx, clock } = setup;
+  await manager.write(ctx, (current) => {
+    const seeds = new Set(current?.seeds ?? []);
+    if (conn.refreshToken) seeds.add(hashSecret(conn.refreshToken));
+    const base: TokenState = { v: 1, seeds: seeds.size ? [...seeds] : undefined, tokenRequests: current?.tokenRequests };
+    return mergeTokens(base, tokens, sentAt, conn, undefined, 1, clock.now());
+  });
 }

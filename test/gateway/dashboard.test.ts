@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { describe, it } from "node:test";
+import { loginLockKey } from "../../src/lifecycle/runtime.js";
+import { createFileStore } from "../../src/store/file.js";
 import { LIMITED_KEY, signIn, withDemoGateway } from "./support.js";
 
 /** Follows redirects by hand (no cookies), until one points at `stopAt`. */
@@ -128,6 +131,28 @@ describe("the dashboard", () => {
     assert.equal(res.status, 502);
     assert.match(await res.text(), /attacker\.example/);
     assert.equal((await api("/v1/connections/demo-user/token")).status, 409, "no tokens were stored");
+  });
+
+  it("refuses to start while a `tokensmith login` holds the connection's login lock", async (t) => {
+    const { gateway, dir } = await withDemoGateway(t, { demo: { autoLogin: true } });
+    const { fingerprint } = await gateway.tokensmith.connection("demo-user").setup();
+    const other = await createFileStore({ dir: join(dir, "store") });
+    t.after(() => other.close());
+    let release!: () => void;
+    let held!: () => void;
+    const holding = new Promise<void>((resolve) => (held = resolve));
+    const login = other.update(loginLockKey(fingerprint), () => {
+      held();
+      return new Promise<undefined>((resolve) => (release = () => resolve(undefined)));
+    }, { mode: "wait", holder: "4242@laptop" });
+    await holding;
+    const { cookie } = await signIn(gateway);
+    const start = await fetch(`${gateway.url}/authorize/demo-user`, { headers: { cookie }, redirect: "manual" });
+    assert.equal(start.status, 409);
+    assert.match(await start.text(), /login in progress \(4242@laptop\)/);
+    release();
+    await login;
+    assert.equal((await fetch(`${gateway.url}/authorize/demo-user`, { headers: { cookie }, redirect: "manual" })).status, 303);
   });
 
   it("says to use `tokensmith login --manual` when the redirect URI points elsewhere", async (t) => {
