@@ -7,7 +7,10 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
+import { demoConfig } from "../../src/demo/config.js";
+import { startDemoServer } from "../../src/demo/server.js";
 import type { Store, StoreRecord } from "../../src/store/types.js";
+import { TokenSmith } from "../../src/tokensmith.js";
 import type { PrivateServer } from "./servers.js";
 
 export interface OutageTestOptions {
@@ -15,6 +18,8 @@ export interface OutageTestOptions {
   startServer(): Promise<PrivateServer>;
   /** Opens a store on it. */
   open(url: string): Promise<Store>;
+  /** The `store:` config section for it, for the library-level test. */
+  storeSection(url: string): Record<string, unknown>;
 }
 
 /** A failing call against a dead server must give up this fast (bounded retries). */
@@ -114,6 +119,57 @@ export function testOutages(name: string, options: OutageTestOptions): void {
       assert.ok(failures > 0, "the crash was not noticed");
       assert.deepEqual(await store.get(key), acknowledged);
       assert.equal(acknowledged?.generation, rotations, "a rotation was lost or written twice");
+    });
+
+    test("the library keeps serving a valid token through crashes, refreshes fail with store_error, and the rotating chain survives", async (t) => {
+      const auth = await startDemoServer({ quiet: true, accessTokenTtl: 60 });
+      const config = demoConfig(auth, { dir: "unused" }) as { store: unknown; connections: Record<string, Record<string, unknown>> };
+      config.store = options.storeSection(server.url);
+      config.connections["demo-password"].timeout = 1; // a 6 s lease: a crash inside it costs little
+      const ts = await TokenSmith.load({ config, env: {} });
+      try {
+        const user = ts.connection("demo-password");
+        await user.accessToken(); // the first token, by the password grant; refresh tokens from here on
+
+        // A crash between refreshes: the valid token is still served, a refresh fails fast.
+        const valid = await user.accessToken();
+        await server.stop();
+        assert.equal(await user.accessToken(), valid, "a caller holding a valid token was not served during the outage");
+        assertStoreError(await timed(() => user.accessToken({ forceRefresh: true })), "a refresh during the outage");
+        await server.start();
+
+        // A crash at an arbitrary moment of back-to-back refreshes, perhaps between the token
+        // response and its write: the answer must be kept and written once the server is back.
+        let refreshes = 0;
+        let failed = 0;
+        const crash = sleep(30).then(async () => {
+          await server.stop();
+          await sleep(OUTAGE_MS);
+          await server.start();
+        });
+        let crashed = false;
+        void crash.then(() => (crashed = true));
+        while (!crashed || refreshes < 5) {
+          try {
+            const tokens = await Promise.all(Array.from({ length: 3 }, () => user.accessToken({ forceRefresh: true })));
+            assert.equal(new Set(tokens).size, 1, "concurrent callers share one refresh");
+            refreshes++;
+          } catch (err) {
+            assert.equal((err as { code?: string }).code, "store_error", String(err));
+            failed++;
+            await sleep(200);
+          }
+        }
+        await crash;
+        t.diagnostic(`${refreshes} refreshes, ${failed} failed with store_error during the crash, ${auth.stats.byGrant.refresh_token} refresh requests`);
+        assert.equal(auth.stats.byOutcome.invalid_grant ?? 0, 0, "a refresh token was lost");
+        assert.equal(auth.stats.refreshReuseDetected, 0, "a rotated refresh token was sent again");
+        assert.equal(auth.stats.byGrant.password, 1, "the chain broke and fell back to the password grant");
+        assert.equal((await user.token()).accessToken, await user.accessToken());
+      } finally {
+        await ts.close();
+        await auth.close();
+      }
     });
   });
 }

@@ -166,4 +166,5 @@ describe("postgres store", () => {
 testOutages("postgres", {
   startServer: startPrivatePostgres,
   open: (url) => open({ url, schema: "tokensmith" }),
+  storeSection: (url) => ({ type: "postgres", url, schema: "tokensmith_library", key: sharedKey.toString("base64") }),
 });

@@ -186,4 +186,5 @@ describe("redis store persistence checks", () => {
 testOutages("redis", {
   startServer: () => startPrivateRedis({ aof: true }),
   open: (url) => open({ url, prefix: "tokensmith:" }),
+  storeSection: (url) => ({ type: "redis", url, prefix: "tokensmith-library:", key: sharedKey.toString("base64") }),
 });
