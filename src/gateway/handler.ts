@@ -2,7 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from "node:http
 import { answerApi } from "./api-routes.js";
 import { connectionFor, type ApiDeps } from "./api.js";
 import { secretEquals, type ApiKeys, type Principal, type Sessions } from "./auth.js";
-import { BrowserAuthorizations } from "./authorize.js";
+import type { BrowserAuthorizations } from "./authorize.js";
 import { errorResponse, GatewayError, sendError } from "./errors.js";
 import { parseCookies, readBody, redirect, sendHtml, sendJson, sendText } from "./http.js";
 import { dashboardPage, DASHBOARD_CSP, messagePage, PAGE_CSP, signInPage } from "./pages.js";
