@@ -105,7 +105,9 @@ function redisBackend(client: Redis, ctx: BackendContext): LeaseBackend {
       } catch {
         holder = undefined; // a lease written by something else: still a lease
       }
-      return { acquired: false, holder, expiresInMs: Math.max(0, Number(reply[2])) };
+      // PTTL is negative for a lease without expiry (set by hand): poll at the normal pace.
+      const pttl = Number(reply[2]);
+      return { acquired: false, holder, expiresInMs: pttl >= 0 ? pttl : undefined };
     },
     async renew(key, ticket, leaseMs) {
       return (await script("RENEW", key, [ticketOf(ticket), leaseMs])) === 1;
