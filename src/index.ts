@@ -2,6 +2,9 @@
 export { TokenSmith, type LoadOptions } from "./tokensmith.js";
 export { Connection, type TokenInfo, type TokenOptions } from "./lifecycle/connection.js";
 export type { ConnectionStatus } from "./lifecycle/status.js";
+export type { LoginFlow, LoginOptions, LoginResult } from "./flows/login.js";
+export type { DeviceProgress, UserCodeInfo } from "./flows/device.js";
+export type { AuthorizationUrlInfo } from "./flows/authorization-code.js";
 export type { Diagnosis, DiagnosisStep } from "./lifecycle/diagnose.js";
 export type { RevokeOptions, RevokeResult } from "./lifecycle/revoke.js";
 export type { ExportOptions, ImportOptions, ImportResult } from "./lifecycle/transfer.js";
