@@ -97,15 +97,18 @@ async function sendFollowingRedirects(
 /** A failed send as a TokenSmithError (`network_error`, `timeout`); the caller's own abort stays as it is. */
 export function unreachable(err: unknown, url: URL, conn: { name: string }, signal?: AbortSignal | null): unknown {
   if (err instanceof TokenSmithError || signal?.aborted) return err;
+  // fetch says only "fetch failed"; the cause (or its cause) says what happened.
   let code: string | undefined;
+  let detail = err instanceof Error ? err.message : String(err);
   for (let e = err, depth = 0; e && !code && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
     const c = (e as { code?: unknown }).code;
     if (typeof c === "string") code = c;
+    if (e instanceof Error && e.message) detail = e.message;
   }
   if (code && TIMEOUT_CODES.has(code)) {
     return new TokenSmithError("timeout", `${describeUrl(url)} did not answer in time (${code})`, { connection: conn.name, url: describeUrl(url), cause: err });
   }
-  const reason = code ?? (err instanceof Error ? err.message : String(err));
+  const reason = code ?? detail;
   return new TokenSmithError("network_error", `cannot reach ${describeUrl(url)}: ${reason}`, {
     connection: conn.name,
     url: describeUrl(url),

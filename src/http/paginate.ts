@@ -24,8 +24,8 @@ export interface PaginateOptions extends CallOptions {
   maxPages?: number;
   /** Method, headers, signal of each page request. */
   init?: RequestInit;
-  /** Called after each page with its number and record count (progress, logging). */
-  onPage?: (page: { number: number; url: string; records: number }) => void;
+  /** Called (and awaited) after each page arrives, before its records are handed out: progress, logging. */
+  onPage?: (page: { number: number; url: string; records: number }) => void | Promise<void>;
 }
 
 /** What paginate needs of a connection; `Connection` is one. */
@@ -54,7 +54,7 @@ export async function* paginate<T = unknown>(source: PageSource, input: string |
     }
     const body = parsePage(text, number, url, conn.name);
     const records = pickRecords(body, options.jsonpath, conn.name);
-    options.onPage?.({ number, url: url.href, records: records.length });
+    await options.onPage?.({ number, url: url.href, records: records.length });
     for (const record of records) yield record as T;
     if (options.maxPages !== undefined && number >= options.maxPages) return;
     const next = nextPage(first, url, response.headers, body, options, conn.name);

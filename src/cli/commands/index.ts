@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import type { CliRun } from "../context.js";
+import { registerCall } from "./call.js";
 import { registerConnections } from "./connections.js";
 import { registerDemo } from "./demo.js";
 import { registerExport } from "./export.js";
@@ -19,6 +20,7 @@ export function registerCommands(program: Command, run: CliRun): void {
   for (const register of [
     registerToken,
     registerHeader,
+    registerCall,
     registerStatus,
     registerTest,
     registerLogin,

@@ -1,0 +1,162 @@
+import type { Command } from "commander";
+import { TokenSmithError } from "../../errors.js";
+import type { PaginateOptions } from "../../http/paginate.js";
+import type { ApiRetryOptions } from "../../http/retry.js";
+import type { Connection } from "../../lifecycle/connection.js";
+import { buildRequest, type CallRequest } from "../call-request.js";
+import { headerBlock, memorySink, openSink, RecordWriter, writeBody, type Sink } from "../call-output.js";
+import type { CliContext, CliRun } from "../context.js";
+
+interface CallFlags {
+  header: string[];
+  data?: string;
+  output?: string;
+  include?: boolean;
+  paginate?: boolean;
+  next?: string;
+  cursor?: string;
+  jsonpath?: string;
+  ndjson?: boolean;
+  retry?: string;
+}
+
+/** At most this many retries from the command line, as the config allows (api_retry.max). */
+const MAX_CLI_RETRIES = 10;
+
+/**
+ * `tokensmith call NAME [METHOD] URL`: a curl-like request with the connection's token, 401
+ * recovery and, with `--paginate`, every page (SPEC §3). The body goes to stdout (or `-o`);
+ * an HTTP status >= 400 exits 5, a 401 that survived a refresh exits 3.
+ */
+export function registerCall(program: Command, run: CliRun): void {
+  program
+    .command("call")
+    .description("call an API with the connection's token (curl-like, with 401 recovery and pagination)")
+    .argument("<name>", "connection name")
+    .argument("<method-or-url>", "HTTP method (default GET, or POST with -d), or the URL")
+    .argument("[url]", "the URL, when a method comes first")
+    .option("-H, --header <line>", "request header 'Name: value' (repeatable)", (line: string, all: string[]) => [...all, line], [])
+    .option("-d, --data <data>", "request body: DATA, @FILE, or @- for standard input")
+    .option("-o, --output <file>", "write the body to FILE instead of stdout")
+    .option("-i, --include", "print the response status line and headers before the body")
+    .option("--paginate", 'fetch every page (following Link: rel="next" unless --next or --cursor says otherwise)')
+    .option("--next <jsonpath>", "the next page's URL is at this JSONPath in the body (implies --paginate)")
+    .option("--cursor <param=jsonpath>", "send the cursor at JSONPATH back as query parameter PARAM (implies --paginate)")
+    .option("--jsonpath <expr>", "pick records from each page, e.g. '$.items[*]'")
+    .option("--ndjson", "records as newline-delimited JSON instead of one JSON array")
+    .option("--retry <n>", "retry GET/PUT/DELETE up to N times on 429/503, honouring Retry-After")
+    .action(
+      run.action(async (ctx, name: string, first: string, second: string | undefined, flags: CallFlags) => {
+        const ts = await ctx.tokensmith();
+        const connection = ts.connection(name);
+        const request = await buildRequest({ first, second, header: flags.header, data: flags.data }, ctx.stdin);
+        const retry = parseRetry(flags.retry);
+        const paginated = flags.paginate || flags.next !== undefined || flags.cursor !== undefined;
+        if (paginated || flags.jsonpath !== undefined || flags.ndjson) {
+          if (flags.include) throw new TokenSmithError("usage_error", "-i does not go with records (--paginate, --jsonpath, --ndjson)", { hint: "drop -i, or call one page without them" });
+          return records(ctx, connection, request, flags, { retry, maxPages: paginated ? undefined : 1 });
+        }
+        return single(ctx, connection, request, flags, retry);
+      }),
+    );
+}
+
+/** One request; the body as it came (pretty JSON on a terminal). */
+async function single(ctx: CliContext, connection: Connection, request: CallRequest, flags: CallFlags, retry: ApiRetryOptions | undefined): Promise<void> {
+  const response = await connection.fetch(request.url, { method: request.method, headers: request.headers, body: request.body, retry });
+  ctx.printer.verbose(`${request.method} ${request.url.origin}${request.url.pathname}: ${response.status}`);
+  if (ctx.flags.json && flags.output === undefined) {
+    if (response.status >= 400) {
+      await response.body?.cancel();
+      throw httpError(connection.name, request, response);
+    }
+    const text = await response.text();
+    ctx.printer.data(text, { status: response.status, headers: Object.fromEntries(response.headers), body: parseOrText(text) });
+    return;
+  }
+  const out = ctx.printer.out;
+  const sink = await openSink(flags.output, out);
+  try {
+    if (flags.include) await sink.write(headerBlock(response));
+    const stderrIsTTY = out.stderrIsTTY ?? out.isTTY;
+    await writeBody(response, sink, {
+      progressTo: stderrIsTTY && !sink.terminal && !ctx.flags.quiet ? (text) => out.stderr(text) : undefined,
+      warn: (text) => ctx.printer.warn(text),
+    });
+  } finally {
+    await sink.close();
+  }
+  if (response.status >= 400) throw httpError(connection.name, request, response);
+  if (ctx.flags.json) ctx.printer.data("", { status: response.status, headers: Object.fromEntries(response.headers), output: flags.output });
+}
+
+/** Every page's records, written as they arrive; a failure mid-way keeps what was fetched. */
+async function records(
+  ctx: CliContext,
+  connection: Connection,
+  request: CallRequest,
+  flags: CallFlags,
+  options: { retry?: ApiRetryOptions; maxPages?: number },
+): Promise<void> {
+  const collect = ctx.flags.json && flags.output === undefined ? memorySink() : undefined;
+  const sink: Sink = collect ?? (await openSink(flags.output, ctx.printer.out));
+  const writer = new RecordWriter(sink, flags.ndjson ? "ndjson" : "array");
+  const paginate: PaginateOptions = {
+    jsonpath: flags.jsonpath,
+    next: flags.next,
+    cursor: flags.cursor === undefined ? undefined : parseCursor(flags.cursor),
+    maxPages: options.maxPages,
+    retry: options.retry,
+    init: { method: request.method, headers: request.headers, body: request.body },
+    onPage: (page) => ctx.printer.verbose(`page ${page.number}: ${page.records} records`),
+  };
+  try {
+    for await (const record of connection.paginate(request.url, paginate)) await writer.add(record);
+  } finally {
+    await writer.end();
+    await sink.close();
+  }
+  if (collect) ctx.printer.out.stdout(collect.text());
+  ctx.printer.verbose(`${writer.written} records`);
+}
+
+function httpError(connection: string, request: CallRequest, response: Response): TokenSmithError {
+  const where = `${request.url.origin}${request.url.pathname}`;
+  const hint =
+    response.status === 401
+      ? `the API refused a freshly issued token too: check the connection's scopes, audience and resource (\`tokensmith test ${connection}\`)`
+      : response.status === 403
+        ? "the token lacks a permission this API needs (a scope?)"
+        : undefined;
+  return new TokenSmithError("http_error", `${request.method} ${where} answered ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`, {
+    connection,
+    status: response.status,
+    url: where,
+    hint,
+  });
+}
+
+function parseRetry(value: string | undefined): ApiRetryOptions | undefined {
+  if (value === undefined) return undefined;
+  const max = Number(value);
+  if (!Number.isInteger(max) || max < 0 || max > MAX_CLI_RETRIES) {
+    throw new TokenSmithError("usage_error", `--retry must be a whole number from 0 to ${MAX_CLI_RETRIES} (got "${value}")`, { hint: "e.g. --retry 3" });
+  }
+  return { max };
+}
+
+function parseCursor(value: string): { param: string; jsonpath: string } {
+  const eq = value.indexOf("=");
+  if (eq <= 0 || eq === value.length - 1) {
+    throw new TokenSmithError("usage_error", `--cursor "${value}" is not PARAM=JSONPATH`, { hint: "e.g. --cursor 'cursor=$.meta.next_cursor'" });
+  }
+  return { param: value.slice(0, eq), jsonpath: value.slice(eq + 1) };
+}
+
+function parseOrText(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,237 @@
+import assert from "node:assert/strict";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { describe, it, type TestContext } from "node:test";
+import { run } from "../../src/cli/main.js";
+import { writeDemoConfig } from "../../src/demo/config.js";
+import type { DemoServer } from "../../src/demo/server.js";
+import { json, recordingServer } from "../http/support.js";
+import { tmpDir, withDemoServer } from "../support/demo.js";
+
+/** The CLI in this process; stdout is captured as bytes, as a pipe or a file would get them. */
+async function call(
+  config: string,
+  args: string[],
+  options: { stdin?: string | Buffer; isTTY?: boolean; stderrIsTTY?: boolean } = {},
+): Promise<{ code: number; stdout: string; bytes: Buffer; stderr: string }> {
+  const chunks: Buffer[] = [];
+  let stderr = "";
+  const code = await run(
+    ["--config", config, "call", ...args],
+    {
+      stdout: (text) => void chunks.push(Buffer.from(text)),
+      stdoutBytes: async (bytes) => void chunks.push(Buffer.from(bytes)),
+      stderr: (text) => void (stderr += text),
+      isTTY: options.isTTY ?? false,
+      stderrIsTTY: options.stderrIsTTY ?? false,
+    },
+    Readable.from([options.stdin ?? ""]),
+  );
+  const bytes = Buffer.concat(chunks);
+  return { code, stdout: bytes.toString("utf8"), bytes, stderr };
+}
+
+/** A demo server and a config file for it (connection "demo-service"). */
+async function demo(t: TestContext): Promise<{ server: DemoServer; config: string; dir: string }> {
+  const server = await withDemoServer(t);
+  const dir = await tmpDir(t);
+  const config = join(dir, "tokensmith.yaml");
+  await writeDemoConfig(server, config);
+  return { server, config, dir };
+}
+
+describe("tokensmith call", () => {
+  it("prints the body exactly as it came when stdout is not a terminal", async (t) => {
+    const { server, config } = await demo(t);
+    const res = await call(config, ["demo-service", `${server.apiUrl}/whoami`]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /^\{"sub":null,"client_id":"[^"]+",/);
+    assert.equal(res.stderr, "");
+  });
+
+  it("pretty-prints JSON on a terminal", async (t) => {
+    const { server, config } = await demo(t);
+    const res = await call(config, ["demo-service", `${server.apiUrl}/whoami`], { isTTY: true });
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /^\{\n {2}"sub": null,\n {2}"client_id": /);
+    assert.ok(res.stdout.endsWith("}\n"));
+  });
+
+  it("passes binary bodies through byte for byte", async (t) => {
+    const { config } = await demo(t);
+    const payload = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    const api = await recordingServer(t, (_req, res) => {
+      res.writeHead(200, { "content-type": "application/octet-stream" });
+      res.end(payload);
+    });
+    const res = await call(config, ["demo-service", `${api.url}/file.bin`]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual(res.bytes, payload);
+  });
+
+  it("sends -H headers, and -d as a POST with a JSON content type", async (t) => {
+    const { config } = await demo(t);
+    const api = await recordingServer(t, (_req, res) => json(res, 201, { ok: true }));
+    const res = await call(config, ["demo-service", `${api.url}/items`, "-H", "X-Trace: abc", "-H", "Accept: application/json", "-d", '{"name":"x"}']);
+    assert.equal(res.code, 0, res.stderr);
+    const [seen] = api.seen;
+    assert.equal(seen.method, "POST");
+    assert.equal(seen.headers["x-trace"], "abc");
+    assert.equal(seen.headers["content-type"], "application/json");
+    assert.match(seen.headers.authorization ?? "", /^Bearer /);
+    assert.equal(seen.body, '{"name":"x"}');
+  });
+
+  it("reads -d @FILE and -d @- (standard input), with an explicit method", async (t) => {
+    const { config, dir } = await demo(t);
+    const api = await recordingServer(t, (_req, res) => json(res, 200, {}));
+    await writeFile(join(dir, "body.txt"), "a=1&b=2");
+    assert.equal((await call(config, ["demo-service", "PUT", `${api.url}/x`, "-d", `@${join(dir, "body.txt")}`])).code, 0);
+    assert.equal((await call(config, ["demo-service", "patch", `${api.url}/x`, "-d", "@-"], { stdin: "from stdin" })).code, 0);
+    assert.deepEqual(
+      api.seen.map((s) => [s.method, s.body, s.headers["content-type"]]),
+      [
+        ["PUT", "a=1&b=2", "application/x-www-form-urlencoded"],
+        ["PATCH", "from stdin", "application/x-www-form-urlencoded"],
+      ],
+    );
+  });
+
+  it("replays a body from standard input after a 401, with exactly one refresh", async (t) => {
+    const { server, config } = await demo(t);
+    assert.equal((await call(config, ["demo-service", `${server.apiUrl}/whoami`])).code, 0);
+    const token = (await readTokenViaCli(config)).trim();
+    await server.revokeAccessToken(token);
+    const res = await call(config, ["demo-service", "POST", `${server.apiUrl}/echo`, "-d", "@-"], { stdin: '{"replayed":true}' });
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(JSON.parse(res.stdout).body, '{"replayed":true}');
+    assert.equal(server.stats.tokenRequests, 2);
+  });
+
+  it("writes the body to -o FILE and nothing to stdout", async (t) => {
+    const { server, config, dir } = await demo(t);
+    const file = join(dir, "out.json");
+    const res = await call(config, ["demo-service", `${server.apiUrl}/whoami`, "-o", file]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.stdout, "");
+    assert.equal(JSON.parse(await readFile(file, "utf8")).client_id, server.clients.basic.clientId);
+  });
+
+  it("prints the status line and headers first with -i", async (t) => {
+    const { server, config } = await demo(t);
+    const res = await call(config, ["demo-service", `${server.apiUrl}/whoami`, "-i"]);
+    assert.equal(res.code, 0, res.stderr);
+    const [head, body] = res.stdout.split("\r\n\r\n");
+    assert.match(head, /^HTTP\/1\.1 200 OK\r\n/);
+    assert.match(head, /\r\ncontent-type: application\/json/);
+    assert.equal(JSON.parse(body).client_id, server.clients.basic.clientId);
+  });
+
+  for (const status of [404, 500]) {
+    it(`exits 5 on ${status}, printing the body and the error`, async (t) => {
+      const { config } = await demo(t);
+      const api = await recordingServer(t, (_req, res) => json(res, status, { error: "nope" }));
+      const res = await call(config, ["demo-service", `${api.url}/missing?key=secret-value`]);
+      assert.equal(res.code, 5);
+      assert.equal(res.stdout, '{"error":"nope"}');
+      assert.match(res.stderr, new RegExp(`GET ${api.url}/missing answered ${status}`));
+      assert.doesNotMatch(res.stderr, /secret-value/);
+    });
+  }
+
+  it("exits 3 when a freshly issued token gets 401 too, after exactly one refresh", async (t) => {
+    const { server, config } = await demo(t);
+    const api = await recordingServer(t, (_req, res) => json(res, 401, { error: "invalid_token" }));
+    const res = await call(config, ["demo-service", `${api.url}/x`]);
+    assert.equal(res.code, 3);
+    assert.match(res.stderr, /answered 401/);
+    assert.match(res.stderr, /hint: the API refused a freshly issued token/);
+    assert.equal(server.stats.tokenRequests, 2);
+    assert.equal(api.seen.length, 2);
+  });
+
+  it("exits 5 on 403 without refreshing", async (t) => {
+    const { server, config } = await demo(t);
+    const res = await call(config, ["demo-service", `${server.apiUrl}/admin`]);
+    assert.equal(res.code, 5);
+    assert.equal(server.stats.tokenRequests, 1);
+  });
+
+  it("gives --json as one document: status, headers and the parsed body", async (t) => {
+    const { server, config } = await demo(t);
+    const res = await call(config, ["--json", "demo-service", `${server.apiUrl}/whoami`]);
+    assert.equal(res.code, 0, res.stderr);
+    const doc = JSON.parse(res.stdout);
+    assert.equal(doc.status, 200);
+    assert.equal(doc.headers["content-type"], "application/json");
+    assert.equal(doc.body.client_id, server.clients.basic.clientId);
+  });
+
+  it("refuses a malformed header, method or URL as a usage error", async (t) => {
+    const { config } = await demo(t);
+    assert.equal((await call(config, ["demo-service", "https://api.example.com/x", "-H", "no colon"])).code, 2);
+    assert.equal((await call(config, ["demo-service", "GE T", "https://api.example.com/x"])).code, 2);
+    assert.equal((await call(config, ["demo-service", "/relative"])).code, 2);
+    assert.equal((await call(config, ["demo-service", "https://api.example.com/x", "-d", "@/nonexistent/file"])).code, 2);
+  });
+});
+
+describe("tokensmith call --paginate", () => {
+  it("prints every record of every page as one JSON array", async (t) => {
+    const { server, config } = await demo(t);
+    const res = await call(config, ["demo-service", `${server.apiUrl}/items?per_page=5`, "--paginate", "--jsonpath", "$.items[*]"]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual(
+      JSON.parse(res.stdout).map((r: { id: number }) => r.id),
+      Array.from({ length: 12 }, (_, i) => i + 1),
+    );
+  });
+
+  it("prints NDJSON with --ndjson, following a JSONPath next URL", async (t) => {
+    const { server, config } = await demo(t);
+    const res = await call(config, ["demo-service", `${server.apiUrl}/items?per_page=5`, "--next", "$.next", "--jsonpath", "$.items", "--ndjson"]);
+    assert.equal(res.code, 0, res.stderr);
+    const lines = res.stdout.trimEnd().split("\n");
+    assert.equal(lines.length, 12);
+    assert.deepEqual(JSON.parse(lines[11]), { id: 12, name: "Item 12" });
+  });
+
+  it("follows a cursor and writes the array to -o FILE", async (t) => {
+    const { config, dir } = await demo(t);
+    const api = await recordingServer(t, (req, res) => {
+      const after = Number(new URL(req.path, "http://x").searchParams.get("after") ?? 0);
+      json(res, 200, { data: [{ id: after + 1 }], next: after < 2 ? after + 1 : null });
+    });
+    const file = join(dir, "all.json");
+    const res = await call(config, ["demo-service", `${api.url}/list`, "--cursor", "after=$.next", "--jsonpath", "$.data[*]", "-o", file]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.stdout, "");
+    assert.deepEqual(JSON.parse(await readFile(file, "utf8")), [{ id: 1 }, { id: 2 }, { id: 3 }]);
+  });
+
+  it("keeps the records fetched before a failing page as valid JSON, and exits 5", async (t) => {
+    const { config } = await demo(t);
+    const api = await recordingServer(t, (req, res, self) => {
+      if (req.path === "/list?page=2") return json(res, 500, { error: "boom" });
+      json(res, 200, [{ id: 1 }, { id: 2 }], { link: `<${self.url}/list?page=2>; rel="next"` });
+    });
+    const res = await call(config, ["demo-service", `${api.url}/list?page=1`, "--paginate"]);
+    assert.equal(res.code, 5);
+    assert.deepEqual(JSON.parse(res.stdout), [{ id: 1 }, { id: 2 }]);
+    assert.match(res.stderr, /page 2 of .* answered 500/);
+  });
+
+  it("picks records from a single response with --jsonpath alone", async (t) => {
+    const { server, config } = await demo(t);
+    const res = await call(config, ["demo-service", `${server.apiUrl}/items?per_page=3`, "--jsonpath", "$.items[*].id"]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.deepEqual(JSON.parse(res.stdout), [1, 2, 3]);
+  });
+});
+
+async function readTokenViaCli(config: string): Promise<string> {
+  let stdout = "";
+  await run(["--config", config, "token", "demo-service"], { stdout: (t) => void (stdout += t), stderr: () => {}, isTTY: false });
+  return stdout;
+}
