@@ -61,6 +61,11 @@ async function loginCommand(ctx: CliContext, name: string, flags: LoginFlags): P
   const onInterrupt = () => cancel.abort(new TokenSmithError("usage_error", `login of "${name}" cancelled`));
   process.once("SIGINT", onInterrupt);
   let spinner: Spinner | undefined;
+  // A line written while the spinner draws must start on a cleared line.
+  const verbose = (text: string) => {
+    if (spinner && printer.flags.verbose) out.stderr("\r\x1b[2K");
+    printer.verbose(text);
+  };
   let result: LoginResult;
   try {
     result = await connection.login({
@@ -88,8 +93,8 @@ async function loginCommand(ctx: CliContext, name: string, flags: LoginFlags): P
         else printer.info(`waiting for approval (up to ${formatRemaining(info.deadline - Date.now())})`);
       },
       onDeviceProgress: (progress) => {
-        if (progress.status === "slow_down") printer.verbose(`the server asked to slow down: polling every ${progress.intervalMs / MS_PER_S} s`);
-        if (progress.status === "retrying") printer.verbose("a poll failed (network or server error); polling goes on");
+        if (progress.status === "slow_down") verbose(`the server asked to slow down: polling every ${progress.intervalMs / MS_PER_S} s`);
+        if (progress.status === "retrying") verbose("a poll failed (network or server error); polling goes on");
       },
     });
   } finally {
