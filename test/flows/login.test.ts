@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import type { Clock } from "../../src/clock.js";
 import { demoConfig } from "../../src/demo/config.js";
-import type { DemoServer, DemoServerOptions } from "../../src/demo/server.js";
+import type { DemoServerOptions } from "../../src/demo/server.js";
 import { TokenSmithError } from "../../src/errors.js";
 import type { DeviceProgress } from "../../src/flows/device.js";
 import type { TokenState } from "../../src/lifecycle/state.js";
