@@ -21,7 +21,8 @@ function collect(path, out = []) {
   return out;
 }
 
-const build = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+// The full build (tsc, then the CLI bundle bin/tokensmith.js prefers), so CLI tests run today's code.
+const build = spawnSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: "inherit" });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
 const files = (args.length ? args : ["test"]).flatMap((p) => collect(resolve(root, p)));
