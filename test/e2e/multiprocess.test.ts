@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { lstat, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, describe, it, type TestContext } from "node:test";
+import { after, before, describe, it, type TestContext } from "node:test";
 import { stringify } from "yaml";
 import { demoConfig } from "../../src/demo/config.js";
 import type { DemoServer } from "../../src/demo/server.js";
@@ -11,6 +11,7 @@ import { minimumTokenRequests } from "../../src/lifecycle/timing.js";
 import { TokenSmith } from "../../src/tokensmith.js";
 import { startChild, type ChildProcessHandle } from "../store/child-process.js";
 import { withDemoServer } from "../support/demo.js";
+import { bundleChild } from "./fixtures/bundle-child.js";
 import type { ChainArgs, LoadArgs, LoadResult } from "./fixtures/tokensmith-child.js";
 
 /**
@@ -19,7 +20,9 @@ import type { ChainArgs, LoadArgs, LoadResult } from "./fixtures/tokensmith-chil
  * processes, crash safety of the refresh under SIGKILL, and what the token files hold.
  */
 
-const CHILD = join(import.meta.dirname, "fixtures", "tokensmith-child.ts");
+const CHILD_SOURCE = join(import.meta.dirname, "fixtures", "tokensmith-child.ts");
+/** The child fixture, bundled once before the tests (see fixtures/bundle-child.ts). */
+let child: string;
 const PROCESSES = 8;
 const CALLERS = 25;
 const RUN_MS = 20_000;
@@ -31,6 +34,13 @@ const KILLS = 50;
 const LANES = 10;
 /** Kill up to this multiple of a measured refresh after "go": most kills land inside the refresh, some after it. */
 const KILL_WINDOW = 1.3;
+/**
+ * Token request timeout of the kill runs: short, because a killed holder's lease (timeout +
+ * 5 s) is waited out after most kills; not shorter, because a refresh that times out while
+ * the server rotates the token anyway is retried with the old one (a reuse), and a loaded
+ * two-core machine can take a second to answer on loopback.
+ */
+const KILL_RUN_TIMEOUT_S = 3;
 /** After a kill, time for the server (in this process) to finish a request the child sent just before dying. */
 const SETTLE_MS = 300;
 
@@ -46,33 +56,51 @@ async function keptDir(): Promise<string> {
   return dir;
 }
 
-/** A config file for the demo server with a file store in `dir`; the request timeout is 1 s, so the lease is 6 s. */
-async function writeConfig(server: DemoServer, dir: string): Promise<string> {
+/**
+ * A config file for the demo server with a file store in `dir`. `timeoutS` shortens the
+ * token request timeout, and with it the lease (timeout + LEASE_MARGIN_MS) a killed holder
+ * leaves behind.
+ */
+async function writeConfig(server: DemoServer, dir: string, timeoutS?: number): Promise<string> {
   const config: any = demoConfig(server, { dir: join(dir, "store") });
-  for (const connection of Object.values(config.connections) as any[]) connection.timeout = 1;
+  if (timeoutS !== undefined) for (const connection of Object.values(config.connections) as any[]) connection.timeout = timeoutS;
   const path = join(dir, "tokensmith.yaml");
   await writeFile(path, stringify(config), { mode: 0o600 });
   return path;
 }
 
-/** The stored state of a connection, read and decrypted by this process (the store must be readable). */
-async function storedState(config: string, name: string) {
+/** Reads a connection's stored state, decrypted, the way any process would (each call reads the disk). */
+async function stateReader(config: string, name: string) {
   const ts = await TokenSmith.load({ config, env: {} });
+  const { store, fingerprint } = await ts.connection(name).setup();
+  return {
+    read: () => store.get<TokenState>(`state:${fingerprint}`),
+    close: () => ts.close(),
+  };
+}
+
+/** The stored state of a connection, read once. */
+async function storedState(config: string, name: string) {
+  const reader = await stateReader(config, name);
   try {
-    const { store, fingerprint } = await ts.connection(name).setup();
-    return await store.get<TokenState>(`state:${fingerprint}`);
+    return await reader.read();
   } finally {
-    await ts.close();
+    await reader.close();
   }
 }
 
 function spawn(t: TestContext, args: LoadArgs | ChainArgs): ChildProcessHandle {
-  const child = startChild(CHILD, args);
-  t.after(() => child.kill());
-  return child;
+  const handle = startChild(child, args, []); // a plain JavaScript bundle: no loader needed
+  t.after(() => handle.kill());
+  return handle;
 }
 
 describe("the file store with the real lifecycle across processes", () => {
+  before(async () => {
+    const bundled = await bundleChild(CHILD_SOURCE);
+    folders.push(bundled.dir);
+    child = bundled.path;
+  });
   after(() => Promise.all(folders.map((dir) => rm(dir, { recursive: true, force: true }))));
 
   it(`makes at most ${MAX_TOKEN_REQUESTS} token requests per state for ${PROCESSES} processes x ${CALLERS} callers over ${RUN_MS / 1000} s of ${TOKEN_TTL_S}-second tokens, with no invalid_grant, no failed call, no expired token`, async (t) => {
@@ -129,7 +157,8 @@ describe("the file store with the real lifecycle across processes", () => {
     );
     assert.equal(kills.length, KILLS);
     for (const kill of kills) {
-      if (kill.kind !== "between") assert.equal(kill.newLogin, false, `a kill ${kill.kind} the request needed a new login (lane ${kill.lane}, ${kill.delayMs} ms)`);
+      const what = `a kill ${kill.kind} the request needed a new login (lane ${kill.lane}, killed ${Math.round(kill.delayMs)} ms after go; the next process's token requests: ${kill.verifyRequests.join(", ")})`;
+      if (kill.kind !== "between") assert.equal(kill.newLogin, false, what);
     }
   });
 
@@ -171,6 +200,8 @@ interface Kill {
   newLogin: boolean;
   delayMs: number;
   verifyMs: number;
+  /** grant:outcome of the next process's token requests, for failure messages. */
+  verifyRequests: string[];
 }
 
 /**
@@ -183,7 +214,9 @@ interface Kill {
 async function killLane(t: TestContext, lane: number, kills: number): Promise<Kill[]> {
   const server = await withDemoServer(t);
   const dir = await keptDir();
-  const config = await writeConfig(server, dir);
+  const config = await writeConfig(server, dir, KILL_RUN_TIMEOUT_S);
+  const reader = await stateReader(config, "demo-password");
+  t.after(() => reader.close());
   const args: ChainArgs = { command: "chain", config, connection: "demo-password" };
   let current = spawn(t, args);
   await current.next("loaded");
@@ -194,7 +227,7 @@ async function killLane(t: TestContext, lane: number, kills: number): Promise<Ki
   const secrets = new Set<string>([server.clients.basic.clientSecret, server.users.password]);
   for (let i = 0; i < kills; i++) {
     const next = spawn(t, args);
-    const before = await storedState(config, "demo-password");
+    const before = await reader.read();
     const timelineMark = server.stats.timeline.length;
     const delayMs = Math.random() * refreshMs * KILL_WINDOW;
     current.send("go");
@@ -202,7 +235,7 @@ async function killLane(t: TestContext, lane: number, kills: number): Promise<Ki
     await current.kill("SIGKILL");
     await sleep(SETTLE_MS);
 
-    const after = await storedState(config, "demo-password"); // throws unless readable
+    const after = await reader.read(); // throws unless readable
     const wrote = (after?.generation ?? 0) > (before?.generation ?? 0);
     await next.next("loaded");
     // Read as late as possible: a request sent just before the kill has been answered by now.
@@ -210,9 +243,11 @@ async function killLane(t: TestContext, lane: number, kills: number): Promise<Ki
     const kind = wrote ? "after" : answered ? "between" : "before";
 
     const logins = server.stats.byGrant.password ?? 0;
+    const verifyMark = server.stats.timeline.length;
     next.send("verify");
     const verified = (await next.next("verified")) as unknown as { ms: number };
-    out.push({ lane, kind, newLogin: (server.stats.byGrant.password ?? 0) > logins, delayMs, verifyMs: verified.ms });
+    const verifyRequests = server.stats.timeline.slice(verifyMark).map((e) => `${e.grant}:${e.outcome}`);
+    out.push({ lane, kind, newLogin: (server.stats.byGrant.password ?? 0) > logins, delayMs, verifyMs: verified.ms, verifyRequests });
     ({ refreshMs } = (await next.next("ready")) as unknown as { refreshMs: number });
     current = next;
     if (after?.value.refreshToken) secrets.add(after.value.refreshToken);

@@ -30,8 +30,9 @@ export interface ChildProcessHandle {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export function startChild(module: string | undefined, args: unknown): ChildProcessHandle {
-  const proc = spawn(process.execPath, ["--import", "tsx", module ?? STORE_CHILD], {
+/** `nodeArgs`: flags before the module; the default loads TypeScript through tsx, `[]` runs plain JavaScript. */
+export function startChild(module: string | undefined, args: unknown, nodeArgs: string[] = ["--import", "tsx"]): ChildProcessHandle {
+  const proc = spawn(process.execPath, [...nodeArgs, module ?? STORE_CHILD], {
     cwd: root,
     env: { ...process.env, CHILD_ARGS: JSON.stringify(args) },
     stdio: ["pipe", "pipe", "pipe"],
