@@ -1,4 +1,5 @@
-import { z } from "zod";
+import * as z from "zod/mini";
+import en from "zod/v4/locales/en.js";
 import { DURATION_HINT, durationProblem, tryParseDuration } from "./duration.js";
 import { isLoopbackHost } from "./urls.js";
 
@@ -8,6 +9,11 @@ import { isLoopbackHost } from "./urls.js";
  * default. `${env:}`/`${file:}` references are plain strings here: they are resolved per
  * connection, when it is first used.
  */
+
+// zod/mini (small and quick to load, which `tokensmith token` needs) ships without messages;
+// install English, as the classic API does, for the checks that carry no message of their own.
+// Not the cycle-support memoizer: no schema here is recursive, so a parse always terminates.
+if (!z.config().localeError) z.config(en());
 
 export const GRANTS = ["authorization_code", "device_code", "refresh_token", "client_credentials", "password", "jwt_bearer"] as const;
 export const CLIENT_AUTHS = ["basic", "post", "none", "private_key_jwt", "client_secret_jwt"] as const;
@@ -39,65 +45,69 @@ function kind(input: unknown): string {
 const expected = (what: string) => (issue: { input?: unknown }) =>
   issue.input === undefined ? "required" : `expected ${what} (got ${kind(issue.input)})`;
 
-const text = z.string({ error: expected("a string") }).min(1, { error: "must not be empty" });
+const text = z.string({ error: expected("a string") }).check(z.minLength(1, { error: "must not be empty" }));
 const texts = z.array(text, { error: expected("a list of strings") });
 const flag = z.boolean({ error: expected("true or false") });
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: (issue) => (issue.input === undefined ? "required" : `must be one of ${values.join(", ")}`) });
+/** A string field that must not be empty, and must pass `test` (a check the message explains). */
+const textWhere = (test: (value: string) => boolean, error: string) => text.check(z.refine(test, { error }));
 
-const duration = z.union([z.number(), z.string()], { error: expected("a duration") }).superRefine((value, ctx) => {
-  if (tryParseDuration(value) === undefined) ctx.addIssue({ code: "custom", message: durationProblem(value), params: { hint: DURATION_HINT } });
-});
-const positiveDuration = duration.superRefine((value, ctx) => {
-  if (tryParseDuration(value) === 0) ctx.addIssue({ code: "custom", message: "must be longer than 0" });
-});
-const ttl = z.union([z.number(), z.string()], { error: expected("a duration or never") }).superRefine((value, ctx) => {
-  if (value === "never") return;
-  const ms = tryParseDuration(value);
-  if (ms === undefined) ctx.addIssue({ code: "custom", message: durationProblem(value), params: { hint: `${DURATION_HINT}, or never` } });
-  else if (ms === 0) ctx.addIssue({ code: "custom", message: "must be longer than 0", params: { hint: "use never for tokens that do not expire" } });
-});
+const duration = z.union([z.number(), z.string()], { error: expected("a duration") }).check(
+  z.superRefine((value, ctx) => {
+    if (tryParseDuration(value) === undefined) ctx.addIssue({ code: "custom", message: durationProblem(value), params: { hint: DURATION_HINT } });
+  }),
+);
+const positiveDuration = duration.check(
+  z.superRefine((value, ctx) => {
+    if (tryParseDuration(value) === 0) ctx.addIssue({ code: "custom", message: "must be longer than 0" });
+  }),
+);
+const ttl = z.union([z.number(), z.string()], { error: expected("a duration or never") }).check(
+  z.superRefine((value, ctx) => {
+    if (value === "never") return;
+    const ms = tryParseDuration(value);
+    if (ms === undefined) ctx.addIssue({ code: "custom", message: durationProblem(value), params: { hint: `${DURATION_HINT}, or never` } });
+    else if (ms === 0) ctx.addIssue({ code: "custom", message: "must be longer than 0", params: { hint: "use never for tokens that do not expire" } });
+  }),
+);
 
-const scalar = z.union([z.string(), z.number(), z.boolean()], { error: expected("a string, number or boolean") }).transform(String);
+const scalar = z.pipe(z.union([z.string(), z.number(), z.boolean()], { error: expected("a string, number or boolean") }), z.transform(String));
 const params = z.record(z.string(), scalar, { error: expected("a map of names to values") });
-const vars = z.record(z.string(), z.union([z.string(), z.number()], { error: expected("a string") }).transform(String), {
+const vars = z.record(z.string(), z.pipe(z.union([z.string(), z.number()], { error: expected("a string") }), z.transform(String)), {
   error: expected("a map of names to values"),
 });
-const headerName = z.string().regex(HEADER_NAME, { error: "not a valid HTTP header name" });
+const headerName = z.string().check(z.regex(HEADER_NAME, { error: "not a valid HTTP header name" }));
 const headers = z.record(headerName, text, { error: expected("a map of header names to values") });
 
-const assertionSchema = z.strictObject(
-  {
-    iss: text.optional(),
-    sub: text.optional(),
-    aud: text.optional(),
-    kid: text.optional(),
-    alg: oneOf(JWS_ALGS).optional(),
-    ttl: positiveDuration.optional(),
-    claims: z.record(z.string(), z.unknown(), { error: expected("a map of claims") }).optional(),
-  },
-  { error: expected("a map") },
-);
+const assertionShape = {
+  iss: z.optional(text),
+  sub: z.optional(text),
+  aud: z.optional(text),
+  kid: z.optional(text),
+  alg: z.optional(oneOf(JWS_ALGS)),
+  ttl: z.optional(positiveDuration),
+  claims: z.optional(z.record(z.string(), z.unknown(), { error: expected("a map of claims") })),
+};
+const assertionSchema = z.strictObject(assertionShape, { error: expected("a map") });
 
-const jsonPath = text.refine((value) => value.startsWith("$"), { error: "must be a JSONPath expression starting with $" });
-const responseSchema = z.strictObject(
-  {
-    access_token: jsonPath.optional(),
-    refresh_token: jsonPath.optional(),
-    expires_in: jsonPath.optional(),
-    expires_at: jsonPath.optional(),
-    token_type: jsonPath.optional(),
-    scope: jsonPath.optional(),
-    id_token: jsonPath.optional(),
-    expires_at_unit: oneOf(["s", "ms"]).optional(),
-  },
-  { error: expected("a map") },
-);
+const jsonPath = textWhere((value) => value.startsWith("$"), "must be a JSONPath expression starting with $");
+const responseShape = {
+  access_token: z.optional(jsonPath),
+  refresh_token: z.optional(jsonPath),
+  expires_in: z.optional(jsonPath),
+  expires_at: z.optional(jsonPath),
+  token_type: z.optional(jsonPath),
+  scope: z.optional(jsonPath),
+  id_token: z.optional(jsonPath),
+  expires_at_unit: z.optional(oneOf(["s", "ms"])),
+};
+const responseSchema = z.strictObject(responseShape, { error: expected("a map") });
 
 const headerSchema = z.strictObject(
   {
-    name: headerName.optional(),
-    value: text.refine((value) => value.includes("{token}"), { error: 'must contain {token}, e.g. "Bearer {token}"' }).optional(),
+    name: z.optional(headerName),
+    value: z.optional(textWhere((value) => value.includes("{token}"), 'must contain {token}, e.g. "Bearer {token}"')),
   },
   { error: expected("a map") },
 );
@@ -109,68 +119,70 @@ const MAX_STATUS = 599;
 const MAX_API_RETRIES = 10;
 const apiRetrySchema = z.strictObject(
   {
-    max: z.number({ error: expected("a number") }).int().min(0).max(MAX_API_RETRIES, { error: `must be at most ${MAX_API_RETRIES}` }).optional(),
-    on: z.array(z.number().int().min(MIN_STATUS).max(MAX_STATUS), { error: expected("a list of HTTP statuses") }).optional(),
+    max: z.optional(
+      z.number({ error: expected("a number") }).check(z.int(), z.minimum(0), z.maximum(MAX_API_RETRIES, { error: `must be at most ${MAX_API_RETRIES}` })),
+    ),
+    on: z.optional(z.array(z.number().check(z.int(), z.minimum(MIN_STATUS), z.maximum(MAX_STATUS)), { error: expected("a list of HTTP statuses") })),
   },
   { error: expected("a map") },
 );
 
 export const connectionShape = {
-  provider: text.optional(),
-  vars: vars.optional(),
-  issuer: text.optional(),
-  discovery_url: text.optional(),
-  grant: oneOf(GRANTS).optional(),
-  grant_type: text.optional(),
-  account: text.optional(),
-  authorization_url: text.optional(),
-  token_url: text.optional(),
-  revocation_url: text.optional(),
-  introspection_url: text.optional(),
-  device_authorization_url: text.optional(),
-  userinfo_url: text.optional(),
-  client_id: text.optional(),
-  client_secret: text.optional(),
-  client_auth: oneOf(CLIENT_AUTHS).optional(),
-  basic_encoding: oneOf(["form", "raw"]).optional(),
-  private_key: z.union([text, z.record(z.string(), z.unknown())], { error: expected("PEM text or a JWK") }).optional(),
-  assertion: assertionSchema.optional(),
-  scopes: z.union([z.array(text), z.string()], { error: expected("a list of scopes or one space-separated string") }).optional(),
-  scope_separator: z.string({ error: expected("a string") }).min(1, { error: "must not be empty" }).optional(),
-  audience: text.optional(),
-  resource: z.union([text, z.array(text).min(1)], { error: expected("a string or a list of strings") }).optional(),
-  redirect_uri: text.optional(),
-  pkce: oneOf(["S256", "plain", "off"]).optional(),
-  username: text.optional(),
-  password: text.optional(),
-  refresh_token: text.optional(),
-  authorization_params: params.optional(),
-  token_params: params.optional(),
-  refresh_params: params.optional(),
-  token_headers: headers.optional(),
-  token_body: oneOf(["form", "json"]).optional(),
-  response: responseSchema.optional(),
-  header: headerSchema.optional(),
-  allowed_origins: texts.optional(),
-  api_retry: apiRetrySchema.optional(),
-  refresh_margin: duration.optional(),
-  default_ttl: ttl.optional(),
-  cache: oneOf(["shared", "process", "none"]).optional(),
-  timeout: positiveDuration.optional(),
-  allow_insecure_http: flag.optional(),
-  test_url: text.optional(),
+  provider: z.optional(text),
+  vars: z.optional(vars),
+  issuer: z.optional(text),
+  discovery_url: z.optional(text),
+  grant: z.optional(oneOf(GRANTS)),
+  grant_type: z.optional(text),
+  account: z.optional(text),
+  authorization_url: z.optional(text),
+  token_url: z.optional(text),
+  revocation_url: z.optional(text),
+  introspection_url: z.optional(text),
+  device_authorization_url: z.optional(text),
+  userinfo_url: z.optional(text),
+  client_id: z.optional(text),
+  client_secret: z.optional(text),
+  client_auth: z.optional(oneOf(CLIENT_AUTHS)),
+  basic_encoding: z.optional(oneOf(["form", "raw"])),
+  private_key: z.optional(z.union([text, z.record(z.string(), z.unknown())], { error: expected("PEM text or a JWK") })),
+  assertion: z.optional(assertionSchema),
+  scopes: z.optional(z.union([z.array(text), z.string()], { error: expected("a list of scopes or one space-separated string") })),
+  scope_separator: z.optional(z.string({ error: expected("a string") }).check(z.minLength(1, { error: "must not be empty" }))),
+  audience: z.optional(text),
+  resource: z.optional(z.union([text, z.array(text).check(z.minLength(1))], { error: expected("a string or a list of strings") })),
+  redirect_uri: z.optional(text),
+  pkce: z.optional(oneOf(["S256", "plain", "off"])),
+  username: z.optional(text),
+  password: z.optional(text),
+  refresh_token: z.optional(text),
+  authorization_params: z.optional(params),
+  token_params: z.optional(params),
+  refresh_params: z.optional(params),
+  token_headers: z.optional(headers),
+  token_body: z.optional(oneOf(["form", "json"])),
+  response: z.optional(responseSchema),
+  header: z.optional(headerSchema),
+  allowed_origins: z.optional(texts),
+  api_retry: z.optional(apiRetrySchema),
+  refresh_margin: z.optional(duration),
+  default_ttl: z.optional(ttl),
+  cache: z.optional(oneOf(["shared", "process", "none"])),
+  timeout: z.optional(positiveDuration),
+  allow_insecure_http: z.optional(flag),
+  test_url: z.optional(text),
 };
 
 export const connectionSchema = z.strictObject(connectionShape, { error: expected("a map of connection fields") });
 
 const storeShape = {
-  type: oneOf(STORE_TYPES).optional(),
-  dir: text.optional(),
-  url: text.optional(),
-  schema: text.regex(SQL_IDENTIFIER, { error: "must be a plain SQL identifier (letters, digits, _)" }).optional(),
-  prefix: text.optional(),
-  key: text.optional(),
-  old_keys: texts.optional(),
+  type: z.optional(oneOf(STORE_TYPES)),
+  dir: z.optional(text),
+  url: z.optional(text),
+  schema: z.optional(text.check(z.regex(SQL_IDENTIFIER, { error: "must be a plain SQL identifier (letters, digits, _)" }))),
+  prefix: z.optional(text),
+  key: z.optional(text),
+  old_keys: z.optional(texts),
 };
 
 /** Which store types each location field belongs to: a field for another driver is a mistake. */
@@ -181,75 +193,83 @@ const STORE_FIELD_TYPES: Record<string, readonly string[]> = {
   prefix: ["redis"],
 };
 
-export const storeSchema = z.strictObject(storeShape, { error: expected("a map") }).superRefine((store, ctx) => {
-  const type = store.type ?? "file";
-  for (const [field, types] of Object.entries(STORE_FIELD_TYPES)) {
-    if (store[field as keyof typeof store] !== undefined && !types.includes(type)) {
-      ctx.addIssue({ code: "custom", path: [field], message: `only applies to store type ${types.join(" or ")} (this store is ${type})` });
+export const storeSchema = z.strictObject(storeShape, { error: expected("a map") }).check(
+  z.superRefine((store, ctx) => {
+    const type = store.type ?? "file";
+    for (const [field, types] of Object.entries(STORE_FIELD_TYPES)) {
+      if (store[field as keyof typeof store] !== undefined && !types.includes(type)) {
+        ctx.addIssue({ code: "custom", path: [field], message: `only applies to store type ${types.join(" or ")} (this store is ${type})` });
+      }
     }
-  }
-  if (type === "postgres" || type === "redis") {
-    const hint = "a shared store is encrypted with a key every machine has: key: ${env:TOKENSMITH_KEY} (32 bytes, base64)";
-    if (!store.url) ctx.addIssue({ code: "custom", path: ["url"], message: `required for store type ${type}` });
-    if (!store.key) ctx.addIssue({ code: "custom", path: ["key"], message: `required for store type ${type}`, params: { hint } });
-  }
-});
+    if (type === "postgres" || type === "redis") {
+      const hint = "a shared store is encrypted with a key every machine has: key: ${env:TOKENSMITH_KEY} (32 bytes, base64)";
+      if (!store.url) ctx.addIssue({ code: "custom", path: ["url"], message: `required for store type ${type}` });
+      if (!store.key) ctx.addIssue({ code: "custom", path: ["key"], message: `required for store type ${type}`, params: { hint } });
+    }
+  }),
+);
 
+/** Highest TCP port number. */
+const MAX_PORT = 65535;
 const gatewayShape = {
-  port: z.number({ error: expected("a port number") }).int().min(0).max(65535, { error: "must be a port number (0-65535)" }).optional(),
-  host: text.optional(),
-  api_keys: z
-    .array(
+  port: z.optional(z.number({ error: expected("a port number") }).check(z.int(), z.minimum(0), z.maximum(MAX_PORT, { error: "must be a port number (0-65535)" }))),
+  host: z.optional(text),
+  api_keys: z.optional(
+    z.array(
       z.strictObject(
         {
-          key: text.refine((key) => !isLiteral(key) || key.length >= MIN_API_KEY_LENGTH, {
-            error: `too short: use at least ${MIN_API_KEY_LENGTH} random characters`,
-          }),
-          connections: texts.optional(),
+          key: textWhere((key) => !isLiteral(key) || key.length >= MIN_API_KEY_LENGTH, `too short: use at least ${MIN_API_KEY_LENGTH} random characters`),
+          connections: z.optional(texts),
         },
         { error: expected("a map with key (and connections)") },
       ),
       { error: expected("a list") },
-    )
-    .optional(),
-  tls: z.strictObject({ cert: text, key: text }, { error: expected("a map with cert and key") }).optional(),
+    ),
+  ),
+  tls: z.optional(z.strictObject({ cert: text, key: text }, { error: expected("a map with cert and key") })),
 };
 
-export const gatewaySchema = z.strictObject(gatewayShape, { error: expected("a map") }).superRefine((gateway, ctx) => {
-  if (gateway.host && !gateway.tls && !isLoopbackHost(gateway.host)) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["host"],
-      message: `binding a non-loopback address (${gateway.host}) needs gateway.tls`,
-      params: { hint: "add gateway.tls: {cert: ..., key: ...}, or bind 127.0.0.1 and put a TLS proxy in front" },
-    });
-  }
-});
+export const gatewaySchema = z.strictObject(gatewayShape, { error: expected("a map") }).check(
+  z.superRefine((gateway, ctx) => {
+    if (gateway.host && !gateway.tls && !isLoopbackHost(gateway.host)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["host"],
+        message: `binding a non-loopback address (${gateway.host}) needs gateway.tls`,
+        params: { hint: "add gateway.tls: {cert: ..., key: ...}, or bind 127.0.0.1 and put a TLS proxy in front" },
+      });
+    }
+  }),
+);
 
 const connectionName = z
   .string()
-  .max(MAX_NAME_LENGTH, { error: `not a valid connection name (longer than ${MAX_NAME_LENGTH} characters)` })
-  .regex(CONNECTION_NAME, { error: "not a valid connection name" });
+  .check(
+    z.maxLength(MAX_NAME_LENGTH, { error: `not a valid connection name (longer than ${MAX_NAME_LENGTH} characters)` }),
+    z.regex(CONNECTION_NAME, { error: "not a valid connection name" }),
+  );
 
 const configShape = {
   /** Editors' JSON-schema pointer; ignored. */
-  $schema: z.string().optional(),
+  $schema: z.optional(z.string()),
   // Nullable: `connections:` with nothing under it (YAML null) reads as "none yet".
-  store: storeSchema.nullish(),
-  gateway: gatewaySchema.nullish(),
-  connections: z.record(connectionName, connectionSchema, { error: expected("a map of connection names to connections") }).nullish(),
+  store: z.nullish(storeSchema),
+  gateway: z.nullish(gatewaySchema),
+  connections: z.nullish(z.record(connectionName, connectionSchema, { error: expected("a map of connection names to connections") })),
 };
 
-export const configSchema = z.strictObject(configShape, { error: expected("a map with store, gateway and connections") }).superRefine((config, ctx) => {
-  const names = new Set(Object.keys(config.connections ?? {}));
-  config.gateway?.api_keys?.forEach((apiKey, i) => {
-    apiKey.connections?.forEach((name, j) => {
-      if (!names.has(name)) {
-        ctx.addIssue({ code: "custom", path: ["gateway", "api_keys", i, "connections", j], message: `unknown connection ${JSON.stringify(name)}` });
-      }
+export const configSchema = z.strictObject(configShape, { error: expected("a map with store, gateway and connections") }).check(
+  z.superRefine((config, ctx) => {
+    const names = new Set(Object.keys(config.connections ?? {}));
+    config.gateway?.api_keys?.forEach((apiKey, i) => {
+      apiKey.connections?.forEach((name, j) => {
+        if (!names.has(name)) {
+          ctx.addIssue({ code: "custom", path: ["gateway", "api_keys", i, "connections", j], message: `unknown connection ${JSON.stringify(name)}` });
+        }
+      });
     });
-  });
-});
+  }),
+);
 
 export type ConfigFile = z.output<typeof configSchema>;
 export type ConnectionConfig = z.output<typeof connectionSchema>;
@@ -269,8 +289,8 @@ export function fieldsAt(path: readonly PropertyKey[]): string[] {
   }
   if (section === "connections") {
     const nested: Record<string, string[]> = {
-      assertion: Object.keys(assertionSchema.shape),
-      response: Object.keys(responseSchema.shape),
+      assertion: Object.keys(assertionShape),
+      response: Object.keys(responseShape),
       header: ["name", "value"],
       api_retry: ["max", "on"],
     };
