@@ -21,8 +21,13 @@ export class CliRun {
 
   constructor(
     readonly out: Output,
-    readonly stdin: NodeJS.ReadableStream,
+    private readonly input?: NodeJS.ReadableStream,
   ) {}
+
+  /** The given stream, else process.stdin, created only when a command reads it (a quicker start). */
+  get stdin(): NodeJS.ReadableStream {
+    return this.input ?? process.stdin;
+  }
 
   /** Wrap a command action: build its context, run it, turn errors into exit codes. */
   action(fn: Action): (...args: any[]) => Promise<void> {
@@ -30,10 +35,13 @@ export class CliRun {
       const command = args[args.length - 1] as Command;
       const flags = command.optsWithGlobals() as GlobalFlags;
       const printer = new Printer(this.out, flags);
+      const cliRun = this;
       const ctx: CliContext = {
         printer,
         flags,
-        stdin: this.stdin,
+        get stdin() {
+          return cliRun.stdin;
+        },
         tokensmith: () => {
           this.instance ??= TokenSmith.load({
             config: flags.config,

@@ -23,8 +23,8 @@ export function buildProgram(run: CliRun): Command {
   return program;
 }
 
-/** Run the CLI; resolves to the exit code. Never calls process.exit itself. */
-export async function run(argv: string[], out: Output = processOutput, stdin: NodeJS.ReadableStream = process.stdin): Promise<number> {
+/** Run the CLI; resolves to the exit code. Never calls process.exit itself. Stdin defaults to process.stdin. */
+export async function run(argv: string[], out: Output = processOutput, stdin?: NodeJS.ReadableStream): Promise<number> {
   const cli = new CliRun(out, stdin);
   const program = buildProgram(cli);
   try {

@@ -1,0 +1,105 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { launch, loadBundle } from "../../src/cli/launch.js";
+
+const LAUNCH = join(import.meta.dirname, "..", "..", "src", "cli", "launch.ts");
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "tokensmith-launch-"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function bundle(text: string, name = "main.cjs"): Promise<string> {
+  const file = join(dir, name);
+  await writeFile(file, text);
+  return file;
+}
+
+function runNode(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+describe("loadBundle", () => {
+  it("runs a CommonJS bundle and uses the code it cached on the next run", async () => {
+    const file = await bundle('"use strict";\nexports.answer = () => 42;\nexports.where = [__filename, __dirname, typeof require("node:path").join];\n');
+    const first = loadBundle(file);
+    assert.equal((first.exports.answer as () => number)(), 42);
+    assert.deepEqual(first.exports.where, [file, dir, "function"]);
+    assert.equal(first.cacheUsed, false);
+    first.saveCache();
+    const cache = await readFile(`${file}.cache`);
+    assert.deepEqual(cache.subarray(0, 20), createHash("sha1").update(await readFile(file)).digest());
+
+    const second = loadBundle(file);
+    assert.equal(second.cacheUsed, true);
+    assert.equal((second.exports.answer as () => number)(), 42);
+  });
+
+  it("ignores a cache made from another bundle of the same length, and replaces it", async () => {
+    const file = await bundle("exports.answer = () => 41;\n");
+    loadBundle(file).saveCache();
+    await writeFile(file, "exports.answer = () => 42;\n");
+    const changed = loadBundle(file);
+    assert.equal(changed.cacheUsed, false);
+    assert.equal((changed.exports.answer as () => number)(), 42);
+    changed.saveCache();
+    assert.equal(loadBundle(file).cacheUsed, true);
+  });
+
+  it("runs uncached when the cache cannot be written, or is switched off", async () => {
+    const file = await bundle("exports.ok = true;\n");
+    const unwritable = loadBundle(file, { cacheFile: join(dir, "missing-folder", "main.cjs.cache") });
+    assert.equal(unwritable.exports.ok, true);
+    unwritable.saveCache();
+
+    const off = loadBundle(file, { useCache: false });
+    off.saveCache();
+    assert.equal(existsSync(`${file}.cache`), false);
+  });
+
+  it("keeps the bundle's own line numbers in stack traces", async () => {
+    const file = await bundle('"use strict";\n\nexports.fail = () => { throw new Error("boom"); };\n');
+    const loaded = loadBundle(file);
+    assert.throws(() => (loaded.exports.fail as () => void)(), (err: Error) => (err.stack ?? "").includes(`${file}:3:`));
+  });
+});
+
+describe("launch", () => {
+  it("runs the bundle's main with the arguments, then writes the cache", async () => {
+    const file = await bundle("exports.main = async (argv) => { globalThis.__launchedWith = argv; };\n");
+    await launch(["token", "x"], file);
+    assert.deepEqual((globalThis as { __launchedWith?: string[] }).__launchedWith, ["token", "x"]);
+    assert.equal(existsSync(`${file}.cache`), true);
+  });
+
+  it("gives the bundle an import() that resolves beside it, from cached code too", async () => {
+    await writeFile(join(dir, "dep.mjs"), "export const value = 'from beside the bundle';\n");
+    // What scripts/bundle.mjs makes of `import("./dep.mjs")`.
+    const file = await bundle('exports.main = async () => { const m = await __bundleImport("./dep.mjs"); process.stdout.write(m.value); };\n');
+    const script = `import(${JSON.stringify(LAUNCH)}).then((m) => m.launch([], ${JSON.stringify(file)}))`;
+    for (const run of ["first", "cached"]) {
+      const result = await runNode(["--import", "tsx", "-e", script]);
+      assert.equal(result.code, 0, `${run}: ${result.stderr}`);
+      assert.equal(result.stdout, "from beside the bundle", run);
+      assert.equal(result.stderr, "", run);
+    }
+    assert.equal(existsSync(`${file}.cache`), true);
+  });
+});
