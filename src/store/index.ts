@@ -84,17 +84,10 @@ function networkOptions(config: StoreConfig, key: Buffer | undefined, oldKeys: B
   return { url: config.url, key, oldKeys, ...options };
 }
 
-/** Imports `./<name>.js`; a build without that driver fails with a clear error. */
+/**
+ * Imports a network driver. The specifiers are literal so the CLI bundler includes both
+ * drivers (as lazily loaded chunks): `pg` and `ioredis` themselves load only when used.
+ */
 async function loadDriver<M>(name: "postgres" | "redis"): Promise<M> {
-  // A computed specifier keeps the type checker from requiring the module at build time.
-  const specifier = `./${name}.js`;
-  try {
-    return (await import(specifier)) as M;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ERR_MODULE_NOT_FOUND" && String((err as Error).message).includes(`${name}.`)) {
-      throw new TokenSmithError("not_supported", `the ${name} store driver is not available in this build of tokensmith`, { field: "store.type", cause: err });
-    }
-    throw err;
-  }
+  return (name === "postgres" ? await import("./postgres.js") : await import("./redis.js")) as M;
 }

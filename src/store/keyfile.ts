@@ -23,6 +23,8 @@ export interface KeyFileOptions {
 /** Reads the key file at `path`, creating it first (0600, in a 0700 folder) if absent. */
 export async function loadOrCreateKeyFile(path: string, options: KeyFileOptions = {}): Promise<Buffer> {
   const folder = dirname(path);
+  // The common case: the key exists. Only a first run pays for creating one.
+  if (await exists(path)) return readKeyFile(path, options);
   try {
     await ensureDir(folder);
     const temp = await writeTemp(folder, `${randomBytes(KEY_BYTES).toString("base64")}\n`);
@@ -34,6 +36,15 @@ export async function loadOrCreateKeyFile(path: string, options: KeyFileOptions 
     });
   }
   return readKeyFile(path, options);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Reads and checks an existing key file. */
