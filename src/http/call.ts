@@ -10,6 +10,8 @@ export interface TokenProvider {
   readonly name: string;
   /** The current token (the cached one when it is still good). */
   accessToken(): Promise<string>;
+  /** The token when it can be had without waiting (in memory and good), else undefined. */
+  cachedToken?(): string | undefined;
   /** A token other than the one with hash `rejectHash` (the one an API just refused). */
   token(options?: { rejectHash?: string; forceRefresh?: boolean }): Promise<{ accessToken: string }>;
   /** Compare-and-invalidate `token` wherever it is cached; returns its hash (SPEC §2.11). */
@@ -23,6 +25,9 @@ export interface TokenProvider {
 
 /** The connection settings API calls use. */
 export type HttpSettings = Pick<ResolvedConnection, "name" | "header" | "allowedOrigins" | "apiRetry">;
+
+type CallSettings = { conn: HttpSettings; clock: Clock };
+type CallRequest = { method: string; replayable: boolean; retry?: ApiRetryOptions | false };
 
 /** Options every adapter accepts per call. */
 export interface CallOptions {
@@ -55,13 +60,14 @@ export class AuthorizedCall {
   ) {}
 
   /** A call with its first token. */
-  static async start(
-    source: TokenProvider,
-    settings: { conn: HttpSettings; clock: Clock },
-    request: { method: string; replayable: boolean; retry?: ApiRetryOptions | false },
-  ): Promise<AuthorizedCall> {
+  static async start(source: TokenProvider, settings: CallSettings, request: CallRequest): Promise<AuthorizedCall> {
+    return AuthorizedCall.with(source, settings, request, await source.accessToken());
+  }
+
+  /** A call with a token already in hand (the synchronous path of the undici interceptor). */
+  static with(source: TokenProvider, settings: CallSettings, request: CallRequest, token: string): AuthorizedCall {
     const call = new AuthorizedCall(source, settings.clock, retryPolicy(settings.conn, request.retry), request.method.toUpperCase(), request.replayable);
-    call.token = await source.accessToken();
+    call.token = token;
     return call;
   }
 

@@ -26,6 +26,11 @@ export class RedirectTargets {
     this.targets.set(target.href, this.now() + REDIRECT_TARGET_TTL_MS);
   }
 
+  /** How many targets are remembered (0 nearly always: the hot path checks this first). */
+  get size(): number {
+    return this.targets.size;
+  }
+
   /** True (once) when `url` is a redirect hop off the origin: it must go without the token. */
   take(url: URL): boolean {
     if (this.targets.size === 0) return false;

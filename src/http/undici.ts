@@ -1,8 +1,10 @@
+import type { Duplex } from "node:stream";
 import type { Dispatcher } from "undici";
 import { TokenSmithError } from "../errors.js";
 import { AuthorizedCall, type CallOptions, type TokenProvider } from "./call.js";
 import { checkOrigin, tokenHeader } from "./origins.js";
 import { RedirectTargets } from "./redirect-targets.js";
+import { retryPolicy } from "./retry.js";
 
 /**
  * `tokensmith/undici`: a dispatcher interceptor that puts a connection's token on every
@@ -16,89 +18,117 @@ import { RedirectTargets } from "./redirect-targets.js";
  * ```
  *
  * Compose it before (inside) `interceptors.redirect`, as above: it then sees every hop and
- * keeps the token off any hop that left the origin. (Composed after it, only undici's own
- * stripping of `Authorization` applies, which misses a custom `header` name.)
+ * keeps the token off any hop that left the origin; undici's own `fetch` is covered the same
+ * way. (Composed after the redirect interceptor, only undici's stripping of `Authorization`
+ * applies, which misses a custom `header` name.) `options.retry` applies to every request.
  */
 export function authorize(connection: TokenProvider, options: CallOptions = {}): Dispatcher.DispatcherComposeInterceptor {
-  const offOrigin = new RedirectTargets();
-  return (dispatch) =>
-    function tokensmithInterceptor(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-      send(connection, options, offOrigin, dispatch, opts, handler).catch((err: unknown) => {
-        handler.onResponseError?.(null as unknown as Dispatcher.DispatchController, err instanceof Error ? err : new Error(String(err)));
-      });
+  const shared = { connection, options, offOrigin: new RedirectTargets(), origins: new OriginCache() };
+  return (dispatch) => {
+    const ctx: Context = { ...shared, dispatch };
+    return function tokensmithInterceptor(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+      const token = ctx.settings && connection.cachedToken?.();
+      if (token !== undefined) {
+        // The hot path: dispatching in the caller's own tick, without an await, keeps undici's throughput.
+        try {
+          return start(ctx, opts, handler, token);
+        } catch (err) {
+          fail(handler, err);
+          return true;
+        }
+      }
+      (async () => {
+        if (!ctx.settings) {
+          ctx.settings = await connection.setup();
+          ctx.retryOn = new Set(retryPolicy(ctx.settings.conn, options.retry)?.on ?? []);
+        }
+        start(ctx, opts, handler, await connection.accessToken());
+      })().catch((err: unknown) => fail(handler, err));
       return true;
     };
+  };
 }
 
-async function send(
-  connection: TokenProvider,
-  options: CallOptions,
-  offOrigin: RedirectTargets,
-  dispatch: Dispatcher.Dispatch,
-  opts: Dispatcher.DispatchOptions,
-  handler: Dispatcher.DispatchHandler,
-): Promise<void> {
-  const settings = await connection.setup();
-  const name = settings.conn.header.name;
-  const url = opts.origin === undefined ? undefined : new URL(opts.path, opts.origin);
-  if (url && offOrigin.take(url)) {
+interface Context {
+  connection: TokenProvider;
+  options: CallOptions;
+  offOrigin: RedirectTargets;
+  origins: OriginCache;
+  dispatch: Dispatcher.Dispatch;
+  /** Set once the connection is set up: from then on a cached token is sent without a single await. */
+  settings?: Awaited<ReturnType<TokenProvider["setup"]>>;
+  /** Statuses `api_retry` may retry: only responses with these (or 401) are held back. */
+  retryOn?: Set<number>;
+  /** The last token and its header value, so the hot path builds no strings. */
+  header?: [token: string, value: string];
+}
+
+type Headers = Record<string, string | string[] | undefined>;
+
+function fail(handler: Dispatcher.DispatchHandler, err: unknown): void {
+  handler.onResponseError?.(null as unknown as Dispatcher.DispatchController, err instanceof Error ? err : new Error(String(err)));
+}
+
+/** First attempt of a request: checks where it goes, then dispatches with the token (or, on a hop off the origin, without). */
+function start(ctx: Context, opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler, token: string): boolean {
+  const conn = ctx.settings!.conn;
+  const origin = opts.origin === undefined ? undefined : ctx.origins.get(opts.origin);
+  if (origin && ctx.offOrigin.size > 0 && ctx.offOrigin.take(new URL(opts.path, origin))) {
     // A redirect hop that left the origin: no token, and its own redirects stay tainted.
-    dispatch({ ...opts, headers: withHeader(opts.headers, name) }, new Attempt(handler, { url, offOrigin, tainted: true }));
-    return;
+    return new Attempt(ctx, opts, handler, origin, undefined).dispatch();
   }
-  if (url) checkOrigin(settings.conn, url);
-  else if (settings.conn.allowedOrigins) {
+  if (origin) checkOrigin(conn, origin);
+  else if (conn.allowedOrigins) {
     // A Client or Pool dispatches without an origin: it only ever talks to its own one, but
     // which one is not ours to see, so allowed_origins cannot be checked.
-    throw new TokenSmithError("usage_error", `connection "${settings.conn.name}" has allowed_origins, but this request names no origin to check`, {
-      connection: settings.conn.name,
+    throw new TokenSmithError("usage_error", `connection "${conn.name}" has allowed_origins, but this request names no origin to check`, {
+      connection: conn.name,
       hint: "dispatch through an Agent with full URLs (undici.request(url, { dispatcher }))",
     });
   }
-  const call = await AuthorizedCall.start(connection, settings, { method: opts.method, replayable: isReplayable(opts.body), retry: options.retry });
-  const attempt = (): void => {
-    const [, value] = tokenHeader(settings.conn, call.token);
-    dispatch({ ...opts, headers: withHeader(opts.headers, name, value) }, new Attempt(handler, { url, offOrigin, tainted: false, call, again }));
-  };
-  const again = (delay: number): Promise<void> => call.wait(delay).then(attempt);
-  attempt();
-}
-
-interface AttemptOptions {
-  url: URL | undefined;
-  offOrigin: RedirectTargets;
-  /** This hop is off the origin (sent without the token). */
-  tainted: boolean;
-  call?: AuthorizedCall;
-  again?: (delay: number) => Promise<void>;
+  return new Attempt(ctx, opts, handler, origin, token).dispatch();
 }
 
 /**
- * One attempt's handler: passes the response through, except one the call may retry (401,
- * 429/503 under `api_retry`), which it holds until the call decides: sent again, or replayed
- * to the caller's handler as it came.
+ * One attempt, as the handler of its own dispatch: passes the response through, except one
+ * the call may retry (401, or 429/503 under `api_retry`), which it holds until the call
+ * decides — sent again, or replayed to the caller's handler as it came. The call's state is
+ * created only then, so a plain 200 costs one object.
  */
 class Attempt implements Dispatcher.DispatchHandler {
-  private held?: { controller: Dispatcher.DispatchController; status: number; headers: Record<string, string | string[] | undefined>; message?: string; chunks: Buffer[] };
+  private held?: { controller: Dispatcher.DispatchController; status: number; headers: Headers; message?: string; chunks: Buffer[] };
 
   constructor(
+    private readonly ctx: Context,
+    private readonly opts: Dispatcher.DispatchOptions,
     private readonly handler: Dispatcher.DispatchHandler,
-    private readonly options: AttemptOptions,
+    private readonly origin: URL | undefined,
+    /** undefined: a hop off the origin, sent without the token. */
+    private readonly token: string | undefined,
+    private call?: AuthorizedCall,
   ) {}
+
+  dispatch(): boolean {
+    const { ctx, token } = this;
+    const name = ctx.settings!.conn.header.name;
+    if (token !== undefined && ctx.header?.[0] !== token) ctx.header = [token, tokenHeader(ctx.settings!.conn, token)[1]];
+    return ctx.dispatch({ ...this.opts, headers: withHeader(this.opts.headers, name, token === undefined ? undefined : ctx.header![1]) }, this);
+  }
 
   onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
     this.handler.onRequestStart?.(controller, context);
   }
 
-  onRequestUpgrade(controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>, socket: import("node:stream").Duplex): void {
+  onRequestUpgrade(controller: Dispatcher.DispatchController, status: number, headers: Headers, socket: Duplex): void {
     this.handler.onRequestUpgrade?.(controller, status, headers, socket);
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>, message?: string): void {
-    const { url, call } = this.options;
+  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: Headers, message?: string): void {
     const location = headers.location;
-    if (url && status >= 300 && status < 400 && typeof location === "string") this.options.offOrigin.saw(url, location, this.options.tainted);
-    if (call?.mayRetry(status)) {
+    if (this.origin && status >= 300 && status < 400 && typeof location === "string") {
+      this.ctx.offOrigin.saw(new URL(this.opts.path, this.origin), location, this.token === undefined);
+    }
+    if (this.token !== undefined && (status === 401 || this.ctx.retryOn?.has(status)) && this.callFor().mayRetry(status)) {
       this.held = { controller, status, headers, message, chunks: [] };
       return;
     }
@@ -110,23 +140,46 @@ class Attempt implements Dispatcher.DispatchHandler {
     else this.handler.onResponseData?.(controller, chunk);
   }
 
-  onResponseEnd(controller: Dispatcher.DispatchController, trailers: Record<string, string | string[] | undefined>): void {
+  onResponseEnd(controller: Dispatcher.DispatchController, trailers: Headers): void {
     const held = this.held;
     if (!held) return this.handler.onResponseEnd?.(controller, trailers);
+    const call = this.call!;
     const retryAfter = held.headers["retry-after"];
-    this.options
-      .call!.next(held.status, typeof retryAfter === "string" ? retryAfter : undefined)
-      .then((delay) => {
-        if (delay !== undefined) return this.options.again!(delay);
+    call
+      .next(held.status, typeof retryAfter === "string" ? retryAfter : undefined)
+      .then(async (delay) => {
+        if (delay !== undefined) {
+          await call.wait(delay);
+          new Attempt(this.ctx, this.opts, this.handler, this.origin, call.token, call).dispatch();
+          return;
+        }
         this.handler.onResponseStart?.(held.controller, held.status, held.headers, held.message);
         for (const chunk of held.chunks) this.handler.onResponseData?.(held.controller, chunk);
         this.handler.onResponseEnd?.(controller, trailers);
       })
-      .catch((err: unknown) => this.handler.onResponseError?.(controller, err instanceof Error ? err : new Error(String(err))));
+      .catch((err: unknown) => fail(this.handler, err));
   }
 
   onResponseError(controller: Dispatcher.DispatchController, err: Error): void {
     this.handler.onResponseError?.(controller, err);
+  }
+
+  private callFor(): AuthorizedCall {
+    const { ctx, opts } = this;
+    this.call ??= AuthorizedCall.with(ctx.connection, ctx.settings!, { method: opts.method, replayable: isReplayable(opts.body), retry: ctx.options.retry }, this.token!);
+    return this.call;
+  }
+}
+
+/** Parsed request origins (a dispatcher talks to few), so the hot path parses no URL. */
+class OriginCache {
+  private last?: { key: string | URL; url: URL };
+
+  get(origin: string | URL): URL {
+    if (this.last?.key === origin) return this.last.url;
+    const url = typeof origin === "string" ? new URL(origin) : origin;
+    this.last = { key: origin, url };
+    return url;
   }
 }
 

@@ -65,6 +65,12 @@ export class Connection {
     return this.token(options).then((info) => info.accessToken);
   }
 
+  /** @internal the in-memory token when it may be handed out now, without I/O (synchronous request paths). */
+  cachedToken(): string | undefined {
+    const ready = this.ready;
+    return ready ? ready.manager.cachedToken(ready.ctx) : undefined;
+  }
+
   /** The access token with its type, expiry, scope and extra response fields. */
   async token(options: TokenOptions & { rejectHash?: string } = {}): Promise<TokenInfo> {
     const { manager, ctx } = await this.setup();
