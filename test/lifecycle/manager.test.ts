@@ -6,6 +6,7 @@ import type { TokenState } from "../../src/lifecycle/state.js";
 import { minimumTokenRequests } from "../../src/lifecycle/timing.js";
 import type { GrantRequest, TokenSet } from "../../src/protocol/types.js";
 import { createMemoryStore } from "../../src/store/memory.js";
+import type { Store } from "../../src/store/types.js";
 import { ManualClock } from "../support/clock.js";
 
 /** A token endpoint in memory: numbered tokens, rotating refresh tokens, a request log. */
@@ -230,9 +231,9 @@ describe("TokenManager rotation safety", () => {
     const inner = createMemoryStore({ clock });
     let failWrites = 2;
     // A store whose writes fail twice after the server has answered (disk full, database down).
-    const store = {
+    const store: Store = {
       ...inner,
-      update: async (key: string, fn: any, options: any) => {
+      update: async (key: string, fn: any, options: any): Promise<any> => {
         if (failWrites > 0) {
           failWrites--;
           await fn((await inner.get(key)) as any, { timeLeft: () => 10_000, signal: new AbortController().signal });
@@ -263,9 +264,9 @@ describe("TokenManager rotation safety", () => {
     // Our update sees a stale record (as when a lease was lost): the first refresh fails, the
     // stored token is re-read and tried once.
     const stale = (await inner.get("state:test"))!;
-    const staleStore = {
+    const staleStore: Store = {
       ...inner,
-      update: (key: string, fn: any, options: any) =>
+      update: (key: string, fn: any, options: any): Promise<any> =>
         inner.update(key, (current: any, lease: any) => fn(current && { ...current, value: { ...current.value, refreshToken: "refresh-1", accessToken: undefined } }, lease), options),
     };
     const mine = new TokenManager("state:test", { store: staleStore, clock, refreshAhead: false, holder: "mine" });
