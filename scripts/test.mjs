@@ -24,6 +24,11 @@ function collect(path, out = []) {
 // The full build (tsc, then the CLI bundle bin/tokensmith.js prefers), so CLI tests run today's code.
 const build = spawnSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: "inherit" });
 if (build.status !== 0) process.exit(build.status ?? 1);
+// Tests run through tsx, which strips types without checking them: check them here.
+if (args.length === 0) {
+  const check = spawnSync("npx", ["tsc", "-p", "tsconfig.json", "--noEmit"], { cwd: root, stdio: "inherit" });
+  if (check.status !== 0) process.exit(check.status ?? 1);
+}
 
 const files = (args.length ? args : ["test"]).flatMap((p) => collect(resolve(root, p)));
 if (files.length === 0) {
