@@ -8,14 +8,14 @@ import { TokenSmith } from "../src/tokensmith.js";
 import { median, type Report } from "./report.js";
 
 /** Loopback requests per measurement, with this many in flight: a fraction of a second each. */
-const REQUESTS = 1_000;
+const REQUESTS = 600;
 const CONCURRENCY = 8;
 /**
  * Plain and authorized runs alternate this many times and the median of each is reported:
  * tokensmith adds a few microseconds to a request that takes hundreds, so on a busy machine
  * the noise is larger than the difference, and short alternating rounds cancel it best.
  */
-const ROUNDS = 9;
+const ROUNDS = 15;
 
 /**
  * The cost of tokensmith on the request path (SPEC §2.11 recovery and §2.13 origin checks are
@@ -45,7 +45,7 @@ export async function run(report: Report): Promise<void> {
     report({
       name: "connection.fetch throughput on loopback",
       value: fetchRates.ours,
-      unit: "requests/s",
+      unit: "requests/CPU-s",
       baseline: fetchRates.plain,
       baselineName: "plain fetch with a static header",
       goal: ">= 0.95x",
@@ -60,7 +60,7 @@ export async function run(report: Report): Promise<void> {
     report({
       name: "undici interceptor throughput on loopback",
       value: undiciRates.ours,
-      unit: "requests/s",
+      unit: "requests/CPU-s",
       baseline: undiciRates.plain,
       baselineName: "undici.request with a static header",
       goal: ">= 0.95x",
@@ -76,7 +76,7 @@ export async function run(report: Report): Promise<void> {
   }
 }
 
-/** Requests per second of each sender, median of alternating rounds after a warm-up of both. */
+/** Requests per CPU-second of each sender, median of alternating rounds after a warm-up of both. */
 async function compare(plain: () => Promise<unknown>, ours: () => Promise<unknown>): Promise<{ plain: number; ours: number }> {
   await throughput(plain);
   await throughput(ours);
@@ -95,13 +95,21 @@ async function compare(plain: () => Promise<unknown>, ours: () => Promise<unknow
   return { plain: median(plainRates), ours: median(ourRates) };
 }
 
+/**
+ * Requests per CPU-second of this process (the client and the loopback API both run here).
+ * Wall-clock rates swing ±15% between identical runs on a shared machine; CPU time does not
+ * count the time other processes hold the cores, and agrees with itself within a few percent.
+ */
 async function throughput(send: () => Promise<unknown>): Promise<number> {
   let next = 0;
-  const t0 = performance.now();
+  const before = process.cpuUsage();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (next++ < REQUESTS) await send();
     }),
   );
-  return REQUESTS / ((performance.now() - t0) / 1000);
+  const used = process.cpuUsage(before);
+  return REQUESTS / ((used.user + used.system) / MICROSECONDS_PER_S);
 }
+
+const MICROSECONDS_PER_S = 1_000_000;

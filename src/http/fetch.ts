@@ -41,10 +41,12 @@ export async function authorizedFetch(
 ): Promise<Response> {
   const url = new URL(input);
   checkOrigin(settings.conn, url);
-  const { retry, ...request } = init;
-  const call = await AuthorizedCall.start(source, settings, { method: init.method ?? "GET", replayable: isReplayable(init.body), retry });
+  const { retry, ...requestInit } = init;
+  const request = { method: init.method ?? "GET", replayable: isReplayable(init.body), retry };
+  const cached = source.cachedToken?.();
+  const call = cached !== undefined ? AuthorizedCall.with(source, settings, request, cached) : await AuthorizedCall.start(source, settings, request);
   for (;;) {
-    const response = await sendFollowingRedirects(settings.conn, settings.fetch, url, request, call.token);
+    const response = await sendFollowingRedirects(settings.conn, settings.fetch, url, requestInit, call.token);
     if (!call.mayRetry(response.status)) return response;
     const delay = await call.next(response.status, response.headers.get("retry-after"));
     if (delay === undefined) return response;
