@@ -68,9 +68,12 @@ export function authorize(instance: AxiosInstance, connection: TokenProvider, op
   const recover = async (response: AxiosResponse, error?: AxiosError): Promise<AxiosResponse> => {
     const config = response.config as Carrier;
     const call = config[CALL]?.call;
-    if (call?.mayRetry(response.status)) {
-      const retryAfter = response.headers?.["retry-after"];
-      const delay = await call.next(response.status, typeof retryAfter === "string" ? retryAfter : undefined);
+    const header = (name: string) => {
+      const value: unknown = response.headers?.[name];
+      return typeof value === "string" ? value : undefined;
+    };
+    if (call?.mayRetry(response.status, header)) {
+      const delay = await call.next(response.status, header);
       if (delay !== undefined) {
         await call.wait(delay, config.signal instanceof AbortSignal ? config.signal : undefined);
         return instance.request(config);

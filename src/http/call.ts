@@ -29,6 +29,17 @@ export type HttpSettings = Pick<ResolvedConnection, "name" | "header" | "allowed
 type CallSettings = { conn: HttpSettings; clock: Clock };
 type CallRequest = { method: string; replayable: boolean; retry?: ApiRetryOptions | false };
 
+/** A response header by (lower-case) name, however the adapter holds them. */
+export type HeaderReader = (name: string) => string | null | undefined;
+
+/**
+ * A 401 whose challenge says `insufficient_scope` (RFC 6750 §3.1; some APIs send it with 401
+ * instead of 403): a new token of the same scopes would be refused too, so no refresh (§2.11).
+ */
+export function isInsufficientScope(challenge: string | null | undefined): boolean {
+  return !!challenge && /\berror\s*=\s*"?insufficient_scope\b/i.test(challenge);
+}
+
 /** Options every adapter accepts per call. */
 export interface CallOptions {
   /** Retries on 429/503 for this call (`false`: none, even if the connection has `api_retry`). */
@@ -43,7 +54,7 @@ export interface CallOptions {
  *   simultaneous 401s cause one refresh) and sends once more with a fresh token, if the body
  *   can be replayed; a fresh token refused too is marked dead: no refresh storm;
  * - a status in the retry policy (429, 503) waits (`Retry-After`, capped) and sends again;
- * - anything else, 403 included, goes back to the caller as it is.
+ * - anything else, 403 and a 401 for `insufficient_scope` included, goes back to the caller.
  */
 export class AuthorizedCall {
   /** The token to send the next attempt with. */
@@ -75,9 +86,9 @@ export class AuthorizedCall {
    * Whether `next()` might send again after a response with `status`: a cheap synchronous
    * check, so adapters hand every other response straight through (and only hold these).
    */
-  mayRetry(status: number): boolean {
+  mayRetry(status: number, header?: HeaderReader): boolean {
     if (!this.replayable) return false;
-    if (status === 401) return true;
+    if (status === 401) return !isInsufficientScope(header?.("www-authenticate"));
     const policy = this.policy;
     return !!policy && policy.on.includes(status) && this.retries < policy.max;
   }
@@ -86,12 +97,12 @@ export class AuthorizedCall {
    * What to do about a response: undefined hands it to the caller; a number means "wait this
    * many ms, then send again with `this.token`".
    */
-  async next(status: number, retryAfter?: string | null): Promise<number | undefined> {
-    if (status === 401) return this.afterUnauthorized();
+  async next(status: number, header?: HeaderReader): Promise<number | undefined> {
+    if (status === 401) return isInsufficientScope(header?.("www-authenticate")) ? undefined : this.afterUnauthorized();
     const delay = apiRetryDelay(
       this.policy,
       { method: this.method, attempt: this.retries + 1 },
-      { status, retryAfter },
+      { status, retryAfter: header?.("retry-after") },
       this.clock.now(),
     );
     if (delay === undefined || !this.replayable) return undefined;

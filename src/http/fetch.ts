@@ -47,8 +47,9 @@ export async function authorizedFetch(
   const call = cached !== undefined ? AuthorizedCall.with(source, settings, request, cached) : await AuthorizedCall.start(source, settings, request);
   for (;;) {
     const response = await sendFollowingRedirects(settings.conn, settings.fetch, url, requestInit, call.token);
-    if (!call.mayRetry(response.status)) return response;
-    const delay = await call.next(response.status, response.headers.get("retry-after"));
+    const header = (name: string) => response.headers.get(name);
+    if (!call.mayRetry(response.status, header)) return response;
+    const delay = await call.next(response.status, header);
     if (delay === undefined) return response;
     await response.body?.cancel();
     await call.wait(delay, init.signal ?? undefined);

@@ -1,7 +1,7 @@
 import type { Duplex } from "node:stream";
 import type { Dispatcher } from "undici";
 import { TokenSmithError } from "../errors.js";
-import { AuthorizedCall, type CallOptions, type TokenProvider } from "./call.js";
+import { AuthorizedCall, type CallOptions, type HeaderReader, type TokenProvider } from "./call.js";
 import { checkOrigin, tokenHeader } from "./origins.js";
 import { RedirectTargets } from "./redirect-targets.js";
 import { retryPolicy } from "./retry.js";
@@ -128,7 +128,7 @@ class Attempt implements Dispatcher.DispatchHandler {
     if (this.origin && status >= 300 && status < 400 && typeof location === "string") {
       this.ctx.offOrigin.saw(new URL(this.opts.path, this.origin), location, this.token === undefined);
     }
-    if (this.token !== undefined && (status === 401 || this.ctx.retryOn?.has(status)) && this.callFor().mayRetry(status)) {
+    if (this.token !== undefined && (status === 401 || this.ctx.retryOn?.has(status)) && this.callFor().mayRetry(status, reader(headers))) {
       this.held = { controller, status, headers, message, chunks: [] };
       return;
     }
@@ -144,9 +144,8 @@ class Attempt implements Dispatcher.DispatchHandler {
     const held = this.held;
     if (!held) return this.handler.onResponseEnd?.(controller, trailers);
     const call = this.call!;
-    const retryAfter = held.headers["retry-after"];
     call
-      .next(held.status, typeof retryAfter === "string" ? retryAfter : undefined)
+      .next(held.status, reader(held.headers))
       .then(async (delay) => {
         if (delay !== undefined) {
           await call.wait(delay);
@@ -169,6 +168,14 @@ class Attempt implements Dispatcher.DispatchHandler {
     this.call ??= AuthorizedCall.with(ctx.connection, ctx.settings!, { method: opts.method, replayable: isReplayable(opts.body), retry: ctx.options.retry }, this.token!);
     return this.call;
   }
+}
+
+/** undici's parsed response headers (lower-case names; repeated ones as arrays) as a HeaderReader. */
+function reader(headers: Headers): HeaderReader {
+  return (name) => {
+    const value = headers[name];
+    return Array.isArray(value) ? value.join(", ") : value;
+  };
 }
 
 /** Parsed request origins (a dispatcher talks to few), so the hot path parses no URL. */

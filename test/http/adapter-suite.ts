@@ -72,6 +72,15 @@ export function adapterSuite(kind: ClientKind): void {
       assert.equal(server.stats.tokenRequests, 1);
     });
 
+    it("never refreshes on a 401 whose challenge says insufficient_scope", async (t) => {
+      const { server, connection } = await demoSetup(t);
+      const api = await recordingServer(t, (_req, res) => json(res, 401, {}, { "www-authenticate": 'Bearer realm="x", error="insufficient_scope", scope="admin"' }));
+      const client = kind.create(t, connection);
+      assert.equal((await client.request(`${api.url}/x`)).status, 401);
+      assert.equal(server.stats.tokenRequests, 1);
+      assert.equal(api.seen.length, 1);
+    });
+
     for (const header of [undefined, { name: "X-Api-Token", value: "{token}" }]) {
       const named = header ? `a custom ${header.name} header` : "the Authorization header";
       it(`keeps ${named} on a same-origin redirect, drops it cross-origin, and keeps it dropped back on the origin`, async (t) => {
