@@ -12,7 +12,8 @@ export const REDIRECT_TARGET_TTL_MS = 30_000;
 export const MAX_REDIRECT_TARGETS = 1_000;
 
 export class RedirectTargets {
-  private readonly targets = new Map<string, number>();
+  /** Target URL → how many hops to it are still expected, and until when. */
+  private readonly targets = new Map<string, { hops: number; until: number }>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -22,8 +23,11 @@ export class RedirectTargets {
     const target = new URL(location, from);
     if (!offOrigin && target.origin === from.origin) return;
     target.hash = "";
+    // Concurrent requests may be redirected to the same URL: each of their hops must go without the token.
+    const hops = (this.targets.get(target.href)?.hops ?? 0) + 1;
+    this.targets.delete(target.href);
     if (this.targets.size >= MAX_REDIRECT_TARGETS) this.targets.delete(this.targets.keys().next().value!);
-    this.targets.set(target.href, this.now() + REDIRECT_TARGET_TTL_MS);
+    this.targets.set(target.href, { hops, until: this.now() + REDIRECT_TARGET_TTL_MS });
   }
 
   /** How many targets are remembered (0 nearly always: the hot path checks this first). */
@@ -31,13 +35,13 @@ export class RedirectTargets {
     return this.targets.size;
   }
 
-  /** True (once) when `url` is a redirect hop off the origin: it must go without the token. */
+  /** True (once per redirect seen) when `url` is a redirect hop off the origin: it must go without the token. */
   take(url: URL): boolean {
     if (this.targets.size === 0) return false;
     const key = url.hash ? url.href.slice(0, -url.hash.length) : url.href;
-    const until = this.targets.get(key);
-    if (until === undefined) return false;
-    this.targets.delete(key);
-    return until >= this.now();
+    const target = this.targets.get(key);
+    if (target === undefined) return false;
+    if (--target.hops === 0) this.targets.delete(key);
+    return target.until >= this.now();
   }
 }

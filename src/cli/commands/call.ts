@@ -8,7 +8,7 @@ import { headerBlock, memorySink, openSink, RecordWriter, writeBody, type Sink }
 import type { CliContext, CliRun } from "../context.js";
 
 interface CallFlags {
-  header: string[];
+  header?: string[];
   data?: string;
   output?: string;
   include?: boolean;
@@ -35,7 +35,7 @@ export function registerCall(program: Command, run: CliRun): void {
     .argument("<name>", "connection name")
     .argument("<method-or-url>", "HTTP method (default GET, or POST with -d), or the URL")
     .argument("[url]", "the URL, when a method comes first")
-    .option("-H, --header <line>", "request header 'Name: value' (repeatable)", (line: string, all: string[]) => [...all, line], [])
+    .option("-H, --header <line>", "request header 'Name: value' (repeatable)", (line: string, all: string[] | undefined) => [...(all ?? []), line])
     .option("-d, --data <data>", "request body: DATA, @FILE, or @- for standard input")
     .option("-o, --output <file>", "write the body to FILE instead of stdout")
     .option("-i, --include", "print the response status line and headers before the body")
@@ -49,7 +49,7 @@ export function registerCall(program: Command, run: CliRun): void {
       run.action(async (ctx, name: string, first: string, second: string | undefined, flags: CallFlags) => {
         const ts = await ctx.tokensmith();
         const connection = ts.connection(name);
-        const request = await buildRequest({ first, second, header: flags.header, data: flags.data }, ctx.stdin);
+        const request = await buildRequest({ first, second, header: flags.header ?? [], data: flags.data }, ctx.stdin);
         const retry = parseRetry(flags.retry);
         const paginated = flags.paginate || flags.next !== undefined || flags.cursor !== undefined;
         if (paginated || flags.jsonpath !== undefined || flags.ndjson) {
