@@ -78,6 +78,8 @@ const RETRY_BASE_MS = 100;
 const WAIT_POLL_MS = 250;
 /** Re-reads of a record that keeps changing while being quarantined, before giving up. */
 const MAX_READ_ATTEMPTS = 5;
+/** Pause between tries of a write that could not reach the server, while the lease is still ours. */
+const WRITE_RETRY_MS = 250;
 
 /** The id in notifications and Redis key names: record keys can be long and contain anything. */
 export function recordTag(key: string): string {
@@ -183,6 +185,25 @@ export function createLeasedStore(backend: LeaseBackend, options: LeasedStoreOpt
     throw new TokenSmithError("lock_timeout", `${label}: write of "${key}" rejected: the update lease was lost before the write`);
   }
 
+  /**
+   * The fenced write, retried for as long as the lease is ours when the server cannot be
+   * reached (§2.4). `fn` may have spent something that cannot be spent twice, a refresh token
+   * the server has just rotated: giving up here would let the lease run out and another
+   * holder act on the old record, so the write keeps trying under this ticket, and the lease
+   * keeps being renewed, until the server is back or the lease is gone.
+   */
+  async function writeUnderLease(key: string, ticket: LeaseTicket, generation: number, data: string, held: HeldLease): Promise<void> {
+    for (;;) {
+      try {
+        return await writeFenced(key, ticket, generation, data);
+      } catch (err) {
+        const unreachable = err instanceof TokenSmithError && err.code === "store_error" && err.cause !== undefined && backend.isTransient(err.cause);
+        if (!unreachable || held.lease.timeLeft() <= WRITE_RETRY_MS) throw err;
+        await sleep(WRITE_RETRY_MS);
+      }
+    }
+  }
+
   async function update<T>(key: string, fn: Updater<T>, opts: UpdateOptions): Promise<UpdateResult<T>> {
     const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
     const who = `${process.pid}@${hostname()}`;
@@ -201,7 +222,7 @@ export function createLeasedStore(backend: LeaseBackend, options: LeasedStoreOpt
       if (next === undefined) return { status: "unchanged", record: current.record };
       held.assertHeld();
       const generation = current.generation + 1;
-      await writeFenced(key, ticket, generation, sealer.seal(key, generation, next));
+      await writeUnderLease(key, ticket, generation, sealer.seal(key, generation, next), held);
       released = true;
       return { status: "written", record: { generation, value: JSON.parse(JSON.stringify(next)) as T } };
     } finally {

@@ -102,6 +102,41 @@ describe("leased store", () => {
     assert.equal(fake.calls.filter((c) => c === "write").length, 2);
   });
 
+  test("a write that cannot reach the server keeps the lease and is retried under it until the server is back", async () => {
+    const fake = fakeBackend();
+    const store = storeOn(fake.backend);
+    const write = fake.backend.write;
+    let down = true;
+    setTimeout(() => (down = false), 1_000); // longer than the bounded retries of one operation
+    fake.backend.write = async (...args) => {
+      if (down) throw connectionLost();
+      return write(...args);
+    };
+    let taken: string | undefined;
+    const result = await store.update("k", async () => {
+      // Meanwhile another update waits for the lease: it must not get it before our write lands.
+      void store.update("k", (current) => ((taken = `after generation ${current?.generation}`), undefined), { mode: "wait" });
+      return { v: 1 };
+    }, { mode: "wait", leaseMs: 2_000 });
+    assert.deepEqual(result, { status: "written", record: { generation: 1, value: { v: 1 } } });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(taken, "after generation 1");
+  });
+
+  test("a write that cannot reach the server gives up with store_error once the lease has run out", async () => {
+    const fake = fakeBackend();
+    const store = storeOn(fake.backend);
+    fake.backend.write = async () => {
+      throw connectionLost();
+    };
+    fake.backend.renew = async () => {
+      throw connectionLost();
+    };
+    const started = Date.now();
+    await assert.rejects(store.update("k", () => ({ v: 1 }), { mode: "wait", leaseMs: 1_000 }), { code: "store_error" });
+    assert.ok(Date.now() - started < 1_500, "it kept trying after the lease ran out");
+  });
+
   test("a transient failure is retried a bounded number of times, then is a store_error naming the server", async () => {
     const fake = fakeBackend();
     const store = storeOn(fake.backend);
