@@ -76,9 +76,12 @@ async function sendFollowingRedirects(
     if (body === undefined && init.body !== undefined) for (const key of CONTENT_HEADERS) headers.delete(key);
     if (chain.hop(url)) headers.set(name, value);
     else headers.delete(name);
-    const response = await fetchImpl(url.href, { ...init, method, body, headers, redirect: "manual" }).catch((err: unknown) => {
+    let response: Response;
+    try {
+      response = await fetchImpl(url.href, { ...init, method, body, headers, redirect: "manual" });
+    } catch (err) {
       throw unreachable(err, url, conn, init.signal);
-    });
+    }
     const location = response.headers.get("location");
     if (response.status < 300 || response.status >= 400 || !location || init.redirect === "manual") return response;
     if (init.redirect === "error") {

@@ -7,9 +7,16 @@ import { TokenSmithError } from "../errors.js";
  * redirect has left it, since the chain is then steered by a server we never chose to trust.
  */
 
+/** The last header built per `header` template: one token serves thousands of requests, so build its string once. */
+const built = new WeakMap<ResolvedConnection["header"], { token: string; header: [string, string] }>();
+
 /** The header that carries `token`, from the connection's `header` template. */
 export function tokenHeader(conn: Pick<ResolvedConnection, "header">, token: string): [string, string] {
-  return [conn.header.name, conn.header.value.split("{token}").join(token)];
+  const last = built.get(conn.header);
+  if (last?.token === token) return last.header;
+  const header: [string, string] = [conn.header.name, conn.header.value.split("{token}").join(token)];
+  built.set(conn.header, { token, header });
+  return header;
 }
 
 /** Refuse to send the token where it must not go: not http(s), or outside `allowed_origins` (normalized origins). */

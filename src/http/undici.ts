@@ -1,9 +1,9 @@
-import type { Duplex } from "node:stream";
 import type { Dispatcher } from "undici";
 import { TokenSmithError } from "../errors.js";
 import { AuthorizedCall, type CallOptions, type HeaderReader, type TokenProvider } from "./call.js";
 import { checkOrigin, tokenHeader } from "./origins.js";
 import { RedirectTargets } from "./redirect-targets.js";
+import { isLegacy, LegacyHandler, ModernHandler, type AttemptCore } from "./undici-handlers.js";
 import { retryPolicy } from "./retry.js";
 
 /**
@@ -21,6 +21,8 @@ import { retryPolicy } from "./retry.js";
  * keeps the token off any hop that left the origin; undici's own `fetch` is covered the same
  * way. (Composed after the redirect interceptor, only undici's stripping of `Authorization`
  * applies, which misses a custom `header` name.) `options.retry` applies to every request.
+ * Bodies are replayed after a 401 when they are strings, buffers or FormData; undici's `fetch`
+ * streams every body, so its requests with a body get the 401 back instead.
  */
 export function authorize(connection: TokenProvider, options: CallOptions = {}): Dispatcher.DispatcherComposeInterceptor {
   const shared = { connection, options, offOrigin: new RedirectTargets(), origins: new OriginCache() };
@@ -63,8 +65,6 @@ interface Context {
   header?: [token: string, value: string];
 }
 
-type Headers = Record<string, string | string[] | undefined>;
-
 function fail(handler: Dispatcher.DispatchHandler, err: unknown): void {
   handler.onResponseError?.(null as unknown as Dispatcher.DispatchController, err instanceof Error ? err : new Error(String(err)));
 }
@@ -90,13 +90,15 @@ function start(ctx: Context, opts: Dispatcher.DispatchOptions, handler: Dispatch
 }
 
 /**
- * One attempt, as the handler of its own dispatch: passes the response through, except one
- * the call may retry (401, or 429/503 under `api_retry`), which it holds until the call
- * decides — sent again, or replayed to the caller's handler as it came. The call's state is
- * created only then, so a plain 200 costs one object.
+ * One attempt of a request: dispatches with its token (or none, on a hop off the origin) and
+ * decides about the response through the handler shell it hands down. A response the call may
+ * retry (401, or 429/503 under `api_retry`) is held back until the call decides: sent again,
+ * or replayed to the caller's handler as it came. The call's state is created only then, so a
+ * plain 200 costs two small objects.
  */
-class Attempt implements Dispatcher.DispatchHandler {
-  private held?: { controller: Dispatcher.DispatchController; status: number; headers: Headers; message?: string; chunks: Buffer[] };
+class Attempt implements AttemptCore {
+  /** The held response's status and headers, for the call's decision. */
+  private held?: { status: number; header: HeaderReader };
 
   constructor(
     private readonly ctx: Context,
@@ -109,58 +111,35 @@ class Attempt implements Dispatcher.DispatchHandler {
   ) {}
 
   dispatch(): boolean {
-    const { ctx, token } = this;
-    const name = ctx.settings!.conn.header.name;
-    if (token !== undefined && ctx.header?.[0] !== token) ctx.header = [token, tokenHeader(ctx.settings!.conn, token)[1]];
-    return ctx.dispatch({ ...this.opts, headers: withHeader(this.opts.headers, name, token === undefined ? undefined : ctx.header![1]) }, this);
+    const { ctx, token, handler } = this;
+    const conn = ctx.settings!.conn;
+    if (token !== undefined && ctx.header?.[0] !== token) ctx.header = [token, tokenHeader(conn, token)[1]];
+    const headers = withHeader(this.opts.headers, conn.header.name, token === undefined ? undefined : ctx.header![1]);
+    const shell = isLegacy(handler) ? new LegacyHandler(this, handler) : new ModernHandler(this, handler);
+    return ctx.dispatch({ ...this.opts, headers }, shell as Dispatcher.DispatchHandler);
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
-    this.handler.onRequestStart?.(controller, context);
-  }
-
-  onRequestUpgrade(controller: Dispatcher.DispatchController, status: number, headers: Headers, socket: Duplex): void {
-    this.handler.onRequestUpgrade?.(controller, status, headers, socket);
-  }
-
-  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: Headers, message?: string): void {
-    const location = headers.location;
-    if (this.origin && status >= 300 && status < 400 && typeof location === "string") {
-      this.ctx.offOrigin.saw(new URL(this.opts.path, this.origin), location, this.token === undefined);
+  hold(status: number, header: HeaderReader): boolean {
+    if (this.origin && status >= 300 && status < 400) {
+      const location = header("location");
+      if (location) this.ctx.offOrigin.saw(new URL(this.opts.path, this.origin), location, this.token === undefined);
     }
-    if (this.token !== undefined && (status === 401 || this.ctx.retryOn?.has(status)) && this.callFor().mayRetry(status, reader(headers))) {
-      this.held = { controller, status, headers, message, chunks: [] };
-      return;
-    }
-    this.handler.onResponseStart?.(controller, status, headers, message);
+    if (this.token === undefined || (status !== 401 && !this.ctx.retryOn?.has(status)) || !this.callFor().mayRetry(status, header)) return false;
+    this.held = { status, header };
+    return true;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.held) this.held.chunks.push(Buffer.from(chunk));
-    else this.handler.onResponseData?.(controller, chunk);
-  }
-
-  onResponseEnd(controller: Dispatcher.DispatchController, trailers: Headers): void {
-    const held = this.held;
-    if (!held) return this.handler.onResponseEnd?.(controller, trailers);
+  settle(replay: () => void): void {
     const call = this.call!;
+    const { status, header } = this.held!;
     call
-      .next(held.status, reader(held.headers))
+      .next(status, header)
       .then(async (delay) => {
-        if (delay !== undefined) {
-          await call.wait(delay);
-          new Attempt(this.ctx, this.opts, this.handler, this.origin, call.token, call).dispatch();
-          return;
-        }
-        this.handler.onResponseStart?.(held.controller, held.status, held.headers, held.message);
-        for (const chunk of held.chunks) this.handler.onResponseData?.(held.controller, chunk);
-        this.handler.onResponseEnd?.(controller, trailers);
+        if (delay === undefined) return replay();
+        await call.wait(delay);
+        new Attempt(this.ctx, this.opts, this.handler, this.origin, call.token, call).dispatch();
       })
       .catch((err: unknown) => fail(this.handler, err));
-  }
-
-  onResponseError(controller: Dispatcher.DispatchController, err: Error): void {
-    this.handler.onResponseError?.(controller, err);
   }
 
   private callFor(): AuthorizedCall {
@@ -168,14 +147,6 @@ class Attempt implements Dispatcher.DispatchHandler {
     this.call ??= AuthorizedCall.with(ctx.connection, ctx.settings!, { method: opts.method, replayable: isReplayable(opts.body), retry: ctx.options.retry }, this.token!);
     return this.call;
   }
-}
-
-/** undici's parsed response headers (lower-case names; repeated ones as arrays) as a HeaderReader. */
-function reader(headers: Headers): HeaderReader {
-  return (name) => {
-    const value = headers[name];
-    return Array.isArray(value) ? value.join(", ") : value;
-  };
 }
 
 /** Parsed request origins (a dispatcher talks to few), so the hot path parses no URL. */

@@ -42,11 +42,16 @@ export function adapterSuite(kind: ClientKind): void {
       assert.equal(server.stats.tokenRequests, 2);
     });
 
-    it("replays a POST body with the fresh token after a 401", async (t) => {
+    it(kind.streamsBodies ? "hands a 401 to a POST back as it is, since its streamed body cannot be replayed" : "replays a POST body with the fresh token after a 401", async (t) => {
       const { server, connection } = await demoSetup(t);
       const client = kind.create(t, connection);
       await server.revokeAccessToken(await connection.accessToken());
       const res = await client.request(`${server.apiUrl}/echo`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"n":1}' });
+      if (kind.streamsBodies) {
+        assert.equal(res.status, 401);
+        assert.equal(server.stats.tokenRequests, 1);
+        return;
+      }
       assert.equal(res.status, 200);
       assert.equal(JSON.parse(res.text).body, '{"n":1}');
       assert.equal(server.stats.tokenRequests, 2);

@@ -1,6 +1,6 @@
 import type { TestContext } from "node:test";
 import axios from "axios";
-import { Agent, interceptors, request } from "undici";
+import { Agent, fetch as undiciFetch, interceptors, request } from "undici";
 import { authorize as authorizeAxios } from "../../src/http/axios.js";
 import { authorize as authorizeUndici } from "../../src/http/undici.js";
 import type { Connection } from "../../src/lifecycle/connection.js";
@@ -27,6 +27,8 @@ export interface Client {
 
 export interface ClientKind {
   name: string;
+  /** Request bodies reach the dispatcher as a stream (undici's fetch), so they cannot be replayed after a 401. */
+  streamsBodies?: boolean;
   /** A client for `connection`, following redirects; closed when the test ends. */
   create(t: TestContext, connection: Connection): Client;
 }
@@ -41,6 +43,7 @@ export const fetchClient: ClientKind = {
   }),
 };
 
+/** undici.request behind undici's redirect interceptor, whose handler speaks the current callback API. */
 export const undiciClient: ClientKind = {
   name: "the undici interceptor",
   create(t, connection) {
@@ -51,6 +54,28 @@ export const undiciClient: ClientKind = {
       async request(url, input = {}) {
         const res = await request(url, { dispatcher, method: (input.method ?? "GET") as "GET", headers: input.headers, body: input.body });
         return { status: res.statusCode, text: await res.body.text() };
+      },
+    };
+  },
+};
+
+/** undici's own fetch follows redirects itself, one dispatch per hop, with a handler of undici's older callback API. */
+export const undiciFetchClient: ClientKind = {
+  name: "the undici interceptor under undici's fetch",
+  streamsBodies: true,
+  create(t, connection) {
+    const agent = new Agent();
+    t.after(() => agent.close());
+    const dispatcher = agent.compose(authorizeUndici(connection));
+    return {
+      async request(url, input = {}) {
+        try {
+          const res = await undiciFetch(url, { dispatcher, method: input.method, headers: input.headers, body: input.body });
+          return { status: res.status, text: await res.text() };
+        } catch (err) {
+          // fetch reports every dispatcher error as "fetch failed", with the real one as its cause.
+          throw (err as { cause?: unknown }).cause ?? err;
+        }
       },
     };
   },
