@@ -13,3 +13,7 @@ export type { Clock } from "./clock.js";
 export type { Store, StoreRecord, StoreConfig, UpdateOptions, UpdateResult } from "./store/types.js";
 export type { Preset } from "./providers/registry.js";
 export { minimumTokenRequests } from "./lifecycle/timing.js";
+export type { AuthorizedInit } from "./http/fetch.js";
+export type { CallOptions } from "./http/call.js";
+export type { PaginateOptions } from "./http/paginate.js";
+export type { ApiRetryOptions } from "./http/retry.js";
