@@ -1,13 +1,17 @@
 #!/usr/bin/env node
-// Thin launcher. `npm install` (the prepare script) compiles to dist/ and bundles the CLI into
-// dist/cli-bundle/ for a fast start (launch.js runs it through V8's code cache); the unbundled
-// build is the fallback.
-import { existsSync } from "node:fs";
+// Thin launcher, CommonJS (bin/package.json) so a run starts without Node's ES module loader,
+// whose facades for built-in modules alone cost several milliseconds. `npm install` (the
+// prepare script) compiles to dist/ and bundles the CLI into dist/cli-bundle/ for a fast start
+// (launch.cjs runs it through V8's code cache); the unbundled ES module build is the fallback.
+"use strict";
+const { existsSync } = require("node:fs");
+const { join } = require("node:path");
+const { pathToFileURL } = require("node:url");
 
-const launcher = new URL("../dist/cli-bundle/launch.js", import.meta.url);
+const launcher = join(__dirname, "..", "dist", "cli-bundle", "launch.cjs");
 const argv = process.argv.slice(2);
 if (existsSync(launcher)) {
-  import(launcher.href).then((m) => m.launch(argv));
+  require(launcher).launch(argv);
 } else {
-  import(new URL("../dist/cli/main.js", import.meta.url).href).then((m) => m.main(argv));
+  import(pathToFileURL(join(__dirname, "..", "dist", "cli", "main.js")).href).then((m) => m.main(argv));
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Bundle the CLI into dist/cli-bundle/ so `tokensmith token` starts fast: one CommonJS file
-// (main.cjs) instead of hundreds of small modules, which launch.js (from src/cli/launch.ts)
+// (main.cjs) instead of hundreds of small modules, which launch.cjs (from src/cli/launch.ts)
 // compiles through V8's code cache, kept beside it as main.cjs.cache (made here by a warm-up
 // run, remade by a run when Node's version changes).
 // CommonJS because Node 20 can cache compiled code only for scripts, not ES modules. Parts
@@ -64,19 +64,22 @@ const cli = await build({
   plugins: [lazyChildProcess],
   define: { "import.meta.url": "__bundleMetaUrl", "import.meta.filename": "__filename", "import.meta.dirname": "__dirname" },
 });
+// CommonJS too, like bin/tokensmith.js that requires it: no ES module loader on the way in.
 const launcher = await build({
   ...common,
   entryPoints: [resolve(root, "src/cli/launch.ts")],
-  outfile: resolve(outdir, "launch.js"),
-  format: "esm",
+  outfile: resolve(outdir, "launch.cjs"),
+  format: "cjs",
   write: false,
+  banner: { js: 'var __bundleMetaUrl=require("node:url").pathToFileURL(__filename).href;' },
+  define: { "import.meta.url": "__bundleMetaUrl" },
 });
 
 // Earlier builds' files (and a code cache made for another bundle) must not linger.
 rmSync(outdir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
 writeFileSync(resolve(outdir, "main.cjs"), PRELUDE + routeDynamicImports(cli.outputFiles[0].text));
-writeFileSync(resolve(outdir, "launch.js"), launcher.outputFiles[0].text);
+writeFileSync(resolve(outdir, "launch.cjs"), launcher.outputFiles[0].text);
 
 await warmCodeCache();
 

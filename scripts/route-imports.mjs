@@ -2,7 +2,7 @@
 import ts from "typescript";
 
 /**
- * Routes every `import()` in the CLI bundle through `__bundleImport`, which launch.js passes
+ * Routes every `import()` in the CLI bundle through `__bundleImport`, which launch.cjs passes
  * in: in Node 20 a vm script's own `import()` needs an experimental loader, and breaks for
  * code that comes from the code cache. Found with TypeScript's parser, so text in strings,
  * templates and regular expressions, or a method named `import`, never matches.

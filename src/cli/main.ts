@@ -1,4 +1,5 @@
 import { Command, CommanderError } from "commander";
+import { readFileSync } from "node:fs";
 import { TokenSmithError } from "../errors.js";
 import { CliRun } from "./context.js";
 import { EXIT } from "./exit-codes.js";
@@ -13,6 +14,7 @@ export function buildProgram(run: CliRun): Command {
     .option("--json", "print one JSON document on stdout (errors too)")
     .option("--quiet", "no diagnostics on stderr")
     .option("--verbose", "more diagnostics on stderr")
+    .version(packageVersion(), "-V, --version", "print the version")
     .showHelpAfterError("(run `tokensmith --help` for usage)")
     .exitOverride()
     .configureOutput({
@@ -21,6 +23,18 @@ export function buildProgram(run: CliRun): Command {
     });
   registerCommands(program, run);
   return program;
+}
+
+/**
+ * tokensmith's version, from the package.json two folders up: the same for src/cli/,
+ * dist/cli/ and the bundle in dist/cli-bundle/.
+ */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version;
+  } catch {
+    return "unknown";
+  }
 }
 
 /** Run the CLI; resolves to the exit code. Never calls process.exit itself. Stdin defaults to process.stdin. */

@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { launch, loadBundle } from "../../src/cli/launch.js";
+import { BIN } from "../support/cli.js";
 
 const LAUNCH = join(import.meta.dirname, "..", "..", "src", "cli", "launch.ts");
 
@@ -101,5 +102,16 @@ describe("launch", () => {
       assert.equal(result.stderr, "", run);
     }
     assert.equal(existsSync(`${file}.cache`), true);
+  });
+
+  it("bin/tokensmith.js is CommonJS end to end (no ES module loader at start-up) and prints the version", async () => {
+    const pkg = JSON.parse(await readFile(join(import.meta.dirname, "..", "..", "package.json"), "utf8")) as { version: string };
+    const version = await runNode([BIN, "--version"]);
+    assert.equal(version.code, 0, version.stderr);
+    assert.equal(version.stdout.trim(), pkg.version);
+    // Node 20's require() refuses an ES module (ERR_REQUIRE_ESM): this passes only for CommonJS.
+    const required = await runNode(["-e", `process.argv = [process.argv[0], "tokensmith", "-V"]; require(${JSON.stringify(BIN)})`]);
+    assert.equal(required.code, 0, required.stderr);
+    assert.equal(required.stdout.trim(), pkg.version);
   });
 });
