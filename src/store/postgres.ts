@@ -1,5 +1,6 @@
 import type { Client, Pool, QueryResultRow } from "pg";
 import { TokenSmithError } from "../errors.js";
+import { importDriverPackage } from "./driver-package.js";
 import type { NetworkStoreOptions } from "./index.js";
 import { createLeasedStore, describeServer, recordTag, type LeaseBackend, type LeaseTicket, type RawRecord, type WatchListener } from "./leased.js";
 import { migrate, tablesOf, type PostgresTables } from "./postgres-schema.js";
@@ -45,7 +46,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     throw new TokenSmithError("config_invalid", `store.schema must be a Postgres identifier of 1 to ${MAX_IDENTIFIER_BYTES} bytes`, { field: "store.schema" });
   }
   const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, "TokenSmithWarning"));
-  const { default: pg } = await import("pg");
+  const { default: pg } = await importDriverPackage(() => import("pg"), "pg", "postgres");
   const connection = { connectionString: options.url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, application_name: "tokensmith" };
   const pool = new pg.Pool({ ...connection, max: POOL_MAX, idleTimeoutMillis: IDLE_TIMEOUT_MS, query_timeout: QUERY_TIMEOUT_MS, allowExitOnIdle: true });
   // An idle connection dropped by a restarting server: the pool discards it and reconnects on demand.

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { importDriverPackage } from "./driver-package.js";
 import type { NetworkStoreOptions } from "./index.js";
 import { createLeasedStore, describeServer, recordTag, type LeaseBackend, type RawRecord, type WatchListener } from "./leased.js";
 import { createDurability } from "./redis-durability.js";
@@ -40,7 +41,7 @@ const TRANSIENT_MESSAGE = /Connection is closed|max retries per request|Command 
 export async function createRedisStore(options: RedisStoreOptions): Promise<Store> {
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, "TokenSmithWarning"));
-  const { Redis } = await import("ioredis");
+  const { Redis } = await importDriverPackage(() => import("ioredis"), "ioredis", "redis");
   const client = new Redis(options.url, {
     lazyConnect: true,
     connectTimeout: CONNECT_TIMEOUT_MS,
