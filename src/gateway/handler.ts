@@ -135,7 +135,7 @@ export function createHandler(deps: HandlerDeps): RequestListener {
   return (req, res) => {
     const unauthorized = { "www-authenticate": 'Bearer realm="tokensmith"' };
     if (!deps.hostAllowed(req.headers.host)) {
-      sendError(res, new GatewayError(421, "host_not_allowed", "this Host is not the gateway's address", `use ${deps.baseUrl}`));
+      sendError(res, new GatewayError(403, "host_not_allowed", "this Host is not the gateway's address", `use ${deps.baseUrl}`));
       return;
     }
     let url: URL;

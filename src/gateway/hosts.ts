@@ -5,7 +5,8 @@ import { isLoopbackHost } from "../config/urls.js";
  * DNS-rebinding defence (SPEC §5): a page on evil.example whose name is made to resolve to
  * 127.0.0.1 reaches the gateway with `Host: evil.example`, so only requests whose Host
  * header names the address the gateway is bound to are answered. On a loopback bind
- * `localhost` is accepted too: browsers always resolve it to this machine, never via DNS.
+ * `localhost` and the loopback IP literals are accepted too: browsers resolve `localhost` to
+ * this machine, never via DNS, and an IP literal involves no name that could be rebound.
  * On a wildcard bind (0.0.0.0, ::), which SPEC §5 allows only with TLS, any name is
  * accepted: a rebound name would fail the TLS certificate check before any request is made.
  */
@@ -24,13 +25,25 @@ export function baseUrl(host: string, port: number, tls: boolean): string {
   return `${tls ? "https" : "http"}://${hostPort(shown, port)}`;
 }
 
-/** A checker for Host headers, for a gateway bound to `host:port`. */
+/** A Host header's name (IPv6 in brackets) and port (undefined when it names none). */
+const HOST_HEADER = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::(\d+))?$/;
+
+/**
+ * A checker for Host headers, for a gateway bound to `host:port`. On a loopback bind any
+ * loopback name is the bound address: `localhost` (browsers never ask DNS for it) and the
+ * loopback IP literals, which no rebound name can be.
+ */
 export function hostChecker(host: string, port: number): (header: string | undefined) => boolean {
   if (WILDCARDS.has(host)) return (header) => header !== undefined && header.length > 0;
-  const allowed = new Set([hostPort(host, port).toLowerCase()]);
-  if (isLoopbackHost(host)) allowed.add(hostPort("localhost", port));
+  const bound = hostPort(host, port).toLowerCase().replace(/:\d+$/, "");
+  const loopback = isLoopbackHost(host);
   // Clients omit the port only when it is the scheme's default.
   const defaultPort = port === 80 || port === 443;
-  if (defaultPort) for (const name of [...allowed]) allowed.add(name.replace(/:\d+$/, ""));
-  return (header) => header !== undefined && allowed.has(header.toLowerCase());
+  return (header) => {
+    const match = HOST_HEADER.exec((header ?? "").toLowerCase());
+    if (!match) return false;
+    const [, name, given] = match;
+    if (given === undefined ? !defaultPort : Number(given) !== port) return false;
+    return name === bound || (loopback && isLoopbackHost(name));
+  };
 }

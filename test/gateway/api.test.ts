@@ -60,13 +60,13 @@ describe("the gateway's API", () => {
     assert.equal((await api("/v1/connections/no-such-thing/token")).status, 404);
   });
 
-  it("answers 421 to a Host header that does not name its address (DNS rebinding), and accepts localhost", async (t) => {
+  it("answers 403 to a Host header that does not name its address (DNS rebinding), and accepts localhost", async (t) => {
     const { gateway } = await withDemoGateway(t);
     const port = new URL(gateway.url).port;
     const rebound = await raw(`${gateway.url}/healthz`, "GET", { host: `attacker.example:${port}` });
-    assert.equal(rebound.status, 421);
+    assert.equal(rebound.status, 403);
     assert.equal(JSON.parse(rebound.body).error.code, "host_not_allowed");
-    assert.equal((await raw(`${gateway.url}/healthz`, "GET", { host: "127.0.0.1" })).status, 421, "the port must match too");
+    assert.equal((await raw(`${gateway.url}/healthz`, "GET", { host: "127.0.0.1" })).status, 403, "the port must match too");
     assert.equal((await raw(`${gateway.url}/healthz`, "GET", { host: `localhost:${port}` })).status, 200);
   });
 
