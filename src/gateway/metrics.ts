@@ -52,9 +52,9 @@ class Family {
 
 /** The gateway's counters; one instance per gateway. */
 export class GatewayMetrics {
-  readonly tokenRequests = new Family("tokensmith_gateway_token_requests_total", "counter", "Token requests answered by the gateway, by connection and result (ok or an error code).");
-  readonly cacheHits = new Family("tokensmith_gateway_cache_hits_total", "counter", "Token requests answered with the token already held, without waiting for the authorization server.");
-  readonly waits = new Family("tokensmith_gateway_token_waits_total", "counter", "Token requests that waited for a new token (this gateway's token request or another process's).");
+  readonly tokenRequests = new Family("tokensmith_token_requests_total", "counter", "Token requests answered by the gateway, by connection and result (ok or an error code).");
+  readonly cacheHits = new Family("tokensmith_cache_hits_total", "counter", "Token requests answered with the token already held, without waiting for the authorization server.");
+  readonly waits = new Family("tokensmith_token_waits_total", "counter", "Token requests that waited for a new token (this gateway's token request or another process's).");
   private readonly refreshesByKey = new Map<string, number>();
   private leaseWaits = 0;
   private leaseWaitMs = 0;
@@ -111,10 +111,10 @@ export class GatewayMetrics {
       state.add({ ...connection, state: status.error ? "error" : status.state }, 1);
     }
     const store = [
-      counter("tokensmith_store_lease_acquisitions_total", "Store leases (update locks) this gateway took.", this.leaseTaken),
-      counter("tokensmith_store_lease_waits_total", `Store leases that took longer than ${LEASE_WAIT_THRESHOLD_MS} ms to get: another holder had them.`, this.leaseWaits),
-      counter("tokensmith_store_lease_wait_seconds_total", "Total time spent waiting for store leases.", this.leaseWaitMs / MS_PER_S),
-      counter("tokensmith_store_lease_busy_total", "Refresh-ahead attempts that found the lease held elsewhere and kept the current token.", this.leaseBusy),
+      counter("tokensmith_lock_acquisitions_total", "Store update locks (leases) this gateway took.", this.leaseTaken),
+      counter("tokensmith_lock_waits_total", `Store update locks that took longer than ${LEASE_WAIT_THRESHOLD_MS} ms to get: another holder had them.`, this.leaseWaits),
+      counter("tokensmith_lock_wait_seconds_total", "Total time spent waiting for store update locks.", this.leaseWaitMs / MS_PER_S),
+      counter("tokensmith_lock_busy_total", "Refresh-ahead attempts that found the update lock held elsewhere and kept the current token.", this.leaseBusy),
     ];
     const counters = [this.tokenRequests, this.cacheHits, this.waits].map((f) => f.render((labels) => visible.has(labels.connection)));
     return [...counters, ...[refreshes, stateRequests, expiresIn, state].map((f) => f.render()), ...store].join("\n") + "\n";

@@ -25,21 +25,21 @@ describe("the gateway's /metrics", () => {
     assert.equal(res.status, 200);
     assert.match(res.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
     const text: string = res.body;
-    assert.match(text, /^# HELP tokensmith_gateway_token_requests_total /m);
-    assert.match(text, /^# TYPE tokensmith_gateway_token_requests_total counter$/m);
-    assert.equal(sample(text, 'tokensmith_gateway_token_requests_total{connection="demo-service",result="ok"}'), 2);
-    assert.equal(sample(text, 'tokensmith_gateway_token_requests_total{connection="demo-user",result="reauthorization_required"}'), 1);
-    assert.equal(sample(text, 'tokensmith_gateway_cache_hits_total{connection="demo-service"}'), 1);
-    assert.equal(sample(text, 'tokensmith_gateway_token_waits_total{connection="demo-service"}'), 1);
+    assert.match(text, /^# HELP tokensmith_token_requests_total /m);
+    assert.match(text, /^# TYPE tokensmith_token_requests_total counter$/m);
+    assert.equal(sample(text, 'tokensmith_token_requests_total{connection="demo-service",result="ok"}'), 2);
+    assert.equal(sample(text, 'tokensmith_token_requests_total{connection="demo-user",result="reauthorization_required"}'), 1);
+    assert.equal(sample(text, 'tokensmith_cache_hits_total{connection="demo-service"}'), 1);
+    assert.equal(sample(text, 'tokensmith_token_waits_total{connection="demo-service"}'), 1);
     assert.equal(sample(text, 'tokensmith_refreshes_total{connection="demo-service"}'), 2);
     assert.equal(sample(text, 'tokensmith_connection_token_requests{connection="demo-service"}'), 2);
     assert.equal(sample(text, 'tokensmith_connection_state{connection="demo-service",state="valid"}'), 1);
     assert.ok(sample(text, 'tokensmith_connection_expires_in_seconds{connection="demo-service"}')! > 3000);
-    assert.ok(sample(text, "tokensmith_store_lease_acquisitions_total")! >= 2);
+    assert.ok(sample(text, "tokensmith_lock_acquisitions_total")! >= 2);
     for (const line of text.trim().split("\n")) assert.match(line, /^(# (HELP|TYPE) \w+ .+|\w+(\{[^}]*\})? -?[\d.e+]+)$/, line);
   });
 
-  it("counts a wait for a store lease held by another process", async (t) => {
+  it("counts a wait for a store lock (lease) held by another process", async (t) => {
     const { api, gateway, dir } = await withDemoGateway(t);
     const { manager } = await gateway.tokensmith.connection("demo-service").setup();
     const other = await createFileStore({ dir: join(dir, "store") });
@@ -55,8 +55,8 @@ describe("the gateway's /metrics", () => {
     assert.equal((await api("/v1/connections/demo-service/refresh", { method: "POST" })).status, 200);
     await holder;
     const text: string = (await api("/metrics")).body;
-    assert.equal(sample(text, "tokensmith_store_lease_waits_total"), 1);
-    assert.ok(sample(text, "tokensmith_store_lease_wait_seconds_total")! >= (HOLD_MS - 50) / 1000);
+    assert.equal(sample(text, "tokensmith_lock_waits_total"), 1);
+    assert.ok(sample(text, "tokensmith_lock_wait_seconds_total")! >= (HOLD_MS - 50) / 1000);
   });
 
   it("shows a limited key only its own connections", async (t) => {
