@@ -10,11 +10,11 @@ import { TokenSmithError } from "../errors.js";
 export const DEFAULT_LOGIN_TIMEOUT_MS = 300_000;
 const MS_PER_S = 1000;
 
-/** `login_timeout` (exit 3), saying what did not happen in time. */
-export function loginTimeout(connection: string, timeoutMs: number, what: string): TokenSmithError {
+/** `login_timeout` (exit 3), saying what did not happen in time; `flag` is the flow's login option (`--device`). */
+export function loginTimeout(connection: string, timeoutMs: number, what: string, flag?: string): TokenSmithError {
   return new TokenSmithError("login_timeout", `connection "${connection}": ${what} within ${Math.round(timeoutMs / MS_PER_S)} s; the login was given up`, {
     connection,
-    hint: `run \`tokensmith login ${connection}\` again (--timeout SECONDS allows more time)`,
+    hint: `run \`tokensmith login ${connection}${flag ? ` ${flag}` : ""}\` again (--timeout SECONDS allows more time)`,
   });
 }
 

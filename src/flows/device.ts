@@ -68,7 +68,7 @@ async function poll(options: DeviceFlowOptions, authorization: DeviceAuthorizati
   let polls = 0;
   for (;;) {
     const remaining = deadline.at - clock.now();
-    if (remaining <= 0) throw deadline.byTimeout ? loginTimeout(conn.name, options.timeoutMs, "the device login was not approved") : expired(conn.name);
+    if (remaining <= 0) throw deadline.byTimeout ? loginTimeout(conn.name, options.timeoutMs, "the device login was not approved", "--device") : expired(conn.name);
     await clock.sleep(Math.min(intervalMs, remaining), signal);
     if (clock.now() >= deadline.at) continue;
     polls++;

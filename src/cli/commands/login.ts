@@ -89,6 +89,7 @@ async function loginCommand(ctx: CliContext, name: string, flags: LoginFlags): P
       onUserCode: (info) => {
         tell(`To log in to "${name}", visit ${info.verificationUri} and enter the code:\n\n  ${info.userCode}\n`);
         if (info.browserOpened) printer.info(`opened ${info.verificationUriComplete ?? info.verificationUri} in a browser`);
+        else if (info.verificationUriComplete) tell(`or open this URL, which has the code filled in:\n\n  ${info.verificationUriComplete}\n`);
         if (terminal) spinner = startSpinner(out.stderr, () => `waiting for approval… ${formatRemaining(info.deadline - Date.now())} left`);
         else printer.info(`waiting for approval (up to ${formatRemaining(info.deadline - Date.now())})`);
       },
