@@ -59,6 +59,12 @@ export interface CallOptions {
 export class AuthorizedCall {
   /** The token to send the next attempt with. */
   token = "";
+  /**
+   * Set when a 401 to a body that cannot be replayed is being dealt with: the refused token is
+   * invalidated all the same. Never rejects; adapters that can wait for it (fetch) do, so the
+   * caller's next call sees the fresh token.
+   */
+  dropping?: Promise<void>;
   private refreshed = false;
   private retries = 0;
 
@@ -87,8 +93,14 @@ export class AuthorizedCall {
    * check, so adapters hand every other response straight through (and only hold these).
    */
   mayRetry(status: number, header?: HeaderReader): boolean {
+    if (status === 401) {
+      if (isInsufficientScope(header?.("www-authenticate"))) return false;
+      if (this.replayable) return true;
+      // Not sent again, but the refused token still goes: the next call gets a fresh one (§2.11).
+      this.dropping ??= this.dropRefused();
+      return false;
+    }
     if (!this.replayable) return false;
-    if (status === 401) return !isInsufficientScope(header?.("www-authenticate"));
     const policy = this.policy;
     return !!policy && policy.on.includes(status) && this.retries < policy.max;
   }
@@ -113,6 +125,15 @@ export class AuthorizedCall {
   /** Wait before the next attempt (the connection's clock, so tests need not). */
   wait(ms: number, signal?: AbortSignal): Promise<void> {
     return ms > 0 ? this.clock.sleep(ms, signal) : Promise.resolve();
+  }
+
+  /** Invalidate the token a 401 refused, unless it is already known dead (then no more refreshes for it). */
+  private async dropRefused(): Promise<void> {
+    try {
+      if (!(await this.source.isDead(this.token))) await this.source.invalidate(this.token);
+    } catch {
+      // The next call re-reads the store and finds out for itself; this one already has its 401.
+    }
   }
 
   private async afterUnauthorized(): Promise<number | undefined> {

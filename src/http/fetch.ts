@@ -48,7 +48,10 @@ export async function authorizedFetch(
   for (;;) {
     const response = await sendFollowingRedirects(settings.conn, settings.fetch, url, requestInit, call.token);
     const header = (name: string) => response.headers.get(name);
-    if (!call.mayRetry(response.status, header)) return response;
+    if (!call.mayRetry(response.status, header)) {
+      await call.dropping;
+      return response;
+    }
     const delay = await call.next(response.status, header);
     if (delay === undefined) return response;
     await response.body?.cancel();

@@ -24,13 +24,18 @@ describe("connection.fetch", () => {
     assert.equal(sleeps.length, 2); // backoff without Retry-After, on the injected clock
   });
 
-  it("does not replay a streamed body after a 401: the 401 goes back to the caller", async (t) => {
+  it("does not replay a streamed body after a 401, but drops the refused token so the next call gets a fresh one", async (t) => {
     const { server, connection } = await demoSetup(t);
-    await server.revokeAccessToken(await connection.accessToken());
+    const refused = await connection.accessToken();
+    await server.revokeAccessToken(refused);
     const body = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode("{}")), c.close()) });
     const res = await connection.fetch(`${server.apiUrl}/echo`, { method: "POST", body, duplex: "half" } as RequestInit);
     assert.equal(res.status, 401);
     assert.equal(server.stats.tokenRequests, 1);
+    assert.notEqual(await connection.accessToken(), refused);
+    assert.equal((await connection.fetch(`${server.apiUrl}/whoami`)).status, 200);
+    assert.equal(server.stats.tokenRequests, 2);
+    assert.equal(server.stats.api.byOutcome.invalid_token, 1);
   });
 
   it("hands back the redirect itself with redirect: manual, and fails with redirect: error", async (t) => {
