@@ -1,15 +1,15 @@
 import type { Clock } from "../clock.js";
 import type { GrantName } from "../config/types.js";
 import { isUserGrant } from "../config/types.js";
-import { isTransient, TokenSmithError } from "../errors.js";
+import { TokenSmithError } from "../errors.js";
 import type { GrantRequest, TokenSet } from "../protocol/types.js";
 import { hashSecret } from "../redact.js";
 import type { Store, StoreRecord } from "../store/types.js";
 import { SingleFlight } from "./flight.js";
 import { mergeTokens, withAccessTokenOf, withoutAccessToken } from "./merge.js";
 import { persistFenced } from "./persist.js";
-import { checkRemembered, hasNewSeed, planGrant, remember } from "./plan.js";
-import { DEFAULT_RETRY, retryDelay, type RetryPolicy } from "./retry.js";
+import { checkRemembered, hasNewSeed, planGrant, reauthorizationError, remember } from "./plan.js";
+import { DEFAULT_RETRY, isRetryable, retryDelay, type RetryPolicy } from "./retry.js";
 import { isDue, isUsable, lifetimeOf, live, type TokenState, type Want } from "./state.js";
 import { refreshAt, usableUntil } from "./timing.js";
 
@@ -121,7 +121,7 @@ export class TokenManager {
       const now = this.deps.clock.now();
       if (isUsable(state, now, options)) return state!;
       const current = live(state);
-      if (current && !hasNewSeed(ctx, current)) checkRemembered(current, now, ctx.name);
+      if (current && !hasNewSeed(ctx, current)) checkRemembered(current, now, ctx);
     }
     return this.refreshWithRetries(ctx, options);
   }
@@ -129,9 +129,10 @@ export class TokenManager {
   private async refreshWithRetries(ctx: ConnectionContext, options: AccessOptions): Promise<TokenState> {
     const policy = this.deps.retry ?? DEFAULT_RETRY;
     const started = this.deps.clock.now();
+    const history = new Set<string>();
     for (let attempt = 1; ; attempt++) {
       try {
-        const result = await this.refreshOnce(ctx, options, "wait");
+        const result = await this.refreshOnce(ctx, { ...options, history }, "wait");
         return result!;
       } catch (err) {
         const delay = retryDelay(err, attempt, this.deps.clock.now() - started, policy);
@@ -148,7 +149,7 @@ export class TokenManager {
    */
   private async refreshOnce(
     ctx: ConnectionContext,
-    options: AccessOptions & { ahead?: boolean },
+    options: AccessOptions & { ahead?: boolean; history?: Set<string> },
     mode: "wait" | "try",
   ): Promise<TokenState | undefined> {
     const { store, clock } = this.deps;
@@ -169,26 +170,35 @@ export class TokenManager {
             if (!options.ahead || !isDue(state!, now, ctx.refreshMarginMs)) return undefined;
           }
           const base: TokenState = live(state) ?? { v: 1, seeds: state?.seeds, tokenRequests: state?.tokenRequests };
-          if (!options.forceRefresh && !hasNewSeed(ctx, base)) checkRemembered(base, now, ctx.name);
+          if (!options.forceRefresh && !hasNewSeed(ctx, base)) checkRemembered(base, now, ctx);
           const plan = planGrant(ctx, base);
-          const timeoutMs = Math.max(1, Math.min(ctx.timeoutMs, lease.timeLeft() - WRITE_RESERVE_MS));
           let requests = 0;
           const send = (grant: GrantRequest) => {
             requests++;
-            return ctx.requester.request(grant, { timeoutMs, signal: lease.signal });
+            // Clamped to the lease time left at each send (§2.5), so the write still happens under the lease.
+            const timeoutMs = Math.max(1, Math.min(ctx.timeoutMs, lease.timeLeft() - WRITE_RESERVE_MS));
+            return ctx.requester.request(grant, { timeoutMs, signal: lease.signal }).catch((err: unknown) => {
+              if (grant.kind === "refresh_token" && err instanceof TokenSmithError && err.code === "timeout") options.history?.add("refresh_timeout");
+              throw err;
+            });
           };
           try {
-            const { tokens, sentAt } = await this.requestWithRecovery(ctx, plan.grant, send);
-            produced = mergeTokens(plan.base, tokens, sentAt, ctx, plan.refreshToken, requests, clock.now());
+            const { tokens, sentAt, grant } = await this.requestWithRecovery(ctx, plan.grant, send);
+            // The refresh token kept when the answer has none is the one that worked; after a
+            // fallback to the client's own grant, the refused one is dropped.
+            const onto = grant.kind === "refresh_token" ? plan.base : { ...plan.base, refreshToken: undefined };
+            const used = grant.kind === "refresh_token" ? grant.refreshToken : undefined;
+            produced = mergeTokens(onto, tokens, sentAt, ctx, used, requests, clock.now());
             return this.persistable(ctx, produced);
           } catch (err) {
             failure = err;
-            if (isTransient(err)) return undefined;
+            if (isRetryable(err)) return undefined;
             const counted = { ...plan.base, tokenRequests: (plan.base.tokenRequests ?? 0) + requests };
             if (err instanceof TokenSmithError && err.code === "oauth_error") {
               if (err.error === "invalid_grant" && plan.grant.kind === "refresh_token" && isUserGrant(ctx.grant)) {
                 // §2.7: the refresh token is kept, flagged, so --force-refresh can retry later.
-                return { ...counted, reauth: { at: now, error: err.error, description: err.errorDescription } };
+                const afterTimeout = options.history?.has("refresh_timeout") || undefined;
+                return { ...counted, reauth: { at: now, error: err.error, description: err.errorDescription, afterTimeout } };
               }
               return { ...counted, lastError: remember(err, now) };
             }
@@ -208,7 +218,7 @@ export class TokenManager {
     }
     if (result.status === "busy") return undefined;
     if (result.status === "written") this.adopt(ctx, result.record, produced);
-    if (failure) throw this.explain(ctx, failure);
+    if (failure) throw this.explain(ctx, failure, options.history);
     return this.memory?.state;
   }
 
@@ -217,36 +227,28 @@ export class TokenManager {
     ctx: ConnectionContext,
     grant: GrantRequest,
     send: (grant: GrantRequest) => Promise<{ tokens: TokenSet; sentAt: number }>,
-  ): Promise<{ tokens: TokenSet; sentAt: number }> {
+  ): Promise<{ tokens: TokenSet; sentAt: number; grant: GrantRequest }> {
+    const attempt = async (g: GrantRequest) => ({ ...(await send(g)), grant: g });
     try {
-      return await send(grant);
+      return await attempt(grant);
     } catch (err) {
       if (!(err instanceof TokenSmithError) || err.error !== "invalid_grant" || grant.kind !== "refresh_token") throw err;
       const stored = live((await this.deps.store.get<TokenState>(this.key))?.value);
       if (stored?.refreshToken && stored.refreshToken !== grant.refreshToken) {
-        return send({ kind: "refresh_token", refreshToken: stored.refreshToken });
+        return attempt({ kind: "refresh_token", refreshToken: stored.refreshToken });
       }
       // Non-interactive grants never need a person: their refresh token is only a shortcut.
-      if (ctx.grant === "password") return send({ kind: "password" });
-      if (!isUserGrant(ctx.grant)) return send(ctx.grantType ? { kind: "custom" } : ({ kind: ctx.grant } as GrantRequest));
+      if (ctx.grant === "password") return attempt({ kind: "password" });
+      if (!isUserGrant(ctx.grant)) return attempt(ctx.grantType ? { kind: "custom" } : ({ kind: ctx.grant } as GrantRequest));
       throw err;
     }
   }
 
-  private explain(ctx: ConnectionContext, err: unknown): unknown {
+  private explain(ctx: ConnectionContext, err: unknown, history?: Set<string>): unknown {
     if (err instanceof TokenSmithError && err.code === "oauth_error" && err.error === "invalid_grant" && isUserGrant(ctx.grant)) {
-      return new TokenSmithError(
-        "reauthorization_required",
-        `connection "${ctx.name}": the refresh token was refused (invalid_grant); a new login is needed`,
-        {
-          connection: ctx.name,
-          error: err.error,
-          errorDescription: err.errorDescription,
-          status: err.status,
-          hint: `run \`tokensmith login ${ctx.name}\` (or \`tokensmith token ${ctx.name} --force-refresh\` after an admin fix)`,
-          cause: err,
-        },
-      );
+      const afterTimeout = history?.has("refresh_timeout");
+      const refused = { error: err.error, description: err.errorDescription, afterTimeout, status: err.status };
+      return reauthorizationError(ctx.name, ctx.grant, refused, err);
     }
     return err instanceof TokenSmithError ? err.withConnection(ctx.name) : err;
   }

@@ -63,16 +63,35 @@ export function remember(err: TokenSmithError, now: number): RememberedError {
   };
 }
 
+/**
+ * `reauthorization_required` (§2.7), naming `tokensmith login`. `afterTimeout`: an earlier
+ * attempt with the same refresh token timed out, so the server may have rotated it then and
+ * now refuses the old one as reused.
+ */
+export function reauthorizationError(
+  connection: string,
+  grant: ConnectionContext["grant"],
+  reauth: { error?: string; description?: string; afterTimeout?: boolean; status?: number },
+  cause?: unknown,
+): TokenSmithError {
+  const why = reauth.afterTimeout
+    ? "; an earlier refresh with it timed out, so the server probably rotated it then and now treats it as reused"
+    : "";
+  const seed = grant === "refresh_token" ? ", configure a new seed `refresh_token`," : "";
+  return new TokenSmithError("reauthorization_required", `connection "${connection}" needs a new login: its refresh token was refused (${reauth.error ?? "invalid_grant"})${why}`, {
+    connection,
+    error: reauth.error,
+    errorDescription: reauth.description,
+    status: reauth.status,
+    hint: `run \`tokensmith login ${connection}\`${seed} (or \`tokensmith token ${connection} --force-refresh\` after an admin fix)`,
+    cause,
+  });
+}
+
 /** Throw the dead end or remembered error a state is in, without asking the server again. */
-export function checkRemembered(state: TokenState, now: number, connection: string): void {
-  if (state.reauth) {
-    throw new TokenSmithError("reauthorization_required", `connection "${connection}" needs a new login: its refresh token was refused`, {
-      connection,
-      error: state.reauth.error,
-      errorDescription: state.reauth.description,
-      hint: `run \`tokensmith login ${connection}\` (or \`tokensmith token ${connection} --force-refresh\` after an admin fix)`,
-    });
-  }
+export function checkRemembered(state: TokenState, now: number, ctx: Pick<ConnectionContext, "name" | "grant">): void {
+  const connection = ctx.name;
+  if (state.reauth) throw reauthorizationError(connection, ctx.grant, state.reauth);
   const last = state.lastError;
   if (last && last.until > now) {
     const seconds = Math.ceil((last.until - now) / 1000);

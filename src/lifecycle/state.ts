@@ -18,7 +18,7 @@ export interface TokenState {
   idToken?: string;
   refreshToken?: string;
   /** Set when a refresh failed with invalid_grant: the refresh token is kept, flagged (§2.7). */
-  reauth?: { at: number; error?: string; description?: string };
+  reauth?: { at: number; error?: string; description?: string; afterTimeout?: boolean };
   /** A remembered OAuth error, so a broken connection is not hammered (§2.7). */
   lastError?: RememberedError;
   /** Hashes of every seed refresh token ever used (§2.9). */

@@ -277,4 +277,36 @@ describe("TokenManager rotation safety", () => {
     assert.deepEqual(sent, ["refresh-1", "refresh-2"]);
     assert.ok(stale.generation >= 2);
   });
+  it("keeps the stored refresh token that worked after stale-read recovery when the answer has no new one", async () => {
+    const clock = new ManualClock();
+    const sent: Array<{ refreshToken?: string; timeoutMs: number }> = [];
+    const requester: TokenRequester = {
+      async request(grant, { timeoutMs }) {
+        sent.push({ refreshToken: (grant as { refreshToken?: string }).refreshToken, timeoutMs });
+        clock.advance(2_000); // a slow server: the lease's time left shrinks between sends
+        if (grant.kind === "refresh_token" && grant.refreshToken !== "rotated-elsewhere") {
+          throw new TokenSmithError("oauth_error", "invalid_grant", { error: "invalid_grant", status: 400 });
+        }
+        return { tokens: { accessToken: "fresh", tokenType: "Bearer", expiresInMs: 60_000, extra: {} }, sentAt: clock.now() };
+      },
+    };
+    const inner = createMemoryStore({ clock });
+    await inner.update("state:test", () => ({ v: 1, refreshToken: "rotated-elsewhere", seeds: [] }) as TokenState, { mode: "wait" });
+    // This process's update sees a stale record (as after a lost lease) holding the old token.
+    const leaseEnd = clock.now() + 10_000;
+    const staleStore: Store = {
+      ...inner,
+      update: (key: string, fn: any, options: any): Promise<any> =>
+        inner.update(key, (current: any) => fn({ ...current, value: { ...current.value, refreshToken: "spent" } }, { timeLeft: () => leaseEnd - clock.now(), signal: new AbortController().signal }), options),
+    };
+    const m = new TokenManager("state:test", { store: staleStore, clock, refreshAhead: false, holder: "test" });
+    const state = await m.access(context(requester, { grant: "refresh_token", timeoutMs: 30_000 }));
+    assert.equal(state.refreshToken, "rotated-elsewhere", "not the refused one");
+    assert.equal(((await inner.get("state:test"))!.value as TokenState).refreshToken, "rotated-elsewhere");
+    assert.deepEqual(
+      sent.map((s) => s.refreshToken),
+      ["spent", "rotated-elsewhere"],
+    );
+    assert.ok(sent[1]!.timeoutMs < sent[0]!.timeoutMs, "each request's timeout is clamped to the lease time left when it is sent");
+  });
 });
