@@ -14,6 +14,8 @@ interface Problem {
   field: string;
   message: string;
   hint?: string;
+  /** The connection the field belongs to, for the error's `connection`. */
+  connection?: string;
 }
 
 interface Issue {
@@ -25,7 +27,16 @@ interface Issue {
   params?: { hint?: string };
 }
 
+/** `connections.<name>...` paths belong to that connection (names may contain dots, so read the path, not the text). */
+function connectionOf(path: readonly PropertyKey[]): string | undefined {
+  return path[0] === "connections" && typeof path[1] === "string" ? path[1] : undefined;
+}
+
 function problemsOf(issue: Issue): Problem[] {
+  return problemsAt(issue).map((problem) => ({ ...problem, connection: connectionOf(issue.path) }));
+}
+
+function problemsAt(issue: Issue): Problem[] {
   const field = formatPath(issue.path);
   if (issue.code === "unrecognized_keys") {
     return (issue.keys ?? []).map((key) => ({
@@ -54,5 +65,5 @@ export function validateConfig(value: unknown, file?: string): ConfigFile {
   const [first, ...rest] = problems;
   const listed = rest.slice(0, MAX_LISTED - 1).map((p) => `\n  ${p.field}: ${p.message}`);
   const more = rest.length >= MAX_LISTED ? `\n  (and ${rest.length - MAX_LISTED + 1} more)` : "";
-  throw configError(first.field, `${first.message}${listed.join("")}${more}`, { hint: first.hint, file });
+  throw configError(first.field, `${first.message}${listed.join("")}${more}`, { hint: first.hint, file, connection: first.connection });
 }

@@ -109,3 +109,18 @@ describe("broken configs", () => {
     });
   }
 });
+
+describe("the connection a config error belongs to", () => {
+  it("is named for a schema error inside a connection, even one with dots in its name", async () => {
+    const err = await failure({ title: "a typo", field: "connections.api.v2.scope", config: { connections: { "api.v2": { ...OK, scope: "a" } } } });
+    assert.ok(err instanceof TokenSmithError);
+    assert.equal(err.field, "connections.api.v2.scope");
+    assert.equal(err.connection, "api.v2");
+  });
+
+  it("is null for an error outside the connections", async () => {
+    const err = await failure({ title: "a bad store", field: "store.type", config: { store: { type: "floppy" }, connections: { billing: OK } } });
+    assert.ok(err instanceof TokenSmithError);
+    assert.equal(err.toJSON().connection, null);
+  });
+});
