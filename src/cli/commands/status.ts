@@ -1,7 +1,10 @@
 import type { Command } from "commander";
 import type { ConnectionStatus } from "../../lifecycle/status.js";
 import { brokenStatus } from "../../lifecycle/status.js";
+import { TokenSmithError } from "../../errors.js";
 import type { CliRun } from "../context.js";
+
+const isConfigError = (err: unknown) => err instanceof TokenSmithError && err.code === "config_invalid";
 
 /** `tokensmith status [NAME]`: state per connection, never secrets. */
 export function registerStatus(program: Command, run: CliRun): void {
@@ -19,7 +22,9 @@ export function registerStatus(program: Command, run: CliRun): void {
           try {
             statuses.push(await connection.status());
           } catch (err) {
-            if (name) throw err;
+            // A connection whose settings don't resolve is one line of the listing; anything
+            // else (an unreadable store) is the command's failure: never shown as "none" (§2.9).
+            if (name || !isConfigError(err)) throw err;
             statuses.push(brokenStatus(n, err));
           }
         }

@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, it, type TestContext } from "node:test";
+import { stringify } from "yaml";
+import { cli } from "../support/cli.js";
+import { tmpDir } from "../support/demo.js";
+
+const SECRET = "status-Secret-Value-0123456789";
+
+const service = (clientId = "svc") => ({
+  grant: "client_credentials",
+  token_url: "https://auth.example.com/token",
+  client_id: clientId,
+  client_secret: SECRET,
+  scopes: ["invoices.read"],
+});
+
+async function writeConfig(t: TestContext, config: Record<string, unknown>): Promise<string> {
+  const dir = await tmpDir(t);
+  const path = join(dir, "tokensmith.yaml");
+  await writeFile(path, stringify({ store: { type: "file", dir: join(dir, "state") }, ...config }));
+  return path;
+}
+
+describe("tokensmith status", () => {
+  it("says which connections share a token state, and never shows a secret", async (t) => {
+    const path = await writeConfig(t, { connections: { billing: service(), invoices: { ...service(), scopes: "invoices.read" }, other: service("another") } });
+    const { code, stdout, stderr } = await cli(["status", "--config", path]);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /billing: none \(client_credentials\)[\s\S]*shares state with invoices/);
+    assert.ok(!stdout.includes(SECRET) && !stderr.includes(SECRET));
+    const json = JSON.parse((await cli(["status", "--json", "--config", path])).stdout) as { name: string; sharedWith: string[]; stateId: string }[];
+    const byName = Object.fromEntries(json.map((s) => [s.name, s]));
+    assert.deepEqual(byName.billing.sharedWith, ["invoices"]);
+    assert.deepEqual(byName.other.sharedWith, []);
+    assert.equal(byName.billing.stateId, byName.invoices.stateId);
+    assert.notEqual(byName.billing.stateId, byName.other.stateId);
+  });
+
+  it("lists a connection whose secret is not set as a problem, and the others normally", async (t) => {
+    const path = await writeConfig(t, { connections: { billing: service(), broken: { ...service("b"), client_secret: "${env:TS_STATUS_TEST_UNSET}" } } });
+    const { code, stdout } = await cli(["status", "--json", "--config", path]);
+    assert.equal(code, 0);
+    const [billing, broken] = JSON.parse(stdout) as { state: string; problem: string | null }[];
+    assert.equal(billing.state, "none");
+    assert.match(broken.problem ?? "", /TS_STATUS_TEST_UNSET/);
+  });
+
+  it("fails with store_error and exit code 4 when the store cannot be read, instead of showing no state", async (t) => {
+    const dir = await tmpDir(t);
+    await writeFile(join(dir, "not-a-folder"), "");
+    const path = join(dir, "tokensmith.yaml");
+    await writeFile(path, stringify({ store: { type: "file", dir: join(dir, "not-a-folder", "state") }, connections: { billing: service() } }));
+    const { code, stdout } = await cli(["status", "--json", "--config", path]);
+    assert.equal(code, 4);
+    assert.equal(JSON.parse(stdout).error.code, "store_error");
+  });
+});
