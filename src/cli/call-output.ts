@@ -75,9 +75,11 @@ export function headerBlock(response: Response): string {
  */
 export async function writeBody(response: Response, sink: Sink, options: { progressTo?: (text: string) => void; warn: (text: string) => void }): Promise<void> {
   const type = response.headers.get("content-type") ?? "";
-  if (sink.terminal && isJson(type)) {
-    const text = await response.text();
-    await sink.write(prettyJson(text));
+  if (sink.terminal && (isJson(type) || type === "")) {
+    // An untyped body is shown pretty when it parses as JSON (prettyJson leaves anything else as it is).
+    const text = prettyJson(await response.text());
+    await sink.write(text);
+    if (text !== "" && !text.endsWith("\n")) await sink.write("\n");
     return;
   }
   if (sink.terminal && !isText(type)) {
@@ -87,16 +89,20 @@ export async function writeBody(response: Response, sink: Sink, options: { progr
   }
   const length = Number(response.headers.get("content-length"));
   const progress: Progress | undefined = options.progressTo && downloadProgress(options.progressTo, Number.isFinite(length) && length > 0 ? length : undefined);
+  let last: number | undefined;
   try {
     if (response.body) {
       for await (const chunk of response.body) {
         await sink.write(chunk);
         progress?.add(chunk.byteLength);
+        if (chunk.byteLength > 0) last = chunk[chunk.byteLength - 1];
       }
     }
   } finally {
     progress?.done();
   }
+  // On a terminal, text that does not end a line would run into the prompt; pipes get the bytes as they came.
+  if (sink.terminal && last !== undefined && last !== 0x0a) await sink.write("\n");
 }
 
 /** Records of paginated calls, written one by one: a JSON array (pretty on a terminal) or NDJSON. */
@@ -140,7 +146,7 @@ export function prettyJson(text: string): string {
 }
 
 function isJson(type: string): boolean {
-  return /^application\/(?:[\w.+-]+\+)?json\b/i.test(type);
+  return /^(?:application|text)\/(?:[\w.+-]+\+)?json\b/i.test(type);
 }
 
 /** Bodies a terminal can show: no type given, text/*, JSON, XML, forms, JavaScript. */

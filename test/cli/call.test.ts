@@ -168,6 +168,52 @@ describe("tokensmith call", () => {
     assert.equal(doc.body.client_id, server.clients.basic.clientId);
   });
 
+  it("says the method goes before the URL when they are swapped, and sends nothing", async (t) => {
+    const { server, config } = await demo(t);
+    const api = await recordingServer(t, (_req, res) => json(res, 200, {}));
+    const swapped = await call(config, ["demo-service", `${api.url}/items`, "post"]);
+    assert.equal(swapped.code, 2);
+    assert.match(swapped.stderr, /the method goes before the URL/);
+    assert.ok(swapped.stderr.includes(`hint: write it as: tokensmith call demo-service POST ${api.url}/items`), swapped.stderr);
+    const noUrl = await call(config, ["demo-service", "DELETE"]);
+    assert.equal(noUrl.code, 2);
+    assert.match(noUrl.stderr, /no URL after DELETE/);
+    const noScheme = await call(config, ["demo-service", "api.example.com/items"]);
+    assert.equal(noScheme.code, 2);
+    assert.match(noScheme.stderr, /did you mean https:\/\/api\.example\.com\/items/);
+    assert.equal(api.seen.length, 0);
+    assert.equal(server.stats.tokenRequests, 0);
+  });
+
+  it("joins several -d with &, as curl does", async (t) => {
+    const { config } = await demo(t);
+    const api = await recordingServer(t, (_req, res) => json(res, 200, {}));
+    assert.equal((await call(config, ["demo-service", `${api.url}/form`, "-d", "a=1", "-d", "b=2"])).code, 0);
+    assert.deepEqual([api.seen[0].method, api.seen[0].body, api.seen[0].headers["content-type"]], ["POST", "a=1&b=2", "application/x-www-form-urlencoded"]);
+  });
+
+  it("on a terminal, pretty-prints an untyped JSON body and ends text with a newline", async (t) => {
+    const { config } = await demo(t);
+    const api = await recordingServer(t, (req, res) => {
+      if (req.path === "/untyped") return void res.end('{"a":1}');
+      res.writeHead(200, { "content-type": "text/plain" });
+      res.end("no newline");
+    });
+    assert.equal((await call(config, ["demo-service", `${api.url}/untyped`], { isTTY: true })).stdout, '{\n  "a": 1\n}\n');
+    assert.equal((await call(config, ["demo-service", `${api.url}/text`], { isTTY: true })).stdout, "no newline\n");
+    assert.equal((await call(config, ["demo-service", `${api.url}/text`])).stdout, "no newline");
+  });
+
+  it("does not refresh on a 401 that says insufficient_scope, and the hint says so", async (t) => {
+    const { server, config } = await demo(t);
+    const api = await recordingServer(t, (_req, res) => json(res, 401, { error: "insufficient_scope" }, { "www-authenticate": 'Bearer error="insufficient_scope", scope="admin"' }));
+    const res = await call(config, ["demo-service", `${api.url}/admin`]);
+    assert.notEqual(res.code, 0);
+    assert.match(res.stderr, /hint: the token lacks a scope this API needs/);
+    assert.equal(server.stats.tokenRequests, 1);
+    assert.equal(api.seen.length, 1);
+  });
+
   it("refuses a malformed header, method or URL as a usage error", async (t) => {
     const { config } = await demo(t);
     assert.equal((await call(config, ["demo-service", "https://api.example.com/x", "-H", "no colon"])).code, 2);

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { TokenSmithError } from "../../errors.js";
+import { isInsufficientScope } from "../../http/call.js";
 import type { PaginateOptions } from "../../http/paginate.js";
 import type { ApiRetryOptions } from "../../http/retry.js";
 import type { Connection } from "../../lifecycle/connection.js";
@@ -9,7 +10,7 @@ import type { CliContext, CliRun } from "../context.js";
 
 interface CallFlags {
   header?: string[];
-  data?: string;
+  data?: string[];
   output?: string;
   include?: boolean;
   paginate?: boolean;
@@ -36,7 +37,7 @@ export function registerCall(program: Command, run: CliRun): void {
     .argument("<method-or-url>", "HTTP method (default GET, or POST with -d), or the URL")
     .argument("[url]", "the URL, when a method comes first")
     .option("-H, --header <line>", "request header 'Name: value' (repeatable)", (line: string, all: string[] | undefined) => [...(all ?? []), line])
-    .option("-d, --data <data>", "request body: DATA, @FILE, or @- for standard input")
+    .option("-d, --data <data>", "request body: DATA, @FILE, or @- for standard input (several are joined with &, as curl does)", (data: string, all: string[] | undefined) => [...(all ?? []), data])
     .option("-o, --output <file>", "write the body to FILE instead of stdout")
     .option("-i, --include", "print the response status line and headers before the body")
     .option("--paginate", 'fetch every page (following Link: rel="next" unless --next or --cursor says otherwise)')
@@ -49,7 +50,7 @@ export function registerCall(program: Command, run: CliRun): void {
       run.action(async (ctx, name: string, first: string, second: string | undefined, flags: CallFlags) => {
         const ts = await ctx.tokensmith();
         const connection = ts.connection(name);
-        const request = await buildRequest({ first, second, header: flags.header ?? [], data: flags.data }, ctx.stdin);
+        const request = await buildRequest({ name, first, second, header: flags.header ?? [], data: flags.data }, ctx.stdin);
         const retry = parseRetry(flags.retry);
         const paginated = flags.paginate || flags.next !== undefined || flags.cursor !== undefined;
         if (paginated || flags.jsonpath !== undefined || flags.ndjson) {
@@ -123,11 +124,13 @@ async function records(
 function httpError(connection: string, request: CallRequest, response: Response): TokenSmithError {
   const where = `${request.url.origin}${request.url.pathname}`;
   const hint =
-    response.status === 401
-      ? `the API refused a freshly issued token too: check the connection's scopes, audience and resource (\`tokensmith test ${connection}\`)`
-      : response.status === 403
-        ? "the token lacks a permission this API needs (a scope?)"
-        : undefined;
+    response.status === 401 && isInsufficientScope(response.headers.get("www-authenticate"))
+      ? "the token lacks a scope this API needs (the API said insufficient_scope, so no new token was asked for)"
+      : response.status === 401
+        ? `the API refused a freshly issued token too: check the connection's scopes, audience and resource (\`tokensmith test ${connection}\`)`
+        : response.status === 403
+          ? "the token lacks a permission this API needs (a scope?)"
+          : undefined;
   return new TokenSmithError("http_error", `${request.method} ${where} answered ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`, {
     connection,
     status: response.status,
