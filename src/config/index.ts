@@ -1,6 +1,6 @@
 /** The configuration layer (SPEC §1, §2.1): loading, validation, resolution, fingerprints. */
 export { loadConfig, type ConfigSource, type LoadOptions, type LoadedConfig } from "./load.js";
-export { resolveConnection, checkConnection, type ResolveOptions, type ResolvedResult } from "./resolve.js";
+export { resolveConnection, checkConnection, describeConnection, type ResolveOptions, type ResolvedResult } from "./resolve.js";
 export { resolveStoreConfig, resolveGatewayConfig, checkSections, DEFAULT_GATEWAY_HOST, DEFAULT_GATEWAY_PORT, type GatewayConfig } from "./sections.js";
 export { fingerprint, fingerprintInput, grantFamily, normalizeUrl } from "./fingerprint.js";
 export { parseDuration, parseTtl } from "./duration.js";

@@ -102,3 +102,13 @@ export function checkConnection(loaded: LoadedConfig, name: string): void {
   requireConnection(loaded, name);
   build(loaded, name, createDryResolver({ connection: name, file: loaded.path }));
 }
+
+/**
+ * What a connection is (grant, provider, endpoints) without reading any `${env:}`/`${file:}`
+ * reference, for listings such as `tokensmith connections`: references stay as written, so
+ * listing never needs a secret.
+ */
+export function describeConnection(loaded: LoadedConfig, name: string): ResolvedConnection {
+  requireConnection(loaded, name);
+  return build(loaded, name, createDryResolver({ connection: name, file: loaded.path })).connection;
+}
