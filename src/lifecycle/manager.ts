@@ -4,7 +4,7 @@ import { isUserGrant } from "../config/types.js";
 import { TokenSmithError } from "../errors.js";
 import type { GrantRequest, TokenSet } from "../protocol/types.js";
 import { hashSecret } from "../redact.js";
-import type { Store, StoreRecord } from "../store/types.js";
+import type { Lease, Store, StoreRecord } from "../store/types.js";
 import { SingleFlight } from "./flight.js";
 import { mergeTokens, withAccessTokenOf, withoutAccessToken } from "./merge.js";
 import { persistFenced } from "./persist.js";
@@ -322,14 +322,14 @@ export class TokenManager {
    */
   async write(
     ctx: ConnectionContext,
-    fn: (current: TokenState | undefined) => TokenState | undefined | Promise<TokenState | undefined>,
+    fn: (current: TokenState | undefined, lease: Lease) => TokenState | undefined | Promise<TokenState | undefined>,
   ): Promise<TokenState | undefined> {
     const leaseMs = ctx.timeoutMs + LEASE_MARGIN_MS;
     let written: TokenState | undefined;
     const result = await this.deps.store.update<TokenState>(
       this.key,
-      async (current) => {
-        written = await fn(current?.value);
+      async (current, lease) => {
+        written = await fn(current?.value, lease);
         return written && (written.tombstone ? written : this.persistable(ctx, written));
       },
       { mode: "wait", deadline: this.deps.clock.now() + leaseMs + ctx.timeoutMs, leaseMs, holder: this.deps.holder },

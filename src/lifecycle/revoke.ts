@@ -1,7 +1,13 @@
+import { isUserGrant } from "../config/types.js";
 import { TokenSmithError } from "../errors.js";
 import { revokeToken } from "../protocol/revoke.js";
+import { hashSecret } from "../redact.js";
+import type { Lease } from "../store/types.js";
 import type { Connection } from "./connection.js";
-import { live } from "./state.js";
+import { WRITE_RESERVE_MS } from "./manager.js";
+import { hasNewSeed } from "./plan.js";
+import { isRetryable } from "./retry.js";
+import { live, type TokenState } from "./state.js";
 
 export interface RevokeOptions {
   /** Revoke only the refresh token, or only the access token. Default: refresh, then access. */
@@ -18,10 +24,18 @@ export interface RevokeResult {
   dropped: boolean;
 }
 
+/** The server could not be reached or is failing (exit 4): the failures `--force` overrides. */
+function unavailable(err: unknown): boolean {
+  return err instanceof TokenSmithError && (err.code === "invalid_response" || isRetryable(err));
+}
+
 /**
  * RFC 7009 revocation (SPEC §3 `revoke`): the refresh token first (revoking it usually
  * revokes the whole grant), then the access token; `unsupported_token_type` is a warning.
- * The local state is dropped only when the server was reached, or with `force`.
+ * It runs inside the store's update (§2.16), so no refresh can rotate the refresh token
+ * between its revocation and the tombstone. The local state is dropped only when the server
+ * answered, or with `force` when it could not be reached. A configured seed refresh token
+ * that was never used is what gets revoked when nothing is stored, and counts as used.
  */
 export async function revokeConnection(connection: Connection, options: RevokeOptions): Promise<RevokeResult> {
   const setup = await connection.setup();
@@ -33,17 +47,17 @@ export async function revokeConnection(connection: Connection, options: RevokeOp
       hint: `use \`tokensmith logout ${connection.name}\` to drop the local state, or set revocation_url`,
     });
   }
-  const state = live(await setup.manager.reload(setup.ctx));
   const result: RevokeResult = { revoked: [], warnings: [], dropped: false };
   const order: Array<"refresh_token" | "access_token"> = options.only ? [options.only] : ["refresh_token", "access_token"];
-  try {
+  const revokeAll = async (state: TokenState | undefined, seed: string | undefined, lease: Lease) => {
     for (const hint of order) {
-      const token = hint === "refresh_token" ? state?.refreshToken : state?.accessToken;
+      const token = hint === "refresh_token" ? (state?.refreshToken ?? seed) : state?.accessToken;
       if (!token) continue;
       const answer = await revokeToken(setup.conn, endpoints, { token, tokenTypeHint: hint }, {
         fetch: setup.fetch,
-        now: () => Date.now(),
-        timeoutMs: setup.conn.timeoutMs,
+        now: () => setup.clock.now(),
+        timeoutMs: Math.max(1, Math.min(setup.conn.timeoutMs, lease.timeLeft() - WRITE_RESERVE_MS)),
+        signal: lease.signal,
       });
       if (answer.outcome === "unsupported_token_type") {
         result.warnings.push(`the server does not revoke ${hint.replace("_", " ")}s (unsupported_token_type)`);
@@ -51,18 +65,29 @@ export async function revokeConnection(connection: Connection, options: RevokeOp
         result.revoked.push(hint);
       }
     }
-  } catch (err) {
-    const unreachable = err instanceof TokenSmithError && (err.code === "network_error" || err.code === "timeout");
-    if (!(unreachable && options.force)) {
-      throw err instanceof TokenSmithError
-        ? err.withConnection(connection.name).withHint(
-            unreachable ? "the local state was kept; retry later, or use --force to drop it anyway" : (err.hint ?? ""),
-          )
-        : err;
+  };
+  const seeded = isUserGrant(setup.ctx.grant) || setup.ctx.grant === "password";
+  await setup.manager.write(setup.ctx, async (current, lease) => {
+    const state = live(current);
+    const unused = !state?.refreshToken && seeded && hasNewSeed(setup.ctx, current ?? { v: 1 }) ? setup.ctx.seedRefreshToken : undefined;
+    try {
+      await revokeAll(state, unused, lease);
+    } catch (err) {
+      if (!(unavailable(err) && options.force)) {
+        throw err instanceof TokenSmithError
+          ? err.withConnection(connection.name).withHint(
+              unavailable(err) ? "the local state was kept; retry later, or use --force to drop it anyway" : (err.hint ?? ""),
+            )
+          : err;
+      }
+      result.warnings.push("the server could not be reached; the local state was dropped anyway (--force)");
     }
-    result.warnings.push("the server could not be reached; the local state was dropped anyway (--force)");
-  }
-  await connection.tombstone("revoked");
+    const seeds = new Set(current?.seeds ?? []);
+    if (unused) seeds.add(hashSecret(unused));
+    const tombstone: TokenState = { v: 1, tombstone: { reason: "revoked", at: setup.clock.now() }, tokenRequests: current?.tokenRequests };
+    if (seeds.size) tombstone.seeds = [...seeds];
+    return tombstone;
+  });
   result.dropped = true;
   return result;
 }
