@@ -16,9 +16,10 @@ export interface Sink {
   close(): Promise<void>;
 }
 
-/** `-o FILE` (created or truncated) or stdout. */
+/** `-o FILE` (created or truncated) or stdout; `-o -` is stdout taken as it is, raw even on a terminal (curl's). */
 export async function openSink(path: string | undefined, out: Output): Promise<Sink> {
   if (path === undefined) return stdoutSink(out);
+  if (path === "-") return { ...stdoutSink(out), terminal: false };
   let file: FileHandle;
   try {
     file = await open(path, "w");
@@ -84,7 +85,7 @@ export async function writeBody(response: Response, sink: Sink, options: { progr
   }
   if (sink.terminal && !isText(type)) {
     await response.body?.cancel();
-    options.warn(`the body (${type}) is not printed to the terminal; use -o FILE or a pipe`);
+    options.warn(`the body (${type}) is not printed to the terminal; use -o FILE, -o - or a pipe`);
     return;
   }
   const length = Number(response.headers.get("content-length"));

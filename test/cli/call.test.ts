@@ -109,6 +109,22 @@ describe("tokensmith call", () => {
     assert.equal(server.stats.tokenRequests, 2);
   });
 
+  it("holds a binary body back from a terminal, and writes it raw there with -o -", async (t) => {
+    const { config } = await demo(t);
+    const payload = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff]);
+    const api = await recordingServer(t, (_req, res) => {
+      res.writeHead(200, { "content-type": "image/png" });
+      res.end(payload);
+    });
+    const held = await call(config, ["demo-service", `${api.url}/logo.png`], { isTTY: true });
+    assert.equal(held.code, 0);
+    assert.equal(held.bytes.length, 0);
+    assert.match(held.stderr, /not printed to the terminal; use -o FILE, -o - or a pipe/);
+    const raw = await call(config, ["demo-service", `${api.url}/logo.png`, "-o", "-"], { isTTY: true });
+    assert.equal(raw.code, 0, raw.stderr);
+    assert.deepEqual(raw.bytes, payload);
+  });
+
   it("writes the body to -o FILE and nothing to stdout", async (t) => {
     const { server, config, dir } = await demo(t);
     const file = join(dir, "out.json");
