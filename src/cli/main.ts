@@ -45,11 +45,13 @@ export async function run(argv: string[], out: Output = processOutput, stdin?: N
     await program.parseAsync(argv, { from: "user" });
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help") return EXIT.ok;
+      // --help, help, --version; commander marks help shown for a missing command with exit code 1.
+      if (err.exitCode === 0) return EXIT.ok;
       const json = argv.includes("--json");
       if (json) {
         const printer = new Printer({ ...out, stderr: () => {} }, { json });
-        return printer.error(new TokenSmithError("usage_error", err.message.replace(/^error: /, ""), { hint: "run `tokensmith --help`" }));
+        const message = err.code === "commander.help" ? "no command given" : err.message.replace(/^error: /, "");
+        return printer.error(new TokenSmithError("usage_error", message, { hint: "run `tokensmith --help`" }));
       }
       return EXIT.usage;
     }

@@ -97,6 +97,18 @@ describe("bad input on the command line", () => {
     assert.equal(JSON.parse(json.stdout).error.code, "usage_error");
   });
 
+  it("treats a missing command as a usage error (exit 2), and --help and --version as success", async () => {
+    const none = await cli([]);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /Usage: tokensmith/);
+    const json = await cli(["--json"]);
+    assert.equal(json.code, 2);
+    assert.equal(JSON.parse(json.stdout).error.code, "usage_error");
+    assert.equal((await cli(["--help"])).code, 0);
+    assert.equal((await cli(["help", "token"])).code, 0);
+    assert.equal((await cli(["--version"])).code, 0);
+  });
+
   it("names an unknown connection and lists the configured ones", async (t) => {
     const path = await writeConfig(t, { connections: { billing: base() } });
     const { code, stderr } = await cli(["token", "billling", "--config", path]);
