@@ -1,6 +1,8 @@
+import type { ResolvedConnection } from "../config/types.js";
 import { TokenSmithError, toTokenSmithError } from "../errors.js";
 import { prepareAuthorization, type PreparedAuthorization } from "../protocol/authorization-url.js";
 import { requestToken } from "../protocol/send.js";
+import type { Endpoints } from "../protocol/types.js";
 import { checkAuthorizationResponse, parsePastedResponse, type ExpectedResponse } from "./callback.js";
 import type { CallbackPage } from "./callback-page.js";
 import { loginTimeout, untilDeadline } from "./deadline.js";
@@ -39,23 +41,32 @@ export interface ManualFlowOptions extends FlowContext {
 /** Where the manual flow sends the browser when no redirect_uri is configured: nothing listens there, the address bar keeps the code. */
 export const MANUAL_DEFAULT_REDIRECT_URI = "http://127.0.0.1/callback";
 
-function expectation(options: FlowContext, prepared: PreparedAuthorization): ExpectedResponse {
+/** What this login's authorization response must carry: its `state`, and `iss` per RFC 9207. */
+export function expectedResponse(conn: ResolvedConnection, endpoints: Endpoints, state: string): ExpectedResponse {
   return {
-    connection: options.conn.name,
-    state: prepared.state,
-    ...expectedIssuer(options.conn, options.endpoints),
-    issRequired: options.endpoints.authorizationResponseIssParameterSupported === true,
+    connection: conn.name,
+    state,
+    ...expectedIssuer(conn, endpoints),
+    issRequired: endpoints.authorizationResponseIssParameterSupported === true,
   };
 }
 
-/** The code exchange (through the protocol layer) and the ID token check. */
-async function exchange(options: FlowContext, prepared: PreparedAuthorization, code: string, redirectUri: string): Promise<ObtainedTokens> {
-  const { conn, endpoints, clock } = options;
+/** What the code exchange keeps of the authorization request: the PKCE verifier and the nonce the ID token must echo. */
+export type AuthorizationSecrets = Pick<PreparedAuthorization, "codeVerifier" | "nonce">;
+
+/** The code exchange (through the protocol layer) and the ID token check (OIDC Core §3.1.3.7). */
+export async function exchangeCode(
+  context: Pick<FlowContext, "conn" | "endpoints" | "fetch" | "clock" | "signal">,
+  secrets: AuthorizationSecrets,
+  code: string,
+  redirectUri: string,
+): Promise<ObtainedTokens> {
+  const { conn, endpoints, clock, signal } = context;
   const now = () => clock.now();
-  const grant = { kind: "authorization_code" as const, code, redirectUri, codeVerifier: prepared.codeVerifier };
-  const { tokens, sentAt } = await requestToken(conn, endpoints, grant, { fetch: options.fetch, now, signal: options.signal });
+  const grant = { kind: "authorization_code" as const, code, redirectUri, codeVerifier: secrets.codeVerifier };
+  const { tokens, sentAt } = await requestToken(conn, endpoints, grant, { fetch: context.fetch, now, signal });
   if (tokens.idToken) {
-    await validateIdToken(tokens.idToken, conn, endpoints, { ...expectedIssuer(conn, endpoints), nonce: prepared.nonce }, { fetch: options.fetch, now, signal: options.signal });
+    await validateIdToken(tokens.idToken, conn, endpoints, { ...expectedIssuer(conn, endpoints), nonce: secrets.nonce }, { fetch: context.fetch, now, signal });
   }
   return { tokens, sentAt, requests: 1 };
 }
@@ -84,8 +95,8 @@ export async function browserFlow(options: BrowserFlowOptions): Promise<Obtained
       onTimeout: () => loginTimeout(conn.name, options.timeoutMs, "the browser did not come back to the redirect URI"),
     });
     try {
-      const code = checkAuthorizationResponse(callback.params, expectation(options, prepared));
-      const obtained = await exchange(options, prepared, code, listener.redirectUri);
+      const code = checkAuthorizationResponse(callback.params, expectedResponse(conn, options.endpoints, prepared.state));
+      const obtained = await exchangeCode(options, prepared, code, listener.redirectUri);
       await callback.respond(pageFor(conn.name));
       return obtained;
     } catch (err) {
@@ -112,8 +123,8 @@ export async function manualFlow(options: ManualFlowOptions): Promise<ObtainedTo
     onTimeout: () => loginTimeout(conn.name, options.timeoutMs, "no redirected URL was pasted"),
   });
   const response = parsePastedResponse(pasted, conn.name);
-  const code = response.kind === "code" ? response.code : checkAuthorizationResponse(response.params, expectation(options, prepared));
-  return exchange(options, prepared, code, redirectUri);
+  const code = response.kind === "code" ? response.code : checkAuthorizationResponse(response.params, expectedResponse(conn, options.endpoints, prepared.state));
+  return exchangeCode(options, prepared, code, redirectUri);
 }
 
 /** The flow needs something to read the paste from (the library has no terminal). */

@@ -32,31 +32,38 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (ch) => ESCAPES[ch]);
 }
 
-/** The page as HTML; the text is redacted and escaped. */
-export function renderCallbackPage(page: CallbackPage): string {
-  const title = escapeHtml(redact(page.title));
-  const message = escapeHtml(redact(page.message));
-  const accent = page.ok ? "#1a7f37" : "#b42318";
+/**
+ * A whole self-contained HTML document: no referrer, the given inline stylesheet, `head`
+ * (trusted markup) and `body` (trusted markup); `title` is escaped here. The gateway's pages
+ * use it too.
+ */
+export function htmlDocument(parts: { title: string; style: string; body: string; head?: string }): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>tokensmith: ${title}</title>
-<style>
+${parts.head ?? ""}<title>${escapeHtml(parts.title)}</title>
+<style>${parts.style}</style>
+</head>
+<body>
+${parts.body}
+</body>
+</html>
+`;
+}
+
+/** The page as HTML; the text is redacted and escaped. */
+export function renderCallbackPage(page: CallbackPage): string {
+  const title = escapeHtml(redact(page.title));
+  const message = escapeHtml(redact(page.message));
+  const accent = page.ok ? "#1a7f37" : "#b42318";
+  const style = `
 body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; background: #f6f8fa; color: #1f2328; }
 main { max-width: 32rem; margin: 12vh auto; padding: 2rem; background: #fff; border-radius: 8px; border-top: 4px solid ${accent}; box-shadow: 0 1px 3px rgba(0,0,0,.12); }
 h1 { font-size: 1.25rem; margin: 0 0 .75rem; color: ${accent}; }
 p { margin: 0; }
-</style>
-</head>
-<body>
-<main>
-<h1>${title}</h1>
-<p>${message}</p>
-</main>
-</body>
-</html>
 `;
+  return htmlDocument({ title: `tokensmith: ${redact(page.title)}`, style, body: `<main>\n<h1>${title}</h1>\n<p>${message}</p>\n</main>` });
 }

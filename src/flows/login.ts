@@ -60,13 +60,20 @@ export interface LoginResult {
 /** The login lock's lease: renewed while the login runs, so this only bounds how long a crashed login blocks the next one. */
 export const LOGIN_LEASE_MS = 30_000;
 
-function inProgress(connection: string, holder: string | undefined, waited = false): TokenSmithError {
+/**
+ * `login_in_progress` (exit 3): another login holds the connection's login lock (`holder` is its
+ * pid@host). `waited`: still so after waiting; `hint` replaces the one for the CLI.
+ */
+export function loginInProgress(connection: string, holder: string | undefined, options: { waited?: boolean; hint?: string } = {}): TokenSmithError {
   const who = holder ?? "another process";
+  const { waited = false } = options;
   return new TokenSmithError("login_in_progress", `connection "${connection}": login in progress (${who})${waited ? ", still, after waiting" : ""}`, {
     connection,
-    hint: waited
-      ? "finish or cancel that login, then try again"
-      : `finish that login, or run \`tokensmith login ${connection} --wait\` to wait for it (a crashed one's lock expires within ${LOGIN_LEASE_MS / 1000} s)`,
+    hint:
+      options.hint ??
+      (waited
+        ? "finish or cancel that login, then try again"
+        : `finish that login, or run \`tokensmith login ${connection} --wait\` to wait for it (a crashed one's lock expires within ${LOGIN_LEASE_MS / 1000} s)`),
   });
 }
 
@@ -97,8 +104,11 @@ async function runFlow(setup: ConnectionSetup, flow: LoginFlow, options: LoginOp
   }
 }
 
-/** Stores a login's tokens as a new state: only the used seeds (the configured one counts as used) and counters carry over. */
-async function store(setup: ConnectionSetup, obtained: ObtainedTokens): Promise<TokenState> {
+/**
+ * Stores a login's tokens as a new state (`tokensmith login`, the gateway's `/callback`): only
+ * the used seeds and the counters carry over; a configured seed counts as used (§2.9).
+ */
+export async function storeLogin(setup: ConnectionSetup, obtained: ObtainedTokens): Promise<TokenState> {
   const { conn, manager, ctx, clock } = setup;
   let stored!: TokenState;
   await manager.write(ctx, (current) => {
@@ -150,7 +160,7 @@ export async function login(connection: Connection, options: LoginOptions = {}):
           }
           const signal = options.signal ? AbortSignal.any([options.signal, lease.signal]) : lease.signal;
           const obtained = await runFlow(setup, flow, options, signal);
-          result = resultOf(name, flow, await store(setup, obtained), false);
+          result = resultOf(name, flow, await storeLogin(setup, obtained), false);
           return undefined;
         },
         {
@@ -164,13 +174,13 @@ export async function login(connection: Connection, options: LoginOptions = {}):
 
     const first = await attempt("try");
     if (first.status === "busy") {
-      if (!options.wait) throw inProgress(name, first.holder);
+      if (!options.wait) throw loginInProgress(name, first.holder);
       options.onWaiting?.(first.holder);
       const waitedFrom = (await kv.get(setup.manager.key))?.generation ?? 0;
       try {
         await attempt("wait", waitedFrom);
       } catch (err) {
-        if (!locked && err instanceof TokenSmithError && err.code === "lock_timeout") throw inProgress(name, first.holder, true);
+        if (!locked && err instanceof TokenSmithError && err.code === "lock_timeout") throw loginInProgress(name, first.holder, { waited: true });
         throw err;
       }
     }

@@ -1,17 +1,12 @@
-import { TokenSmithError } from "../errors.js";
-import { checkAuthorizationResponse, type ExpectedResponse } from "../flows/callback.js";
+import { exchangeCode, expectedResponse, type AuthorizationSecrets } from "../flows/authorization-code.js";
+import { checkAuthorizationResponse } from "../flows/callback.js";
+import { DEFAULT_LOGIN_TIMEOUT_MS } from "../flows/deadline.js";
 import { loginEndpoints } from "../flows/endpoints.js";
-import { validateIdToken } from "../flows/id-token.js";
-import { LOGIN_LEASE_MS } from "../flows/login.js";
-import { expectedIssuer } from "../flows/types.js";
+import { LOGIN_LEASE_MS, loginInProgress, storeLogin } from "../flows/login.js";
 import type { Connection } from "../lifecycle/connection.js";
-import { mergeTokens } from "../lifecycle/merge.js";
 import { loginLockKey, type ConnectionSetup } from "../lifecycle/runtime.js";
-import type { TokenState } from "../lifecycle/state.js";
 import { prepareAuthorization } from "../protocol/authorization-url.js";
-import { requestToken } from "../protocol/send.js";
-import type { Endpoints, TokenSet } from "../protocol/types.js";
-import { hashSecret } from "../redact.js";
+import type { Endpoints } from "../protocol/types.js";
 import { redirectFor } from "./authorize-check.js";
 import { GatewayError } from "./errors.js";
 
@@ -22,19 +17,18 @@ import { GatewayError } from "./errors.js";
  * authorization the signed-in user started, so the callback needs no session cookie — which
  * a SameSite=Strict cookie would not carry on a redirect from the authorization server.
  * `tokensmith login`'s browser flow listens on a port of its own, so it cannot be used as is;
- * its parts are: endpoints, response and ID token checks, the login lock (src/flows/).
+ * its parts are (src/flows/): endpoints, the response check, the code exchange with the ID
+ * token check, the login lock and storing the login.
  */
 
-/** A person has this long to finish at the provider, as `tokensmith login`'s default timeout. */
-export const AUTHORIZATION_TIMEOUT_MS = 300_000;
+/** A person has this long to finish at the provider, as with `tokensmith login`. */
+export const AUTHORIZATION_TIMEOUT_MS = DEFAULT_LOGIN_TIMEOUT_MS;
 /** Authorizations started and not finished, kept at most (each is a few hundred bytes). */
 const MAX_PENDING = 50;
 
-interface Pending {
+interface Pending extends AuthorizationSecrets {
   connection: Connection;
   redirectUri: string;
-  codeVerifier?: string;
-  nonce?: string;
   endpoints: Endpoints;
   expiresAt: number;
 }
@@ -89,18 +83,13 @@ export class BrowserAuthorizations {
     this.pending.delete(state);
     const { connection, endpoints } = pending;
     const setup = await connection.setup();
-    const issuer = expectedIssuer(setup.conn, endpoints);
-    const expected: ExpectedResponse = { connection: connection.name, state, ...issuer, issRequired: endpoints.authorizationResponseIssParameterSupported === true };
-    const code = checkAuthorizationResponse(query, expected);
+    const code = checkAuthorizationResponse(query, expectedResponse(setup.conn, endpoints, state));
     // Under the login lock, as `tokensmith login`: one interactive login per connection at a time.
     const locked = await setup.store.update(
       loginLockKey(setup.fingerprint),
       async () => {
-        const now = () => setup.clock.now();
-        const grant = { kind: "authorization_code" as const, code, redirectUri: pending.redirectUri, codeVerifier: pending.codeVerifier };
-        const { tokens, sentAt } = await requestToken(setup.conn, endpoints, grant, { fetch: setup.fetch, now });
-        if (tokens.idToken) await validateIdToken(tokens.idToken, setup.conn, endpoints, { ...issuer, nonce: pending.nonce }, { fetch: setup.fetch, now });
-        await storeLogin(setup, tokens, sentAt);
+        const obtained = await exchangeCode({ conn: setup.conn, endpoints, fetch: setup.fetch, clock: setup.clock }, pending, code, pending.redirectUri);
+        await storeLogin(setup, obtained);
         return undefined;
       },
       { mode: "try", holder: setup.holder, leaseMs: LOGIN_LEASE_MS },
@@ -122,24 +111,6 @@ export class BrowserAuthorizations {
   }
 }
 
-function inProgress(name: string, holder: string | undefined): TokenSmithError {
-  return new TokenSmithError("login_in_progress", `connection "${name}": login in progress (${holder ?? "another process"})`, {
-    connection: name,
-    hint: "finish or cancel that login, then authorize again",
-  });
-}
-
-/**
- * Stores a login's tokens as a new state, as `tokensmith login` does: only the used seeds
- * (a configured seed counts as used, §2.9, or adopting it later would throw this login away)
- * and the counters carry over.
- */
-async function storeLogin(setup: ConnectionSetup, tokens: TokenSet, sentAt: number): Promise<void> {
-  const { conn, manager, ctx, clock } = setup;
-  await manager.write(ctx, (current) => {
-    const seeds = new Set(current?.seeds ?? []);
-    if (conn.refreshToken) seeds.add(hashSecret(conn.refreshToken));
-    const base: TokenState = { v: 1, seeds: seeds.size ? [...seeds] : undefined, tokenRequests: current?.tokenRequests };
-    return mergeTokens(base, tokens, sentAt, conn, undefined, 1, clock.now());
-  });
+function inProgress(name: string, holder: string | undefined) {
+  return loginInProgress(name, holder, { hint: "finish or cancel that login, then authorize again" });
 }

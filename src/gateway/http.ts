@@ -67,8 +67,3 @@ export function parseCookies(header: string | undefined): Map<string, string> {
   }
   return cookies;
 }
-
-/** Text safe inside HTML element content and attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
+import { escapeHtml, htmlDocument } from "../flows/callback-page.js";
 import { DASHBOARD_SCRIPT, DASHBOARD_STYLE } from "./dashboard-assets.js";
-import { escapeHtml } from "./http.js";
 
 /**
  * The gateway's HTML: the dashboard and the small pages around it (sign-in needed, the
@@ -31,22 +31,9 @@ export const DASHBOARD_CSP = [
 /** The other pages run no script at all. */
 export const PAGE_CSP = ["default-src 'none'", `style-src ${STYLE_HASH}`, "img-src data:", "base-uri 'none'", "form-action 'none'", "frame-ancestors 'none'"].join("; ");
 
+/** A gateway page: the dashboard's stylesheet, and an empty icon so the browser asks for none. */
 function shell(title: string, body: string, head = ""): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<link rel="icon" href="data:,">
-${head}<title>${escapeHtml(title)}</title>
-<style>${DASHBOARD_STYLE}</style>
-</head>
-<body>
-${body}
-</body>
-</html>
-`;
+  return htmlDocument({ title, style: DASHBOARD_STYLE, body, head: `<link rel="icon" href="data:,">\n${head}` });
 }
 
 /** The dashboard for a signed-in session; its POSTs carry `csrf`. */
