@@ -53,14 +53,32 @@ export async function revokeConnection(connection: Connection, options: RevokeOp
     for (const hint of order) {
       const token = hint === "refresh_token" ? (state?.refreshToken ?? seed) : state?.accessToken;
       if (!token) continue;
-      const answer = await revokeToken(setup.conn, endpoints, { token, tokenTypeHint: hint }, {
-        fetch: setup.fetch,
-        now: () => setup.clock.now(),
-        timeoutMs: Math.max(1, Math.min(setup.conn.timeoutMs, lease.timeLeft() - WRITE_RESERVE_MS)),
-        signal: lease.signal,
-      });
+      const what = hint.replace("_", " ");
+      let answer;
+      try {
+        answer = await revokeToken(setup.conn, endpoints, { token, tokenTypeHint: hint }, {
+          fetch: setup.fetch,
+          now: () => setup.clock.now(),
+          timeoutMs: Math.max(1, Math.min(setup.conn.timeoutMs, lease.timeLeft() - WRITE_RESERVE_MS)),
+          signal: lease.signal,
+        });
+      } catch (err) {
+        // RFC 7009 §2.2 wants 200 for a token that is already invalid; some servers (Google)
+        // answer invalid_token, e.g. for the access token of a grant whose refresh token just went.
+        if (err instanceof TokenSmithError && err.code === "oauth_error" && err.error === "invalid_token") {
+          result.warnings.push(`the server says the ${what} is already invalid (invalid_token)`);
+          continue;
+        }
+        // With the refresh token revoked the login is dead at the server: keeping it here helps nobody.
+        if (hint === "access_token" && result.revoked.includes("refresh_token")) {
+          const why = err instanceof TokenSmithError ? (err.error ?? err.code) : "error";
+          result.warnings.push(`the access token could not be revoked (${why}); it stays valid until it expires`);
+          continue;
+        }
+        throw err;
+      }
       if (answer.outcome === "unsupported_token_type") {
-        result.warnings.push(`the server does not revoke ${hint.replace("_", " ")}s (unsupported_token_type)`);
+        result.warnings.push(`the server does not revoke ${what}s (unsupported_token_type)`);
       } else {
         result.revoked.push(hint);
       }

@@ -96,6 +96,27 @@ describe("tokensmith revoke", () => {
     assert.match((await run("status", "api")).stdout, /revoked/);
   });
 
+  it("drops the state with a warning when the access token is refused as invalid_token after the refresh token went", async (t) => {
+    // Google revokes the whole grant with the refresh token, then answers 400 invalid_token.
+    const { run } = await setup(t, (req, res) => (form(req).token_type_hint === "access_token" ? json(res, 400, { error: "invalid_token" }) : res.end()));
+    await run("token", "api");
+    const result = await run("revoke", "api", "--json");
+    assert.equal(result.code, 0, result.stdout);
+    const body = JSON.parse(result.stdout);
+    assert.deepEqual(body.revoked, ["refresh_token"]);
+    assert.match(body.warnings.join("\n"), /already invalid/);
+    assert.equal(body.dropped, true);
+  });
+
+  it("drops the state when the refresh token was revoked but the access token revocation fails", async (t) => {
+    const { run } = await setup(t, (req, res) => (form(req).token_type_hint === "access_token" ? json(res, 500, { message: "oops" }) : res.end()));
+    await run("token", "api");
+    const result = await run("revoke", "api");
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /access token could not be revoked/);
+    assert.equal((await run("token", "api")).code, 3, "the revoked login is gone here too");
+  });
+
   it("keeps the local state and exits 4 when the revocation endpoint fails, and drops it with --force", async (t) => {
     const { run, calls } = await setup(t, (_req, res) => json(res, 503, { message: "down for maintenance" }));
     await run("token", "api");
