@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { stringify } from "yaml";
 import { demoConfig } from "../../src/demo/config.js";
 import type { DemoServer } from "../../src/demo/server.js";
 import { minimumTokenRequests } from "../../src/lifecycle/timing.js";
@@ -144,5 +149,50 @@ describe("the library against the demo authorization server", () => {
     assert.ok(result.revoked.includes("refresh_token"));
     assert.equal((await callApi(server, "/whoami", token)).status, 401);
     assert.equal((await ts.connection("demo-password").status()).state, "none");
+  });
+});
+
+/** The README's TypeScript recipes from "The library" up to "Moving a login", in order. */
+async function readmeRecipes(): Promise<string[]> {
+  const readme = await readFile(fileURLToPath(new URL("../../README.md", import.meta.url)), "utf8");
+  const section = readme.slice(readme.indexOf("## The library"), readme.indexOf("## Moving a login"));
+  return [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+}
+
+/** A recipe as a runnable script: package imports pointed at src/, example URLs at the demo API, and `billing` defined where the recipe assumes it. */
+function runnable(recipe: string, apiUrl: string): string {
+  const src = (path: string) => fileURLToPath(new URL(`../../src/${path}`, import.meta.url));
+  let code = recipe
+    .replace(/from "tokensmith"/g, `from ${JSON.stringify(src("index.ts"))}`)
+    .replace(/from "tokensmith\/(undici|axios)"/g, (_m, name: string) => `from ${JSON.stringify(src(`http/${name}.ts`))}`)
+    .replace(/from "(undici|axios)"/g, (_m, name: string) => `from ${JSON.stringify(import.meta.resolve(name))}`)
+    .replaceAll("https://api.example.com", apiUrl)
+    .replaceAll("/invoices", "/items");
+  if (!/const billing\b/.test(code)) {
+    code = `import { TokenSmith as TS } from ${JSON.stringify(src("index.ts"))};\nconst ts = await TS.load();\nconst billing = ts.connection("billing");\n${code}\nawait ts.close();\n`;
+  }
+  if (/const dispatcher\b/.test(code)) code += "await dispatcher.close();\n";
+  return code;
+}
+
+describe("the README's library and API-call recipes", () => {
+  it("run as written against the demo server, with the config found in the current folder", async (t) => {
+    const server = await withDemoServer(t);
+    const dir = await tmpDir(t);
+    const config = demoConfig(server, { dir: join(dir, "store") }) as { connections: Record<string, unknown> };
+    config.connections = { billing: config.connections["demo-service"] };
+    await writeFile(join(dir, "tokensmith.yaml"), stringify(config));
+    const recipes = await readmeRecipes();
+    assert.ok(recipes.length >= 4, `found ${recipes.length} recipes`);
+    const env = { PATH: process.env.PATH, HOME: dir, XDG_CONFIG_HOME: join(dir, "xdg") };
+    for (const [i, recipe] of recipes.entries()) {
+      const file = join(dir, `recipe-${i}.mts`);
+      await writeFile(file, runnable(recipe, server.apiUrl));
+      const before = server.stats.api.byOutcome.ok ?? 0;
+      const { stderr } = await promisify(execFile)(process.execPath, ["--import", import.meta.resolve("tsx"), file], { cwd: dir, env, timeout: 30_000 });
+      assert.equal(stderr, "", `recipe ${i + 1} wrote to stderr`);
+      assert.ok((server.stats.api.byOutcome.ok ?? 0) > before, `recipe ${i + 1} made no successful API call:\n${recipe}`);
+    }
+    assert.equal(server.stats.api.byOutcome.invalid_token ?? 0, 0);
   });
 });
