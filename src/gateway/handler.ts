@@ -48,6 +48,11 @@ function authenticate(deps: HandlerDeps, req: IncomingMessage): Principal {
   return principal;
 }
 
+/** The dashboard's session cookie: script-proof, same-site only, HTTPS-only under TLS. */
+function sessionCookie(deps: HandlerDeps, id: string): string {
+  return `${cookieName(deps.baseUrl)}=${id}; Path=/; HttpOnly; SameSite=Strict${deps.tls ? "; Secure" : ""}`;
+}
+
 /** A session's POST must come from this origin and carry its CSRF token (header or form field). */
 async function checkCsrf(deps: HandlerDeps, req: IncomingMessage, principal: Principal): Promise<void> {
   if (principal.via !== "session") return;
@@ -81,8 +86,7 @@ async function route(deps: HandlerDeps, req: IncomingMessage, res: ServerRespons
   if (path === "/login") {
     const session = deps.sessions.redeem(url.searchParams.get("token") ?? "");
     if (!session) return sendHtml(res, 401, messagePage("Sign in", "This sign-in URL is unknown or was already used: each one works once."), PAGE_CSP);
-    const cookie = `${cookieName(deps.baseUrl)}=${session.id}; Path=/; HttpOnly; SameSite=Strict${deps.tls ? "; Secure" : ""}`;
-    return redirect(res, "/", { "set-cookie": cookie });
+    return redirect(res, "/", { "set-cookie": sessionCookie(deps, session.id) });
   }
   if (path === "/callback") {
     try {
@@ -103,8 +107,11 @@ async function route(deps: HandlerDeps, req: IncomingMessage, res: ServerRespons
   }
   if (method !== "GET" && method !== "HEAD") await checkCsrf(deps, req, principal);
   if (path === "/") {
-    if (principal.via !== "session") throw new GatewayError(403, "forbidden", "the dashboard needs a browser session", "sign in with the one-time URL `tokensmith serve` printed");
-    return sendHtml(res, 200, dashboardPage(principal.csrf!, deps.baseUrl), DASHBOARD_CSP);
+    if (principal.via === "session") return sendHtml(res, 200, dashboardPage(principal.csrf!, deps.baseUrl), DASHBOARD_CSP);
+    // A key holder may do all the dashboard does: the page comes with a session of the key's
+    // reach, since the page's own requests carry the cookie, not the key.
+    const session = deps.sessions.redeem(deps.sessions.issueTicket(principal.connections))!;
+    return sendHtml(res, 200, dashboardPage(session.csrf, deps.baseUrl), DASHBOARD_CSP, { "set-cookie": sessionCookie(deps, session.id) });
   }
   if (path.startsWith("/authorize/")) {
     try {

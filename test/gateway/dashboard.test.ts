@@ -98,6 +98,19 @@ describe("the dashboard", () => {
     assert.equal((await fetch(`${gateway.url}/v1/sign-in`, { method: "POST", headers: { cookie: full } })).status, 403, "a session cannot mint sessions");
   });
 
+  it("opens for an API key too, with a session limited like the key for the page's own requests", async (t) => {
+    const { gateway } = await withDemoGateway(t);
+    const page = await fetch(`${gateway.url}/`, { headers: { authorization: `Bearer ${LIMITED_KEY}` } });
+    assert.equal(page.status, 200);
+    assert.match(page.headers.get("content-type") ?? "", /text\/html/);
+    const cookie = page.headers.get("set-cookie") ?? "";
+    assert.match(cookie, /HttpOnly/);
+    assert.match(cookie, /SameSite=Strict/);
+    const list = await (await fetch(`${gateway.url}/v1/connections`, { headers: { cookie: cookie.split(";")[0] } })).json();
+    assert.deepEqual(list.map((c: any) => c.name), ["demo-service"]);
+    assert.equal((await fetch(`${gateway.url}/`, { headers: { authorization: "Bearer not-a-key-0123456789" } })).status, 401);
+  });
+
   it("authorizes a connection in the browser through its own /callback, and refuses a replayed callback", async (t) => {
     const { gateway, api } = await withDemoGateway(t, { demo: { autoLogin: true } });
     const { cookie } = await signIn(gateway);
