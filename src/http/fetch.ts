@@ -49,7 +49,7 @@ export async function authorizedFetch(
     const response = await sendFollowingRedirects(settings.conn, settings.fetch, url, requestInit, call.token);
     const header = (name: string) => response.headers.get(name);
     if (!call.mayRetry(response.status, header)) {
-      await call.dropping;
+      if (call.dropping) await call.dropping;
       return response;
     }
     const delay = await call.next(response.status, header);
