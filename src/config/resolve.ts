@@ -1,10 +1,12 @@
 import { getPreset, listPresets, type Preset } from "../providers/registry.js";
+import { templateNames } from "../providers/variables.js";
 import { deriveConnection } from "./derive.js";
 import { configError, type ConfigErrorOptions } from "./issues.js";
 import type { LoadedConfig } from "./load.js";
 import { applyPreset, fillUrlTemplate, URL_FIELDS, type MergedConnection } from "./merge.js";
 import { createDryResolver, createResolver, hasReference, resolveDeep, type Resolver } from "./references.js";
 import { didYouMean } from "./suggest.js";
+import type { ConnectionConfig } from "./schema.js";
 import type { ResolvedConnection } from "./types.js";
 import { checkEndpointUrl, checkRedirectUri, isInsecureHttp } from "./urls.js";
 
@@ -56,12 +58,35 @@ function checkUrls(m: MergedConnection, path: string, options: ConfigErrorOption
   return { warnings, origins };
 }
 
+/** Params whose values may use `{var}` templates (merge.ts fillParamTemplates). */
+const TEMPLATED_PARAMS = ["authorization_params", "token_params", "refresh_params"] as const;
+
+/**
+ * A `vars` entry no template uses is a typo (`tennant:` silently leaving Microsoft's tenant at
+ * `common`) or a leftover: refused like an unknown field, with the variables that are used.
+ */
+function checkVarsUsed(merged: MergedConnection, own: ConnectionConfig, preset: Preset | undefined, path: string, options: ConfigErrorOptions): void {
+  const used = new Set(Object.keys(preset?.vars ?? {}));
+  for (const field of URL_FIELDS) for (const name of templateNames(merged[field] ?? "")) used.add(name);
+  for (const field of TEMPLATED_PARAMS) {
+    // In parameters, {scopes} is the requested scopes, never a var.
+    for (const value of Object.values(merged[field] ?? {})) for (const name of templateNames(value)) if (name !== "scopes") used.add(name);
+  }
+  for (const name of Object.keys(own.vars ?? {})) {
+    if (used.has(name)) continue;
+    const known = used.size ? `variables used: ${[...used].join(", ")}` : "no URL or parameter of this connection has a {template}";
+    const hint = [didYouMean(name, used), known].filter(Boolean).join(" ");
+    throw configError(`${path}.vars.${name}`, "not used by any {template}", { ...options, hint });
+  }
+}
+
 function build(loaded: LoadedConfig, name: string, resolver: Resolver): ResolvedResult {
   const path = `connections.${name}`;
   const options: ConfigErrorOptions = { connection: name, file: loaded.path };
   const own = resolveDeep(loaded.connections[name], ["connections", name], resolver);
   const preset = own.provider ? findPreset(own.provider, `${path}.provider`, options) : undefined;
   const merged = applyPreset(own, preset);
+  checkVarsUsed(merged, own, preset, path, options);
   const vars = merged.vars ?? {};
   for (const field of URL_FIELDS) {
     const value = merged[field];

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { loadConfig } from "../../src/config/load.js";
+import type { TokenSmithError } from "../../src/errors.js";
 import { resolveConnection, resolveGatewayConfig, resolveStoreConfig } from "../../src/config/resolve.js";
 
 const ENV = { HOME: "/nonexistent-home" };
@@ -142,6 +143,21 @@ describe("presets", () => {
   it("uses the connection's own templates and vars without a preset", async () => {
     const { connection } = await resolveOne({ ...CLIENT, token_url: "https://{region}.auth.example.com/token", vars: { region: "eu" } });
     assert.equal(connection.tokenUrl, "https://eu.auth.example.com/token");
+  });
+
+  it("accepts vars used only in parameter templates", async () => {
+    const { connection } = await resolveOne({ ...CLIENT, token_params: { tenant_id: "{tenant}" }, vars: { tenant: "acme" } });
+    assert.deepEqual(connection.tokenParams, { tenant_id: "acme" });
+  });
+
+  it("refuses at load a var no template uses, naming it and suggesting the one meant", async () => {
+    const err = await loadConfig({ config: { connections: { ms: { provider: "microsoft", client_id: "app", vars: { tennant: "contoso" } } } }, cwd: "/", env: ENV }).then(
+      () => assert.fail("expected a config error"),
+      (e: TokenSmithError) => e,
+    );
+    assert.equal(err.code, "config_invalid");
+    assert.equal(err.field, "connections.ms.vars.tennant");
+    assert.match(err.hint ?? "", /did you mean tenant\?/);
   });
 });
 
