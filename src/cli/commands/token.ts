@@ -19,7 +19,7 @@ export function registerToken(program: Command, run: CliRun): void {
         });
         const expiresAt = info.expiresAt ? Math.floor(info.expiresAt.getTime() / 1000) : null;
         ctx.printer.verbose(
-          `${name}: ${info.tokenType} token, ${expiresAt === null ? "no expiry" : `expires ${new Date(expiresAt * 1000).toISOString()}`}, scope "${info.scope}"`,
+          `${name}: a token of type ${info.tokenType}, ${expiresAt === null ? "no expiry" : `expires ${new Date(expiresAt * 1000).toISOString()}`}, scope "${info.scope}"`,
         );
         ctx.printer.data(info.accessToken, {
           access_token: info.accessToken,
