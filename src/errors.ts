@@ -112,14 +112,23 @@ export class TokenSmithError extends Error {
   }
 }
 
-/** True for errors worth retrying with backoff: the server or the network may recover. */
+/**
+ * OAuth error codes that say "try again later" (RFC 6749 §4.1.2.1, used by token endpoints
+ * too, e.g. Microsoft's 503 temporarily_unavailable), and the throttling codes some send.
+ */
+const TEMPORARY_OAUTH_ERRORS = new Set(["temporarily_unavailable", "server_error", "slow_down", "rate_limit_exceeded"]);
+
+/**
+ * True for errors worth retrying with backoff, because the server or the network may recover
+ * (SPEC §2.7: 5xx, 429, timeouts, resets): also a 5xx or 429 that carries an OAuth error body,
+ * and the OAuth codes that mean "temporarily", whatever their status.
+ */
 export function isTransient(err: unknown): boolean {
   if (!(err instanceof TokenSmithError)) return false;
   if (err.code === "network_error" || err.code === "timeout") return true;
-  if (err.code === "invalid_response" || err.code === "oauth_error" || err.code === "http_error") {
-    return err.status !== undefined && (err.status >= 500 || err.status === 429) && err.error === undefined;
-  }
-  return false;
+  if (err.code !== "invalid_response" && err.code !== "oauth_error" && err.code !== "http_error") return false;
+  if (err.status !== undefined && (err.status >= 500 || err.status === 429)) return true;
+  return err.code === "oauth_error" && err.error !== undefined && TEMPORARY_OAUTH_ERRORS.has(err.error);
 }
 
 /** Wrap anything thrown into a TokenSmithError, keeping the original as `cause`. */

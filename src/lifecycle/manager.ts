@@ -1,7 +1,7 @@
 import type { Clock } from "../clock.js";
 import type { GrantName } from "../config/types.js";
 import { isUserGrant } from "../config/types.js";
-import { TokenSmithError } from "../errors.js";
+import { isTransient, TokenSmithError } from "../errors.js";
 import type { GrantRequest, TokenSet } from "../protocol/types.js";
 import { hashSecret } from "../redact.js";
 import type { Lease, Store, StoreRecord } from "../store/types.js";
@@ -9,7 +9,7 @@ import { SingleFlight } from "./flight.js";
 import { mergeTokens, withAccessTokenOf, withoutAccessToken } from "./merge.js";
 import { persistFenced } from "./persist.js";
 import { checkRemembered, hasNewSeed, planGrant, reauthorizationError, remember } from "./plan.js";
-import { DEFAULT_RETRY, isRetryable, retryDelay, type RetryPolicy } from "./retry.js";
+import { DEFAULT_RETRY, retryDelay, type RetryPolicy } from "./retry.js";
 import { isDue, isUsable, lifetimeOf, live, type TokenState, type Want } from "./state.js";
 import { refreshAt, usableUntil } from "./timing.js";
 
@@ -192,7 +192,7 @@ export class TokenManager {
             return this.persistable(ctx, produced);
           } catch (err) {
             failure = err;
-            if (isRetryable(err)) return undefined;
+            if (isTransient(err)) return undefined;
             const counted = { ...plan.base, tokenRequests: (plan.base.tokenRequests ?? 0) + requests };
             if (err instanceof TokenSmithError && err.code === "oauth_error") {
               if (err.error === "invalid_grant" && plan.grant.kind === "refresh_token" && isUserGrant(ctx.grant)) {

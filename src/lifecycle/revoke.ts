@@ -1,12 +1,11 @@
 import { isUserGrant } from "../config/types.js";
-import { TokenSmithError } from "../errors.js";
+import { isTransient, TokenSmithError } from "../errors.js";
 import { revokeToken } from "../protocol/revoke.js";
 import { hashSecret } from "../redact.js";
 import type { Lease } from "../store/types.js";
 import type { Connection } from "./connection.js";
 import { WRITE_RESERVE_MS } from "./manager.js";
 import { hasNewSeed } from "./plan.js";
-import { isRetryable } from "./retry.js";
 import { live, type TokenState } from "./state.js";
 
 export interface RevokeOptions {
@@ -26,7 +25,7 @@ export interface RevokeResult {
 
 /** The server could not be reached or is failing (exit 4): the failures `--force` overrides. */
 function unavailable(err: unknown): boolean {
-  return err instanceof TokenSmithError && (err.code === "invalid_response" || isRetryable(err));
+  return err instanceof TokenSmithError && (err.code === "invalid_response" || isTransient(err));
 }
 
 /**

@@ -1,0 +1,29 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { isTransient, TokenSmithError } from "../src/errors.js";
+
+const oauth = (status: number, error?: string) => new TokenSmithError("oauth_error", "refused", { status, error });
+
+describe("isTransient", () => {
+  it("says retry for network failures, timeouts, 5xx and 429, with or without an OAuth error body", () => {
+    assert.equal(isTransient(new TokenSmithError("network_error", "reset")), true);
+    assert.equal(isTransient(new TokenSmithError("timeout", "slow")), true);
+    assert.equal(isTransient(new TokenSmithError("invalid_response", "html", { status: 502 })), true);
+    assert.equal(isTransient(oauth(503, "temporarily_unavailable")), true);
+    assert.equal(isTransient(oauth(500, "server_error")), true);
+    assert.equal(isTransient(oauth(429)), true);
+  });
+
+  it("says retry for OAuth codes that mean 'later', whatever the status", () => {
+    assert.equal(isTransient(oauth(400, "temporarily_unavailable")), true);
+    assert.equal(isTransient(oauth(400, "rate_limit_exceeded")), true);
+  });
+
+  it("never retries a refusal, a configuration error or a foreign error", () => {
+    assert.equal(isTransient(oauth(400, "invalid_grant")), false);
+    assert.equal(isTransient(oauth(401, "invalid_client")), false);
+    assert.equal(isTransient(new TokenSmithError("config_invalid", "bad")), false);
+    assert.equal(isTransient(new TokenSmithError("lock_timeout", "busy")), false);
+    assert.equal(isTransient(new Error("boom")), false);
+  });
+});
