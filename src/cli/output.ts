@@ -77,11 +77,8 @@ export class Printer {
   }
 }
 
+/** The error's JSON with every text redacted: description, URL and field too, not just the message. */
 function pick(e: TokenSmithError) {
   const json = e.toJSON();
-  return {
-    ...json,
-    message: redact(json.message),
-    hint: json.hint === null ? null : redact(json.hint),
-  };
+  return Object.fromEntries(Object.entries(json).map(([key, value]) => [key, typeof value === "string" ? redact(value) : value]));
 }
