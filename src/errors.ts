@@ -64,6 +64,16 @@ export class TokenSmithError extends Error {
     this.retryAfter = options.retryAfter;
   }
 
+  /** The RFC 6749 §5.2 field under the name SPEC §4 and the wire use. */
+  get error_description(): string | undefined {
+    return this.errorDescription;
+  }
+
+  /** The RFC 6749 §5.2 field under the name SPEC §4 and the wire use. */
+  get error_uri(): string | undefined {
+    return this.errorUri;
+  }
+
   /** A copy that names the connection (errors from shared layers don't know it). */
   withConnection(connection: string): TokenSmithError {
     if (this.connection === connection) return this;

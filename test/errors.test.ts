@@ -27,3 +27,13 @@ describe("isTransient", () => {
     assert.equal(isTransient(new Error("boom")), false);
   });
 });
+
+describe("TokenSmithError", () => {
+  it("carries the RFC 6749 §5.2 fields under SPEC §4's names too", () => {
+    const err = new TokenSmithError("oauth_error", "refused", { error: "invalid_grant", errorDescription: "grant revoked", errorUri: "https://as.example/e" });
+    assert.equal(err.error, "invalid_grant");
+    assert.equal(err.error_description, "grant revoked");
+    assert.equal(err.error_uri, "https://as.example/e");
+    assert.equal(err.withConnection("billing").error_description, "grant revoked");
+  });
+});

@@ -30,7 +30,8 @@ const BY_CODE: Record<ErrorCode, number> = {
 
 export function exitCodeOf(err: unknown): number {
   if (!(err instanceof TokenSmithError)) return EXIT.bug;
-  // A 401 that survived a refresh is a refusal, not an ordinary HTTP error (SPEC §3).
-  if (err.code === "http_error" && err.status === 401) return EXIT.refused;
+  // A 401 that survived a refresh is a refusal, not an ordinary HTTP error (SPEC §3); one for
+  // insufficient_scope never had a refresh (§2.11), so it is the API's answer like a 403.
+  if (err.code === "http_error" && err.status === 401 && err.error !== "insufficient_scope") return EXIT.refused;
   return BY_CODE[err.code] ?? EXIT.bug;
 }

@@ -123,17 +123,18 @@ async function records(
 
 function httpError(connection: string, request: CallRequest, response: Response): TokenSmithError {
   const where = `${request.url.origin}${request.url.pathname}`;
-  const hint =
-    response.status === 401 && isInsufficientScope(response.headers.get("www-authenticate"))
-      ? "the token lacks a scope this API needs (the API said insufficient_scope, so no new token was asked for)"
-      : response.status === 401
-        ? `the API refused a freshly issued token too: check the connection's scopes, audience and resource (\`tokensmith test ${connection}\`)`
-        : response.status === 403
-          ? "the token lacks a permission this API needs (a scope?)"
-          : undefined;
+  const insufficientScope = response.status === 401 && isInsufficientScope(response.headers.get("www-authenticate"));
+  const hint = insufficientScope
+    ? "the token lacks a scope this API needs (the API said insufficient_scope, so no new token was asked for)"
+    : response.status === 401
+      ? `the API refused a freshly issued token too: check the connection's scopes, audience and resource (\`tokensmith test ${connection}\`)`
+      : response.status === 403
+        ? "the token lacks a permission this API needs (a scope?)"
+        : undefined;
   return new TokenSmithError("http_error", `${request.method} ${where} answered ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`, {
     connection,
     status: response.status,
+    error: insufficientScope ? "insufficient_scope" : undefined,
     url: where,
     hint,
   });
