@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { TokenSmith } from "../tokensmith.js";
-import { Printer, type GlobalFlags, type Output } from "./output.js";
+import { OutputClosed, Printer, type GlobalFlags, type Output } from "./output.js";
 
 /** What a command's action gets: its printer and a lazily loaded TokenSmith. */
 export interface CliContext {
@@ -57,7 +57,8 @@ export class CliRun {
       try {
         this.exitCode = (await fn(ctx, ...args.slice(0, -1))) ?? 0;
       } catch (err) {
-        this.exitCode = printer.error(err);
+        // The reader of stdout left (`| head`): what it wanted was written; not a failure.
+        this.exitCode = err instanceof OutputClosed ? 0 : printer.error(err);
       }
     };
   }

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { TokenSmithError } from "../errors.js";
 import { CliRun } from "./context.js";
 import { EXIT } from "./exit-codes.js";
-import { Printer, processOutput, type Output } from "./output.js";
+import { Printer, processOutput, watchStdout, type Output } from "./output.js";
 import { registerCommands } from "./commands/index.js";
 
 /** Build the program: global flags of SPEC §3 and one module per command. */
@@ -64,6 +64,7 @@ export async function run(argv: string[], out: Output = processOutput, stdin?: N
 
 /** The binary's entry: exit with the code once output is flushed. */
 export async function main(argv: string[]): Promise<void> {
+  watchStdout();
   const code = await run(argv);
   process.exitCode = code;
   // Nothing should keep the process alive now; if a socket or timer does, don't hang a script.

@@ -24,11 +24,47 @@ export interface Output {
   stderrIsTTY?: boolean;
 }
 
+/**
+ * Thrown into a command that writes after stdout's reader went away (`tokensmith call …
+ * --paginate | head`): the command stops where it is, quietly, as `head` asked.
+ */
+export class OutputClosed extends Error {
+  constructor() {
+    super("stdout was closed by its reader");
+    this.name = "OutputClosed";
+  }
+}
+
+/** Set when a write to stdout failed with EPIPE: nobody reads any more. */
+let stdoutGone = false;
+
+/**
+ * Makes EPIPE on stdout an ordinary end rather than an unhandled 'error' event with a stack
+ * trace. For the binary's entry only: a library never touches process streams.
+ */
+export function watchStdout(): void {
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code !== "EPIPE") throw err;
+    stdoutGone = true;
+    process.stdout.emit("drain");
+  });
+}
+
+/** Writes bytes, resolving when more may be written; rejects with OutputClosed once the reader is gone. */
+function writeStdoutBytes(chunk: Uint8Array): Promise<void> {
+  if (stdoutGone) return Promise.reject(new OutputClosed());
+  if (process.stdout.write(chunk)) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => process.stdout.once("drain", () => (stdoutGone ? reject(new OutputClosed()) : resolve())));
+}
+
 export const processOutput: Output = {
-  stdout: (text) => process.stdout.write(text),
+  stdout: (text) => {
+    if (stdoutGone) throw new OutputClosed();
+    process.stdout.write(text);
+  },
   stderr: (text) => process.stderr.write(text),
   isTTY: !!process.stdout.isTTY,
-  stdoutBytes: (chunk) => new Promise<void>((resolve) => (process.stdout.write(chunk) ? resolve() : process.stdout.once("drain", resolve))),
+  stdoutBytes: writeStdoutBytes,
   stderrIsTTY: !!process.stderr.isTTY,
 };
 

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -220,11 +221,11 @@ describe("tokensmith call", () => {
     assert.equal((await call(config, ["demo-service", `${api.url}/text`])).stdout, "no newline");
   });
 
-  it("does not refresh on a 401 that says insufficient_scope, and the hint says so", async (t) => {
+  it("does not refresh on a 401 that says insufficient_scope, exits 5 as for any API error, and the hint says so", async (t) => {
     const { server, config } = await demo(t);
     const api = await recordingServer(t, (_req, res) => json(res, 401, { error: "insufficient_scope" }, { "www-authenticate": 'Bearer error="insufficient_scope", scope="admin"' }));
     const res = await call(config, ["demo-service", `${api.url}/admin`]);
-    assert.notEqual(res.code, 0);
+    assert.equal(res.code, 5, "no refresh happened, so this is not SPEC §3's 401 after refresh (exit 3)");
     assert.match(res.stderr, /hint: the token lacks a scope this API needs/);
     assert.equal(server.stats.tokenRequests, 1);
     assert.equal(api.seen.length, 1);
@@ -270,6 +271,30 @@ describe("tokensmith call --paginate", () => {
     assert.equal(res.code, 0, res.stderr);
     assert.equal(res.stdout, "");
     assert.deepEqual(JSON.parse(await readFile(file, "utf8")), [{ id: 1 }, { id: 2 }, { id: 3 }]);
+  });
+
+  it("stops quietly, exit 0 and no stack trace, when its reader closes the pipe (| head)", async (t) => {
+    const { config } = await demo(t);
+    const page = JSON.stringify(Array.from({ length: 500 }, (_, id) => ({ id, padding: "x".repeat(100) })));
+    const api = await recordingServer(t, (req, res, self) => {
+      const n = Number(new URL(req.path, self.url).searchParams.get("page"));
+      json(res, 200, JSON.parse(page), { link: `<${self.url}/list?page=${n + 1}>; rel="next"` });
+    });
+    const main = join(import.meta.dirname, "..", "..", "src", "cli", "main.ts");
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "-e", `import(${JSON.stringify(main)}).then((m) => m.main(process.argv.slice(1)))`, "--", "--config", config, "call", "demo-service", `${api.url}/list?page=1`, "--paginate", "--ndjson"],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    // Like `head -c 1000`: read a little, then close the pipe.
+    await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /EPIPE|\n\s+at /);
+    assert.ok(api.seen.length < 50, `it stopped paging (${api.seen.length} pages fetched)`);
   });
 
   it("keeps the records fetched before a failing page as valid JSON, and exits 5", async (t) => {
