@@ -21,7 +21,11 @@ const FIELD_NAMES = "access_token|refresh_token|id_token|client_secret|password|
 /** `"name": "value"` in JSON and `name=value` in forms and URLs; prose like "password grant" is left alone. */
 const JSON_FIELD = new RegExp(`("(?:${FIELD_NAMES})"\\s*:\\s*")([^"]*)`, "gi");
 const FORM_FIELD = new RegExp(`(\\b(?:${FIELD_NAMES})=)([^&\\s"]+)`, "gi");
-const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/=]+/gi;
+/**
+ * An Authorization header's credentials. At least 8 characters: real credentials are longer,
+ * and prose like "client_auth (basic or post)" or "a Bearer token" must stay readable.
+ */
+const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9\-._~+/=]{8,}/gi;
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
 
 export function redact(text: string): string {
