@@ -42,6 +42,17 @@ const CODE_CAUSES: Partial<Record<TokenSmithError["code"], string>> = {
   lock_timeout: "another process held the refresh lock for too long",
 };
 
+const NO_LOGIN_YET = "no login has been made yet: a person must log in once, after which jobs run on the refresh token";
+
+/** True when the store holds no state at all for the connection (as opposed to a refused login). */
+async function neverLoggedIn(connection: Connection): Promise<boolean> {
+  try {
+    return (await connection.status()).state === "none";
+  } catch {
+    return false;
+  }
+}
+
 export async function diagnose(connection: Connection, runtime: Runtime): Promise<Diagnosis> {
   const steps: DiagnosisStep[] = [];
   const fail = (step: DiagnosisStep["step"], err: unknown): Diagnosis => {
@@ -74,7 +85,9 @@ export async function diagnose(connection: Connection, runtime: Runtime): Promis
     const expiry = info.expiresAt ? `expires in ${Math.round((info.expiresAt.getTime() - runtime.clock.now()) / 1000)} s` : "no expiry";
     steps.push({ step: "token", ok: true, detail: `got a ${info.tokenType} token (${expiry}${info.scope ? `, scope "${info.scope}"` : ""})` });
   } catch (err) {
-    return fail("token", err);
+    const diagnosis = fail("token", err);
+    if (diagnosis.error?.code === "reauthorization_required" && (await neverLoggedIn(connection))) diagnosis.cause = NO_LOGIN_YET;
+    return diagnosis;
   }
   if (setup.conn.testUrl) {
     try {

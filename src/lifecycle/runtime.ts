@@ -194,6 +194,7 @@ export function stateId(fp: string): string {
 
 export function unknownConnection(name: string, known: string[]): TokenSmithError {
   return new TokenSmithError("config_invalid", `unknown connection "${name}"`, {
+    connection: name,
     field: `connections.${name}`,
     hint: known.length ? `configured connections: ${known.join(", ")}` : "the config has no connections",
   });

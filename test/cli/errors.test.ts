@@ -115,6 +115,20 @@ describe("bad input on the command line", () => {
     assert.equal(code, 2);
     assert.match(stderr, /billling/);
     assert.match(stderr, /billing/);
+    const json = JSON.parse((await cli(["token", "billling", "--config", path, "--json"])).stdout);
+    assert.equal(json.error.connection, "billling");
+  });
+
+  it("test on a user connection that never logged in says so, rather than 'no longer accepted'", async (t) => {
+    const path = await writeConfig(t, {
+      store: { type: "memory" },
+      connections: { web: { grant: "authorization_code", authorization_url: "https://auth.example.com/authorize", token_url: "https://auth.example.com/token", client_id: "web" } },
+    });
+    const { code, stdout } = await cli(["test", "web", "--config", path, "--json"]);
+    assert.equal(code, 3);
+    const diagnosis = JSON.parse(stdout);
+    assert.match(diagnosis.cause, /no login has been made yet/);
+    assert.equal(diagnosis.error.code, "reauthorization_required");
   });
 });
 
