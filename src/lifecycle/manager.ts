@@ -39,6 +39,8 @@ export interface ConnectionContext {
   scopes: string[];
   scopeSeparator: string;
   seedRefreshToken?: string;
+  /** The command that logs this connection in, for hints (`--manual` when it must be pasted). */
+  loginCommand?: string;
   requester: TokenRequester;
 }
 
@@ -248,7 +250,7 @@ export class TokenManager {
     if (err instanceof TokenSmithError && err.code === "oauth_error" && err.error === "invalid_grant" && isUserGrant(ctx.grant)) {
       const afterTimeout = history?.has("refresh_timeout");
       const refused = { error: err.error, description: err.errorDescription, afterTimeout, status: err.status };
-      return reauthorizationError(ctx.name, ctx.grant, refused, err);
+      return reauthorizationError(ctx, refused, err);
     }
     return err instanceof TokenSmithError ? err.withConnection(ctx.name) : err;
   }

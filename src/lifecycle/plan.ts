@@ -43,7 +43,7 @@ export function planGrant(ctx: ConnectionContext, state: TokenState): GrantPlan 
     default:
       throw new TokenSmithError("reauthorization_required", `connection "${ctx.name}" has no tokens yet: a login is needed`, {
         connection: ctx.name,
-        hint: `run \`tokensmith login ${ctx.name}\`, or configure a seed \`refresh_token\``,
+        hint: `run \`${ctx.loginCommand ?? `tokensmith login ${ctx.name}`}\`, or configure a seed \`refresh_token\``,
       });
   }
 }
@@ -69,29 +69,29 @@ export function remember(err: TokenSmithError, now: number): RememberedError {
  * now refuses the old one as reused.
  */
 export function reauthorizationError(
-  connection: string,
-  grant: ConnectionContext["grant"],
+  ctx: Pick<ConnectionContext, "name" | "grant" | "loginCommand">,
   reauth: { error?: string; description?: string; afterTimeout?: boolean; status?: number },
   cause?: unknown,
 ): TokenSmithError {
   const why = reauth.afterTimeout
     ? "; an earlier refresh with it timed out, so the server probably rotated it then and now treats it as reused"
     : "";
-  const seed = grant === "refresh_token" ? ", configure a new seed `refresh_token`," : "";
+  const connection = ctx.name;
+  const seed = ctx.grant === "refresh_token" ? ", configure a new seed `refresh_token`," : "";
   return new TokenSmithError("reauthorization_required", `connection "${connection}" needs a new login: its refresh token was refused (${reauth.error ?? "invalid_grant"})${why}`, {
     connection,
     error: reauth.error,
     errorDescription: reauth.description,
     status: reauth.status,
-    hint: `run \`tokensmith login ${connection}\`${seed} (or \`tokensmith token ${connection} --force-refresh\` after an admin fix)`,
+    hint: `run \`${ctx.loginCommand ?? `tokensmith login ${connection}`}\`${seed} (or \`tokensmith token ${connection} --force-refresh\` after an admin fix)`,
     cause,
   });
 }
 
 /** Throw the dead end or remembered error a state is in, without asking the server again. */
-export function checkRemembered(state: TokenState, now: number, ctx: Pick<ConnectionContext, "name" | "grant">): void {
+export function checkRemembered(state: TokenState, now: number, ctx: Pick<ConnectionContext, "name" | "grant" | "loginCommand">): void {
   const connection = ctx.name;
-  if (state.reauth) throw reauthorizationError(connection, ctx.grant, state.reauth);
+  if (state.reauth) throw reauthorizationError(ctx, state.reauth);
   const last = state.lastError;
   if (last && last.until > now) {
     const seconds = Math.ceil((last.until - now) / 1000);

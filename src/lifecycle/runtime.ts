@@ -8,6 +8,7 @@ import { TokenSmithError } from "../errors.js";
 import { resolveEndpoints } from "../providers/discovery.js";
 import { requestToken } from "../protocol/send.js";
 import type { Endpoints, FetchLike } from "../protocol/types.js";
+import { isLoopbackHost } from "../protocol/urls.js";
 import { hashSecret } from "../redact.js";
 import { createStore } from "../store/index.js";
 import type { Store } from "../store/types.js";
@@ -139,6 +140,7 @@ export class Runtime {
       scopes: conn.scopes,
       scopeSeparator: conn.scopeSeparator,
       seedRefreshToken: conn.refreshToken,
+      loginCommand: loginCommand(name, conn),
       requester: {
         request: async (grant, { timeoutMs, signal }) =>
           requestToken(conn, await endpoints(), grant, { fetch: this.fetch, now: () => this.clock.now(), timeoutMs, signal }),
@@ -190,6 +192,23 @@ export function loginLockKey(fp: string): string {
 /** Used by `status` to say which states are the same without printing anything secret. */
 export function stateId(fp: string): string {
   return hashSecret(fp).slice(0, 8);
+}
+
+/**
+ * `tokensmith login NAME`, with `--manual` when the registered redirect URI is not a loopback
+ * address this machine can listen on (the browser flow would refuse it).
+ */
+export function loginCommand(name: string, conn: Pick<ResolvedConnection, "redirectUri">): string {
+  let loopback = true;
+  if (conn.redirectUri) {
+    try {
+      const url = new URL(conn.redirectUri);
+      loopback = url.protocol === "http:" && isLoopbackHost(url.hostname);
+    } catch {
+      // An unparsable redirect_uri is reported where it is used.
+    }
+  }
+  return `tokensmith login ${name}${loopback ? "" : " --manual"}`;
 }
 
 export function unknownConnection(name: string, known: string[]): TokenSmithError {

@@ -33,7 +33,7 @@ export async function connectionStatus(connection: Connection, runtime: Runtime)
   const current = live(state);
   const expiresAt = current?.accessToken && typeof current.expiresAt === "number" ? current.expiresAt : null;
   let problem: string | null = null;
-  if (current?.reauth) problem = `refresh refused (${current.reauth.error ?? "invalid_grant"}): run \`tokensmith login ${connection.name}\``;
+  if (current?.reauth) problem = `refresh refused (${current.reauth.error ?? "invalid_grant"}): run \`${ctx.loginCommand ?? `tokensmith login ${connection.name}`}\``;
   else if (current?.lastError && current.lastError.until > now) problem = current.lastError.message;
   else if (state?.tombstone) problem = `${state.tombstone.reason} at ${new Date(state.tombstone.at).toISOString()}`;
   return {

@@ -119,6 +119,19 @@ describe("bad input on the command line", () => {
     assert.equal(json.error.connection, "billling");
   });
 
+  it("tells a connection whose redirect URI is not on this machine to log in with --manual", async (t) => {
+    const web = { grant: "authorization_code", authorization_url: "https://auth.example.com/authorize", token_url: "https://auth.example.com/token", client_id: "web" };
+    const path = await writeConfig(t, {
+      store: { type: "memory" },
+      connections: { web, remote: { ...web, redirect_uri: "https://app.example.com/oauth/callback" } },
+    });
+    const local = JSON.parse((await cli(["token", "web", "--config", path, "--json"])).stdout);
+    assert.match(local.error.hint, /`tokensmith login web`/);
+    const remote = await cli(["token", "remote", "--config", path, "--json"]);
+    assert.equal(remote.code, 3);
+    assert.match(JSON.parse(remote.stdout).error.hint, /`tokensmith login remote --manual`/);
+  });
+
   it("test on a user connection that never logged in says so, rather than 'no longer accepted'", async (t) => {
     const path = await writeConfig(t, {
       store: { type: "memory" },
