@@ -137,6 +137,13 @@ function expiresAt(value: unknown, unit: "s" | "ms", fail: Fail): number | undef
  * Strava `athlete`). Secret-named fields are dropped at every depth, and so is any value equal
  * to a token we extracted (a mapping may have found it under an innocent name).
  */
+/**
+ * Fields whose names contain "token" but describe one rather than hold it: RFC 8693's
+ * `issued_token_type`, GitHub's and others' `refresh_token_expires_in`.
+ */
+const TOKEN_METADATA_KEY = /_type$|_expires_in$|_expires_at$/i;
+const isSecretKey = (key: string, value: unknown) => SECRET_KEY.test(key) && !(TOKEN_METADATA_KEY.test(key) && (typeof value === "number" || /^[\w.:/-]{0,100}$/.test(String(value))));
+
 function extraFields(body: Record<string, unknown>, skip: Set<string>, hidden: string[]): Record<string, unknown> {
   const clean = (value: unknown): unknown => {
     if (typeof value === "string") return hidden.includes(value) ? undefined : value;
@@ -144,7 +151,7 @@ function extraFields(body: Record<string, unknown>, skip: Set<string>, hidden: s
     if (!isPlainObject(value)) return value;
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value)) {
-      if (SECRET_KEY.test(key)) continue;
+      if (isSecretKey(key, item)) continue;
       const cleaned = clean(item);
       if (cleaned !== undefined) out[key] = cleaned;
     }
@@ -152,7 +159,7 @@ function extraFields(body: Record<string, unknown>, skip: Set<string>, hidden: s
   };
   const extra: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(body)) {
-    if (skip.has(key) || SECRET_KEY.test(key)) continue;
+    if (skip.has(key) || isSecretKey(key, value)) continue;
     const cleaned = clean(value);
     if (cleaned !== undefined) extra[key] = cleaned;
   }

@@ -70,6 +70,12 @@ describe("processTokenResponse on good responses", () => {
     assert.deepEqual(tokens.extra, { user: { name: "ann" }, instance_url: "https://x.my.salesforce.com", signature: "sig", authed_user: { id: "U1" } });
   });
 
+  it("keeps fields that describe a token without holding one (issued_token_type, refresh_token_expires_in)", () => {
+    const body = { access_token: "at", issued_token_type: "urn:ietf:params:oauth:token-type:access_token", refresh_token_expires_in: 15897600, refresh_token: "rt", session_token: "st" };
+    const tokens = processTokenResponse(connection(), response(200, body));
+    assert.deepEqual(tokens.extra, { issued_token_type: "urn:ietf:params:oauth:token-type:access_token", refresh_token_expires_in: 15897600 });
+  });
+
   it("joins a scope sent as a list and keeps an empty scope", () => {
     assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", scope: ["a", "b"] })).scope, "a b");
     assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", scope: "" })).scope, "");
