@@ -105,6 +105,12 @@ export class TokenManager {
 
   /** A usable token state: from memory, the store, or a token request. */
   access(ctx: ConnectionContext, options: AccessOptions = {}): Promise<TokenState> {
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
+    if (options.signal) return abortable(this.accessUnsignalled(ctx, options), options.signal);
+    return this.accessUnsignalled(ctx, options);
+  }
+
+  private accessUnsignalled(ctx: ConnectionContext, options: AccessOptions): Promise<TokenState> {
     if (ctx.cache === "none") return this.requestUncached(ctx, options);
     const now = this.deps.clock.now();
     const state = this.memory?.state;
@@ -374,4 +380,29 @@ export class TokenManager {
     this.remember(record.generation, state, ctx);
     return state;
   }
+}
+
+/**
+ * The caller's wait ends when its signal aborts (rejecting with the signal's reason, as fetch
+ * does); the work itself goes on, since other callers may share it and a rotated refresh
+ * token must still be stored.
+ */
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      work.catch(() => {}); // Whoever else waits on it sees its outcome; this caller has left.
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
+    );
+  });
 }

@@ -213,6 +213,23 @@ describe("TokenManager", () => {
     assert.equal(server.log.length, 1);
   });
 
+  it("rejects a caller whose signal aborts, sends nothing for one aborted before, and lets the others' request finish", async () => {
+    const clock = new ManualClock();
+    const server = fakeServer(clock);
+    const m = manager(clock);
+    const ctx = context(server.requester);
+    const before = AbortSignal.abort();
+    await assert.rejects(m.access(ctx, { forceRefresh: true, signal: before }), { name: "AbortError" });
+    assert.equal(server.log.length, 0, "no token request for a caller that had already given up");
+    const leaving = new AbortController();
+    const left = m.access(ctx, { signal: leaving.signal });
+    const staying = m.access(ctx);
+    leaving.abort();
+    await assert.rejects(left, { name: "AbortError" });
+    assert.equal((await staying).accessToken, "access-1");
+    assert.equal(server.log.length, 1);
+  });
+
   it("returns a fresh token with no loop when minTtl exceeds a fresh token's lifetime", async () => {
     const clock = new ManualClock();
     const server = fakeServer(clock, 2000);
