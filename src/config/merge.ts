@@ -1,4 +1,5 @@
 import type { Preset } from "../providers/registry.js";
+import { TEMPLATED_FIELDS } from "../providers/variables.js";
 import { configError, type ConfigErrorOptions } from "./issues.js";
 import type { ConnectionConfig } from "./schema.js";
 
@@ -9,37 +10,14 @@ import type { ConnectionConfig } from "./schema.js";
  * Microsoft's `{tenant}` = common).
  */
 
-/** Fields whose preset value is used when the connection has none. */
-const PRESET_SCALARS = [
-  "issuer",
-  "discovery_url",
-  "authorization_url",
-  "token_url",
-  "revocation_url",
-  "introspection_url",
-  "device_authorization_url",
-  "userinfo_url",
-  "basic_encoding",
-  "token_body",
-  "scope_separator",
-  "default_ttl",
-] as const;
+/** Fields whose preset value is used when the connection has none: its endpoint URLs and these. */
+const PRESET_SCALARS = [...TEMPLATED_FIELDS, "basic_encoding", "token_body", "scope_separator", "default_ttl"] as const;
 
 /** Maps merged key by key. */
 const PRESET_MAPS = ["vars", "authorization_params", "token_params", "refresh_params", "response", "header"] as const;
 
-/** URL fields that may hold `{var}` templates. */
-export const URL_FIELDS = [
-  "issuer",
-  "discovery_url",
-  "authorization_url",
-  "token_url",
-  "revocation_url",
-  "introspection_url",
-  "device_authorization_url",
-  "userinfo_url",
-  "test_url",
-] as const;
+/** URL fields that may hold `{var}` templates: a preset's endpoint URLs, and the connection's test URL. */
+export const URL_FIELDS = [...TEMPLATED_FIELDS, "test_url"] as const;
 
 export type UrlField = (typeof URL_FIELDS)[number];
 

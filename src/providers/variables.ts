@@ -6,7 +6,7 @@ import type { Preset } from "./registry.js";
  * have defaults (a tenant, a region).
  */
 
-/** The preset fields the config layer fills `{var}` templates in (config/merge.ts URL_FIELDS). */
+/** A preset's endpoint URLs: the fields the config layer fills `{var}` templates in (config/merge.ts builds on this list). */
 export const TEMPLATED_FIELDS = [
   "issuer",
   "discovery_url",
