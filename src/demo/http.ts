@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { readRequestBody } from "../request-body.js";
 
 /** Small request and response helpers for the demo's own (non-oidc-provider) routes. */
 
@@ -7,15 +8,8 @@ const MAX_BODY_BYTES = 64 * 1024;
 const SEE_OTHER = 303;
 
 /** The request body as text; rejects bodies over the limit. */
-export async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new RangeError("request body too large");
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+export function readBody(req: IncomingMessage): Promise<string> {
+  return readRequestBody(req, MAX_BODY_BYTES);
 }
 
 /** The request body parsed as application/x-www-form-urlencoded. */

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { readRequestBody } from "../request-body.js";
 
 /**
  * Request and response helpers for the gateway. Every answer goes out with the same
@@ -45,15 +46,8 @@ export function redirect(res: ServerResponse, location: string, headers: Record<
 }
 
 /** The request body as text, at most MAX_BODY_BYTES (larger: RangeError). */
-export async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new RangeError("request body too large");
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+export function readBody(req: IncomingMessage): Promise<string> {
+  return readRequestBody(req, MAX_BODY_BYTES);
 }
 
 /** Cookies of a request by name (the first of duplicates wins). */
