@@ -16,8 +16,12 @@ export interface TokenProvider {
   token(options?: { rejectHash?: string; forceRefresh?: boolean }): Promise<{ accessToken: string }>;
   /** Compare-and-invalidate `token` wherever it is cached; returns its hash (SPEC §2.11). */
   invalidate(token: string): Promise<string>;
-  /** True when `token` got a 401 right after it was issued: no more refreshes for it. */
+  /**
+   * True when `token` got a 401 right after it was issued, in this process or another sharing
+   * the store: no more refreshes for it. Cheap (no I/O once the state has been read).
+   */
   isDead(token: string): Promise<boolean>;
+  /** Record that `token`, issued just now, got a 401 too (durably, where the state is stored). */
   markDead(token: string): Promise<void>;
   /** The connection's settings and clock. */
   setup(): Promise<{ conn: HttpSettings; clock: Clock }>;
@@ -52,7 +56,8 @@ export interface CallOptions {
  *
  * - a 401 invalidates exactly the token that was sent (compare-and-invalidate by hash, so 50
  *   simultaneous 401s cause one refresh) and sends once more with a fresh token, if the body
- *   can be replayed; a fresh token refused too is marked dead: no refresh storm;
+ *   can be replayed; a fresh token refused too is marked dead in the stored state, so no
+ *   process refreshes because of it again (until it expires or is replaced): no refresh storm;
  * - a status in the retry policy (429, 503) waits (`Retry-After`, capped) and sends again;
  * - anything else, 403 and a 401 for `insufficient_scope` included, goes back to the caller.
  */
@@ -140,11 +145,14 @@ export class AuthorizedCall {
     const sent = this.token;
     if (this.refreshed) {
       // A token issued just now was refused too: the API does not want this token at all.
-      await this.source.markDead(sent);
+      // The mark is best effort: this call has its 401 either way.
+      await this.source.markDead(sent).catch(() => {});
       return undefined;
     }
     if (!this.replayable || (await this.source.isDead(sent))) return undefined;
     const rejectHash = await this.source.invalidate(sent);
+    // The store may have said, just now, that another process found this token dead.
+    if (await this.source.isDead(sent)) return undefined;
     this.token = (await this.source.token({ rejectHash })).accessToken;
     this.refreshed = true;
     return 0;

@@ -117,16 +117,19 @@ export class Connection {
     return manager.invalidate(ctx, token);
   }
 
-  /** @internal true when `token` already got a 401 right after being issued (no more refreshes for it). */
+  /**
+   * @internal true when `token` already got a 401 right after being issued, in this process or
+   * another one sharing the store (no more refreshes for it, §2.11).
+   */
   async isDead(token: string): Promise<boolean> {
     const { manager } = await this.setup();
-    return manager.deadHashes.has(hashSecret(token));
+    return manager.isDead(hashSecret(token));
   }
 
-  /** @internal */
+  /** @internal mark `token` dead in the token state, here and in the store (compare-and-set by hash). */
   async markDead(token: string): Promise<void> {
-    const { manager } = await this.setup();
-    manager.deadHashes.add(hashSecret(token));
+    const { manager, ctx } = await this.setup();
+    await manager.markDead(ctx, token);
   }
 
   /** Name, grant, provider and token URL, for listings; never secrets. */

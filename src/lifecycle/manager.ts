@@ -71,8 +71,8 @@ export class TokenManager {
   private readonly invalidations = new SingleFlight<void>();
   private background?: Promise<void>;
   private backgroundNotBefore = 0;
-  /** Tokens that got a 401 right after being issued: no more 401-driven refreshes for them. */
-  readonly deadHashes = new Set<string>();
+  /** Tokens that got a 401 right after being issued and are not in the state (`cache: none`). */
+  private readonly deadHashes = new Set<string>();
   /** Token requests made with `cache: none` (nothing is stored then). */
   private uncachedRequests = 0;
 
@@ -306,6 +306,7 @@ export class TokenManager {
    */
   async invalidate(ctx: ConnectionContext, token: string): Promise<string> {
     const hash = hashSecret(token);
+    if (this.isDead(hash)) return hash;
     if (this.memory?.state.accessToken === token) {
       this.remember(this.memory.generation, withoutAccessToken(this.memory.state), ctx);
     }
@@ -314,14 +315,49 @@ export class TokenManager {
       const result = await this.deps.store.update<TokenState>(
         this.key,
         (current) => {
-          const token = current?.value.accessToken;
-          return token && hashSecret(token) === hash ? withoutAccessToken(current!.value) : undefined;
+          const state = current?.value;
+          // A token another process found dead stays: it drives no refresh (§2.11).
+          return state && isTokenOf(state, hash) && state.deadHash !== hash ? withoutAccessToken(state) : undefined;
         },
         { mode: "wait", deadline: this.deps.clock.now() + ctx.timeoutMs + LEASE_MARGIN_MS * 2, holder: this.deps.holder },
       );
       if (result.status !== "busy") this.adopt(ctx, result.record);
     });
     return hash;
+  }
+
+  /**
+   * True when the token with `hash` got a 401 right after it was issued, here or in another
+   * process that shares the store (the mark is part of the state read from it): no more
+   * 401-driven refreshes for it (§2.11). No I/O.
+   */
+  isDead(hash: string): boolean {
+    return this.memory?.state.deadHash === hash || this.deadHashes.has(hash);
+  }
+
+  /**
+   * A token issued just now got a 401 too: mark it dead in the state, here and in the store,
+   * compare-and-set by hash so a newer token is never marked. The mark goes with the token: a
+   * refresh (expiry, `--force-refresh`, login) replaces both.
+   */
+  async markDead(ctx: ConnectionContext, token: string): Promise<void> {
+    const hash = hashSecret(token);
+    const memo = this.memory;
+    if (memo && memo.state.accessToken === token) {
+      if (memo.state.deadHash !== hash) this.remember(memo.generation, { ...memo.state, deadHash: hash }, ctx);
+    } else if (ctx.cache === "none") {
+      this.deadHashes.add(hash);
+    }
+    if (ctx.cache !== "shared") return;
+    const result = await this.deps.store.update<TokenState>(
+      this.key,
+      (current) => {
+        const state = current?.value;
+        return state && isTokenOf(state, hash) && state.deadHash !== hash ? { ...state, deadHash: hash } : undefined;
+      },
+      { mode: "wait", deadline: this.deps.clock.now() + ctx.timeoutMs + LEASE_MARGIN_MS * 2, holder: this.deps.holder },
+    );
+    if (result.status !== "busy") this.adopt(ctx, result.record);
   }
 
   /**
@@ -380,6 +416,11 @@ export class TokenManager {
     this.remember(record.generation, state, ctx);
     return state;
   }
+}
+
+/** True when `state` holds the access token with `hash` (compare by hash, §2.11). */
+function isTokenOf(state: TokenState, hash: string): boolean {
+  return !state.tombstone && !!state.accessToken && hashSecret(state.accessToken) === hash;
 }
 
 /**

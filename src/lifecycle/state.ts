@@ -17,6 +17,11 @@ export interface TokenState {
   extra?: Record<string, unknown>;
   idToken?: string;
   refreshToken?: string;
+  /**
+   * Hash of `accessToken` when an API refused it right after it was issued (§2.11): no 401
+   * drives another refresh for it, in this process or any other. Goes with the token.
+   */
+  deadHash?: string;
   /** Set when a refresh failed with invalid_grant: the refresh token is kept, flagged (§2.7). */
   reauth?: { at: number; error?: string; description?: string; afterTimeout?: boolean };
   /** A remembered OAuth error, so a broken connection is not hammered (§2.7). */

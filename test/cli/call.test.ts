@@ -33,6 +33,20 @@ async function call(
   return { code, stdout: bytes.toString("utf8"), bytes, stderr };
 }
 
+/** `tokensmith call ARGS` in a process of its own, run from source. */
+async function callProcess(config: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
+  const main = join(import.meta.dirname, "..", "..", "src", "cli", "main.ts");
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "-e", `import(${JSON.stringify(main)}).then((m) => m.main(process.argv.slice(1)))`, "--", "--config", config, "call", ...args],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  return { code, stderr };
+}
+
 /** A demo server and a config file for it (connection "demo-service"). */
 async function demo(t: TestContext): Promise<{ server: DemoServer; config: string; dir: string }> {
   const server = await withDemoServer(t);
@@ -166,6 +180,35 @@ describe("tokensmith call", () => {
     assert.match(res.stderr, /hint: the API refused a freshly issued token/);
     assert.equal(server.stats.tokenRequests, 2);
     assert.equal(api.seen.length, 2);
+  });
+
+  it("remembers across processes that the fresh token was refused: the next run exits 3 with no token request", async (t) => {
+    const { server, config } = await demo(t);
+    const api = await recordingServer(t, (_req, res) => json(res, 401, { error: "invalid_token" }));
+    const first = await callProcess(config, ["demo-service", `${api.url}/x`]);
+    assert.equal(first.code, 3, first.stderr);
+    assert.equal(server.stats.tokenRequests, 2, "the first token and one refresh");
+    const second = await callProcess(config, ["demo-service", `${api.url}/x`]);
+    assert.equal(second.code, 3, second.stderr);
+    assert.match(second.stderr, /answered 401/);
+    assert.equal(server.stats.tokenRequests, 2, "the stored token is known dead: no refresh for it");
+    assert.equal(api.seen.length, 3);
+  });
+
+  it("refreshes as usual once the refused token has expired", async (t) => {
+    const server = await withDemoServer(t, { accessTokenTtl: 3 });
+    const config = join(await tmpDir(t), "tokensmith.yaml");
+    await writeDemoConfig(server, config);
+    const api = await recordingServer(t, (_req, res) => json(res, 401, { error: "invalid_token" }));
+    assert.equal((await call(config, ["demo-service", `${api.url}/x`])).code, 3);
+    assert.equal((await call(config, ["demo-service", `${api.url}/x`])).code, 3);
+    assert.equal(server.stats.tokenRequests, 2);
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const ok = await call(config, ["demo-service", `${server.apiUrl}/whoami`]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(server.stats.tokenRequests, 3, "the expired dead token was replaced by a normal refresh");
+    assert.equal((await call(config, ["demo-service", `${api.url}/x`])).code, 3);
+    assert.equal(server.stats.tokenRequests, 4, "the new token, refused, had its one refresh");
   });
 
   it("exits 5 on 403 without refreshing", async (t) => {

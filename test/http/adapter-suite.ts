@@ -69,6 +69,29 @@ export function adapterSuite(kind: ClientKind): void {
       assert.equal(api.seen.length, 3);
     });
 
+    it("remembers a dead token in the store: another instance gets its 401 without a token request", async (t) => {
+      const { server, connection, another } = await demoSetup(t);
+      const api = await recordingServer(t, (_req, res) => json(res, 401, { error: "invalid_token" }, { "www-authenticate": 'Bearer error="invalid_token"' }));
+      assert.equal((await kind.create(t, connection).request(`${api.url}/x`)).status, 401);
+      assert.equal(server.stats.tokenRequests, 2);
+      const res = await kind.create(t, await another()).request(`${api.url}/x`);
+      assert.equal(res.status, 401);
+      assert.equal(server.stats.tokenRequests, 2, "the dead token drove no refresh in the other instance");
+      assert.equal(api.seen.length, 3);
+    });
+
+    it("refreshes as usual once a dead token has expired, and gives the new token its one retry", async (t) => {
+      const { server, connection, another } = await demoSetup(t);
+      const api = await recordingServer(t, (_req, res) => json(res, 401, { error: "invalid_token" }, { "www-authenticate": 'Bearer error="invalid_token"' }));
+      assert.equal((await kind.create(t, connection).request(`${api.url}/x`)).status, 401);
+      const later = await another({ clockOffsetMs: 2 * 3600_000 });
+      assert.equal((await kind.create(t, later).request(`${server.apiUrl}/whoami`)).status, 200);
+      assert.equal(server.stats.tokenRequests, 3, "the expired token was refreshed");
+      assert.equal((await kind.create(t, later).request(`${api.url}/x`)).status, 401);
+      assert.equal(server.stats.tokenRequests, 4, "the new token, refused, had its one refresh");
+      assert.equal(api.seen.length, 4);
+    });
+
     it("never refreshes on 403 insufficient_scope", async (t) => {
       const { server, connection } = await demoSetup(t);
       const client = kind.create(t, connection);

@@ -19,6 +19,11 @@ export interface Setup {
   connection: Connection;
   /** Every sleep the connection asked for (Retry-After waits), in ms; none really happens. */
   sleeps: number[];
+  /**
+   * The same connection in another TokenSmith instance on the same config and file store, as
+   * another process would see it; `clockOffsetMs` moves its clock (e.g. past the token's expiry).
+   */
+  another(options?: { clockOffsetMs?: number }): Promise<Connection>;
 }
 
 /** A demo server and its "demo-service" connection (client_credentials); `patch` edits that connection's config. */
@@ -33,7 +38,16 @@ export async function demoSetup(t: TestContext, options: { patch?: (conn: Record
     clock: { now: () => Date.now(), sleep: async (ms) => void sleeps.push(ms) },
   });
   t.after(() => ts.close());
-  return { server, ts, connection: ts.connection("demo-service"), sleeps };
+  const another = async ({ clockOffsetMs = 0 } = {}) => {
+    const other = await TokenSmith.load({
+      config,
+      env: {},
+      clock: { now: () => Date.now() + clockOffsetMs, sleep: async (ms) => void sleeps.push(ms) },
+    });
+    t.after(() => other.close());
+    return other.connection("demo-service");
+  };
+  return { server, ts, connection: ts.connection("demo-service"), sleeps, another };
 }
 
 /** One request a recording server received. */

@@ -5,6 +5,7 @@ import { TokenManager, type ConnectionContext, type TokenRequester } from "../..
 import type { TokenState } from "../../src/lifecycle/state.js";
 import { minimumTokenRequests } from "../../src/lifecycle/timing.js";
 import type { GrantRequest, TokenSet } from "../../src/protocol/types.js";
+import { hashSecret } from "../../src/redact.js";
 import { createMemoryStore } from "../../src/store/memory.js";
 import type { Store } from "../../src/store/types.js";
 import { ManualClock } from "../support/clock.js";
@@ -186,6 +187,69 @@ describe("TokenManager", () => {
     const states = await Promise.all(hashes.map((rejectHash) => m.access(ctx, { rejectHash })));
     assert.equal(server.log.length, 2);
     assert.ok(states.every((s) => s.accessToken === "access-2"));
+  });
+
+  it("keeps a dead-token mark in the store, so another manager sharing it neither drops nor refreshes that token", async () => {
+    const clock = new ManualClock();
+    const server = fakeServer(clock, 60_000);
+    const store = createMemoryStore({ clock });
+    const ctx = context(server.requester);
+    const first = manager(clock, false, store);
+    const token = (await first.access(ctx)).accessToken!;
+    await first.markDead(ctx, token);
+    assert.equal((await store.get<TokenState>("state:test"))!.value.deadHash, hashSecret(token));
+    const second = manager(clock, false, store);
+    assert.equal((await second.access(ctx)).accessToken, token);
+    assert.equal(second.isDead(hashSecret(token)), true);
+    await second.invalidate(ctx, token);
+    assert.equal((await store.get<TokenState>("state:test"))!.value.accessToken, token, "a dead token is not dropped: no 401 refreshes it");
+    assert.equal(server.log.length, 1);
+  });
+
+  it("finds out from the store that a token it still holds was marked dead by another manager, when it tries to drop it", async () => {
+    const clock = new ManualClock();
+    const server = fakeServer(clock, 60_000);
+    const store = createMemoryStore({ clock });
+    const ctx = context(server.requester);
+    const stale = manager(clock, false, store);
+    const token = (await stale.access(ctx)).accessToken!;
+    await manager(clock, false, store).markDead(ctx, token);
+    assert.equal(stale.isDead(hashSecret(token)), false);
+    await stale.invalidate(ctx, token);
+    assert.equal(stale.isDead(hashSecret(token)), true);
+    assert.equal((await store.get<TokenState>("state:test"))!.value.accessToken, token);
+  });
+
+  it("never marks a newer token dead (compare-and-set by hash)", async () => {
+    const clock = new ManualClock();
+    const server = fakeServer(clock, 60_000);
+    const store = createMemoryStore({ clock });
+    const ctx = context(server.requester);
+    const first = manager(clock, false, store);
+    const old = (await first.access(ctx)).accessToken!;
+    const newer = (await manager(clock, false, store).access(ctx, { forceRefresh: true })).accessToken!;
+    await first.markDead(ctx, old);
+    const stored = (await store.get<TokenState>("state:test"))!.value;
+    assert.equal(stored.accessToken, newer);
+    assert.equal(stored.deadHash, undefined);
+    assert.equal(first.isDead(hashSecret(newer)), false);
+  });
+
+  it("clears the dead mark with the token when it expires and a normal refresh replaces it", async () => {
+    const clock = new ManualClock();
+    const server = fakeServer(clock, 60_000);
+    const store = createMemoryStore({ clock });
+    const ctx = context(server.requester);
+    const m = manager(clock, false, store);
+    const dead = (await m.access(ctx)).accessToken!;
+    await m.markDead(ctx, dead);
+    clock.advance(61_000);
+    const fresh = (await manager(clock, false, store).access(ctx)).accessToken!;
+    assert.notEqual(fresh, dead);
+    assert.equal(server.log.length, 2);
+    assert.equal((await store.get<TokenState>("state:test"))!.value.deadHash, undefined);
+    assert.equal((await m.access(ctx)).accessToken, fresh);
+    assert.equal(m.isDead(hashSecret(fresh)), false);
   });
 
   it("with cache: none asks for a new token every time", async () => {
