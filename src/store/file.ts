@@ -8,6 +8,7 @@ import { DEFAULT_LEASE_MS, type Store, type StoreRecord, type UpdateOptions, typ
 import { CorruptRecordError, createSealer, type Sealer } from "./sealed.js";
 import { loadOrCreateKeyFile } from "./keyfile.js";
 import { acquireLease, watchQuietly } from "./file-lease.js";
+import { createInFlight } from "./in-flight.js";
 import { DIR_MODE, commitGeneration, ensureDir, genPath, highest, listFolder, prune, replaceFile, restrictDir, storeError, syncDir } from "./file-io.js";
 
 /**
@@ -81,7 +82,7 @@ export async function createFileStore(options: FileStoreOptions): Promise<Store>
   const key = options.key ?? (await loadOrCreateKeyFile(join(options.dir, KEY_FILE_NAME), { onWarning: warn }));
   const sealer: Sealer = createSealer({ key, oldKeys: options.oldKeys });
   const folderOf = (key: string) => join(recordsDir, recordId(key));
-  const inFlight = new Set<Promise<unknown>>();
+  const { track, settled } = createInFlight();
   const unsubscribers = new Set<() => void>();
 
   /** Moves a corrupt generation aside; "retry" when the file changed under us. */
@@ -155,13 +156,6 @@ export async function createFileStore(options: FileStoreOptions): Promise<Store>
     }
   }
 
-  const track = <R>(p: Promise<R>): Promise<R> => {
-    inFlight.add(p);
-    const forget = () => inFlight.delete(p);
-    p.then(forget, forget);
-    return p;
-  };
-
   return {
     kind: "file",
     get<T>(key: string) {
@@ -184,7 +178,7 @@ export async function createFileStore(options: FileStoreOptions): Promise<Store>
       return stop;
     },
     async close() {
-      await Promise.allSettled([...inFlight]);
+      await settled();
       for (const stop of [...unsubscribers]) stop();
     },
   };

@@ -5,6 +5,7 @@ import { excerpt, redact, registerSecret } from "../redact.js";
 import { systemClock, type Clock } from "../clock.js";
 import { CorruptRecordError, createSealer } from "./sealed.js";
 import { holdLease, type HeldLease } from "./leased-hold.js";
+import { createInFlight } from "./in-flight.js";
 import { createWakeups } from "./wakeups.js";
 import { DEFAULT_LEASE_MS, type Store, type StoreRecord, type UpdateOptions, type UpdateResult, type Updater } from "./types.js";
 
@@ -106,7 +107,7 @@ export function createLeasedStore(backend: LeaseBackend, options: LeasedStoreOpt
   const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, "TokenSmithWarning"));
   const sealer = createSealer({ key: options.key, oldKeys: options.oldKeys });
   const wakeups = createWakeups(backend);
-  const inFlight = new Set<Promise<unknown>>();
+  const { track, settled } = createInFlight();
   let closing: Promise<void> | undefined;
   const label = `${backend.kind} store`;
 
@@ -232,13 +233,6 @@ export function createLeasedStore(backend: LeaseBackend, options: LeasedStoreOpt
     }
   }
 
-  const track = <R>(p: Promise<R>): Promise<R> => {
-    inFlight.add(p);
-    const forget = () => inFlight.delete(p);
-    p.then(forget, forget);
-    return p;
-  };
-
   return {
     kind: backend.kind,
     get: <T>(key: string) => track(get<T>(key)),
@@ -246,7 +240,7 @@ export function createLeasedStore(backend: LeaseBackend, options: LeasedStoreOpt
     subscribe: (key, onChange) => wakeups.subscribe(recordTag(key), onChange),
     close() {
       closing ??= (async () => {
-        await Promise.allSettled([...inFlight]);
+        await settled();
         await wakeups.close();
         await backend.close();
       })();
