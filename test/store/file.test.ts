@@ -9,9 +9,9 @@ import { createFileStore, KEY_FILE_NAME, recordId } from "../../src/store/file.j
 import { commitGeneration, genPath } from "../../src/store/file-io.js";
 import { loadOrCreateKeyFile } from "../../src/store/keyfile.js";
 import { keyId } from "../../src/store/sealed.js";
-import type { Store } from "../../src/store/types.js";
 import { startChild } from "./child-process.js";
 import { testStoreDriver } from "./conformance.js";
+import { flipCiphertext, using } from "./helpers.js";
 
 const root = mkdtempSync(join(tmpdir(), "tokensmith-file-store-"));
 after(() => rm(root, { recursive: true, force: true }));
@@ -27,11 +27,7 @@ async function corruptNewest(dir: string, key: string): Promise<string> {
   const folder = join(dir, "records", recordId(key));
   const newest = Math.max(...(await readdir(folder)).filter((f) => f.startsWith("gen-")).map((f) => Number(f.slice(4))));
   const path = genPath(folder, newest);
-  const parts = (await readFile(path, "utf8")).split(".");
-  const body = parts[3];
-  const mid = Math.floor(body.length / 2);
-  parts[3] = body.slice(0, mid) + (body[mid] === "A" ? "B" : "A") + body.slice(mid + 1);
-  await writeFile(path, parts.join("."));
+  await writeFile(path, flipCiphertext(await readFile(path, "utf8")));
   return path;
 }
 
@@ -51,14 +47,6 @@ async function filesUnder(dir: string): Promise<string[]> {
   return out;
 }
 const mode = async (path: string) => (await stat(path)).mode & 0o777;
-
-async function using(store: Store, body: (store: Store) => Promise<void>): Promise<void> {
-  try {
-    await body(store);
-  } finally {
-    await store.close();
-  }
-}
 
 describe("file store", () => {
   test("folders are 0700 and every file, key and quarantined records included, is 0600", async () => {

@@ -4,8 +4,8 @@ import { after, describe, test } from "node:test";
 import pg from "pg";
 import { createPostgresStore } from "../../src/store/postgres.js";
 import { MIGRATIONS, SCHEMA_VERSION, migrate, quoteIdent, tablesOf } from "../../src/store/postgres-schema.js";
-import type { Store } from "../../src/store/types.js";
 import { testStoreDriver } from "./conformance.js";
+import { flipCiphertext, using } from "./helpers.js";
 import { testOutages } from "./outage.js";
 import { startPrivatePostgres } from "./servers.js";
 
@@ -35,10 +35,7 @@ const open = (options: { schema?: string; key?: Buffer; oldKeys?: Buffer[]; onWa
 async function corrupt(schema: string, key: string): Promise<void> {
   const t = tablesOf(schema);
   const { rows } = await admin.query<{ data: string }>(`SELECT data FROM ${t.states} WHERE key = $1`, [key]);
-  const parts = rows[0].data.split(".");
-  const mid = Math.floor(parts[3].length / 2);
-  parts[3] = parts[3].slice(0, mid) + (parts[3][mid] === "A" ? "B" : "A") + parts[3].slice(mid + 1);
-  await admin.query(`UPDATE ${t.states} SET data = $2 WHERE key = $1`, [key, parts.join(".")]);
+  await admin.query(`UPDATE ${t.states} SET data = $2 WHERE key = $1`, [key, flipCiphertext(rows[0].data)]);
 }
 
 testStoreDriver("postgres", (options) => open({ onWarning: options?.onWarning }), {
@@ -46,15 +43,6 @@ testStoreDriver("postgres", (options) => open({ onWarning: options?.onWarning })
   childConfig: { type: "postgres", url: URL, schema: sharedSchema, key: sharedKey.toString("base64") },
   corrupt: (key) => corrupt(sharedSchema, key),
 });
-
-async function using(store: Store | Promise<Store>, body: (store: Store) => Promise<void>): Promise<void> {
-  const s = await store;
-  try {
-    await body(s);
-  } finally {
-    await s.close();
-  }
-}
 
 describe("postgres store", () => {
   test("migrations run once however many processes start at once, and are recorded by version", async () => {

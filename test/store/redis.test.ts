@@ -4,8 +4,8 @@ import { after, describe, test } from "node:test";
 import { Redis } from "ioredis";
 import { aofEnabled, evictsRecords, infoField } from "../../src/store/redis-durability.js";
 import { createRedisStore, redisKeys } from "../../src/store/redis.js";
-import type { Store } from "../../src/store/types.js";
 import { testStoreDriver } from "./conformance.js";
+import { flipCiphertext, using } from "./helpers.js";
 import { testOutages } from "./outage.js";
 import { startPrivateRedis } from "./servers.js";
 
@@ -38,10 +38,7 @@ const open = (options: { prefix?: string; key?: Buffer; onWarning?: (m: string) 
 /** Flips one character in the middle of the ciphertext of the stored record. */
 async function corrupt(prefix: string, key: string): Promise<void> {
   const record = redisKeys(prefix, key).record;
-  const parts = String(await admin.hget(record, "data")).split(".");
-  const mid = Math.floor(parts[3].length / 2);
-  parts[3] = parts[3].slice(0, mid) + (parts[3][mid] === "A" ? "B" : "A") + parts[3].slice(mid + 1);
-  await admin.hset(record, "data", parts.join("."));
+  await admin.hset(record, "data", flipCiphertext(String(await admin.hget(record, "data"))));
 }
 
 testStoreDriver("redis", (options) => open({ onWarning: (m) => isPersistenceWarning(m) || options?.onWarning?.(m) }), {
@@ -49,15 +46,6 @@ testStoreDriver("redis", (options) => open({ onWarning: (m) => isPersistenceWarn
   childConfig: { type: "redis", url: URL, prefix: sharedPrefix, key: sharedKey.toString("base64") },
   corrupt: (key) => corrupt(sharedPrefix, key),
 });
-
-async function using(store: Store | Promise<Store>, body: (store: Store) => Promise<void>): Promise<void> {
-  const s = await store;
-  try {
-    await body(s);
-  } finally {
-    await s.close();
-  }
-}
 
 describe("redis store", () => {
   test("a record, its lease and its quarantined copies share one hash tag, so one cluster slot", () => {
