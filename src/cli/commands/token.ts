@@ -1,34 +1,26 @@
 import type { Command } from "commander";
 import type { CliRun } from "../context.js";
-import { parseSeconds } from "./args.js";
+import { tokenRequest, withTokenFlags, type TokenFlags } from "./token-flags.js";
 
 /** `tokensmith token NAME`: the access token alone on stdout, for `$(tokensmith token billing)`. */
 export function registerToken(program: Command, run: CliRun): void {
-  program
-    .command("token")
-    .description("print the access token (cached, refreshed when expired)")
-    .argument("<name>", "connection name")
-    .option("--min-ttl <seconds>", "the token must stay valid at least this long")
-    .option("--force-refresh", "ask the server for a new token now")
-    .action(
-      run.action(async (ctx, name: string, opts: { minTtl?: string; forceRefresh?: boolean }) => {
-        const ts = await ctx.tokensmith();
-        const info = await ts.connection(name).token({
-          minTtl: parseSeconds(opts.minTtl, "--min-ttl"),
-          forceRefresh: opts.forceRefresh,
-        });
-        const expiresAt = info.expiresAt ? Math.floor(info.expiresAt.getTime() / 1000) : null;
-        ctx.printer.verbose(
-          `${name}: a token of type ${info.tokenType}, ${expiresAt === null ? "no expiry" : `expires ${new Date(expiresAt * 1000).toISOString()}`}, scope "${info.scope}"`,
-        );
-        ctx.printer.data(info.accessToken, {
-          access_token: info.accessToken,
-          token_type: info.tokenType,
-          expires_at: expiresAt,
-          expires_in: info.expiresAt ? Math.max(0, Math.floor((info.expiresAt.getTime() - Date.now()) / 1000)) : null,
-          scope: info.scope,
-          extra: info.extra,
-        });
-      }),
-    );
+  const command = program.command("token").description("print the access token (cached, refreshed when expired)").argument("<name>", "connection name");
+  withTokenFlags(command).action(
+    run.action(async (ctx, name: string, opts: TokenFlags) => {
+      const ts = await ctx.tokensmith();
+      const info = await ts.connection(name).token(tokenRequest(opts));
+      const expiresAt = info.expiresAt ? Math.floor(info.expiresAt.getTime() / 1000) : null;
+      ctx.printer.verbose(
+        `${name}: a token of type ${info.tokenType}, ${expiresAt === null ? "no expiry" : `expires ${new Date(expiresAt * 1000).toISOString()}`}, scope "${info.scope}"`,
+      );
+      ctx.printer.data(info.accessToken, {
+        access_token: info.accessToken,
+        token_type: info.tokenType,
+        expires_at: expiresAt,
+        expires_in: info.expiresAt ? Math.max(0, Math.floor((info.expiresAt.getTime() - Date.now()) / 1000)) : null,
+        scope: info.scope,
+        extra: info.extra,
+      });
+    }),
+  );
 }
