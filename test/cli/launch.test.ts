@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { launch, loadBundle } from "../../src/cli/launch.js";
-import { BIN } from "../support/cli.js";
+import { BIN, outputOf, type CliResult } from "../support/cli.js";
 
 const LAUNCH = join(import.meta.dirname, "..", "..", "src", "cli", "launch.ts");
 
@@ -25,16 +25,8 @@ async function bundle(text: string, name = "main.cjs"): Promise<string> {
   return file;
 }
 
-function runNode(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+function runNode(args: string[]): Promise<CliResult> {
+  return outputOf(spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] }));
 }
 
 describe("loadBundle", () => {
