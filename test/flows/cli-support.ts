@@ -3,10 +3,10 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { stringify } from "yaml";
-import { demoConfig } from "../../src/demo/config.js";
 import type { DemoServer } from "../../src/demo/server.js";
 import { BIN, type CliResult } from "../support/cli.js";
 import { tmpDir } from "../support/demo.js";
+import { demoLoginConfig } from "./login-config.js";
 
 /** Helpers for the login tests that run the built binary (`node bin/tokensmith.js`). */
 
@@ -19,14 +19,7 @@ export const FAKE_BROWSER = `${process.execPath} ${join(import.meta.dirname, "fi
  */
 export async function writeLoginConfig(t: TestContext, server: DemoServer, patch: (config: any) => void = () => {}): Promise<{ path: string; dir: string }> {
   const dir = await tmpDir(t);
-  const config: any = demoConfig(server, { dir: join(dir, "store") });
-  config.connections["demo-confidential"] = {
-    ...config.connections["demo-user"],
-    client_id: server.clients.basic.clientId,
-    client_secret: server.clients.basic.clientSecret,
-    client_auth: "basic",
-    scopes: ["openid", "api:read"],
-  };
+  const config = demoLoginConfig(server, join(dir, "store"));
   patch(config);
   const path = join(dir, "tokensmith.yaml");
   await writeFile(path, stringify(config), { mode: 0o600 });

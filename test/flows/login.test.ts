@@ -12,18 +12,12 @@ import { hashSecret } from "../../src/redact.js";
 import { TokenSmith } from "../../src/tokensmith.js";
 import { callApi, tmpDir, withDemoServer } from "../support/demo.js";
 import { browse, type BrowseMode } from "./fixtures/browser.mjs";
+import { demoLoginConfig } from "./login-config.js";
 
 /** A demo server with autoLogin, and a TokenSmith on its config (file store) with a confidential-client connection added. */
 async function setup(t: TestContext, options: DemoServerOptions = {}, load: { fetch?: FetchLike; clock?: Clock } = {}) {
   const server = await withDemoServer(t, { autoLogin: true, ...options });
-  const config: any = demoConfig(server, { dir: join(await tmpDir(t), "store") });
-  config.connections["demo-confidential"] = {
-    ...config.connections["demo-user"],
-    client_id: server.clients.basic.clientId,
-    client_secret: server.clients.basic.clientSecret,
-    client_auth: "basic",
-    scopes: ["openid", "api:read"],
-  };
+  const config = demoLoginConfig(server, join(await tmpDir(t), "store"));
   const ts = await TokenSmith.load({ config, env: {}, ...load });
   t.after(() => ts.close());
   return { server, ts };
