@@ -6,8 +6,31 @@ import { EXIT } from "./exit-codes.js";
 import { Printer, processOutput, watchStdout, type Output } from "./output.js";
 import { registerCommands } from "./commands/index.js";
 
-/** Build the program: global flags of SPEC §3 and one module per command. */
-export function buildProgram(run: CliRun): Command {
+/** Global flags that take a value (`--config PATH`), for {@link commandName}. */
+const VALUE_FLAGS = new Set(["--config"]);
+/** Global flags without one. */
+const BARE_FLAGS = new Set(["--json", "--quiet", "--verbose"]);
+
+/**
+ * The command the arguments name, when nothing before it but global flags could change how
+ * commander reads them (`--config x token NAME`); otherwise undefined (`--help`, `-V`, a typo,
+ * `help token`, an unknown flag), and every command is set up as before.
+ */
+export function commandName(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (VALUE_FLAGS.has(arg)) i++;
+    else if (BARE_FLAGS.has(arg) || [...VALUE_FLAGS].some((flag) => arg.startsWith(`${flag}=`))) continue;
+    else return arg.startsWith("-") ? undefined : arg;
+  }
+  return undefined;
+}
+
+/**
+ * Build the program: global flags of SPEC §3 and one module per command. Given the
+ * arguments, only the command they name is set up (all of them when they name none).
+ */
+export function buildProgram(run: CliRun, argv?: readonly string[]): Command {
   const program = new Command("tokensmith")
     .description("OAuth 2.0 connection manager: cached, shared, auto-refreshed tokens for scripts, jobs and services")
     .option("--config <path>", "config file (default: $TOKENSMITH_CONFIG, ./tokensmith.yaml, ~/.config/tokensmith/config.yaml)")
@@ -21,7 +44,7 @@ export function buildProgram(run: CliRun): Command {
       writeOut: (text) => run.out.stdout(text),
       writeErr: (text) => run.out.stderr(text),
     });
-  registerCommands(program, run);
+  registerCommands(program, run, argv && commandName(argv));
   return program;
 }
 
@@ -40,7 +63,7 @@ function packageVersion(): string {
 /** Run the CLI; resolves to the exit code. Never calls process.exit itself. Stdin defaults to process.stdin. */
 export async function run(argv: string[], out: Output = processOutput, stdin?: NodeJS.ReadableStream): Promise<number> {
   const cli = new CliRun(out, stdin);
-  const program = buildProgram(cli);
+  const program = buildProgram(cli, argv);
   try {
     await program.parseAsync(argv, { from: "user" });
   } catch (err) {

@@ -47,6 +47,11 @@ const expected = (what: string) => (issue: { input?: unknown }) =>
 
 const text = z.string({ error: expected("a string") }).check(z.minLength(1, { error: "must not be empty" }));
 const texts = z.array(text, { error: expected("a list of strings") });
+// Schemas are immutable, so one optional wrapper serves every field of a kind: building this
+// schema is a large part of a cached `tokensmith token` run, and 78 of its ~200 zod instances
+// were z.optional wrappers (docs/decisions.md, CLI start-up).
+const optionalText = z.optional(text);
+const optionalTexts = z.optional(texts);
 const flag = z.boolean({ error: expected("true or false") });
 const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: (issue) => (issue.input === undefined ? "required" : `must be one of ${values.join(", ")}`) });
@@ -63,6 +68,7 @@ const positiveDuration = duration.check(
     if (tryParseDuration(value) === 0) ctx.addIssue({ code: "custom", message: "must be longer than 0" });
   }),
 );
+const optionalPositiveDuration = z.optional(positiveDuration);
 const ttl = z.union([z.number(), z.string()], { error: expected("a duration or never") }).check(
   z.superRefine((value, ctx) => {
     if (value === "never") return;
@@ -73,7 +79,7 @@ const ttl = z.union([z.number(), z.string()], { error: expected("a duration or n
 );
 
 const scalar = z.pipe(z.union([z.string(), z.number(), z.boolean()], { error: expected("a string, number or boolean") }), z.transform(String));
-const params = z.record(z.string(), scalar, { error: expected("a map of names to values") });
+const optionalParams = z.optional(z.record(z.string(), scalar, { error: expected("a map of names to values") }));
 const vars = z.record(z.string(), z.pipe(z.union([z.string(), z.number()], { error: expected("a string") }), z.transform(String)), {
   error: expected("a map of names to values"),
 });
@@ -81,25 +87,25 @@ const headerName = z.string().check(z.regex(HEADER_NAME, { error: "not a valid H
 const headers = z.record(headerName, text, { error: expected("a map of header names to values") });
 
 const assertionShape = {
-  iss: z.optional(text),
-  sub: z.optional(text),
-  aud: z.optional(text),
-  kid: z.optional(text),
+  iss: optionalText,
+  sub: optionalText,
+  aud: optionalText,
+  kid: optionalText,
   alg: z.optional(oneOf(JWS_ALGS)),
-  ttl: z.optional(positiveDuration),
+  ttl: optionalPositiveDuration,
   claims: z.optional(z.record(z.string(), z.unknown(), { error: expected("a map of claims") })),
 };
 const assertionSchema = z.strictObject(assertionShape, { error: expected("a map") });
 
-const jsonPath = textWhere((value) => value.startsWith("$"), "must be a JSONPath expression starting with $");
+const optionalJsonPath = z.optional(textWhere((value) => value.startsWith("$"), "must be a JSONPath expression starting with $"));
 const responseShape = {
-  access_token: z.optional(jsonPath),
-  refresh_token: z.optional(jsonPath),
-  expires_in: z.optional(jsonPath),
-  expires_at: z.optional(jsonPath),
-  token_type: z.optional(jsonPath),
-  scope: z.optional(jsonPath),
-  id_token: z.optional(jsonPath),
+  access_token: optionalJsonPath,
+  refresh_token: optionalJsonPath,
+  expires_in: optionalJsonPath,
+  expires_at: optionalJsonPath,
+  token_type: optionalJsonPath,
+  scope: optionalJsonPath,
+  id_token: optionalJsonPath,
   expires_at_unit: z.optional(oneOf(["s", "ms"])),
 };
 const responseSchema = z.strictObject(responseShape, { error: expected("a map") });
@@ -128,61 +134,61 @@ const apiRetrySchema = z.strictObject(
 );
 
 export const connectionShape = {
-  provider: z.optional(text),
+  provider: optionalText,
   vars: z.optional(vars),
-  issuer: z.optional(text),
-  discovery_url: z.optional(text),
+  issuer: optionalText,
+  discovery_url: optionalText,
   grant: z.optional(oneOf(GRANTS)),
-  grant_type: z.optional(text),
-  account: z.optional(text),
-  authorization_url: z.optional(text),
-  token_url: z.optional(text),
-  revocation_url: z.optional(text),
-  introspection_url: z.optional(text),
-  device_authorization_url: z.optional(text),
-  userinfo_url: z.optional(text),
-  client_id: z.optional(text),
-  client_secret: z.optional(text),
+  grant_type: optionalText,
+  account: optionalText,
+  authorization_url: optionalText,
+  token_url: optionalText,
+  revocation_url: optionalText,
+  introspection_url: optionalText,
+  device_authorization_url: optionalText,
+  userinfo_url: optionalText,
+  client_id: optionalText,
+  client_secret: optionalText,
   client_auth: z.optional(oneOf(CLIENT_AUTHS)),
   basic_encoding: z.optional(oneOf(["form", "raw"])),
   private_key: z.optional(z.union([text, z.record(z.string(), z.unknown())], { error: expected("PEM text or a JWK") })),
   assertion: z.optional(assertionSchema),
   scopes: z.optional(z.union([z.array(text), z.string()], { error: expected("a list of scopes or one space-separated string") })),
   scope_separator: z.optional(z.string({ error: expected("a string") }).check(z.minLength(1, { error: "must not be empty" }))),
-  audience: z.optional(text),
+  audience: optionalText,
   resource: z.optional(z.union([text, z.array(text).check(z.minLength(1))], { error: expected("a string or a list of strings") })),
-  redirect_uri: z.optional(text),
+  redirect_uri: optionalText,
   pkce: z.optional(oneOf(["S256", "plain", "off"])),
-  username: z.optional(text),
-  password: z.optional(text),
-  refresh_token: z.optional(text),
-  authorization_params: z.optional(params),
-  token_params: z.optional(params),
-  refresh_params: z.optional(params),
+  username: optionalText,
+  password: optionalText,
+  refresh_token: optionalText,
+  authorization_params: optionalParams,
+  token_params: optionalParams,
+  refresh_params: optionalParams,
   token_headers: z.optional(headers),
   token_body: z.optional(oneOf(["form", "json"])),
   response: z.optional(responseSchema),
   header: z.optional(headerSchema),
-  allowed_origins: z.optional(texts),
+  allowed_origins: optionalTexts,
   api_retry: z.optional(apiRetrySchema),
   refresh_margin: z.optional(duration),
   default_ttl: z.optional(ttl),
   cache: z.optional(oneOf(["shared", "process", "none"])),
-  timeout: z.optional(positiveDuration),
+  timeout: optionalPositiveDuration,
   allow_insecure_http: z.optional(flag),
-  test_url: z.optional(text),
+  test_url: optionalText,
 };
 
 export const connectionSchema = z.strictObject(connectionShape, { error: expected("a map of connection fields") });
 
 const storeShape = {
   type: z.optional(oneOf(STORE_TYPES)),
-  dir: z.optional(text),
-  url: z.optional(text),
+  dir: optionalText,
+  url: optionalText,
   schema: z.optional(text.check(z.regex(SQL_IDENTIFIER, { error: "must be a plain SQL identifier (letters, digits, _)" }))),
-  prefix: z.optional(text),
-  key: z.optional(text),
-  old_keys: z.optional(texts),
+  prefix: optionalText,
+  key: optionalText,
+  old_keys: optionalTexts,
 };
 
 /** Which store types each location field belongs to: a field for another driver is a mistake. */
@@ -213,13 +219,13 @@ export const storeSchema = z.strictObject(storeShape, { error: expected("a map")
 const MAX_PORT = 65535;
 const gatewayShape = {
   port: z.optional(z.number({ error: expected("a port number") }).check(z.int(), z.minimum(0), z.maximum(MAX_PORT, { error: "must be a port number (0-65535)" }))),
-  host: z.optional(text),
+  host: optionalText,
   api_keys: z.optional(
     z.array(
       z.strictObject(
         {
           key: textWhere((key) => !isLiteral(key) || key.length >= MIN_API_KEY_LENGTH, `too short: use at least ${MIN_API_KEY_LENGTH} random characters`),
-          connections: z.optional(texts),
+          connections: optionalTexts,
         },
         { error: expected("a map with key (and connections)") },
       ),

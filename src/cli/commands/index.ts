@@ -15,24 +15,31 @@ import { registerStatus } from "./status.js";
 import { registerTest } from "./test.js";
 import { registerToken } from "./token.js";
 
-/** Every command, one module each (the CLI stays thin: parse, call the library, print). */
-export function registerCommands(program: Command, run: CliRun): void {
-  for (const register of [
-    registerToken,
-    registerHeader,
-    registerCall,
-    registerStatus,
-    registerTest,
-    registerLogin,
-    registerRevoke,
-    registerLogout,
-    registerExport,
-    registerImport,
-    registerConnections,
-    registerProviders,
-    registerServe,
-    registerDemo,
-  ]) {
-    register(program, run);
-  }
+/** Every command by name, in the order `tokensmith --help` lists them. */
+const COMMANDS: Record<string, (program: Command, run: CliRun) => void> = {
+  token: registerToken,
+  header: registerHeader,
+  call: registerCall,
+  status: registerStatus,
+  test: registerTest,
+  login: registerLogin,
+  revoke: registerRevoke,
+  logout: registerLogout,
+  export: registerExport,
+  import: registerImport,
+  connections: registerConnections,
+  providers: registerProviders,
+  serve: registerServe,
+  demo: registerDemo,
+};
+
+/**
+ * Every command, one module each (the CLI stays thin: parse, call the library, print); or
+ * only `only`, when the arguments name it: a subcommand's parsing, errors and help never
+ * look at its siblings, and setting them all up is a few milliseconds of every
+ * `tokensmith token` (docs/decisions.md, CLI start-up).
+ */
+export function registerCommands(program: Command, run: CliRun, only?: string): void {
+  const one = only !== undefined && Object.hasOwn(COMMANDS, only) ? COMMANDS[only] : undefined;
+  for (const register of one ? [one] : Object.values(COMMANDS)) register(program, run);
 }
