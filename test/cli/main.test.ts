@@ -1,0 +1,37 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { commandName } from "../../src/cli/main.js";
+import { cli } from "../support/cli.js";
+
+describe("commandName", () => {
+  it("finds the command past the global flags", () => {
+    assert.equal(commandName(["token", "billing"]), "token");
+    assert.equal(commandName(["--config", "x.yaml", "--json", "header", "billing"]), "header");
+    assert.equal(commandName(["--config=x.yaml", "--quiet", "call", "b", "https://x"]), "call");
+  });
+
+  it("names none when something before the command could change how it is read", () => {
+    assert.equal(commandName([]), undefined);
+    assert.equal(commandName(["--help"]), undefined);
+    assert.equal(commandName(["-V"]), undefined);
+    assert.equal(commandName(["--unknown", "token"]), undefined);
+    assert.equal(commandName(["--config"]), undefined);
+  });
+});
+
+describe("the CLI with only the named command set up", () => {
+  it("still lists every command in --help, suggests a command for a typo, and shows a command's own help", async () => {
+    const help = await cli(["--help"]);
+    assert.equal(help.code, 0);
+    for (const command of ["token", "header", "call", "status", "test", "login", "revoke", "logout", "export", "import", "connections", "providers", "serve", "demo"]) {
+      assert.match(help.stdout, new RegExp(`\\n  ${command}\\b`), command);
+    }
+    const typo = await cli(["tokn", "billing"]);
+    assert.equal(typo.code, 2);
+    assert.match(typo.stderr, /did you mean token\?/i);
+    const own = await cli(["token", "--help"]);
+    assert.equal(own.code, 0);
+    assert.match(own.stdout, /--min-ttl <seconds>/);
+    assert.doesNotMatch(own.stdout, /--paginate/);
+  });
+});
