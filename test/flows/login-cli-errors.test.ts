@@ -91,6 +91,17 @@ describe("tokensmith login refusals (built binary)", () => {
     assert.equal(third.code, 0, third.stderr);
   });
 
+  it("gives the login lock back when stopped by SIGTERM (timeout, docker stop), not only by Ctrl-C", async (t) => {
+    const server = await withDemoServer(t, { autoLogin: true });
+    const { path } = await writeLoginConfig(t, server);
+    const first = startCli(t, ["--config", path, "login", "demo-user", "--timeout", "20"], { BROWSER: FAKE_BROWSER, FAKE_BROWSER_MODE: "ignore" });
+    await first.stderrMatching(/waiting for the redirect/);
+    first.signal("SIGTERM");
+    assert.match((await first.done).stderr, /cancelled/);
+    const next = await cliProcess(["--config", path, "login", "demo-user"], { env: { BROWSER: FAKE_BROWSER } });
+    assert.equal(next.code, 0, next.stderr);
+  });
+
   it("says which port is busy when the configured redirect_uri's port is taken: exit 2", async (t) => {
     const holder = createServer();
     await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));

@@ -47,6 +47,9 @@ function timeoutMs(flags: LoginFlags): number | undefined {
   return seconds === undefined ? undefined : seconds * MS_PER_S;
 }
 
+/** The signals that end a login early; the login lock is released on each. */
+const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
 async function loginCommand(ctx: CliContext, name: string, flags: LoginFlags): Promise<void> {
   const flow = chooseFlow(flags);
   const timeout = timeoutMs(flags);
@@ -59,7 +62,8 @@ async function loginCommand(ctx: CliContext, name: string, flags: LoginFlags): P
 
   const cancel = new AbortController();
   const onInterrupt = () => cancel.abort(new TokenSmithError("usage_error", `login of "${name}" cancelled`));
-  process.once("SIGINT", onInterrupt);
+  // Ctrl-C, `timeout`, `docker stop`, a closed terminal: each gives the login lock back.
+  for (const signal of STOP_SIGNALS) process.once(signal, onInterrupt);
   let spinner: Spinner | undefined;
   // A line written while the spinner draws must start on a cleared line.
   const verbose = (text: string) => {
@@ -100,7 +104,7 @@ async function loginCommand(ctx: CliContext, name: string, flags: LoginFlags): P
     });
   } finally {
     spinner?.stop();
-    process.off("SIGINT", onInterrupt);
+    for (const signal of STOP_SIGNALS) process.off(signal, onInterrupt);
   }
   report(ctx, name, result);
 }
