@@ -121,7 +121,9 @@ export function createLeasedStore(backend: LeaseBackend, options: LeasedStoreOpt
         if (attempt >= STORE_ATTEMPTS || !backend.isTransient(err)) {
           const reason = excerpt(redact(backend.reason(err)));
           throw new TokenSmithError("store_error", `${label}: could not ${action} the record "${key}" at ${backend.where} (${reason})`, {
-            hint: backend.isTransient(err) ? `check that ${backend.kind} at ${backend.where} is up; callers holding a valid token keep working meanwhile` : undefined,
+            hint: backend.isTransient(err)
+              ? `check that ${backend.kind} at ${backend.where} is up; callers holding a valid token keep working meanwhile`
+              : `check store.url (user, password, database) and what that user may do at ${backend.where}`,
             cause: err,
           });
         }

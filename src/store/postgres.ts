@@ -55,6 +55,18 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   return createLeasedStore(backend, { ...options, onWarning: warn });
 }
 
+/**
+ * What went wrong, in Postgres's words with its SQLSTATE: `database "x" does not exist
+ * (3D000)`, `password authentication failed for user "etl" (28P01)`; a code alone says little.
+ */
+export function pgReason(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown };
+  const message = typeof e?.message === "string" && e.message ? e.message : undefined;
+  const code = typeof e?.code === "string" ? e.code : undefined;
+  if (message && code) return message.includes(code) ? message : `${message} (${code})`;
+  return message ?? code ?? String(err);
+}
+
 /** Every failure that a restart or a network blip explains. */
 export function isTransientPgError(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown };
@@ -150,7 +162,7 @@ function postgresBackend(pool: Pool, newClient: () => Client, ctx: BackendContex
     },
     watch: (listener) => listen(newClient, channel, listener),
     isTransient: isTransientPgError,
-    reason: (err) => String((err as { code?: unknown }).code ?? (err as Error)?.message ?? err),
+    reason: pgReason,
     close: () => pool.end(),
   };
 }

@@ -149,6 +149,19 @@ describe("postgres store", () => {
       });
     });
   });
+
+  test("a database that does not exist is a store_error in Postgres's own words, with a hint about store.url", async () => {
+    const missing = new globalThis.URL(URL);
+    missing.pathname = `/tokensmith_no_such_db_${RUN}`;
+    await using(open({ url: missing.href }), async (store) => {
+      await assert.rejects(store.get("k"), (err: Error & { code: string; hint?: string }) => {
+        assert.equal(err.code, "store_error");
+        assert.match(err.message, /database "tokensmith_no_such_db_\w+" does not exist \(3D000\)/);
+        assert.match(err.hint ?? "", /store\.url/);
+        return true;
+      });
+    });
+  });
 });
 
 testOutages("postgres", {
