@@ -39,6 +39,7 @@ export function buildProgram(run: CliRun, argv?: readonly string[]): Command {
     .option("--verbose", "more diagnostics on stderr")
     .version(packageVersion(), "-V, --version", "print the version")
     .showHelpAfterError("(run `tokensmith --help` for usage)")
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({
       writeOut: (text) => run.out.stdout(text),

@@ -33,5 +33,6 @@ describe("the CLI with only the named command set up", () => {
     assert.equal(own.code, 0);
     assert.match(own.stdout, /--min-ttl <seconds>/);
     assert.doesNotMatch(own.stdout, /--paginate/);
+    assert.match(own.stdout, /Global Options:[\s\S]*--config <path>[\s\S]*--json/);
   });
 });
