@@ -129,6 +129,20 @@ export function createDryResolver(options: ConfigErrorOptions = {}): Resolver {
   };
 }
 
+/**
+ * Resolves every reference except secrets', which are checked and kept as written: enough to
+ * know which token state a connection has (its fingerprint) without reading any secret. Dry,
+ * so later checks tolerate the references left in place.
+ */
+export function createSecretlessResolver(options: ResolverOptions): Resolver {
+  const full = createResolver(options);
+  const dry = createDryResolver(options);
+  return {
+    dry: true,
+    string: (value, field, secret = false) => (secret ? dry.string(value, field) : full.string(value, field)),
+  };
+}
+
 /** Credential-like token parameters shorter than this are flags ("true"), not secrets. */
 const MIN_PARAM_SECRET_LENGTH = 16;
 

@@ -4,7 +4,7 @@ import { deriveConnection } from "./derive.js";
 import { configError, type ConfigErrorOptions } from "./issues.js";
 import type { LoadedConfig } from "./load.js";
 import { applyPreset, fillUrlTemplate, URL_FIELDS, type MergedConnection } from "./merge.js";
-import { createDryResolver, createResolver, hasReference, resolveDeep, type Resolver } from "./references.js";
+import { createDryResolver, createResolver, createSecretlessResolver, hasReference, resolveDeep, type Resolver } from "./references.js";
 import { didYouMean } from "./suggest.js";
 import type { ConnectionConfig } from "./schema.js";
 import type { ResolvedConnection } from "./types.js";
@@ -117,6 +117,18 @@ export function resolveConnection(loaded: LoadedConfig, name: string, options: R
   requireConnection(loaded, name);
   const env = options.env ?? process.env;
   return build(loaded, name, createResolver({ dir: loaded.dir, env, connection: name, file: loaded.path }));
+}
+
+/**
+ * The named connection with every reference resolved but its secrets (client_secret, password,
+ * refresh_token, private_key stay as written): its fingerprint is right, so its token state
+ * can be found, dropped or moved (logout, export, which connections share a state) on a
+ * machine that lacks the secrets. Never for token requests.
+ */
+export function resolveWithoutSecrets(loaded: LoadedConfig, name: string, options: ResolveOptions = {}): ResolvedResult {
+  requireConnection(loaded, name);
+  const env = options.env ?? process.env;
+  return build(loaded, name, createSecretlessResolver({ dir: loaded.dir, env, connection: name, file: loaded.path }));
 }
 
 /**

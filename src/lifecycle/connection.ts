@@ -4,6 +4,7 @@ import { authorizedFetch, type AuthorizedInit } from "../http/fetch.js";
 import { paginate, type PaginateOptions } from "../http/paginate.js";
 import { hashSecret } from "../redact.js";
 import { diagnose, type Diagnosis } from "./diagnose.js";
+import type { ConnectionContext, TokenManager } from "./manager.js";
 import { revokeConnection, type RevokeOptions, type RevokeResult } from "./revoke.js";
 import type { ConnectionSetup, Runtime } from "./runtime.js";
 import { live, type TokenState } from "./state.js";
@@ -50,6 +51,19 @@ export class Connection {
     try {
       this.ready = await this.runtime.setup(this.name);
       return this.ready;
+    } catch (err) {
+      throw toTokenSmithError(err, this.name);
+    }
+  }
+
+  /**
+   * @internal resolved settings for dropping or moving the stored state (logout, export):
+   * these need no secret, so a machine without them can still log out.
+   */
+  async stateSetup(): Promise<ConnectionSetup> {
+    if (this.ready) return this.ready;
+    try {
+      return await this.runtime.stateSetup(this.name);
     } catch (err) {
       throw toTokenSmithError(err, this.name);
     }
@@ -168,7 +182,8 @@ export class Connection {
 
   /** Drop the local state only; a tombstone keeps the generation (§2.16). */
   async logout(): Promise<void> {
-    await this.tombstone("logout");
+    const { manager, ctx } = await this.stateSetup();
+    await writeTombstone(manager, ctx, "logout", this.runtime.clock.now());
   }
 
   /**
@@ -182,13 +197,18 @@ export class Connection {
   /** @internal write a tombstone under the store lease. */
   async tombstone(reason: "logout" | "revoked" | "moved"): Promise<TokenState | undefined> {
     const { manager, ctx } = await this.setup();
-    let previous: TokenState | undefined;
-    await manager.write(ctx, (current) => {
-      previous = live(current);
-      return { v: 1, tombstone: { reason, at: this.runtime.clock.now() }, seeds: current?.seeds, tokenRequests: current?.tokenRequests };
-    });
-    return previous;
+    return writeTombstone(manager, ctx, reason, this.runtime.clock.now());
   }
+}
+
+/** Replaces the state by a tombstone under the store lease (§2.16); returns what was live. */
+async function writeTombstone(manager: TokenManager, ctx: ConnectionContext, reason: "logout" | "revoked" | "moved", at: number): Promise<TokenState | undefined> {
+  let previous: TokenState | undefined;
+  await manager.write(ctx, (current) => {
+    previous = live(current);
+    return { v: 1, tombstone: { reason, at }, seeds: current?.seeds, tokenRequests: current?.tokenRequests };
+  });
+  return previous;
 }
 
 /** The public view of a token state. */

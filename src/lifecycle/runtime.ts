@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import type { Clock } from "../clock.js";
 import { fingerprint } from "../config/fingerprint.js";
 import type { LoadedConfig } from "../config/load.js";
-import { resolveConnection, resolveStoreConfig } from "../config/resolve.js";
+import { resolveConnection, resolveStoreConfig, resolveWithoutSecrets } from "../config/resolve.js";
 import type { ResolvedConnection } from "../config/types.js";
 import { TokenSmithError } from "../errors.js";
 import { resolveEndpoints } from "../providers/discovery.js";
@@ -102,8 +102,27 @@ export class Runtime {
     return connection;
   }
 
-  private async createSetup(name: string): Promise<ConnectionSetup> {
-    const conn = this.resolve(name);
+  /**
+   * The setup of a connection whose state is only dropped or moved (logout, export): the full
+   * one when it resolves, else one built without reading the connection's secrets, whose
+   * token requests fail, so a machine without them can still log out.
+   */
+  async stateSetup(name: string): Promise<ConnectionSetup> {
+    try {
+      return await this.setup(name);
+    } catch (err) {
+      if (!(err instanceof TokenSmithError) || err.code !== "config_invalid") throw err;
+      return this.createSetup(name, false);
+    }
+  }
+
+  /** The fingerprint (§2.1) of a connection, without reading its secrets. */
+  private fingerprintOf(name: string): string {
+    return fingerprint(resolveWithoutSecrets(this.options.loaded, name, { env: this.options.env }).connection);
+  }
+
+  private async createSetup(name: string, secrets = true): Promise<ConnectionSetup> {
+    const conn = secrets ? this.resolve(name) : resolveWithoutSecrets(this.options.loaded, name, { env: this.options.env }).connection;
     const fp = fingerprint(conn);
     const store = await this.store();
     let manager = this.managers.get(fp);
@@ -139,11 +158,14 @@ export class Runtime {
       timeoutMs: conn.timeoutMs,
       scopes: conn.scopes,
       scopeSeparator: conn.scopeSeparator,
-      seedRefreshToken: conn.refreshToken,
+      seedRefreshToken: secrets ? conn.refreshToken : undefined,
       loginCommand: loginCommand(name, conn),
       requester: {
-        request: async (grant, { timeoutMs, signal }) =>
-          requestToken(conn, await endpoints(), grant, { fetch: this.fetch, now: () => this.clock.now(), timeoutMs, signal }),
+        request: async (grant, { timeoutMs, signal }) => {
+          // Unreachable by design: a setup without secrets only drops or moves state.
+          if (!secrets) throw new TokenSmithError("unexpected", `connection "${name}" was set up without its secrets, for its stored state only`);
+          return requestToken(conn, await endpoints(), grant, { fetch: this.fetch, now: () => this.clock.now(), timeoutMs, signal });
+        },
       },
     };
     return {
@@ -164,14 +186,14 @@ export class Runtime {
   sharing(name: string): string[] {
     let mine: string;
     try {
-      mine = fingerprint(this.resolve(name));
+      mine = this.fingerprintOf(name);
     } catch {
       return [];
     }
     return this.connectionNames().filter((other) => {
       if (other === name) return false;
       try {
-        return fingerprint(this.resolve(other)) === mine;
+        return this.fingerprintOf(other) === mine;
       } catch {
         return false;
       }

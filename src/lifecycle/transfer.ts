@@ -56,7 +56,7 @@ function portable(state: TokenState): TokenState {
 export async function exportState(connection: Connection, options: ExportOptions): Promise<string> {
   try {
     checkPassphrase(options.passphrase);
-    const { manager, ctx, fingerprint, clock, warn } = await connection.setup();
+    const { manager, ctx, fingerprint, clock, warn } = await connection.stateSetup();
     if (ctx.cache === "none") throw nothingStored(connection.name);
     const seal = await bundleSealer({ passphrase: options.passphrase, fingerprint, connection: connection.name, scryptN: options.scryptN });
     let bundle: string | undefined;

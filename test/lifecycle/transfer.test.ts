@@ -181,6 +181,31 @@ describe("export and import of a login", () => {
   });
 });
 
+describe("dropping or moving a state without the connection's secrets", () => {
+  it("logs out and exports on a machine whose secret variable is unset, while token still needs it", async (t) => {
+    const server = await withDemoServer(t);
+    const dir = await tmpDir(t);
+    const config: any = demoConfig(server, { dir: join(dir, "store") });
+    const secret = config.connections["demo-service"].client_secret;
+    config.connections["demo-service"].client_secret = "${env:DEMO_SECRET}";
+    const withSecret = await TokenSmith.load({ config, env: { DEMO_SECRET: secret } });
+    t.after(() => withSecret.close());
+    await withSecret.connection("demo-service").accessToken();
+    await withSecret.close();
+
+    const without = await TokenSmith.load({ config, env: {} });
+    t.after(() => without.close());
+    const connection = without.connection("demo-service");
+    await rejects(connection.token(), "config_invalid", /DEMO_SECRET is not set/);
+    const bundle = await connection.export({ passphrase: PASSPHRASE, scryptN: FAST, copy: true });
+    assert.match(bundle, /"fingerprint"/);
+    await connection.logout();
+    const again = await TokenSmith.load({ config, env: { DEMO_SECRET: secret } });
+    t.after(() => again.close());
+    assert.equal((await again.connection("demo-service").status()).state, "none", "the state the secret-holder made is gone");
+  });
+});
+
 describe("tokensmith export and import (the built binary)", () => {
   before(() => {
     const root = resolve(import.meta.dirname, "..", "..");
