@@ -105,9 +105,13 @@ export class TokenManager {
 
   /** A usable token state: from memory, the store, or a token request. */
   access(ctx: ConnectionContext, options: AccessOptions = {}): Promise<TokenState> {
-    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
-    if (options.signal) return abortable(this.accessUnsignalled(ctx, options), options.signal);
-    return this.accessUnsignalled(ctx, options);
+    const { signal } = options;
+    if (!signal) return this.accessUnsignalled(ctx, options);
+    if (signal.aborted) return Promise.reject(signal.reason);
+    // `cache: none`: the request is this caller's alone, so its signal may cancel it.
+    if (ctx.cache === "none") return this.requestUncached(ctx, options);
+    // Shared work (single flight, lease waits) never sees one caller's signal: only that caller's wait ends.
+    return abortable(this.accessUnsignalled(ctx, { ...options, signal: undefined }), signal);
   }
 
   private accessUnsignalled(ctx: ConnectionContext, options: AccessOptions): Promise<TokenState> {
@@ -146,7 +150,7 @@ export class TokenManager {
         const delay = retryDelay(err, attempt, this.deps.clock.now() - started, policy);
         if (delay === undefined) throw err;
         // Sleep outside the lease (§2.5): release, sleep, retake.
-        await this.deps.clock.sleep(delay, options.signal);
+        await this.deps.clock.sleep(delay);
       }
     }
   }
@@ -213,7 +217,7 @@ export class TokenManager {
             return undefined;
           }
         },
-        { mode, deadline: clock.now() + leaseMs + ctx.timeoutMs, leaseMs, holder: this.deps.holder, signal: options.signal },
+        { mode, deadline: clock.now() + leaseMs + ctx.timeoutMs, leaseMs, holder: this.deps.holder },
       );
     } catch (err) {
       // The server answered but the write failed: keep the answer, retry the fenced write (§2.4).

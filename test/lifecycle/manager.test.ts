@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { setTimeout as delay } from "node:timers/promises";
+import { systemClock, type Clock } from "../../src/clock.js";
 import { TokenSmithError } from "../../src/errors.js";
 import { TokenManager, type ConnectionContext, type TokenRequester } from "../../src/lifecycle/manager.js";
 import type { TokenState } from "../../src/lifecycle/state.js";
@@ -11,7 +13,7 @@ import type { Store } from "../../src/store/types.js";
 import { ManualClock } from "../support/clock.js";
 
 /** A token endpoint in memory: numbered tokens, rotating refresh tokens, a request log. */
-function fakeServer(clock: ManualClock, lifetimeMs = 2000) {
+function fakeServer(clock: Clock, lifetimeMs = 2000) {
   const log: GrantRequest[] = [];
   let n = 0;
   let currentRefresh = "";
@@ -58,7 +60,7 @@ function context(requester: TokenRequester, overrides: Partial<ConnectionContext
   };
 }
 
-function manager(clock: ManualClock, refreshAhead = true, store = createMemoryStore({ clock })) {
+function manager(clock: Clock, refreshAhead = true, store = createMemoryStore({ clock })) {
   return new TokenManager("state:test", { store, clock, refreshAhead, holder: "test" });
 }
 
@@ -292,6 +294,28 @@ describe("TokenManager", () => {
     await assert.rejects(left, { name: "AbortError" });
     assert.equal((await staying).accessToken, "access-1");
     assert.equal(server.log.length, 1);
+  });
+
+  it("lets a caller that shares the flight of an aborted one wait out another holder's lease and get the token", async () => {
+    // The real clock: the lease wait must really be under way when the first caller leaves.
+    const clock = systemClock;
+    const server = fakeServer(clock);
+    const store = createMemoryStore({ clock });
+    let release!: () => void;
+    const held = store.update("state:test", () => new Promise<undefined>((resolve) => (release = () => resolve(undefined))), { mode: "wait", holder: "another process" });
+    await delay(10);
+    const m = manager(clock, false, store);
+    const ctx = context(server.requester);
+    const leaving = new AbortController();
+    const left = m.access(ctx, { signal: leaving.signal });
+    const staying = m.access(ctx);
+    await delay(20);
+    leaving.abort();
+    await assert.rejects(left, { name: "AbortError" });
+    await delay(50);
+    release();
+    await held;
+    assert.equal((await staying).accessToken, "access-1");
   });
 
   it("returns a fresh token with no loop when minTtl exceeds a fresh token's lifetime", async () => {
