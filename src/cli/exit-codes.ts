@@ -1,4 +1,4 @@
-import { TokenSmithError, type ErrorCode } from "../errors.js";
+import { isTransient, TokenSmithError, type ErrorCode } from "../errors.js";
 
 /** SPEC §3's exit-code table: scripts branch on these, so they never change. */
 export const EXIT = {
@@ -33,5 +33,7 @@ export function exitCodeOf(err: unknown): number {
   // A 401 that survived a refresh is a refusal, not an ordinary HTTP error (SPEC §3); one for
   // insufficient_scope never had a refresh (§2.11), so it is the API's answer like a 403.
   if (err.code === "http_error" && err.status === 401 && err.error !== "insufficient_scope") return EXIT.refused;
+  // `503 temporarily_unavailable` is the server being unavailable, not refusing (still so after retries).
+  if (err.code === "oauth_error" && isTransient(err)) return EXIT.unavailable;
   return BY_CODE[err.code] ?? EXIT.bug;
 }

@@ -86,7 +86,9 @@ export async function revokeConnection(connection: Connection, options: RevokeOp
   const seeded = isUserGrant(setup.ctx.grant) || setup.ctx.grant === "password";
   await setup.manager.write(setup.ctx, async (current, lease) => {
     const state = live(current);
-    const unused = !state?.refreshToken && seeded && hasNewSeed(setup.ctx, current ?? { v: 1 }) ? setup.ctx.seedRefreshToken : undefined;
+    // A never-used seed is the login to revoke when nothing is stored; `--access-token` leaves it alone.
+    const unused =
+      order.includes("refresh_token") && !state?.refreshToken && seeded && hasNewSeed(setup.ctx, current ?? { v: 1 }) ? setup.ctx.seedRefreshToken : undefined;
     try {
       await revokeAll(state, unused, lease);
     } catch (err) {
@@ -97,7 +99,7 @@ export async function revokeConnection(connection: Connection, options: RevokeOp
             )
           : err;
       }
-      result.warnings.push("the server could not be reached; the local state was dropped anyway (--force)");
+      result.warnings.push(`the revocation failed (${(err as TokenSmithError).message}); the local state was dropped anyway (--force)`);
     }
     const seeds = new Set(current?.seeds ?? []);
     if (unused) seeds.add(hashSecret(unused));

@@ -87,6 +87,16 @@ describe("tokensmith revoke", () => {
     assert.deepEqual(calls("/token"), [], "the revoked seed never reached the token endpoint");
   });
 
+  it("leaves a never-used seed alone with --access-token: it is neither revoked nor counted as used", async (t) => {
+    const { run, calls } = await setup(t, (_req, res) => res.end());
+    const result = await run("revoke", "api", "--access-token", "--json");
+    assert.equal(result.code, 0, result.stdout);
+    assert.deepEqual(JSON.parse(result.stdout).revoked, []);
+    assert.deepEqual(calls("/revoke"), []);
+    assert.equal((await run("token", "api")).stdout.trim(), "access-1", "the seed still starts the login");
+    assert.equal(calls("/token")[0].refresh_token, "the-seed");
+  });
+
   it("warns on unsupported_token_type and still drops the local state", async (t) => {
     const { run } = await setup(t, (req, res) => (form(req).token_type_hint === "access_token" ? json(res, 400, { error: "unsupported_token_type" }) : res.end()));
     await run("token", "api");
@@ -129,6 +139,16 @@ describe("tokensmith revoke", () => {
     assert.equal(JSON.parse(forced.stdout).dropped, true);
     assert.ok(calls("/revoke").length >= 2);
     assert.equal((await run("token", "api")).code, 3);
+  });
+
+  it("exits 4, not 3, for a revocation endpoint answering 503 temporarily_unavailable, and --force says why it dropped", async (t) => {
+    const { run } = await setup(t, (_req, res) => json(res, 503, { error: "temporarily_unavailable" }));
+    await run("token", "api");
+    const kept = await run("revoke", "api", "--json");
+    assert.equal(kept.code, 4, kept.stdout);
+    const forced = await run("revoke", "api", "--force");
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(forced.stderr, /the revocation failed \(.*temporarily_unavailable\); the local state was dropped anyway \(--force\)/);
   });
 
   it("keeps the local state and exits 4 when the server is unreachable, unless --force", async (t) => {
