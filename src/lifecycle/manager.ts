@@ -19,6 +19,12 @@ export const LEASE_MARGIN_MS = 5_000;
 export const WRITE_RESERVE_MS = 1_000;
 /** After a background refresh found the lease busy, re-read the store this much later. */
 export const BACKGROUND_RECHECK_MS = 100;
+/**
+ * How long a token refused right after it was issued stays marked dead (§2.11): long enough
+ * that a cron loop of CLI calls against a misconfigured API makes no refresh per run, short
+ * enough that an API that was briefly wrong (a stale key set) gets another token soon.
+ */
+export const DEAD_MARK_MS = 5 * 60_000;
 /** After a background refresh failed, wait this long before trying again in the background. */
 export const BACKGROUND_BACKOFF_MS = 2_000;
 
@@ -72,7 +78,7 @@ export class TokenManager {
   private background?: Promise<void>;
   private backgroundNotBefore = 0;
   /** Tokens that got a 401 right after being issued and are not in the state (`cache: none`). */
-  private readonly deadHashes = new Set<string>();
+  private readonly deadHashes = new Map<string, number>();
   /** Token requests made with `cache: none` (nothing is stored then). */
   private uncachedRequests = 0;
 
@@ -321,7 +327,7 @@ export class TokenManager {
         (current) => {
           const state = current?.value;
           // A token another process found dead stays: it drives no refresh (§2.11).
-          return state && isTokenOf(state, hash) && state.deadHash !== hash ? withoutAccessToken(state) : undefined;
+          return state && isTokenOf(state, hash) && !isMarkedDead(state, hash, this.deps.clock.now()) ? withoutAccessToken(state) : undefined;
         },
         { mode: "wait", deadline: this.deps.clock.now() + ctx.timeoutMs + LEASE_MARGIN_MS * 2, holder: this.deps.holder },
       );
@@ -336,7 +342,8 @@ export class TokenManager {
    * 401-driven refreshes for it (§2.11). No I/O.
    */
   isDead(hash: string): boolean {
-    return this.memory?.state.deadHash === hash || this.deadHashes.has(hash);
+    const now = this.deps.clock.now();
+    return isMarkedDead(this.memory?.state, hash, now) || (this.deadHashes.get(hash) ?? 0) > now;
   }
 
   /**
@@ -346,18 +353,19 @@ export class TokenManager {
    */
   async markDead(ctx: ConnectionContext, token: string): Promise<void> {
     const hash = hashSecret(token);
+    const deadUntil = this.deps.clock.now() + DEAD_MARK_MS;
     const memo = this.memory;
     if (memo && memo.state.accessToken === token) {
-      if (memo.state.deadHash !== hash) this.remember(memo.generation, { ...memo.state, deadHash: hash }, ctx);
+      this.remember(memo.generation, { ...memo.state, deadHash: hash, deadUntil }, ctx);
     } else if (ctx.cache === "none") {
-      this.deadHashes.add(hash);
+      this.deadHashes.set(hash, deadUntil);
     }
     if (ctx.cache !== "shared") return;
     const result = await this.deps.store.update<TokenState>(
       this.key,
       (current) => {
         const state = current?.value;
-        return state && isTokenOf(state, hash) && state.deadHash !== hash ? { ...state, deadHash: hash } : undefined;
+        return state && isTokenOf(state, hash) ? { ...state, deadHash: hash, deadUntil } : undefined;
       },
       { mode: "wait", deadline: this.deps.clock.now() + ctx.timeoutMs + LEASE_MARGIN_MS * 2, holder: this.deps.holder },
     );
@@ -450,4 +458,9 @@ function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     );
   });
+}
+
+/** True while `state` marks the token with `hash` dead (§2.11); the mark lapses at `deadUntil`. */
+function isMarkedDead(state: TokenState | undefined, hash: string, now: number): boolean {
+  return state?.deadHash === hash && (state.deadUntil === undefined || state.deadUntil > now);
 }

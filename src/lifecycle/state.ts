@@ -22,6 +22,8 @@ export interface TokenState {
    * drives another refresh for it, in this process or any other. Goes with the token.
    */
   deadHash?: string;
+  /** When the `deadHash` mark lapses (epoch ms): an API that was briefly wrong gets one more refresh then. */
+  deadUntil?: number;
   /** Set when a refresh failed with invalid_grant: the refresh token is kept, flagged (§2.7). */
   reauth?: { at: number; error?: string; description?: string; afterTimeout?: boolean };
   /** A remembered OAuth error, so a broken connection is not hammered (§2.7). */

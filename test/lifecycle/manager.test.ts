@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { setTimeout as delay } from "node:timers/promises";
 import { systemClock, type Clock } from "../../src/clock.js";
 import { TokenSmithError } from "../../src/errors.js";
-import { TokenManager, type ConnectionContext, type TokenRequester } from "../../src/lifecycle/manager.js";
+import { DEAD_MARK_MS, TokenManager, type ConnectionContext, type TokenRequester } from "../../src/lifecycle/manager.js";
 import type { TokenState } from "../../src/lifecycle/state.js";
 import { minimumTokenRequests } from "../../src/lifecycle/timing.js";
 import type { GrantRequest, TokenSet } from "../../src/protocol/types.js";
@@ -252,6 +252,24 @@ describe("TokenManager", () => {
     assert.equal((await store.get<TokenState>("state:test"))!.value.deadHash, undefined);
     assert.equal((await m.access(ctx)).accessToken, fresh);
     assert.equal(m.isDead(hashSecret(fresh)), false);
+  });
+
+  it("lets the dead mark lapse after DEAD_MARK_MS, so a 401 then drives one more refresh", async () => {
+    const clock = new ManualClock();
+    const server = fakeServer(clock, 3_600_000);
+    const store = createMemoryStore({ clock });
+    const ctx = context(server.requester);
+    const m = manager(clock, false, store);
+    const dead = (await m.access(ctx)).accessToken!;
+    await m.markDead(ctx, dead);
+    assert.equal(await m.invalidate(ctx, dead), hashSecret(dead));
+    assert.equal((await m.access(ctx)).accessToken, dead, "while marked, a 401 drops nothing");
+    clock.advance(DEAD_MARK_MS + 1);
+    assert.equal(m.isDead(hashSecret(dead)), false);
+    const other = manager(clock, false, store);
+    await other.invalidate(ctx, dead);
+    assert.equal((await other.access(ctx)).accessToken, "access-2");
+    assert.equal(server.log.length, 2);
   });
 
   it("with cache: none asks for a new token every time", async () => {

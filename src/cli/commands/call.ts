@@ -127,7 +127,7 @@ function httpError(connection: string, request: CallRequest, response: Response)
   const hint = insufficientScope
     ? "the token lacks a scope this API needs (the API said insufficient_scope, so no new token was asked for)"
     : response.status === 401
-      ? `the API refused a freshly issued token too: check the connection's scopes, audience and resource (\`tokensmith test ${connection}\`)`
+      ? `the API refused a freshly issued token too: check the connection's scopes, audience and resource (\`tokensmith test ${connection}\`); after a fix, \`tokensmith token ${connection} --force-refresh\` gets a token the API has not refused`
       : response.status === 403
         ? "the token lacks a permission this API needs (a scope?)"
         : undefined;
