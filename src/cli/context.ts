@@ -1,5 +1,7 @@
 import type { Command } from "commander";
+import { toTokenSmithError } from "../errors.js";
 import { TokenSmith } from "../tokensmith.js";
+import { exitCodeOf } from "./exit-codes.js";
 import { OutputClosed, Printer, type GlobalFlags, type Output } from "./output.js";
 
 /** What a command's action gets: its printer and a lazily loaded TokenSmith. */
@@ -58,7 +60,7 @@ export class CliRun {
         this.exitCode = (await fn(ctx, ...args.slice(0, -1))) ?? 0;
       } catch (err) {
         // The reader of stdout left (`| head`): what it wanted was written; not a failure.
-        this.exitCode = err instanceof OutputClosed ? 0 : printer.error(err);
+        this.exitCode = err instanceof OutputClosed ? 0 : reportError(printer, err);
       }
     };
   }
@@ -66,5 +68,18 @@ export class CliRun {
   async close(): Promise<void> {
     const ts = await this.instance?.catch(() => undefined);
     await ts?.close();
+  }
+}
+
+/**
+ * Prints the error and returns its exit code. With `--json` the error goes to stdout, which
+ * may have been closed by its reader meanwhile: the exit code is the error's all the same.
+ */
+function reportError(printer: Printer, err: unknown): number {
+  try {
+    return printer.error(err);
+  } catch (failed) {
+    if (!(failed instanceof OutputClosed)) throw failed;
+    return exitCodeOf(toTokenSmithError(err));
   }
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { commandName } from "../../src/cli/main.js";
+import { commandName, run } from "../../src/cli/main.js";
+import { OutputClosed } from "../../src/cli/output.js";
 import { cli } from "../support/cli.js";
 
 describe("commandName", () => {
@@ -34,5 +35,20 @@ describe("the CLI with only the named command set up", () => {
     assert.match(own.stdout, /--min-ttl <seconds>/);
     assert.doesNotMatch(own.stdout, /--paginate/);
     assert.match(own.stdout, /Global Options:[\s\S]*--config <path>[\s\S]*--json/);
+  });
+});
+
+describe("a closed stdout", () => {
+  it("still gives a --json error its exit code, with no stack trace", async () => {
+    let stderr = "";
+    const code = await run(["token", "nowhere", "--json", "--config", "/nonexistent/tokensmith.yaml"], {
+      stdout: () => {
+        throw new OutputClosed();
+      },
+      stderr: (text) => void (stderr += text),
+      isTTY: false,
+    });
+    assert.equal(code, 2);
+    assert.equal(stderr, "");
   });
 });
