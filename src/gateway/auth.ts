@@ -20,6 +20,8 @@ export interface Principal {
   connections?: ReadonlySet<string>;
   /** The session's CSRF token (sessions only). */
   csrf?: string;
+  /** Which configured key it is (keys only): its dashboard session is reused. */
+  key?: number;
 }
 
 /** True when the principal may use that connection. */
@@ -58,9 +60,9 @@ export class ApiKeys {
     const given = digest(match[1]);
     // Compare against every key, so the time taken does not tell which one matched.
     let found: Principal | undefined;
-    for (const key of this.keys) {
-      if (timingSafeEqual(key.digest, given) && !found) found = { via: "key", connections: key.connections };
-    }
+    this.keys.forEach((key, index) => {
+      if (timingSafeEqual(key.digest, given) && !found) found = { via: "key", connections: key.connections, key: index };
+    });
     return found;
   }
 }
@@ -80,6 +82,8 @@ export class Sessions {
   private readonly tickets = new Map<string, ReadonlySet<string> | undefined>();
   /** Session id digest (hex) → session. */
   private readonly sessions = new Map<string, Session>();
+  /** Key index → the session `forKey` made for it. */
+  private readonly keySessions = new Map<number, { id: string; csrf: string }>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -101,6 +105,18 @@ export class Sessions {
     const csrf = randomSecret();
     this.sessions.set(digest(id).toString("hex"), { csrf, connections, expiresAt: this.now() + SESSION_TTL_MS });
     return { id, csrf };
+  }
+
+  /**
+   * The dashboard session of a key holder (`GET /` with a key): one per key, reused while it
+   * lasts, so a script polling the dashboard does not crowd out people's sessions.
+   */
+  forKey(key: number, connections?: ReadonlySet<string>): { id: string; csrf: string } {
+    const known = this.keySessions.get(key);
+    if (known && this.authenticate(known.id)) return known;
+    const session = this.redeem(this.issueTicket(connections))!;
+    this.keySessions.set(key, session);
+    return session;
   }
 
   /** The principal of a session cookie's value, or undefined if unknown or expired. */

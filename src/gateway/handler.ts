@@ -110,7 +110,8 @@ async function route(deps: HandlerDeps, req: IncomingMessage, res: ServerRespons
     if (principal.via === "session") return sendHtml(res, 200, dashboardPage(principal.csrf!, deps.baseUrl), DASHBOARD_CSP);
     // A key holder may do all the dashboard does: the page comes with a session of the key's
     // reach, since the page's own requests carry the cookie, not the key.
-    const session = deps.sessions.redeem(deps.sessions.issueTicket(principal.connections))!;
+    if (method !== "GET" && method !== "HEAD") throw new GatewayError(405, "method_not_allowed", "use GET here");
+    const session = deps.sessions.forKey(principal.key!, principal.connections);
     return sendHtml(res, 200, dashboardPage(session.csrf, deps.baseUrl), DASHBOARD_CSP, { "set-cookie": sessionCookie(deps, session.id) });
   }
   if (path.startsWith("/authorize/")) {

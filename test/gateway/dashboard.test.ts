@@ -109,6 +109,8 @@ describe("the dashboard", () => {
     const list = await (await fetch(`${gateway.url}/v1/connections`, { headers: { cookie: cookie.split(";")[0] } })).json();
     assert.deepEqual(list.map((c: any) => c.name), ["demo-service"]);
     assert.equal((await fetch(`${gateway.url}/`, { headers: { authorization: "Bearer not-a-key-0123456789" } })).status, 401);
+    const again = await fetch(`${gateway.url}/`, { headers: { authorization: `Bearer ${LIMITED_KEY}` } });
+    assert.equal(again.headers.get("set-cookie")?.split(";")[0], cookie.split(";")[0], "one session per key, however often it polls");
   });
 
   it("authorizes a connection in the browser through its own /callback, and refuses a replayed callback", async (t) => {
