@@ -72,6 +72,9 @@ function checkVarsUsed(merged: MergedConnection, own: ConnectionConfig, preset: 
     // In parameters, {scopes} is the requested scopes, never a var.
     for (const value of Object.values(merged[field] ?? {})) for (const name of templateNames(value)) if (name !== "scopes") used.add(name);
   }
+  // A reference not yet resolved (at load) may hold templates of its own: judge only when none is left.
+  const texts = [...URL_FIELDS.map((field) => merged[field] ?? ""), ...TEMPLATED_PARAMS.flatMap((field) => Object.values(merged[field] ?? {}))];
+  if (texts.some(hasReference)) return;
   for (const name of Object.keys(own.vars ?? {})) {
     if (used.has(name)) continue;
     const known = used.size ? `variables used: ${[...used].join(", ")}` : "no URL or parameter of this connection has a {template}";

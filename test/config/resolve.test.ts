@@ -159,6 +159,14 @@ describe("presets", () => {
     assert.equal(err.field, "connections.ms.vars.tennant");
     assert.match(err.hint ?? "", /did you mean tenant\?/);
   });
+
+  it("does not judge vars at load while a URL is a reference that may hold the template, and does when it is resolved", async () => {
+    const config = { connections: { c: { token_url: "${env:TOKEN_URL}", client_id: "app", client_secret: "s3cret-value", vars: { tenant: "acme" } } } };
+    const loaded = await loadConfig({ config, cwd: "/", env: ENV });
+    const used = resolveConnection(loaded, "c", { env: { ...ENV, TOKEN_URL: "https://login.example.com/{tenant}/token" } });
+    assert.equal(used.connection.tokenUrl, "https://login.example.com/acme/token");
+    assert.throws(() => resolveConnection(loaded, "c", { env: { ...ENV, TOKEN_URL: "https://login.example.com/token" } }), /vars\.tenant/);
+  });
 });
 
 describe("store and gateway sections", () => {
