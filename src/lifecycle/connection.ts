@@ -146,14 +146,13 @@ export class Connection {
     await manager.markDead(ctx, token);
   }
 
-  /** Name, grant, provider and token URL, for listings; never secrets. */
-  describe(): { name: string; grant: string; provider: string | null; tokenUrl: string | null; error?: string } {
-    try {
-      const conn = this.runtime.resolve(this.name);
-      return { name: this.name, grant: conn.grantType ?? conn.grant, provider: conn.provider ?? null, tokenUrl: conn.tokenUrl ?? conn.issuer ?? null };
-    } catch (err) {
-      return { name: this.name, grant: "?", provider: null, tokenUrl: null, error: err instanceof Error ? err.message : String(err) };
-    }
+  /**
+   * Name, grant, provider and token URL (or issuer), for listings: from the config alone, with
+   * no `${env:}`/`${file:}` reference read, so it needs no secret and opens no store.
+   */
+  describe(): { name: string; grant: string; provider: string | null; tokenUrl: string | null } {
+    const conn = this.runtime.describe(this.name);
+    return { name: this.name, grant: conn.grantType ?? conn.grant, provider: conn.provider ?? null, tokenUrl: conn.tokenUrl ?? conn.issuer ?? null };
   }
 
   /** State, expiry, counts; never secrets. */

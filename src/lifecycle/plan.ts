@@ -11,8 +11,6 @@ export interface GrantPlan {
   grant: GrantRequest;
   /** The state the answer is merged into (a newly adopted seed is already in it). */
   base: TokenState;
-  /** The refresh token sent, kept when the response carries none. */
-  refreshToken?: string;
 }
 
 /** True when a configured seed refresh token has not been used yet (§2.9). */
@@ -33,7 +31,7 @@ export function planGrant(ctx: ConnectionContext, state: TokenState): GrantPlan 
   }
   if (ctx.grantType) return { grant: { kind: "custom" }, base };
   if (base.refreshToken && (isUserGrant(ctx.grant) || ctx.grant === "password")) {
-    return { grant: { kind: "refresh_token", refreshToken: base.refreshToken }, base, refreshToken: base.refreshToken };
+    return { grant: { kind: "refresh_token", refreshToken: base.refreshToken }, base };
   }
   switch (ctx.grant) {
     case "client_credentials":

@@ -2,13 +2,13 @@ import { hostname } from "node:os";
 import type { Clock } from "../clock.js";
 import { fingerprint } from "../config/fingerprint.js";
 import type { LoadedConfig } from "../config/load.js";
-import { resolveConnection, resolveStoreConfig, resolveWithoutSecrets } from "../config/resolve.js";
+import { describeConnection, resolveConnection, resolveStoreConfig, resolveWithoutSecrets } from "../config/resolve.js";
 import type { ResolvedConnection } from "../config/types.js";
 import { TokenSmithError } from "../errors.js";
 import { resolveEndpoints } from "../providers/discovery.js";
 import { requestToken } from "../protocol/send.js";
 import type { Endpoints, FetchLike } from "../protocol/types.js";
-import { isLoopbackHost } from "../protocol/urls.js";
+import { isLoopbackHost } from "../config/urls.js";
 import { hashSecret } from "../redact.js";
 import { createStore } from "../store/index.js";
 import type { Store } from "../store/types.js";
@@ -95,6 +95,11 @@ export class Runtime {
     return setup;
   }
 
+  /** What a connection is (grant, provider, endpoints) without reading any reference (listings). */
+  describe(name: string): ResolvedConnection {
+    return describeConnection(this.options.loaded, name);
+  }
+
   /** Settings only, without opening the store (status of every connection, `connections`). */
   resolve(name: string): ResolvedConnection {
     const { connection, warnings } = resolveConnection(this.options.loaded, name, { env: this.options.env });
@@ -159,7 +164,7 @@ export class Runtime {
       scopes: conn.scopes,
       scopeSeparator: conn.scopeSeparator,
       seedRefreshToken: secrets ? conn.refreshToken : undefined,
-      loginCommand: loginCommand(name, conn),
+      loginCommand: loginCommandFor(name, conn),
       requester: {
         request: async (grant, { timeoutMs, signal }) => {
           // Unreachable by design: a setup without secrets only drops or moves state.
@@ -220,7 +225,7 @@ export function stateId(fp: string): string {
  * `tokensmith login NAME`, with `--manual` when the registered redirect URI is not a loopback
  * address this machine can listen on (the browser flow would refuse it).
  */
-export function loginCommand(name: string, conn: Pick<ResolvedConnection, "redirectUri">): string {
+export function loginCommandFor(name: string, conn: Pick<ResolvedConnection, "redirectUri">): string {
   let loopback = true;
   if (conn.redirectUri) {
     try {

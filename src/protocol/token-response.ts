@@ -133,17 +133,20 @@ function expiresAt(value: unknown, unit: "s" | "ms", fail: Fail): number | undef
 }
 
 /**
- * The response's other fields, for `token --json` → `extra` (Salesforce `instance_url`,
- * Strava `athlete`). Secret-named fields are dropped at every depth, and so is any value equal
- * to a token we extracted (a mapping may have found it under an innocent name).
- */
-/**
  * Fields whose names contain "token" but describe one rather than hold it: RFC 8693's
  * `issued_token_type`, GitHub's and others' `refresh_token_expires_in`.
  */
 const TOKEN_METADATA_KEY = /_type$|_expires_in$|_expires_at$/i;
-const isSecretKey = (key: string, value: unknown) => SECRET_KEY.test(key) && !(TOKEN_METADATA_KEY.test(key) && (typeof value === "number" || /^[\w.:/-]{0,100}$/.test(String(value))));
+/** A short plain value (a number, a URN, a type name): never a token. */
+const PLAIN_VALUE = /^[\w.:/-]{0,100}$/;
+const isSecretKey = (key: string, value: unknown) =>
+  SECRET_KEY.test(key) && !(TOKEN_METADATA_KEY.test(key) && (typeof value === "number" || PLAIN_VALUE.test(String(value))));
 
+/**
+ * The response's other fields, for `token --json` → `extra` (Salesforce `instance_url`,
+ * Strava `athlete`). Secret-named fields are dropped at every depth, and so is any value equal
+ * to a token we extracted (a mapping may have found it under an innocent name).
+ */
 function extraFields(body: Record<string, unknown>, skip: Set<string>, hidden: string[]): Record<string, unknown> {
   const clean = (value: unknown): unknown => {
     if (typeof value === "string") return hidden.includes(value) ? undefined : value;

@@ -1,3 +1,4 @@
+import { isLoopbackHost } from "../config/urls.js";
 import { TokenSmithError } from "../errors.js";
 
 /**
@@ -10,12 +11,8 @@ export interface EndpointUrlOptions {
   allowInsecureHttp: boolean;
 }
 
-/** True for hosts that never leave this machine: 127.0.0.0/8, ::1 and `localhost`. */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.toLowerCase().replace(/^\[|\]$/g, "");
-  if (host === "localhost" || host === "::1") return true;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
+/** One rule for "this machine" everywhere (config checks, the login listener, transport). */
+export { isLoopbackHost } from "../config/urls.js";
 
 /**
  * Parses and checks an endpoint URL: https, or http only on loopback unless allowed. A

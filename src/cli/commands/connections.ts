@@ -1,6 +1,4 @@
 import type { Command } from "commander";
-import { loadConfig } from "../../config/load.js";
-import { describeConnection } from "../../config/resolve.js";
 import type { CliRun } from "../context.js";
 
 /**
@@ -13,12 +11,8 @@ export function registerConnections(program: Command, run: CliRun): void {
     .description("list the configured connections")
     .action(
       run.action(async (ctx) => {
-        const loaded = await loadConfig({ config: ctx.flags.config });
-        ctx.printer.verbose(`config: ${loaded.path ?? "(object)"}`);
-        const rows = loaded.connectionNames().map((name) => {
-          const conn = describeConnection(loaded, name);
-          return { name, grant: conn.grantType ?? conn.grant, provider: conn.provider ?? null, tokenUrl: conn.tokenUrl ?? conn.issuer ?? null };
-        });
+        const ts = await ctx.tokensmith();
+        const rows = ts.connectionNames().map((name) => ts.connection(name).describe());
         const text = rows.length
           ? rows.map((r) => `${r.name}\t${r.grant}${r.provider ? `\t${r.provider}` : ""}${r.tokenUrl ? `\t${r.tokenUrl}` : ""}`).join("\n")
           : "(no connections configured)";
