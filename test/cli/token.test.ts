@@ -4,7 +4,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import { stringify } from "yaml";
-import { cli } from "../support/cli.js";
+import { cli, cliProcess } from "../support/cli.js";
 import { tmpDir } from "../support/demo.js";
 
 const SECRET = "token-cli-Secret-0123456789";
@@ -121,3 +121,16 @@ describe("tokensmith header", () => {
     assert.equal((await cli(["header", "billing", "--config", custom])).stdout, "X-Shopify-Access-Token: h-2\n");
   });
 });
+
+describe("tokensmith token (the built binary)", () => {
+  it("maps a nested response with JSONPath (a package the bundle loads on first use)", async (t) => {
+    const server = await tokenEndpoint(t, () => ({ data: { tok: "nested-token", ttl: 600 } }));
+    const config = await writeConfig(t, { token_url: server.url, response: { access_token: "$.data.tok", expires_in: "$.data.ttl" } });
+    const result = await cliProcess(["token", "billing", "--json", "--config", config]);
+    assert.equal(result.code, 0, result.stderr);
+    const body = JSON.parse(result.stdout);
+    assert.equal(body.access_token, "nested-token");
+    assert.ok(body.expires_in > 590 && body.expires_in <= 600);
+  });
+});
+
