@@ -1,11 +1,13 @@
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { demoConfig } from "../../src/demo/config.js";
 import type { DemoServer, DemoServerOptions } from "../../src/demo/server.js";
 import type { Connection } from "../../src/lifecycle/connection.js";
 import { TokenSmith } from "../../src/tokensmith.js";
-import { tmpDir, withDemoServer } from "../support/demo.js";
+import { withDemoServer } from "../support/demo.js";
 
 /**
  * Helpers for the HTTP tests: the demo authorization server with a connection to it (its
@@ -29,7 +31,9 @@ export interface Setup {
 /** A demo server and its "demo-service" connection (client_credentials); `patch` edits that connection's config. */
 export async function demoSetup(t: TestContext, options: { patch?: (conn: Record<string, unknown>, server: DemoServer) => void; server?: DemoServerOptions } = {}): Promise<Setup> {
   const server = await withDemoServer(t, options.server);
-  const config = demoConfig(server, { dir: join(await tmpDir(t), "store") }) as { connections: Record<string, Record<string, unknown>> };
+  // Removed only after every TokenSmith below has closed (waiting for its in-flight store writes).
+  const dir = await mkdtemp(join(tmpdir(), "tokensmith-test-"));
+  const config = demoConfig(server, { dir: join(dir, "store") }) as { connections: Record<string, Record<string, unknown>> };
   options.patch?.(config.connections["demo-service"], server);
   const sleeps: number[] = [];
   const ts = await TokenSmith.load({
@@ -37,16 +41,20 @@ export async function demoSetup(t: TestContext, options: { patch?: (conn: Record
     env: {},
     clock: { now: () => Date.now(), sleep: async (ms) => void sleeps.push(ms) },
   });
-  t.after(() => ts.close());
+  const others: TokenSmith[] = [];
   const another = async ({ clockOffsetMs = 0 } = {}) => {
     const other = await TokenSmith.load({
       config,
       env: {},
       clock: { now: () => Date.now() + clockOffsetMs, sleep: async (ms) => void sleeps.push(ms) },
     });
-    t.after(() => other.close());
+    others.push(other);
     return other.connection("demo-service");
   };
+  t.after(async () => {
+    await Promise.all([ts.close(), ...others.map((other) => other.close())]);
+    await rm(dir, { recursive: true, force: true });
+  });
   return { server, ts, connection: ts.connection("demo-service"), sleeps, another };
 }
 

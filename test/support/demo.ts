@@ -22,7 +22,8 @@ export async function withDemoServer(t: TestContext, options: DemoServerOptions 
 /** A fresh temporary folder for this test, removed afterwards. */
 export async function tmpDir(t: TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "tokensmith-test-"));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  // Retries: a store write still finishing (a background invalidation, say) can refill a folder mid-removal.
+  t.after(() => rm(dir, { recursive: true, force: true, maxRetries: 5 }));
   return dir;
 }
 
