@@ -91,6 +91,7 @@ function row(c) {
   const name = el("td");
   name.append(el("div", c.name, "name"), el("div", [c.grant, c.provider].filter(Boolean).join(" · "), "small"));
   if (c.problem) name.append(el("div", c.problem, "problem"));
+  else if (c.removed) name.append(el("div", c.removed.reason + " at " + c.removed.at, "small"));
   if (!c.authorize.available && c.authorize.manual) name.append(el("div", "Authorize with: " + c.authorize.manual, "small"));
   const stateName = c.error ? "error" : c.state;
   const state = el("td");

@@ -22,6 +22,8 @@ export interface ConnectionStatus {
   stateId: string;
   /** Why the state is what it is, when it is a dead end or an error is remembered. */
   problem: string | null;
+  /** When the local state was removed on purpose: logged out, revoked, or moved away by export. */
+  removed: { reason: "logout" | "revoked" | "moved"; at: Date } | null;
   /** Set when the connection's settings could not be resolved. */
   error?: { code: string; message: string; hint: string | null };
 }
@@ -35,7 +37,6 @@ export async function connectionStatus(connection: Connection, runtime: Runtime)
   let problem: string | null = null;
   if (current?.reauth) problem = `refresh refused (${current.reauth.error ?? "invalid_grant"}): run \`${ctx.loginCommand ?? `tokensmith login ${connection.name}`}\``;
   else if (current?.lastError && current.lastError.until > now) problem = current.lastError.message;
-  else if (state?.tombstone) problem = `${state.tombstone.reason} at ${new Date(state.tombstone.at).toISOString()}`;
   return {
     name: connection.name,
     grant: conn.grantType ?? conn.grant,
@@ -50,6 +51,7 @@ export async function connectionStatus(connection: Connection, runtime: Runtime)
     sharedWith: runtime.sharing(connection.name),
     stateId: stateId(fingerprint),
     problem,
+    removed: state?.tombstone ? { reason: state.tombstone.reason, at: new Date(state.tombstone.at) } : null,
   };
 }
 
@@ -70,6 +72,7 @@ export function brokenStatus(name: string, err: unknown): ConnectionStatus {
     sharedWith: [],
     stateId: "",
     problem: e.message,
+    removed: null,
     error: { code: e.code, message: e.message, hint: e.hint ?? null },
   };
 }

@@ -24,6 +24,17 @@ async function writeConfig(t: TestContext, config: Record<string, unknown>): Pro
 }
 
 describe("tokensmith status", () => {
+  it("shows a logout as a removal, not as a problem", async (t) => {
+    const path = await writeConfig(t, { connections: { billing: service() } });
+    assert.equal((await cli(["logout", "billing", "--config", path])).code, 0);
+    const { stdout } = await cli(["status", "billing", "--config", path]);
+    assert.match(stdout, /\n {2}removed {8}by logout at \d{4}-/);
+    assert.doesNotMatch(stdout, /problem/);
+    const json = JSON.parse((await cli(["status", "billing", "--json", "--config", path])).stdout);
+    assert.equal(json.removed.reason, "logout");
+    assert.equal(json.problem, null);
+  });
+
   it("says which connections share a token state, and never shows a secret", async (t) => {
     const path = await writeConfig(t, { connections: { billing: service(), invoices: { ...service(), scopes: "invoices.read" }, other: service("another") } });
     const { code, stdout, stderr } = await cli(["status", "--config", path]);

@@ -33,6 +33,13 @@ export function registerStatus(program: Command, run: CliRun): void {
     );
 }
 
+/** How a removal reads in `status`. */
+const REMOVED: Record<NonNullable<ConnectionStatus["removed"]>["reason"], string> = {
+  logout: "by logout",
+  revoked: "revoked",
+  moved: "moved to another machine (export)",
+};
+
 function render(s: ConnectionStatus): string {
   const lines = [`${s.name}: ${s.state}${s.grant ? ` (${s.grant}${s.provider ? `, ${s.provider}` : ""})` : ""}`];
   if (s.expiresAt) lines.push(`  expires at     ${s.expiresAt.toISOString()} (in ${s.expiresIn} s)`);
@@ -41,6 +48,7 @@ function render(s: ConnectionStatus): string {
   if (s.lastRefresh) lines.push(`  last refresh   ${s.lastRefresh.toISOString()}`);
   if (s.grant) lines.push(`  token requests ${s.tokenRequests}`);
   if (s.sharedWith.length) lines.push(`  shares state with ${s.sharedWith.join(", ")}`);
+  if (s.removed) lines.push(`  removed        ${REMOVED[s.removed.reason]} at ${s.removed.at.toISOString()}`);
   if (s.problem) lines.push(`  problem        ${s.problem}`);
   if (s.error?.hint) lines.push(`  hint           ${s.error.hint}`);
   return lines.join("\n");
