@@ -1,5 +1,4 @@
 import { closeSync, openSync } from "node:fs";
-import { ReadStream, WriteStream } from "node:tty";
 import { TokenSmithError } from "../errors.js";
 import { registerSecret } from "../redact.js";
 
@@ -57,8 +56,12 @@ export function promptHidden(terminal: Terminal, prompt: string): Promise<string
   });
 }
 
-/** The controlling terminal, or undefined when there is none (cron, CI, a pipe). */
-export function openTerminal(): Terminal | undefined {
+/**
+ * The controlling terminal, or undefined when there is none (cron, CI, a pipe). node:tty is
+ * loaded here, not at start: it would cost every `tokensmith token` a few milliseconds.
+ */
+export async function openTerminal(): Promise<Terminal | undefined> {
+  const { ReadStream, WriteStream } = await import("node:tty");
   if (process.platform === "win32") {
     return process.stdin.isTTY ? { input: process.stdin, output: process.stderr, close: () => process.stdin.pause() } : undefined;
   }
@@ -87,7 +90,7 @@ export interface PassphraseOptions {
   confirm: boolean;
   env?: NodeJS.ProcessEnv;
   /** Default: the controlling terminal. */
-  terminal?: () => Terminal | undefined;
+  terminal?: () => Terminal | undefined | Promise<Terminal | undefined>;
 }
 
 /** The passphrase from the environment or the terminal; a usage error when neither has one. */
@@ -97,7 +100,7 @@ export async function readPassphrase(options: PassphraseOptions): Promise<string
     registerSecret(fromEnv);
     return fromEnv;
   }
-  const terminal = (options.terminal ?? openTerminal)();
+  const terminal = await (options.terminal ?? openTerminal)();
   if (!terminal) {
     throw new TokenSmithError("usage_error", "no passphrase: not on a terminal, and $TOKENSMITH_PASSPHRASE is not set", {
       hint: `set ${PASSPHRASE_ENV} (e.g. from a secret store) or run the command on a terminal`,

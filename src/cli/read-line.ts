@@ -1,11 +1,10 @@
-import { createInterface } from "node:readline";
-
 /**
  * One line from a stream (stdin for `login --manual`): resolves with the first line, or with
  * what there was ("" for nothing) when the stream ends first. Stops reading after that line,
- * so a pasted line never lands anywhere else.
+ * so a pasted line never lands anywhere else. node:readline is loaded here, not at start.
  */
-export function readLine(input: NodeJS.ReadableStream): Promise<string> {
+export async function readLine(input: NodeJS.ReadableStream): Promise<string> {
+  const { createInterface } = await import("node:readline");
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input, terminal: false, crlfDelay: Infinity });
     let done = false;

@@ -1,4 +1,3 @@
-import { isIP } from "node:net";
 import { configError, showUrl, type ConfigErrorOptions } from "./issues.js";
 
 /**
@@ -6,11 +5,14 @@ import { configError, showUrl, type ConfigErrorOptions } from "./issues.js";
  * `allow_insecure_http: true`), never credentials inside the URL.
  */
 
+/** An IPv4 address in 127.0.0.0/8 (node:net's isIP would load the whole net module at start). */
+const LOOPBACK_V4 = /^127\.(25[0-5]|2[0-4]\d|1?\d?\d)\.(25[0-5]|2[0-4]\d|1?\d?\d)\.(25[0-5]|2[0-4]\d|1?\d?\d)$/;
+
 /** 127.0.0.0/8, ::1 and `localhost`: the only hosts plain http may reach by default. */
 export function isLoopbackHost(host: string): boolean {
   const bare = host.toLowerCase().replace(/^\[(.*)\]$/, "$1");
   if (bare === "localhost" || bare === "::1") return true;
-  return isIP(bare) === 4 && bare.startsWith("127.");
+  return LOOPBACK_V4.test(bare);
 }
 
 export interface UrlRuleOptions extends ConfigErrorOptions {
