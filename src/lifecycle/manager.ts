@@ -5,12 +5,13 @@ import { isTransient, TokenSmithError } from "../errors.js";
 import type { GrantRequest, TokenSet } from "../protocol/types.js";
 import { hashSecret } from "../redact.js";
 import type { Lease, Store, StoreRecord } from "../store/types.js";
+import { abortable } from "./abortable.js";
 import { SingleFlight } from "./flight.js";
 import { mergeTokens, withAccessTokenOf, withoutAccessToken } from "./merge.js";
 import { persistFenced } from "./persist.js";
 import { checkRemembered, hasNewSeed, planGrant, reauthorizationError, remember } from "./plan.js";
 import { DEFAULT_RETRY, retryDelay, type RetryPolicy } from "./retry.js";
-import { isDue, isUsable, lifetimeOf, live, type TokenState, type Want } from "./state.js";
+import { isDue, isMarkedDead, isUsable, lifetimeOf, live, type TokenState, type Want } from "./state.js";
 import { refreshAt, usableUntil } from "./timing.js";
 
 /** Extra lease time beyond the request timeout, for the store write that follows (§2.5). */
@@ -48,6 +49,14 @@ export interface ConnectionContext {
   /** The command that logs this connection in, for hints (`--manual` when it must be pasted). */
   loginCommand?: string;
   requester: TokenRequester;
+}
+
+/**
+ * A refresh's earlier attempts: a refresh_token request that timed out may have been rotated
+ * at the server, which explains an `invalid_grant` on the retry (§2.7).
+ */
+interface RefreshHistory {
+  refreshTimedOut: boolean;
 }
 
 export interface ManagerDeps {
@@ -147,7 +156,8 @@ export class TokenManager {
   private async refreshWithRetries(ctx: ConnectionContext, options: AccessOptions): Promise<TokenState> {
     const policy = this.deps.retry ?? DEFAULT_RETRY;
     const started = this.deps.clock.now();
-    const history = new Set<string>();
+    /** What earlier attempts of this refresh saw, for the error that ends it. */
+    const history: RefreshHistory = { refreshTimedOut: false };
     for (let attempt = 1; ; attempt++) {
       try {
         const result = await this.refreshOnce(ctx, { ...options, history }, "wait");
@@ -167,7 +177,7 @@ export class TokenManager {
    */
   private async refreshOnce(
     ctx: ConnectionContext,
-    options: AccessOptions & { ahead?: boolean; history?: Set<string> },
+    options: AccessOptions & { ahead?: boolean; history?: RefreshHistory },
     mode: "wait" | "try",
   ): Promise<TokenState | undefined> {
     const { store, clock } = this.deps;
@@ -196,7 +206,7 @@ export class TokenManager {
             // Clamped to the lease time left at each send (§2.5), so the write still happens under the lease.
             const timeoutMs = Math.max(1, Math.min(ctx.timeoutMs, lease.timeLeft() - WRITE_RESERVE_MS));
             return ctx.requester.request(grant, { timeoutMs, signal: lease.signal }).catch((err: unknown) => {
-              if (grant.kind === "refresh_token" && err instanceof TokenSmithError && err.code === "timeout") options.history?.add("refresh_timeout");
+              if (grant.kind === "refresh_token" && err instanceof TokenSmithError && err.code === "timeout" && options.history) options.history.refreshTimedOut = true;
               throw err;
             });
           };
@@ -215,7 +225,7 @@ export class TokenManager {
             if (err instanceof TokenSmithError && err.code === "oauth_error") {
               if (err.error === "invalid_grant" && plan.grant.kind === "refresh_token" && isUserGrant(ctx.grant)) {
                 // §2.7: the refresh token is kept, flagged, so --force-refresh can retry later.
-                const afterTimeout = options.history?.has("refresh_timeout") || undefined;
+                const afterTimeout = options.history?.refreshTimedOut || undefined;
                 return { ...counted, reauth: { at: now, error: err.error, description: err.errorDescription, afterTimeout } };
               }
               return { ...counted, lastError: remember(err, now) };
@@ -262,9 +272,9 @@ export class TokenManager {
     }
   }
 
-  private explain(ctx: ConnectionContext, err: unknown, history?: Set<string>): unknown {
+  private explain(ctx: ConnectionContext, err: unknown, history?: RefreshHistory): unknown {
     if (err instanceof TokenSmithError && err.code === "oauth_error" && err.error === "invalid_grant" && isUserGrant(ctx.grant)) {
-      const afterTimeout = history?.has("refresh_timeout");
+      const afterTimeout = history?.refreshTimedOut;
       const refused = { error: err.error, description: err.errorDescription, afterTimeout, status: err.status };
       return reauthorizationError(ctx, refused, err);
     }
@@ -433,34 +443,4 @@ export class TokenManager {
 /** True when `state` holds the access token with `hash` (compare by hash, §2.11). */
 function isTokenOf(state: TokenState, hash: string): boolean {
   return !state.tombstone && !!state.accessToken && hashSecret(state.accessToken) === hash;
-}
-
-/**
- * The caller's wait ends when its signal aborts (rejecting with the signal's reason, as fetch
- * does); the work itself goes on, since other callers may share it and a rotated refresh
- * token must still be stored.
- */
-function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      work.catch(() => {}); // Whoever else waits on it sees its outcome; this caller has left.
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(value);
-      },
-      (err: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(err);
-      },
-    );
-  });
-}
-
-/** True while `state` marks the token with `hash` dead (§2.11); the mark lapses at `deadUntil`. */
-function isMarkedDead(state: TokenState | undefined, hash: string, now: number): boolean {
-  return state?.deadHash === hash && (state.deadUntil === undefined || state.deadUntil > now);
 }

@@ -97,3 +97,8 @@ export function describeState(
   if (now >= usableUntil(t)) return "expired";
   return now >= refreshAt(t, marginMs) ? "expiring" : "valid";
 }
+
+/** True while `state` marks the token with `hash` dead (§2.11); the mark lapses at `deadUntil`. */
+export function isMarkedDead(state: TokenState | undefined, hash: string, now: number): boolean {
+  return state?.deadHash === hash && (state.deadUntil === undefined || state.deadUntil > now);
+}
