@@ -26,6 +26,8 @@ export interface PaginateOptions extends CallOptions {
   init?: RequestInit;
   /** Called (and awaited) after each page arrives, before its records are handed out: progress, logging. */
   onPage?: (page: { number: number; url: string; records: number }) => void | Promise<void>;
+  /** Told when paging stops for a reason other than the last page (a next link back to a page already fetched). */
+  onWarning?: (message: string) => void;
 }
 
 /** What paginate needs of a connection; `Connection` is one. */
@@ -58,8 +60,12 @@ export async function* paginate<T = unknown>(source: PageSource, input: string |
     for (const record of records) yield record as T;
     if (options.maxPages !== undefined && number >= options.maxPages) return;
     const next = nextPage(first, url, response.headers, body, options, conn.name);
-    // A next page we have already fetched: the server is going round in circles; stop.
-    if (!next || seen.has(next.href)) return;
+    if (!next) return;
+    if (seen.has(next.href)) {
+      // A next page we have already fetched: the server is going round in circles; stop.
+      options.onWarning?.(`page ${number} of ${describeUrl(first)} points back to a page already fetched; paging stopped there`);
+      return;
+    }
     if (next.origin !== first.origin && !conn.allowedOrigins?.includes(next.origin)) {
       throw new TokenSmithError("usage_error", `page ${number} of ${describeUrl(first)} points to another origin (${next.origin}); the token is not sent there`, {
         connection: conn.name,

@@ -97,7 +97,9 @@ describe("connection.paginate", () => {
   it("stops when a page points back to one already fetched, and after maxPages", async (t) => {
     const { connection } = await demoSetup(t);
     const api = await recordingServer(t, (_req, res, self) => json(res, 200, [{ id: 1 }], { link: `<${self.url}/same>; rel="next"` }));
-    assert.deepEqual(ids(await collect(connection.paginate(`${api.url}/same`))), [1]);
+    const warnings: string[] = [];
+    assert.deepEqual(ids(await collect(connection.paginate(`${api.url}/same`, { onWarning: (w) => warnings.push(w) }))), [1]);
+    assert.match(warnings.join("\n"), /points back to a page already fetched; paging stopped there/);
     assert.deepEqual(ids(await collect(connection.paginate(`${api.url}/first`, { maxPages: 1 }))), [1]);
     assert.equal(api.seen.length, 2);
   });

@@ -110,6 +110,7 @@ async function records(
     retry: options.retry,
     init: { method: request.method, headers: request.headers, body: request.body },
     onPage: (page) => ctx.printer.verbose(`page ${page.number}: ${page.records} records`),
+    onWarning: (message) => ctx.printer.warn(message),
   };
   try {
     for await (const record of connection.paginate(request.url, paginate)) await writer.add(record);
