@@ -93,6 +93,8 @@ export class Connection {
     try {
       state = await manager.access(ctx, { minTtlMs, forceRefresh: options.forceRefresh, rejectHash: options.rejectHash, signal: options.signal });
     } catch (err) {
+      // The caller's own abort stays what it is (as fetch's): not a tokensmith failure.
+      if (options.signal?.aborted && err === options.signal.reason) throw err;
       throw toTokenSmithError(err, this.name);
     }
     const info = toTokenInfo(state);

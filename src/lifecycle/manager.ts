@@ -363,11 +363,13 @@ export class TokenManager {
    */
   async markDead(ctx: ConnectionContext, token: string): Promise<void> {
     const hash = hashSecret(token);
-    const deadUntil = this.deps.clock.now() + DEAD_MARK_MS;
+    const now = this.deps.clock.now();
+    const deadUntil = now + DEAD_MARK_MS;
     const memo = this.memory;
     if (memo && memo.state.accessToken === token) {
       this.remember(memo.generation, { ...memo.state, deadHash: hash, deadUntil }, ctx);
     } else if (ctx.cache === "none") {
+      for (const [known, until] of this.deadHashes) if (until <= now) this.deadHashes.delete(known); // lapsed marks go
       this.deadHashes.set(hash, deadUntil);
     }
     if (ctx.cache !== "shared") return;

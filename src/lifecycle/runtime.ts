@@ -1,14 +1,15 @@
 import { hostname } from "node:os";
 import type { Clock } from "../clock.js";
-import { fingerprint } from "../config/fingerprint.js";
+import { fingerprint, fingerprintInput } from "../config/fingerprint.js";
 import type { LoadedConfig } from "../config/load.js";
+import { hasReference } from "../config/references.js";
 import { describeConnection, resolveConnection, resolveStoreConfig, resolveWithoutSecrets } from "../config/resolve.js";
 import type { ResolvedConnection } from "../config/types.js";
+import { isLoopbackHost } from "../config/urls.js";
 import { TokenSmithError } from "../errors.js";
 import { resolveEndpoints } from "../providers/discovery.js";
 import { requestToken } from "../protocol/send.js";
 import type { Endpoints, FetchLike } from "../protocol/types.js";
-import { isLoopbackHost } from "../config/urls.js";
 import { hashSecret } from "../redact.js";
 import { createStore } from "../store/index.js";
 import type { Store } from "../store/types.js";
@@ -117,17 +118,31 @@ export class Runtime {
       return await this.setup(name);
     } catch (err) {
       if (!(err instanceof TokenSmithError) || err.code !== "config_invalid") throw err;
-      return this.createSetup(name, false);
+      // Without the secrets, or not at all: the full setup's error says what is missing.
+      return this.createSetup(name, false).catch(() => Promise.reject(err));
     }
   }
 
   /** The fingerprint (§2.1) of a connection, without reading its secrets. */
   private fingerprintOf(name: string): string {
-    return fingerprint(resolveWithoutSecrets(this.options.loaded, name, { env: this.options.env }).connection);
+    return fingerprint(this.resolveIdentity(name));
+  }
+
+  /**
+   * A connection resolved without its secrets, for its fingerprint: refused when a field of
+   * the fingerprint is itself secret-named (a `token_params.key: ${env:…}`), since the state
+   * found without it would be the wrong one.
+   */
+  private resolveIdentity(name: string): ResolvedConnection {
+    const conn = resolveWithoutSecrets(this.options.loaded, name, { env: this.options.env }).connection;
+    if (hasReference(JSON.stringify(fingerprintInput(conn)))) {
+      throw new TokenSmithError("config_invalid", `connection "${name}": its token state cannot be found without its secrets`, { connection: name });
+    }
+    return conn;
   }
 
   private async createSetup(name: string, secrets = true): Promise<ConnectionSetup> {
-    const conn = secrets ? this.resolve(name) : resolveWithoutSecrets(this.options.loaded, name, { env: this.options.env }).connection;
+    const conn = secrets ? this.resolve(name) : this.resolveIdentity(name);
     const fp = fingerprint(conn);
     const store = await this.store();
     let manager = this.managers.get(fp);

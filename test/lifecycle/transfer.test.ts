@@ -8,7 +8,7 @@ import { demoConfig } from "../../src/demo/config.js";
 import type { DemoServer } from "../../src/demo/server.js";
 import { TokenSmithError } from "../../src/errors.js";
 import { TokenSmith } from "../../src/tokensmith.js";
-import { cliProcess } from "../support/cli.js";
+import { cli, cliProcess } from "../support/cli.js";
 import { basicAuth, postForm, tmpDir, withDemoServer } from "../support/demo.js";
 
 /** The lowest cost the bundle format accepts: the library tests need no half-second scrypt. */
@@ -204,6 +204,37 @@ describe("dropping or moving a state without the connection's secrets", () => {
     const again = await TokenSmith.load({ config, env: { DEMO_SECRET: secret } });
     t.after(() => again.close());
     assert.equal((await again.connection("demo-service").status()).state, "none", "the state the secret-holder made is gone");
+  });
+});
+
+describe("dropping or moving a state without the connection's secrets (the CLI)", () => {
+  it("exports and logs out with the secret variable unset, and refuses when a fingerprint field is itself a secret reference", async (t) => {
+    const server = await withDemoServer(t);
+    const dir = await tmpDir(t);
+    const config: any = demoConfig(server, { dir: join(dir, "store") });
+    const secret = config.connections["demo-service"].client_secret;
+    config.connections["demo-service"].client_secret = "${env:TS_TEST_DEMO_SECRET}";
+    config.connections.keyed = { ...config.connections["demo-service"], token_params: { key: "${env:TS_TEST_PARAM_KEY}" } };
+    const path = join(dir, "tokensmith.yaml");
+    await writeFile(path, stringify(config));
+    const saved = { ...process.env };
+    t.after(() => {
+      for (const name of ["TS_TEST_DEMO_SECRET", "TS_TEST_PARAM_KEY", "TOKENSMITH_PASSPHRASE"]) {
+        if (saved[name] === undefined) delete process.env[name];
+        else process.env[name] = saved[name];
+      }
+    });
+    process.env.TS_TEST_DEMO_SECRET = secret;
+    assert.equal((await cli(["token", "demo-service", "--config", path])).code, 0);
+    delete process.env.TS_TEST_DEMO_SECRET;
+    process.env.TOKENSMITH_PASSPHRASE = PASSPHRASE;
+    const exported = await cli(["export", "demo-service", "--copy", "--config", path]);
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.match(exported.stdout, /"fingerprint"/);
+    assert.equal((await cli(["logout", "demo-service", "--config", path])).code, 0);
+    const keyed = await cli(["logout", "keyed", "--config", path]);
+    assert.equal(keyed.code, 2, "a logout that could not find the right state must not claim success");
+    assert.match(keyed.stderr, /TS_TEST_DEMO_SECRET is not set/);
   });
 });
 

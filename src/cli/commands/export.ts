@@ -24,7 +24,7 @@ export function registerExport(program: Command, run: CliRun): void {
       run.action(async (ctx, name: string, opts: { output?: string; copy?: boolean }) => {
         const ts = await ctx.tokensmith();
         const connection = ts.connection(name);
-        await connection.setup(); // a broken config fails before anyone types a passphrase
+        await connection.stateSetup(); // a broken config fails before anyone types a passphrase (secrets are not needed)
         const passphrase = await readPassphrase({ confirm: true });
         // The file is prepared before the move, so a wrong path cannot lose the login.
         const output = opts.output ? await prepareOutput(opts.output) : undefined;
