@@ -5,7 +5,6 @@ import { isTransient, TokenSmithError } from "../errors.js";
 import type { GrantRequest, TokenSet } from "../protocol/types.js";
 import { hashSecret } from "../redact.js";
 import type { Lease, Store, StoreRecord } from "../store/types.js";
-import { abortable } from "./abortable.js";
 import { SingleFlight } from "./flight.js";
 import { mergeTokens, withAccessTokenOf, withoutAccessToken } from "./merge.js";
 import { persistFenced } from "./persist.js";
@@ -120,16 +119,8 @@ export class TokenManager {
 
   /** A usable token state: from memory, the store, or a token request. */
   access(ctx: ConnectionContext, options: AccessOptions = {}): Promise<TokenState> {
-    const { signal } = options;
-    if (!signal) return this.accessUnsignalled(ctx, options);
-    if (signal.aborted) return Promise.reject(signal.reason);
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     // `cache: none`: the request is this caller's alone, so its signal may cancel it.
-    if (ctx.cache === "none") return this.requestUncached(ctx, options);
-    // Shared work (single flight, lease waits) never sees one caller's signal: only that caller's wait ends.
-    return abortable(this.accessUnsignalled(ctx, { ...options, signal: undefined }), signal);
-  }
-
-  private accessUnsignalled(ctx: ConnectionContext, options: AccessOptions): Promise<TokenState> {
     if (ctx.cache === "none") return this.requestUncached(ctx, options);
     const now = this.deps.clock.now();
     const state = this.memory?.state;
@@ -138,7 +129,8 @@ export class TokenManager {
       return Promise.resolve(state!);
     }
     const flightKey = `${options.forceRefresh ? "force" : ""}|${options.minTtlMs ?? 0}|${options.rejectHash ?? ""}`;
-    return this.flights.run(flightKey, () => this.syncPath(ctx, options));
+    // The shared work gets the flight's signal, which aborts only once every caller has left.
+    return this.flights.run(flightKey, (signal) => this.syncPath(ctx, { ...options, signal }), options.signal);
   }
 
   /** Re-read the store; refresh under the lease only if what is stored won't do. */
@@ -166,7 +158,7 @@ export class TokenManager {
         const delay = retryDelay(err, attempt, this.deps.clock.now() - started, policy);
         if (delay === undefined) throw err;
         // Sleep outside the lease (§2.5): release, sleep, retake.
-        await this.deps.clock.sleep(delay);
+        await this.deps.clock.sleep(delay, options.signal);
       }
     }
   }
@@ -233,7 +225,7 @@ export class TokenManager {
             return undefined;
           }
         },
-        { mode, deadline: clock.now() + leaseMs + ctx.timeoutMs, leaseMs, holder: this.deps.holder },
+        { mode, deadline: clock.now() + leaseMs + ctx.timeoutMs, leaseMs, holder: this.deps.holder, signal: options.signal },
       );
     } catch (err) {
       // The server answered but the write failed: keep the answer, retry the fenced write (§2.4).
