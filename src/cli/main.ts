@@ -37,7 +37,6 @@ export function buildProgram(run: CliRun, argv?: readonly string[]): Command {
     .option("--json", "print one JSON document on stdout (errors too)")
     .option("--quiet", "no diagnostics on stderr")
     .option("--verbose", "more diagnostics on stderr")
-    .version(packageVersion(), "-V, --version", "print the version")
     .showHelpAfterError("(run `tokensmith --help` for usage)")
     .configureHelp({ showGlobalOptions: true })
     .exitOverride()
@@ -45,7 +44,10 @@ export function buildProgram(run: CliRun, argv?: readonly string[]): Command {
       writeOut: (text) => run.out.stdout(text),
       writeErr: (text) => run.out.stderr(text),
     });
-  registerCommands(program, run, argv && commandName(argv));
+  const only = argv && commandName(argv);
+  // -V only works before a command: with one named, package.json need not be read at start.
+  if (!only) program.version(packageVersion(), "-V, --version", "print the version");
+  registerCommands(program, run, only);
   return program;
 }
 

@@ -66,15 +66,14 @@ const TEMPLATED_PARAMS = ["authorization_params", "token_params", "refresh_param
  * `common`) or a leftover: refused like an unknown field, with the variables that are used.
  */
 function checkVarsUsed(merged: MergedConnection, own: ConnectionConfig, preset: Preset | undefined, path: string, options: ConfigErrorOptions): void {
-  const used = new Set(Object.keys(preset?.vars ?? {}));
-  for (const field of URL_FIELDS) for (const name of templateNames(merged[field] ?? "")) used.add(name);
-  for (const field of TEMPLATED_PARAMS) {
-    // In parameters, {scopes} is the requested scopes, never a var.
-    for (const value of Object.values(merged[field] ?? {})) for (const name of templateNames(value)) if (name !== "scopes") used.add(name);
-  }
+  const urls = URL_FIELDS.map((field) => merged[field] ?? "");
+  const params = TEMPLATED_PARAMS.flatMap((field) => Object.values(merged[field] ?? {}));
   // A reference not yet resolved (at load) may hold templates of its own: judge only when none is left.
-  const texts = [...URL_FIELDS.map((field) => merged[field] ?? ""), ...TEMPLATED_PARAMS.flatMap((field) => Object.values(merged[field] ?? {}))];
-  if (texts.some(hasReference)) return;
+  if ([...urls, ...params].some(hasReference)) return;
+  const used = new Set(Object.keys(preset?.vars ?? {}));
+  for (const url of urls) for (const name of templateNames(url)) used.add(name);
+  // In parameters, {scopes} is the requested scopes, never a var.
+  for (const param of params) for (const name of templateNames(param)) if (name !== "scopes") used.add(name);
   for (const name of Object.keys(own.vars ?? {})) {
     if (used.has(name)) continue;
     const known = used.size ? `variables used: ${[...used].join(", ")}` : "no URL or parameter of this connection has a {template}";

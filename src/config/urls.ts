@@ -8,6 +8,11 @@ import { configError, showUrl, type ConfigErrorOptions } from "./issues.js";
 /** An IPv4 address in 127.0.0.0/8 (node:net's isIP would load the whole net module at start). */
 const LOOPBACK_V4 = /^127\.(25[0-5]|2[0-4]\d|1?\d?\d)\.(25[0-5]|2[0-4]\d|1?\d?\d)\.(25[0-5]|2[0-4]\d|1?\d?\d)$/;
 
+/** A plain-http URL on this machine: the only kind of redirect URI `login` can listen on. */
+export function isLoopbackHttpUrl(url: URL): boolean {
+  return url.protocol === "http:" && isLoopbackHost(url.hostname);
+}
+
 /** 127.0.0.0/8, ::1 and `localhost`: the only hosts plain http may reach by default. */
 export function isLoopbackHost(host: string): boolean {
   const bare = host.toLowerCase().replace(/^\[(.*)\]$/, "$1");

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { isLoopbackHttpUrl } from "../config/urls.js";
 import { TokenSmithError } from "../errors.js";
-import { isLoopbackHost } from "../protocol/urls.js";
 import { CALLBACK_HEADERS, renderCallbackPage, type CallbackPage } from "./callback-page.js";
 
 /**
@@ -41,7 +41,7 @@ export function planLoopback(redirectUri: string | undefined, connection: string
     return { hosts: ["127.0.0.1"], port: 0, path: DEFAULT_CALLBACK_PATH, redirectUri: (port) => `http://127.0.0.1:${port}${DEFAULT_CALLBACK_PATH}`, field };
   }
   const url = new URL(redirectUri);
-  if (url.protocol !== "http:" || !isLoopbackHost(url.hostname)) {
+  if (!isLoopbackHttpUrl(url)) {
     throw new TokenSmithError("usage_error", `redirect_uri ${url.protocol}//${url.host}${url.pathname} is not on this machine: tokensmith cannot receive the redirect there`, {
       connection,
       field,

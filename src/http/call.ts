@@ -132,10 +132,10 @@ export class AuthorizedCall {
     return ms > 0 ? this.clock.sleep(ms, signal) : Promise.resolve();
   }
 
-  /** Invalidate the token a 401 refused, unless it is already known dead (then no more refreshes for it). */
+  /** Invalidate the token a 401 refused (a token known dead stays: no more refreshes for it). */
   private async dropRefused(): Promise<void> {
     try {
-      if (!(await this.source.isDead(this.token))) await this.source.invalidate(this.token);
+      await this.source.invalidate(this.token);
     } catch {
       // The next call re-reads the store and finds out for itself; this one already has its 401.
     }

@@ -46,7 +46,7 @@ export interface ConnectionContext {
   scopeSeparator: string;
   seedRefreshToken?: string;
   /** The command that logs this connection in, for hints (`--manual` when it must be pasted). */
-  loginCommand?: string;
+  loginCommand: string;
   requester: TokenRequester;
 }
 
@@ -196,8 +196,7 @@ export class TokenManager {
           const send = (grant: GrantRequest) => {
             requests++;
             // Clamped to the lease time left at each send (§2.5), so the write still happens under the lease.
-            const timeoutMs = Math.max(1, Math.min(ctx.timeoutMs, lease.timeLeft() - WRITE_RESERVE_MS));
-            return ctx.requester.request(grant, { timeoutMs, signal: lease.signal }).catch((err: unknown) => {
+            return ctx.requester.request(grant, { timeoutMs: timeoutWithin(lease, ctx.timeoutMs), signal: lease.signal }).catch((err: unknown) => {
               if (grant.kind === "refresh_token" && err instanceof TokenSmithError && err.code === "timeout" && options.history) options.history.refreshTimedOut = true;
               throw err;
             });
@@ -432,6 +431,14 @@ export class TokenManager {
     this.remember(record.generation, state, ctx);
     return state;
   }
+}
+
+/**
+ * A request's timeout under a lease (§2.5): never longer than the lease has left, less the
+ * time the store write after it needs.
+ */
+export function timeoutWithin(lease: Lease, timeoutMs: number): number {
+  return Math.max(1, Math.min(timeoutMs, lease.timeLeft() - WRITE_RESERVE_MS));
 }
 
 /** True when `state` holds the access token with `hash` (compare by hash, §2.11). */

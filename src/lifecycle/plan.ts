@@ -41,7 +41,7 @@ export function planGrant(ctx: ConnectionContext, state: TokenState): GrantPlan 
     default:
       throw new TokenSmithError("reauthorization_required", `connection "${ctx.name}" has no tokens yet: a login is needed`, {
         connection: ctx.name,
-        hint: `run \`${ctx.loginCommand ?? `tokensmith login ${ctx.name}`}\`, or configure a seed \`refresh_token\``,
+        hint: `run \`${ctx.loginCommand}\`, or configure a seed \`refresh_token\``,
       });
   }
 }
@@ -81,7 +81,7 @@ export function reauthorizationError(
     error: reauth.error,
     errorDescription: reauth.description,
     status: reauth.status,
-    hint: `run \`${ctx.loginCommand ?? `tokensmith login ${connection}`}\`${seed} (or \`tokensmith token ${connection} --force-refresh\` after an admin fix)`,
+    hint: `run \`${ctx.loginCommand}\`${seed} (or \`tokensmith token ${connection} --force-refresh\` after an admin fix)`,
     cause,
   });
 }

@@ -4,9 +4,9 @@ import { revokeToken } from "../protocol/revoke.js";
 import { hashSecret } from "../redact.js";
 import type { Lease } from "../store/types.js";
 import type { Connection } from "./connection.js";
-import { WRITE_RESERVE_MS } from "./manager.js";
+import { timeoutWithin } from "./manager.js";
 import { hasNewSeed } from "./plan.js";
-import { live, type TokenState } from "./state.js";
+import { live, tombstoneOf, type TokenState } from "./state.js";
 
 export interface RevokeOptions {
   /** Revoke only the refresh token, or only the access token. Default: refresh, then access. */
@@ -58,7 +58,7 @@ export async function revokeConnection(connection: Connection, options: RevokeOp
         answer = await revokeToken(setup.conn, endpoints, { token, tokenTypeHint: hint }, {
           fetch: setup.fetch,
           now: () => setup.clock.now(),
-          timeoutMs: Math.max(1, Math.min(setup.conn.timeoutMs, lease.timeLeft() - WRITE_RESERVE_MS)),
+          timeoutMs: timeoutWithin(lease, setup.conn.timeoutMs),
           signal: lease.signal,
         });
       } catch (err) {
@@ -101,11 +101,7 @@ export async function revokeConnection(connection: Connection, options: RevokeOp
       }
       result.warnings.push(`the revocation failed (${(err as TokenSmithError).message}); the local state was dropped anyway (--force)`);
     }
-    const seeds = new Set(current?.seeds ?? []);
-    if (unused) seeds.add(hashSecret(unused));
-    const tombstone: TokenState = { v: 1, tombstone: { reason: "revoked", at: setup.clock.now() }, tokenRequests: current?.tokenRequests };
-    if (seeds.size) tombstone.seeds = [...seeds];
-    return tombstone;
+    return tombstoneOf(current, "revoked", setup.clock.now(), unused ? [hashSecret(unused)] : []);
   });
   result.dropped = true;
   return result;

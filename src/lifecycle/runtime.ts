@@ -5,7 +5,7 @@ import type { LoadedConfig } from "../config/load.js";
 import { hasReference } from "../config/references.js";
 import { describeConnection, resolveConnection, resolveStoreConfig, resolveWithoutSecrets } from "../config/resolve.js";
 import type { ResolvedConnection } from "../config/types.js";
-import { isLoopbackHost } from "../config/urls.js";
+import { isLoopbackHttpUrl } from "../config/urls.js";
 import { TokenSmithError } from "../errors.js";
 import { resolveEndpoints } from "../providers/discovery.js";
 import { requestToken } from "../protocol/send.js";
@@ -241,15 +241,8 @@ export function stateId(fp: string): string {
  * address this machine can listen on (the browser flow would refuse it).
  */
 export function loginCommandFor(name: string, conn: Pick<ResolvedConnection, "redirectUri">): string {
-  let loopback = true;
-  if (conn.redirectUri) {
-    try {
-      const url = new URL(conn.redirectUri);
-      loopback = url.protocol === "http:" && isLoopbackHost(url.hostname);
-    } catch {
-      // An unparsable redirect_uri is reported where it is used.
-    }
-  }
+  // An unparsable redirect_uri is reported where it is used.
+  const loopback = !conn.redirectUri || !URL.canParse(conn.redirectUri) || isLoopbackHttpUrl(new URL(conn.redirectUri));
   return `tokensmith login ${name}${loopback ? "" : " --manual"}`;
 }
 

@@ -35,7 +35,7 @@ export async function connectionStatus(connection: Connection, runtime: Runtime)
   const current = live(state);
   const expiresAt = current?.accessToken && typeof current.expiresAt === "number" ? current.expiresAt : null;
   let problem: string | null = null;
-  if (current?.reauth) problem = `refresh refused (${current.reauth.error ?? "invalid_grant"}): run \`${ctx.loginCommand ?? `tokensmith login ${connection.name}`}\``;
+  if (current?.reauth) problem = `refresh refused (${current.reauth.error ?? "invalid_grant"}): run \`${ctx.loginCommand}\``;
   else if (current?.lastError && current.lastError.until > now) problem = current.lastError.message;
   return {
     name: connection.name,

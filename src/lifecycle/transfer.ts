@@ -3,7 +3,7 @@ import { hashSecret } from "../redact.js";
 import type { TokenSmith } from "../tokensmith.js";
 import { bundleSealer, checkPassphrase, openBundle, parseBundle } from "./bundle.js";
 import type { Connection } from "./connection.js";
-import { live, type TokenState } from "./state.js";
+import { live, tombstoneOf, type TokenState } from "./state.js";
 
 /**
  * Moving a login to another machine (SPEC §3 `export` / `import`). Export is a move: in one
@@ -71,7 +71,7 @@ export async function exportState(connection: Connection, options: ExportOptions
       const payload: Payload = { state: portable(state), exportedAt: clock.now() };
       bundle = `${JSON.stringify(seal(payload), null, 2)}\n`;
       if (options.copy) return undefined;
-      return { v: 1, tombstone: { reason: "moved", at: clock.now() }, seeds: current?.seeds, tokenRequests: current?.tokenRequests };
+      return tombstoneOf(current, "moved", clock.now());
     });
     if (bundle === undefined) throw nothingToExport(connection.name, tombstone);
     if (options.copy) {

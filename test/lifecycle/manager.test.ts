@@ -55,6 +55,7 @@ function context(requester: TokenRequester, overrides: Partial<ConnectionContext
     timeoutMs: 5_000,
     scopes: [],
     scopeSeparator: " ",
+    loginCommand: "tokensmith login test",
     requester,
     ...overrides,
   };
