@@ -1,4 +1,4 @@
-import type { Preset } from "../registry.js";
+import type { Preset } from "../preset.js";
 
 /** Developer and team tools: code hosting, issue tracking, chat, notes, meetings. */
 export const DEVELOPER_PRESETS: Preset[] = [
