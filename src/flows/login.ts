@@ -1,10 +1,9 @@
 import { isUserGrant } from "../config/types.js";
 import { TokenSmithError, toTokenSmithError } from "../errors.js";
 import type { Connection } from "../lifecycle/connection.js";
-import { mergeTokens } from "../lifecycle/merge.js";
+import { transition } from "../lifecycle/transitions.js";
 import { loginLockKey, type ConnectionSetup } from "../lifecycle/runtime.js";
 import { live, type TokenState } from "../lifecycle/state.js";
-import { hashSecret } from "../redact.js";
 import { browserFlow, manualFlow, missingPasteReader, type OnAuthorizationUrl } from "./authorization-code.js";
 import { openInBrowser } from "./browser.js";
 import { DEFAULT_LOGIN_TIMEOUT_MS } from "./deadline.js";
@@ -112,11 +111,9 @@ export async function storeLogin(setup: ConnectionSetup, obtained: ObtainedToken
   const { conn, manager, ctx, clock } = setup;
   let stored!: TokenState;
   await manager.write(ctx, (current) => {
-    const seeds = new Set(current?.seeds ?? []);
     // A configured seed predates this login; adopting it later would throw the login away (§2.9).
-    if (conn.refreshToken) seeds.add(hashSecret(conn.refreshToken));
-    const base: TokenState = { v: 1, seeds: seeds.size ? [...seeds] : undefined, tokenRequests: current?.tokenRequests };
-    stored = mergeTokens(base, obtained.tokens, obtained.sentAt, conn, undefined, obtained.requests, clock.now());
+    const event = { type: "logged_in", ...obtained, policy: conn, seedRefreshToken: conn.refreshToken } as const;
+    stored = transition(current, event, clock.now());
     return stored;
   });
   return stored;

@@ -7,7 +7,8 @@ import { diagnose, type Diagnosis } from "./diagnose.js";
 import type { ConnectionContext, TokenManager } from "./manager.js";
 import { revokeConnection, type RevokeOptions, type RevokeResult } from "./revoke.js";
 import type { ConnectionSetup, Runtime } from "./runtime.js";
-import { live, tombstoneOf, type TokenState } from "./state.js";
+import { live, type TokenState } from "./state.js";
+import { transition } from "./transitions.js";
 import { connectionStatus, type ConnectionStatus } from "./status.js";
 import { exportState, type ExportOptions } from "./transfer.js";
 
@@ -207,7 +208,7 @@ async function writeTombstone(manager: TokenManager, ctx: ConnectionContext, rea
   let previous: TokenState | undefined;
   await manager.write(ctx, (current) => {
     previous = live(current);
-    return tombstoneOf(current, reason, at);
+    return transition(current, { type: "removed", reason }, at);
   });
   return previous;
 }

@@ -5,8 +5,9 @@ import { hashSecret } from "../redact.js";
 import type { Lease } from "../store/types.js";
 import type { Connection } from "./connection.js";
 import { timeoutWithin } from "./manager.js";
-import { hasNewSeed } from "./plan.js";
-import { live, tombstoneOf, type TokenState } from "./state.js";
+import { hasNewSeed } from "./decide.js";
+import { live, type TokenState } from "./state.js";
+import { transition } from "./transitions.js";
 
 export interface RevokeOptions {
   /** Revoke only the refresh token, or only the access token. Default: refresh, then access. */
@@ -101,7 +102,7 @@ export async function revokeConnection(connection: Connection, options: RevokeOp
       }
       result.warnings.push(`the revocation failed (${(err as TokenSmithError).message}); the local state was dropped anyway (--force)`);
     }
-    return tombstoneOf(current, "revoked", setup.clock.now(), unused ? [hashSecret(unused)] : []);
+    return transition(current, { type: "removed", reason: "revoked", usedSeeds: unused ? [hashSecret(unused)] : [] }, setup.clock.now());
   });
   result.dropped = true;
   return result;

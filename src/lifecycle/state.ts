@@ -102,12 +102,3 @@ export function describeState(
 export function isMarkedDead(state: TokenState | undefined, hash: string, now: number): boolean {
   return state?.deadHash === hash && (state.deadUntil === undefined || state.deadUntil > now);
 }
-
-/**
- * The state that replaces `current` when it is removed on purpose (§2.16): the generation goes
- * on, and what must outlive a login stays: the seeds used (plus `usedSeeds`) and the counts.
- */
-export function tombstoneOf(current: TokenState | undefined, reason: NonNullable<TokenState["tombstone"]>["reason"], at: number, usedSeeds: string[] = []): TokenState {
-  const seeds = [...new Set([...(current?.seeds ?? []), ...usedSeeds])];
-  return { v: 1, tombstone: { reason, at }, seeds: seeds.length ? seeds : undefined, tokenRequests: current?.tokenRequests };
-}
