@@ -2,7 +2,8 @@ import type { Clock } from "../clock.js";
 import { isTransient, TokenSmithError } from "../errors.js";
 import type { GrantRequest, TokenSet } from "../protocol/types.js";
 import type { Lease, StoreRecord } from "../store/types.js";
-import { decide, failureEvent, type GrantPolicy, type Wanted } from "./decide.js";
+import { decide, failureError, failureEvent, type GrantPolicy, type Wanted } from "./decide.js";
+import { withRetries, type RetryPolicy } from "./retry.js";
 import { requestWithRecovery } from "./recovery.js";
 import type { TokenState } from "./state.js";
 import { transition, type IssuePolicy } from "./transitions.js";
@@ -89,4 +90,19 @@ export async function attemptUnderLease(input: AttemptInput, current: StoreRecor
  */
 export function timeoutWithin(lease: Lease, timeoutMs: number): number {
   return Math.max(1, Math.min(timeoutMs, lease.timeLeft() - WRITE_RESERVE_MS));
+}
+
+/** `cache: none` (§2.8): a new token for every request, with retries, and no store or single flight. */
+export async function requestUncached(ctx: ConnectionContext, deps: { clock: Clock; retry?: RetryPolicy }, signal: AbortSignal | undefined, count: () => void): Promise<TokenState> {
+  const once = async () => {
+    count();
+    const verdict = decide(undefined, deps.clock.now(), {}, ctx);
+    if (verdict.kind === "refuse") throw verdict.error;
+    if (verdict.kind === "serve") return verdict.state;
+    const answer = await ctx.requester.request(verdict.grant, { timeoutMs: ctx.timeoutMs, signal });
+    return transition(undefined, { type: "issued", ...answer, grant: verdict.grant, requests: 1, policy: ctx }, deps.clock.now());
+  };
+  return withRetries(once, deps.clock, deps.retry, signal).catch((err: unknown) => {
+    throw failureError(ctx, err);
+  });
 }

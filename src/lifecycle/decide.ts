@@ -82,6 +82,14 @@ export function failureEvent(err: unknown, grant: GrantRequest, policy: Pick<Gra
   return { type: "error_remembered", error: err, requests };
 }
 
+/** The error a failed token request ends with: a refused refresh of a user grant needs a login (§2.7). */
+export function failureError(policy: Pick<GrantPolicy, "name" | "grant" | "loginCommand">, err: unknown, afterTimeout?: boolean): unknown {
+  if (err instanceof TokenSmithError && err.code === "oauth_error" && err.error === "invalid_grant" && isUserGrant(policy.grant)) {
+    return reauthorizationError(policy, { error: err.error, description: err.errorDescription, afterTimeout, status: err.status }, err);
+  }
+  return err instanceof TokenSmithError ? err.withConnection(policy.name) : err;
+}
+
 /** Grants whose refresh token is used to renew (user grants, and password's optional one). */
 function refreshable(grant: GrantName): boolean {
   return isUserGrant(grant) || grant === "password";

@@ -1,13 +1,12 @@
 import type { Clock } from "../clock.js";
-import { isUserGrant } from "../config/types.js";
 import { TokenSmithError } from "../errors.js";
 import { hashSecret } from "../redact.js";
 import type { Lease, Store, UpdateResult } from "../store/types.js";
-import { attemptUnderLease, LEASE_MARGIN_MS, type ConnectionContext, type Outcome, type RefreshHistory } from "./attempt.js";
-import { decide, reauthorizationError, type Wanted } from "./decide.js";
+import { attemptUnderLease, LEASE_MARGIN_MS, requestUncached, type ConnectionContext, type Outcome, type RefreshHistory } from "./attempt.js";
+import { decide, failureError, type Wanted } from "./decide.js";
 import { SingleFlight } from "./flight.js";
 import { persistFenced } from "./persist.js";
-import { DEFAULT_RETRY, retryDelay, type RetryPolicy } from "./retry.js";
+import { withRetries, type RetryPolicy } from "./retry.js";
 import { isMarkedDead, type TokenState } from "./state.js";
 import { transition, type StateEvent } from "./transitions.js";
 import { StateView, storedForm } from "./view.js";
@@ -101,18 +100,9 @@ export class TokenManager {
       if (verdict.kind === "serve") return verdict.state;
       if (verdict.kind === "refuse") throw verdict.error;
     }
-    const started = this.deps.clock.now();
     const history: RefreshHistory = { refreshTimedOut: false };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return (await this.attempt(ctx, options, "wait", history))!;
-      } catch (err) {
-        const delay = retryDelay(err, attempt, this.deps.clock.now() - started, this.deps.retry ?? DEFAULT_RETRY);
-        if (delay === undefined) throw err;
-        // Sleep outside the lease (§2.5): release, sleep, retake.
-        await this.deps.clock.sleep(delay, options.signal);
-      }
-    }
+    const attempt = async () => (await this.attempt(ctx, options, "wait", history))!;
+    return withRetries(attempt, this.deps.clock, this.deps.retry, options.signal);
   }
 
   /** One attempt under the store lease. Undefined only in `try` mode when another holder has it. */
@@ -141,16 +131,8 @@ export class TokenManager {
     }
     if (result.status === "busy") return undefined;
     if (result.status === "written") this.view.adopt(result.record, ctx, outcome.produced);
-    if (outcome.failure) throw this.explain(ctx, outcome.failure, history);
+    if (outcome.failure) throw failureError(ctx, outcome.failure, history?.refreshTimedOut);
     return this.view.state;
-  }
-
-  /** The error a failed request ends with: a refused refresh of a user grant needs a login (§2.7). */
-  private explain(ctx: ConnectionContext, err: unknown, history?: RefreshHistory): unknown {
-    if (err instanceof TokenSmithError && err.code === "oauth_error" && err.error === "invalid_grant" && isUserGrant(ctx.grant)) {
-      return reauthorizationError(ctx, { error: err.error, description: err.errorDescription, afterTimeout: history?.refreshTimedOut, status: err.status }, err);
-    }
-    return err instanceof TokenSmithError ? err.withConnection(ctx.name) : err;
   }
 
   /** Background refresh inside the margin (§2.3): callers keep the current token meanwhile. */
@@ -173,21 +155,8 @@ export class TokenManager {
   }
 
   /** `cache: none`: a new token for every request, no store, no single flight (§2.8). */
-  private async requestUncached(ctx: ConnectionContext, options: AccessOptions): Promise<TokenState> {
-    const started = this.deps.clock.now();
-    for (let attempt = 1; ; attempt++) {
-      try {
-        this.uncachedRequests++;
-        const verdict = decide(undefined, this.deps.clock.now(), {}, ctx);
-        if (verdict.kind !== "request") throw verdict.kind === "refuse" ? verdict.error : new TokenSmithError("unexpected", "nothing to request");
-        const answer = await ctx.requester.request(verdict.grant, { timeoutMs: ctx.timeoutMs, signal: options.signal });
-        return transition(undefined, { type: "issued", ...answer, grant: verdict.grant, requests: 1, policy: ctx }, this.deps.clock.now());
-      } catch (err) {
-        const delay = retryDelay(err, attempt, this.deps.clock.now() - started, this.deps.retry ?? DEFAULT_RETRY);
-        if (delay === undefined) throw this.explain(ctx, err);
-        await this.deps.clock.sleep(delay, options.signal);
-      }
-    }
+  private requestUncached(ctx: ConnectionContext, options: AccessOptions): Promise<TokenState> {
+    return requestUncached(ctx, this.deps, options.signal, () => this.uncachedRequests++);
   }
 
   /**
