@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
 import { DURATION_HINT, durationProblem, tryParseDuration } from "./duration.js";
+import { GRANT_NAMES } from "./grants.js";
 import { isLoopbackHost } from "./urls.js";
 
 /**
@@ -15,7 +16,7 @@ import { isLoopbackHost } from "./urls.js";
 // Not the cycle-support memoizer: no schema here is recursive, so a parse always terminates.
 if (!z.config().localeError) z.config(en());
 
-export const GRANTS = ["authorization_code", "device_code", "refresh_token", "client_credentials", "password", "jwt_bearer"] as const;
+export const GRANTS = GRANT_NAMES;
 export const CLIENT_AUTHS = ["basic", "post", "none", "private_key_jwt", "client_secret_jwt"] as const;
 export const STORE_TYPES = ["memory", "file", "postgres", "redis"] as const;
 /** JWS algorithms jose can sign with; anything else is a typo or unsupported. */
@@ -133,6 +134,11 @@ const apiRetrySchema = z.strictObject(
   { error: expected("a map") },
 );
 
+/** A token given in a token exchange: a value or reference, or `{connection: NAME}` for that connection's access token. */
+const tokenSource = z.union([text, z.strictObject({ connection: text }, { error: expected("{connection: NAME}") })], {
+  error: expected("a token (a value or ${env:}/${file:} reference) or {connection: NAME}"),
+});
+
 export const connectionShape = {
   provider: optionalText,
   vars: z.optional(vars),
@@ -162,6 +168,11 @@ export const connectionShape = {
   username: optionalText,
   password: optionalText,
   refresh_token: optionalText,
+  subject_token: z.optional(tokenSource),
+  subject_token_type: optionalText,
+  actor_token: z.optional(tokenSource),
+  actor_token_type: optionalText,
+  requested_token_type: optionalText,
   authorization_params: optionalParams,
   token_params: optionalParams,
   refresh_params: optionalParams,

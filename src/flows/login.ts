@@ -1,4 +1,4 @@
-import { isUserGrant } from "../config/types.js";
+import { GRANT_TABLE } from "../config/grants.js";
 import { TokenSmithError, toTokenSmithError } from "../errors.js";
 import type { Connection } from "../lifecycle/connection.js";
 import { transition } from "../lifecycle/transitions.js";
@@ -129,13 +129,13 @@ export async function login(connection: Connection, options: LoginOptions = {}):
   try {
     const setup = await connection.setup();
     const { conn, store: kv } = setup;
-    if (!isUserGrant(conn.grant)) {
+    if (!GRANT_TABLE[conn.grant].interactive) {
       throw new TokenSmithError("usage_error", `connection "${name}" uses the ${conn.grant} grant: there is nothing to log in to`, {
         connection: name,
         hint: `\`tokensmith token ${name}\` gets its tokens without a person`,
       });
     }
-    const flow: LoginFlow = options.flow ?? (conn.grant === "device_code" ? "device" : "browser");
+    const flow: LoginFlow = options.flow ?? GRANT_TABLE[conn.grant].loginFlow ?? "browser";
     if (flow === "manual" && !options.readPastedUrl) throw missingPasteReader(name);
 
     let result: LoginResult | undefined;

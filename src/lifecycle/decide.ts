@@ -1,4 +1,4 @@
-import { isUserGrant, type GrantName } from "../config/types.js";
+import { GRANT_TABLE, isUserGrant, type GrantName } from "../config/grants.js";
 import { TokenSmithError } from "../errors.js";
 import type { GrantRequest } from "../protocol/types.js";
 import { hashSecret } from "../redact.js";
@@ -54,20 +54,15 @@ export function decide(state: TokenState | undefined, now: number, want: Wanted,
   if (seeded && refreshable(policy.grant)) base = transition(base, { type: "seed_adopted", seed: policy.seedRefreshToken! }, now);
   if (policy.grantType) return { kind: "request", grant: { kind: "custom" }, base };
   if (base.refreshToken && refreshable(policy.grant)) return { kind: "request", grant: { kind: "refresh_token", refreshToken: base.refreshToken }, base };
-  switch (policy.grant) {
-    case "client_credentials":
-    case "password":
-    case "jwt_bearer":
-      return { kind: "request", grant: { kind: policy.grant }, base };
-    default:
-      return {
-        kind: "refuse",
-        error: new TokenSmithError("reauthorization_required", `connection "${policy.name}" has no tokens yet: a login is needed`, {
-          connection: policy.name,
-          hint: `run \`${policy.loginCommand}\`, or configure a seed \`refresh_token\``,
-        }),
-      };
-  }
+  const own = GRANT_TABLE[policy.grant].own;
+  if (own) return { kind: "request", grant: { kind: own }, base };
+  return {
+    kind: "refuse",
+    error: new TokenSmithError("reauthorization_required", `connection "${policy.name}" has no tokens yet: a login is needed`, {
+      connection: policy.name,
+      hint: `run \`${policy.loginCommand}\`, or configure a seed \`refresh_token\``,
+    }),
+  };
 }
 
 /**
@@ -92,7 +87,7 @@ export function failureError(policy: Pick<GrantPolicy, "name" | "grant" | "login
 
 /** Grants whose refresh token is used to renew (user grants, and password's optional one). */
 function refreshable(grant: GrantName): boolean {
-  return isUserGrant(grant) || grant === "password";
+  return GRANT_TABLE[grant].refreshable;
 }
 
 /** True when a configured seed refresh token has not been used yet (§2.9). */

@@ -1,4 +1,4 @@
-import { isUserGrant } from "../config/types.js";
+import { GRANT_TABLE } from "../config/grants.js";
 import { TokenSmithError } from "../errors.js";
 import type { GrantRequest, TokenSet } from "../protocol/types.js";
 import type { GrantPolicy } from "./decide.js";
@@ -26,8 +26,10 @@ export async function requestWithRecovery(
     if (stored?.refreshToken && stored.refreshToken !== grant.refreshToken) {
       return attempt({ kind: "refresh_token", refreshToken: stored.refreshToken });
     }
-    if (policy.grant === "password") return attempt({ kind: "password" });
-    if (!isUserGrant(policy.grant)) return attempt(policy.grantType ? { kind: "custom" } : ({ kind: policy.grant } as GrantRequest));
+    // A non-interactive grant's refresh token is only a shortcut: run the grant itself (§2.18).
+    if (policy.grantType) return attempt({ kind: "custom" });
+    const own = GRANT_TABLE[policy.grant].own;
+    if (own) return attempt({ kind: own });
     throw err;
   }
 }

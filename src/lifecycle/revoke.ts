@@ -1,4 +1,4 @@
-import { isUserGrant } from "../config/types.js";
+import { GRANT_TABLE } from "../config/grants.js";
 import { isTransient, TokenSmithError } from "../errors.js";
 import { revokeToken } from "../protocol/revoke.js";
 import { hashSecret } from "../redact.js";
@@ -84,7 +84,7 @@ export async function revokeConnection(connection: Connection, options: RevokeOp
       }
     }
   };
-  const seeded = isUserGrant(setup.ctx.grant) || setup.ctx.grant === "password";
+  const seeded = GRANT_TABLE[setup.ctx.grant].refreshable;
   await setup.manager.write(setup.ctx, async (current, lease) => {
     const state = live(current);
     // A never-used seed is the login to revoke when nothing is stored; `--access-token` leaves it alone.

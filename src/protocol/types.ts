@@ -31,6 +31,8 @@ export type GrantRequest =
   | { kind: "client_credentials" }
   | { kind: "password" }
   | { kind: "jwt_bearer" }
+  /** RFC 8693: the subject (and actor) tokens are filled in by the caller when the request is made. */
+  | { kind: "token_exchange"; subjectToken?: string; actorToken?: string }
   | { kind: "refresh_token"; refreshToken: string }
   | { kind: "authorization_code"; code: string; redirectUri: string; codeVerifier?: string }
   | { kind: "device_code"; deviceCode: string }
