@@ -78,7 +78,10 @@ function toTokenSet(conn: ResolvedConnection, body: Record<string, unknown>, fai
   const scope = scopeOf(pick("scope"), fail);
   if (scope !== undefined) tokens.scope = scope;
   const expiresInMs = expiresIn(pick("expires_in"), fail);
-  if (expiresInMs !== undefined) tokens.expiresInMs = expiresInMs;
+  if (expiresInMs !== undefined) {
+    tokens.expiresInMs = expiresInMs;
+    if (expiresInMs % MS_PER_S === 0) tokens.resolutionMs = MS_PER_S;
+  }
   const expiresAtMs = expiresAt(pick("expires_at"), mapping?.expires_at_unit ?? "s", fail);
   if (expiresAtMs !== undefined) tokens.expiresAtMs = expiresAtMs;
 

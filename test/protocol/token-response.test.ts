@@ -14,7 +14,12 @@ function response(status: number, body: unknown, headers: Record<string, string>
 describe("processTokenResponse on good responses", () => {
   it("reads a standard response", () => {
     const tokens = processTokenResponse(connection(), response(200, { access_token: "at", token_type: "Bearer", expires_in: 3600, refresh_token: "rt", scope: "a b", id_token: "idt" }));
-    assert.deepEqual(tokens, { accessToken: "at", tokenType: "Bearer", expiresInMs: 3_600_000, refreshToken: "rt", scope: "a b", idToken: "idt", extra: {} });
+    assert.deepEqual(tokens, { accessToken: "at", tokenType: "Bearer", expiresInMs: 3_600_000, resolutionMs: 1000, refreshToken: "rt", scope: "a b", idToken: "idt", extra: {} });
+  });
+
+  it("marks a whole-number expires_in as good only to the second (SPEC §2.10)", () => {
+    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", expires_in: "2" })).resolutionMs, 1000);
+    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", expires_in: 2.5 })).resolutionMs, undefined);
   });
 
   it("normalizes bearer in any case and defaults a missing type to Bearer", () => {
