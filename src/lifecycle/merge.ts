@@ -1,4 +1,5 @@
 import type { ResolvedConnection } from "../config/types.js";
+import { MAX_EXTRA_BYTES } from "../protocol/token-response.js";
 import type { TokenSet } from "../protocol/types.js";
 import type { TokenState } from "./state.js";
 
@@ -47,10 +48,16 @@ export function mergeTokens(
     expiresAt,
     ...(tokens.expiresInMs !== undefined && tokens.resolutionMs ? { resolutionMs: tokens.resolutionMs } : {}),
     scope: tokens.scope ?? (conn.scopes.length ? conn.scopes.join(" ") : base.scope),
-    extra: { ...(base.extra ?? {}), ...tokens.extra },
+    extra: mergeExtra(base.extra, tokens.extra),
     idToken: tokens.idToken ?? base.idToken,
     refreshToken: tokens.refreshToken ?? usedRefreshToken ?? base.refreshToken,
     tokenRequests: (base.tokenRequests ?? 0) + requests,
     lastRefreshAt: now,
   };
+}
+
+/** Earlier extra fields stay under the new ones, unless together they outgrow the bound (§2.19). */
+function mergeExtra(earlier: Record<string, unknown> | undefined, latest: Record<string, unknown>): Record<string, unknown> {
+  const merged = { ...(earlier ?? {}), ...latest };
+  return Buffer.byteLength(JSON.stringify(merged)) > MAX_EXTRA_BYTES ? latest : merged;
 }

@@ -18,6 +18,11 @@ const STANDARD_FIELDS = ["access_token", "token_type", "expires_in", "expires_at
 type StandardField = (typeof STANDARD_FIELDS)[number];
 
 const MS_PER_S = 1000;
+/**
+ * The most of a response's other fields (`extra`, serialized) that is stored and printed
+ * (SPEC §2.19): Salesforce's `instance_url` or Strava's `athlete` are a few hundred bytes.
+ */
+export const MAX_EXTRA_BYTES = 16 * 1024;
 /** RFC 3339 date-time, the only date form we accept in `expires_at` (no locale-dependent parsing). */
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 const NUMERIC = /^\s*\d+(\.\d+)?\s*$/;
@@ -28,7 +33,7 @@ const NUMERIC = /^\s*\d+(\.\d+)?\s*$/;
  * Pure; errors name the URL and never show a token or secret from either side.
  */
 export function processTokenResponse(conn: ResolvedConnection, response: ReceivedResponse, options: { now?: () => number } = {}): TokenSet {
-  const parsed = parseBody(response);
+  const parsed = parseBody(response, WHAT);
   const error = oauthErrorFields(parsed);
   if (error) throw oauthError(WHAT, response, error, options.now);
   if (response.status < 200 || response.status >= 300) throw invalidResponse(WHAT, response, parsed, { now: options.now });
@@ -87,6 +92,10 @@ function toTokenSet(conn: ResolvedConnection, body: Record<string, unknown>, fai
 
   const hidden = [accessToken, refreshToken, idToken].filter((v): v is string => v !== undefined);
   tokens.extra = extraFields(body, new Set(STANDARD_FIELDS), hidden);
+  const extraBytes = Buffer.byteLength(JSON.stringify(tokens.extra));
+  if (extraBytes > MAX_EXTRA_BYTES) {
+    return fail(`${extraBytes} bytes of fields besides the token, more than the ${MAX_EXTRA_BYTES} kept as extra`, "this is not a usable token response: check token_url");
+  }
   return tokens;
 }
 

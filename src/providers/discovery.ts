@@ -168,7 +168,7 @@ async function fetchMetadata(conn: ResolvedConnection, url: string, deps: Discov
     { url, method: "GET", headers: { Accept: "application/json" } },
     { fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? conn.timeoutMs, signal: deps.signal, now: deps.now, what: WHAT },
   );
-  const parsed = parseBody(response);
+  const parsed = parseBody(response, WHAT);
   if (response.status < 200 || response.status >= 300) throw invalidResponse(WHAT, response, parsed, { now: deps.now });
   if (parsed.kind !== "object") throw invalidResponse(WHAT, response, parsed, { hint: "this is not authorization server metadata: check issuer or discovery_url" });
   return { metadata: parsed.value, expiresAt: deps.now() + metadataTtlMs(response.headers.get("cache-control")) };

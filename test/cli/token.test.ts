@@ -4,20 +4,21 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import { stringify } from "yaml";
-import { cli, cliProcess } from "../support/cli.js";
+import { cli, cliProcess, hasStackTrace } from "../support/cli.js";
 import { tmpDir } from "../support/demo.js";
 
 const SECRET = "token-cli-Secret-0123456789";
 
 /** A token endpoint answering every request with `body(n)` (n counts requests from 1). */
-async function tokenEndpoint(t: TestContext, body: (n: number) => Record<string, unknown>, status = 200): Promise<{ url: string; requests: () => number }> {
+async function tokenEndpoint(t: TestContext, body: (n: number) => Record<string, unknown> | string, status = 200): Promise<{ url: string; requests: () => number }> {
   let n = 0;
   const server = createServer((req, res) => {
     req.resume();
     req.on("end", () => {
       n++;
       res.writeHead(status, { "content-type": "application/json" });
-      res.end(JSON.stringify(body(n)));
+      const answer = body(n);
+      res.end(typeof answer === "string" ? answer : JSON.stringify(answer));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -109,6 +110,30 @@ describe("tokensmith token", () => {
     const { code, stdout } = await cli(["token", "billing", "--json", "--config", path]);
     assert.equal(code, 4);
     assert.equal(JSON.parse(stdout).error.code, "network_error");
+  });
+
+  it("exits 4 with invalid_response, not a crash, for a token response nested 5,000 deep (SPEC §2.19)", async (t) => {
+    const deep = `{"access_token":"deep-token","expires_in":60,"a":${"[".repeat(5000)}${"]".repeat(5000)}}`;
+    const server = await tokenEndpoint(t, () => deep);
+    const path = await writeConfig(t, { token_url: server.url });
+    const json = await cli(["token", "billing", "--json", "--config", path]);
+    assert.equal(json.code, 4, json.stdout + json.stderr);
+    const { error } = JSON.parse(json.stdout);
+    assert.equal(error.code, "invalid_response");
+    assert.match(error.message, /nested more than 64 levels/);
+    assert.ok(!json.stdout.includes("deep-token"));
+    const plain = await cli(["token", "billing", "--config", path]);
+    assert.equal(plain.code, 4);
+    assert.ok(!hasStackTrace(plain.stderr) && !/call stack|this is a bug/i.test(plain.stderr), plain.stderr);
+  });
+
+  it("exits 4 with invalid_response when the fields besides the token exceed 16 KiB (SPEC §2.19)", async (t) => {
+    const server = await tokenEndpoint(t, () => ({ access_token: "big-token", expires_in: 60, profile: "x".repeat(20_000) }));
+    const path = await writeConfig(t, { token_url: server.url });
+    const { code, stdout } = await cli(["token", "billing", "--json", "--config", path]);
+    assert.equal(code, 4, stdout);
+    assert.equal(JSON.parse(stdout).error.code, "invalid_response");
+    assert.ok(!stdout.includes("big-token"));
   });
 });
 

@@ -100,6 +100,36 @@ describe("refresh recovery", () => {
     assert.deepEqual(server.requests.map((r) => form(r).get("grant_type")), ["password", "refresh_token", "refresh_token"]);
   });
 
+  it("refuses a token response nested 5,000 deep as invalid_response and stores nothing (SPEC §2.19)", async (t) => {
+    const { api, stored } = await setup(
+      t,
+      (_req, res) => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(`{"access_token":"deep","expires_in":60,"a":${"[".repeat(5000)}${"]".repeat(5000)}}`);
+      },
+      {},
+    );
+    const err = await api.accessToken().then(
+      () => assert.fail("expected an error"),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof TokenSmithError);
+    assert.equal(err.code, "invalid_response");
+    assert.equal(err.connection, "api");
+    assert.equal((await stored())?.accessToken, undefined);
+  });
+
+  it("keeps the stored extra fields within 16 KiB across refreshes (SPEC §2.19)", async (t) => {
+    const { server, api } = await setup(
+      t,
+      (_req, res) => json(res, 200, { access_token: `access-${server.requests.length}`, expires_in: 3600, [`field${server.requests.length}`]: "x".repeat(10_000) }),
+      {},
+    );
+    assert.deepEqual(Object.keys((await api.token()).extra), ["field1"]);
+    await api.accessToken({ forceRefresh: true });
+    assert.deepEqual(Object.keys((await api.token()).extra), ["field2"], "earlier fields go when both would outgrow the bound");
+  });
+
   it("retries a 503 carrying temporarily_unavailable, honouring Retry-After, and remembers nothing", async (t) => {
     let failures = 2;
     const { server, api, stored } = await setup(

@@ -17,6 +17,13 @@ describe("processTokenResponse on good responses", () => {
     assert.deepEqual(tokens, { accessToken: "at", tokenType: "Bearer", expiresInMs: 3_600_000, resolutionMs: 1000, refreshToken: "rt", scope: "a b", idToken: "idt", extra: {} });
   });
 
+  it("keeps extra fields nested up to 64 levels, and counts brackets inside strings as text (SPEC §2.19)", () => {
+    const nested = `${"[".repeat(63)}1${"]".repeat(63)}`;
+    const tokens = processTokenResponse(connection(), response(200, `{"access_token":"at","note":"${"[".repeat(500)}","a":${nested}}`));
+    assert.equal(tokens.extra.note, "[".repeat(500));
+    assert.equal(JSON.stringify(tokens.extra.a), nested);
+  });
+
   it("marks a whole-number expires_in as good only to the second (SPEC §2.10)", () => {
     assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", expires_in: "2" })).resolutionMs, 1000);
     assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", expires_in: 2.5 })).resolutionMs, undefined);
