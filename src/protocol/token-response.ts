@@ -75,7 +75,7 @@ function toTokenSet(conn: ResolvedConnection, body: Record<string, unknown>, fai
   }
   if (typeof accessToken !== "string" || accessToken === "") return fail(`an access_token that is not a non-empty string (${typeof accessToken})`);
 
-  const tokens: TokenSet = { accessToken, tokenType: tokenType(pick("token_type"), fail), extra: {} };
+  const tokens: TokenSet = { accessToken, tokenType: tokenType(conn, pick("token_type"), fail), extra: {} };
   const refreshToken = optionalString(pick("refresh_token"), "refresh_token", fail);
   if (refreshToken !== undefined) tokens.refreshToken = refreshToken;
   const idToken = optionalString(pick("id_token"), "id_token", fail);
@@ -99,11 +99,25 @@ function toTokenSet(conn: ResolvedConnection, body: Record<string, unknown>, fai
   return tokens;
 }
 
-/** RFC 6749 §5.1 says case-insensitive; callers compare with "Bearer". A missing type means Bearer. */
-function tokenType(value: unknown, fail: Fail): string {
+/** Longest token_type quoted in an error: type names are short; anything longer is not one. */
+const MAX_TYPE_SHOWN = 40;
+
+/**
+ * RFC 6749 §7.1: a client must not use a token whose type it does not understand. `Bearer`
+ * matches in any case (§5.1; GitHub sends `bearer`) and a missing type counts as Bearer; any
+ * other type (`DPoP`, `mac`, RFC 8693's `N_A`, ...) is refused unless the connection's `header`
+ * says how to send it (SPEC §2.13), and is then kept as sent.
+ */
+function tokenType(conn: ResolvedConnection, value: unknown, fail: Fail): string {
   if (value === undefined || value === null || value === "") return "Bearer";
   if (typeof value !== "string") return fail(`a token_type that is not a string (${typeof value})`);
-  return value.toLowerCase() === "bearer" ? "Bearer" : value;
+  if (value.toLowerCase() === "bearer") return "Bearer";
+  if (conn.headerSet) return value;
+  const shown = JSON.stringify(value.length > MAX_TYPE_SHOWN ? `${value.slice(0, MAX_TYPE_SHOWN)}…` : value);
+  return fail(
+    `a token of type ${shown}, which tokensmith does not know how to send (it sends Bearer tokens)`,
+    `a token of an unknown type is never used (RFC 6749 §7.1); if the API takes it, set this connection's header, e.g. header: {name: Authorization, value: "${value.length <= MAX_TYPE_SHOWN && /^[\w.-]+$/.test(value) ? value : "Type"} {token}"}`,
+  );
 }
 
 function optionalString(value: unknown, field: string, fail: Fail): string | undefined {

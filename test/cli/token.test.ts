@@ -137,6 +137,28 @@ describe("tokensmith token", () => {
   });
 });
 
+describe("tokensmith token and token types (SPEC §2.13)", () => {
+  it("exits 4 naming the type for a DPoP token, and uses it when the connection's header says how", async (t) => {
+    const server = await tokenEndpoint(t, (n) => ({ access_token: `dpop-${n}`, token_type: "DPoP", expires_in: 60 }));
+    const path = await writeConfig(t, { token_url: server.url });
+    const refused = await cli(["token", "billing", "--json", "--config", path]);
+    assert.equal(refused.code, 4, refused.stdout);
+    const { error } = JSON.parse(refused.stdout);
+    assert.equal(error.code, "invalid_response");
+    assert.match(error.message, /type "DPoP"/);
+    assert.ok(!refused.stdout.includes("dpop-1"));
+    const custom = await writeConfig(t, { token_url: server.url, header: { name: "Authorization", value: "DPoP {token}" } });
+    assert.equal((await cli(["header", "billing", "--config", custom])).stdout, "Authorization: DPoP dpop-2\n");
+  });
+
+  it("takes bearer in any case, and a token without token_type, as Bearer", async (t) => {
+    const server = await tokenEndpoint(t, (n) => (n === 1 ? { access_token: "lower-1", token_type: "bearer", expires_in: 60 } : { access_token: "none-2", expires_in: 60 }));
+    const path = await writeConfig(t, { token_url: server.url });
+    assert.equal(JSON.parse((await cli(["token", "billing", "--json", "--config", path])).stdout).token_type, "Bearer");
+    assert.equal(JSON.parse((await cli(["token", "billing", "--json", "--force-refresh", "--config", path])).stdout).token_type, "Bearer");
+  });
+});
+
 describe("tokensmith header", () => {
   it("prints the Authorization header by default, and the connection's own header when configured", async (t) => {
     const server = await tokenEndpoint(t, (n) => ({ access_token: `h-${n}`, expires_in: 60 }));

@@ -32,7 +32,29 @@ describe("processTokenResponse on good responses", () => {
   it("normalizes bearer in any case and defaults a missing type to Bearer", () => {
     assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", token_type: "bEaReR" })).tokenType, "Bearer");
     assert.equal(processTokenResponse(connection(), response(200, { access_token: "at" })).tokenType, "Bearer");
-    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", token_type: "DPoP" })).tokenType, "DPoP");
+  });
+
+  for (const type of ["DPoP", "mac", "N_A", "bot"]) {
+    it(`refuses a token of type ${type}, which it does not understand, naming the type (RFC 6749 §7.1)`, async () => {
+      const err = await caught(() => processTokenResponse(connection(), response(200, { access_token: "at-unknown-type", token_type: type })));
+      assert.equal(err.code, "invalid_response");
+      assert.ok(err.message.includes(`"${type}"`), err.message);
+      assert.match(err.hint ?? "", /header/);
+      assertNoSecrets(err, ["at-unknown-type"]);
+    });
+  }
+
+  it("keeps another token type as sent when the connection's header says how to send it", () => {
+    const conn = connection({ header: { name: "Authorization", value: "DPoP {token}" }, headerSet: true });
+    assert.equal(processTokenResponse(conn, response(200, { access_token: "at", token_type: "DPoP" })).tokenType, "DPoP");
+  });
+
+  it("shows a long or odd token_type only in part, escaped", async () => {
+    const err = await caught(() => processTokenResponse(connection(), response(200, { access_token: "at", token_type: `\u001b[31m${"x".repeat(100)}` })));
+    assert.equal(err.code, "invalid_response");
+    assert.doesNotMatch(err.message, /\u001b/, "no terminal escape reaches the message");
+    assert.doesNotMatch(err.hint ?? "", /\u001b/);
+    assert.ok(!err.message.includes("x".repeat(41)), err.message);
   });
 
   it("accepts expires_in as a numeric string and treats 0 as not given", () => {
