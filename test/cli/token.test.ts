@@ -84,6 +84,17 @@ describe("tokensmith token", () => {
     assert.equal(server.requests(), 2, "one refresh, no loop");
   });
 
+  it("warns when --min-ttl is longer than a fresh token is usable, though shorter than its expires_in (SPEC §2.10)", async (t) => {
+    // expires_in 2: usable for 2 - 1 (whole-second resolution) - 0.2 (skew) = 0.8 s.
+    const server = await tokenEndpoint(t, (n) => ({ access_token: `brief-${n}`, expires_in: 2 }));
+    const path = await writeConfig(t, { token_url: server.url });
+    const { code, stdout, stderr } = await cli(["token", "billing", "--min-ttl", "1.5", "--config", path]);
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, "brief-1\n");
+    assert.match(stderr, /warning: .*usable for [01] s \(it lives 2 s\), less than the 1.5 s asked for/);
+    assert.equal(server.requests(), 1, "no loop");
+  });
+
   it("says what it got with --verbose without printing the token", async (t) => {
     const server = await tokenEndpoint(t, () => ({ access_token: "verbose-token-value", token_type: "Bearer", expires_in: 60 }));
     const path = await writeConfig(t, { token_url: server.url, scopes: ["x"] });
