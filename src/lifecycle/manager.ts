@@ -241,25 +241,32 @@ export class TokenManager {
     return this.memory?.state;
   }
 
-  /** A token request, with stale-read recovery (§2.6) and fallbacks for non-interactive grants. */
+  /**
+   * A token request, with stale-read recovery (§2.6) and the fallback of non-interactive grants
+   * (§2.18): their refresh token is only a shortcut, so any OAuth error on a refresh
+   * (`invalid_grant`, `unsupported_grant_type`, ...) drops it and runs the grant itself.
+   */
   private async requestWithRecovery(
     ctx: ConnectionContext,
     grant: GrantRequest,
     send: (grant: GrantRequest) => Promise<{ tokens: TokenSet; sentAt: number }>,
   ): Promise<{ tokens: TokenSet; sentAt: number; grant: GrantRequest }> {
     const attempt = async (g: GrantRequest) => ({ ...(await send(g)), grant: g });
+    // A 5xx or 429 is transient even with an OAuth error body: that is retried, not fallen back from.
+    const refused = (err: unknown): err is TokenSmithError => err instanceof TokenSmithError && err.code === "oauth_error" && !isTransient(err);
     try {
       return await attempt(grant);
     } catch (err) {
-      if (!(err instanceof TokenSmithError) || err.error !== "invalid_grant" || grant.kind !== "refresh_token") throw err;
-      const stored = live((await this.deps.store.get<TokenState>(this.key))?.value);
-      if (stored?.refreshToken && stored.refreshToken !== grant.refreshToken) {
-        return attempt({ kind: "refresh_token", refreshToken: stored.refreshToken });
+      if (!refused(err) || grant.kind !== "refresh_token") throw err;
+      const stored = err.error === "invalid_grant" ? live((await this.deps.store.get<TokenState>(this.key))?.value)?.refreshToken : undefined;
+      if (stored && stored !== grant.refreshToken) {
+        const retried = await attempt({ kind: "refresh_token", refreshToken: stored }).catch((again: unknown) => {
+          if (isUserGrant(ctx.grant) || !refused(again)) throw again;
+        });
+        if (retried) return retried;
       }
-      // Non-interactive grants never need a person: their refresh token is only a shortcut.
-      if (ctx.grant === "password") return attempt({ kind: "password" });
-      if (!isUserGrant(ctx.grant)) return attempt(ctx.grantType ? { kind: "custom" } : ({ kind: ctx.grant } as GrantRequest));
-      throw err;
+      if (isUserGrant(ctx.grant)) throw err;
+      return attempt(ctx.grantType ? { kind: "custom" } : ({ kind: ctx.grant } as GrantRequest));
     }
   }
 

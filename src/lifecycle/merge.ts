@@ -1,9 +1,10 @@
 import type { ResolvedConnection } from "../config/types.js";
+import { MAX_EXTRA_BYTES } from "../protocol/token-response.js";
 import type { TokenSet } from "../protocol/types.js";
 import type { TokenState } from "./state.js";
 
 /** Fields that describe the access token; `cache: process` keeps these out of the store. */
-const ACCESS_FIELDS = ["accessToken", "tokenType", "issuedAt", "expiresAt", "scope", "extra", "idToken", "deadHash", "deadUntil"] as const;
+const ACCESS_FIELDS = ["accessToken", "tokenType", "issuedAt", "expiresAt", "resolutionMs", "scope", "extra", "idToken", "deadHash", "deadUntil"] as const;
 
 /** The state without its access token (for `cache: process`, and after a 401). */
 export function withoutAccessToken(state: TokenState): TokenState {
@@ -37,7 +38,7 @@ export function mergeTokens(
   const lifetimeMs = tokens.expiresInMs ?? (tokens.expiresAtMs !== undefined ? tokens.expiresAtMs - sentAt : undefined);
   const expiresAt =
     lifetimeMs !== undefined ? sentAt + lifetimeMs : conn.defaultTtl === "never" ? null : sentAt + conn.defaultTtl;
-  const { reauth: _reauth, lastError: _lastError, tombstone: _tombstone, deadHash: _dead, deadUntil: _deadUntil, ...kept } = base;
+  const { reauth: _reauth, lastError: _lastError, tombstone: _tombstone, deadHash: _dead, deadUntil: _deadUntil, resolutionMs: _resolution, ...kept } = base;
   return {
     ...kept,
     v: 1,
@@ -45,11 +46,18 @@ export function mergeTokens(
     tokenType: tokens.tokenType,
     issuedAt: sentAt,
     expiresAt,
+    ...(tokens.expiresInMs !== undefined && tokens.resolutionMs ? { resolutionMs: tokens.resolutionMs } : {}),
     scope: tokens.scope ?? (conn.scopes.length ? conn.scopes.join(" ") : base.scope),
-    extra: { ...(base.extra ?? {}), ...tokens.extra },
+    extra: mergeExtra(base.extra, tokens.extra),
     idToken: tokens.idToken ?? base.idToken,
     refreshToken: tokens.refreshToken ?? usedRefreshToken ?? base.refreshToken,
     tokenRequests: (base.tokenRequests ?? 0) + requests,
     lastRefreshAt: now,
   };
+}
+
+/** Earlier extra fields stay under the new ones, unless together they outgrow the bound (§2.19). */
+function mergeExtra(earlier: Record<string, unknown> | undefined, latest: Record<string, unknown>): Record<string, unknown> {
+  const merged = { ...(earlier ?? {}), ...latest };
+  return Buffer.byteLength(JSON.stringify(merged)) > MAX_EXTRA_BYTES ? latest : merged;
 }
