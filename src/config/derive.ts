@@ -199,6 +199,7 @@ export function deriveConnection(m: MergedConnection, ctx: DeriveContext): { con
     tokenBody: m.token_body ?? "form",
     response: m.response,
     header: { name: m.header?.name ?? "Authorization", value: m.header?.value ?? "Bearer {token}" },
+    headerSet: m.header !== undefined,
     allowedOrigins: m.allowed_origins,
     apiRetry: m.api_retry ? { max: m.api_retry.max ?? DEFAULT_API_RETRY.max, on: m.api_retry.on ?? [...DEFAULT_API_RETRY.on] } : undefined,
     refreshMarginMs: m.refresh_margin === undefined ? undefined : parseDuration(m.refresh_margin, field("refresh_margin")),

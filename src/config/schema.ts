@@ -86,6 +86,24 @@ const vars = z.record(z.string(), z.pipe(z.union([z.string(), z.number()], { err
 });
 const headerName = z.string().check(z.regex(HEADER_NAME, { error: "not a valid HTTP header name" }));
 const headers = z.record(headerName, text, { error: expected("a map of header names to values") });
+/**
+ * `token_headers` add headers to token, revocation and introspection requests; they cannot
+ * replace `Accept: application/json` (SPEC §2.13), so one named Accept is a config error
+ * rather than a header silently dropped.
+ */
+const tokenHeaders = headers.check(
+  z.superRefine((value, ctx) => {
+    for (const name of Object.keys(value)) {
+      if (name.toLowerCase() !== "accept") continue;
+      ctx.addIssue({
+        code: "custom",
+        path: [name],
+        message: "cannot replace Accept: tokensmith always sends Accept: application/json to the authorization server",
+        params: { hint: "remove it; token_headers add headers, and token responses are read as JSON or form-encoded whatever the server sends" },
+      });
+    }
+  }),
+);
 
 const assertionShape = {
   iss: optionalText,
@@ -176,7 +194,7 @@ export const connectionShape = {
   authorization_params: optionalParams,
   token_params: optionalParams,
   refresh_params: optionalParams,
-  token_headers: z.optional(headers),
+  token_headers: z.optional(tokenHeaders),
   token_body: z.optional(oneOf(["form", "json"])),
   response: z.optional(responseSchema),
   header: z.optional(headerSchema),

@@ -81,6 +81,11 @@ export interface ResolvedConnection {
   response?: ResponseMapping;
 
   header: { name: string; value: string };
+  /**
+   * True when the config or its preset sets `header`: it then says how to send a token of a
+   * type other than Bearer (SPEC §2.13); otherwise such a token is refused.
+   */
+  headerSet?: boolean;
   allowedOrigins?: string[];
   apiRetry?: { max: number; on: number[] };
   /** Explicit refresh margin, ms; undefined means the default rule (SPEC §1). */

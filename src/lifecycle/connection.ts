@@ -7,9 +7,10 @@ import { diagnose, type Diagnosis } from "./diagnose.js";
 import type { ConnectionContext, TokenManager } from "./manager.js";
 import { revokeConnection, type RevokeOptions, type RevokeResult } from "./revoke.js";
 import type { ConnectionSetup, Runtime } from "./runtime.js";
-import { live, type TokenState } from "./state.js";
+import { lifetimeOf, live, type TokenState } from "./state.js";
 import { transition } from "./transitions.js";
 import { connectionStatus, type ConnectionStatus } from "./status.js";
+import { usableUntil } from "./timing.js";
 import { exportState, type ExportOptions } from "./transfer.js";
 
 /** Options of `accessToken()` and `token()` (SPEC §4). */
@@ -99,11 +100,14 @@ export class Connection {
       throw toTokenSmithError(err, this.name);
     }
     const info = toTokenInfo(state);
-    if (minTtlMs !== undefined && info.expiresAt && info.expiresAt.getTime() - this.runtime.clock.now() < minTtlMs) {
-      // §2.10: never loop for a TTL the server does not give; say so instead.
-      this.runtime.warn(
-        `connection "${this.name}": a fresh token lives ${Math.round((info.expiresAt.getTime() - this.runtime.clock.now()) / 1000)} s, less than the ${options.minTtl} s asked for; returning it anyway`,
-      );
+    const lifetime = lifetimeOf(state);
+    const now = this.runtime.clock.now();
+    if (minTtlMs !== undefined && lifetime && usableUntil(lifetime) - now < minTtlMs) {
+      // §2.10: never loop for a TTL the server does not give; say so instead. Usable, not
+      // nominal: the resolution and skew allowance come off what the server said.
+      const usable = Math.max(0, Math.round((usableUntil(lifetime) - now) / 1000));
+      const lives = lifetime.expiresAt === null ? "" : ` (it lives ${Math.round((lifetime.expiresAt - now) / 1000)} s)`;
+      this.runtime.warn(`connection "${this.name}": a fresh token is usable for ${usable} s${lives}, less than the ${options.minTtl} s asked for; returning it anyway`);
     }
     return info;
   }

@@ -13,6 +13,8 @@ export interface TokenState {
   issuedAt?: number;
   /** Server-side expiry (issuedAt + expires_in); null = the token does not expire. */
   expiresAt?: number | null;
+  /** Counted off `expiresAt` for the resolution of a whole-number `expires_in` (§2.10), ms. */
+  resolutionMs?: number;
   scope?: string;
   extra?: Record<string, unknown>;
   idToken?: string;
@@ -58,7 +60,7 @@ export function live(state: TokenState | undefined): TokenState | undefined {
 
 export function lifetimeOf(state: TokenState): Lifetime | undefined {
   if (!state.accessToken || state.issuedAt === undefined || state.expiresAt === undefined) return undefined;
-  return { issuedAt: state.issuedAt, expiresAt: state.expiresAt };
+  return { issuedAt: state.issuedAt, expiresAt: state.expiresAt, resolutionMs: state.resolutionMs };
 }
 
 export interface Want {

@@ -1,4 +1,5 @@
 import type { TokenSmithError } from "../errors.js";
+import { MAX_EXTRA_BYTES } from "../protocol/token-response.js";
 import type { GrantRequest, TokenSet } from "../protocol/types.js";
 import { hashSecret } from "../redact.js";
 import { OAUTH_ERROR_BACKOFF_MS } from "./retry.js";
@@ -99,7 +100,7 @@ export function portable(state: TokenState): TokenState {
 }
 
 /** Fields that describe the access token; `cache: process` keeps these out of the store. */
-const ACCESS_FIELDS = ["accessToken", "tokenType", "issuedAt", "expiresAt", "scope", "extra", "idToken", "deadHash", "deadUntil"] as const;
+const ACCESS_FIELDS = ["accessToken", "tokenType", "issuedAt", "expiresAt", "resolutionMs", "scope", "extra", "idToken", "deadHash", "deadUntil"] as const;
 
 /** The state without its access token (`cache: process` in the store, and after a 401). */
 export function withoutAccessToken(state: TokenState): TokenState {
@@ -143,7 +144,7 @@ function remembered(err: TokenSmithError, now: number): RememberedError {
 function withTokens(base: TokenState, tokens: TokenSet, sentAt: number, policy: IssuePolicy, usedRefreshToken: string | undefined, requests: number, now: number): TokenState {
   const lifetimeMs = tokens.expiresInMs ?? (tokens.expiresAtMs !== undefined ? tokens.expiresAtMs - sentAt : undefined);
   const expiresAt = lifetimeMs !== undefined ? sentAt + lifetimeMs : policy.defaultTtl === "never" ? null : sentAt + policy.defaultTtl;
-  const { reauth: _reauth, lastError: _lastError, tombstone: _tombstone, deadHash: _dead, deadUntil: _deadUntil, ...kept } = base;
+  const { reauth: _reauth, lastError: _lastError, tombstone: _tombstone, deadHash: _dead, deadUntil: _deadUntil, resolutionMs: _resolution, ...kept } = base;
   return {
     ...kept,
     v: 1,
@@ -151,11 +152,18 @@ function withTokens(base: TokenState, tokens: TokenSet, sentAt: number, policy: 
     tokenType: tokens.tokenType,
     issuedAt: sentAt,
     expiresAt,
+    ...(tokens.expiresInMs !== undefined && tokens.resolutionMs ? { resolutionMs: tokens.resolutionMs } : {}),
     scope: tokens.scope ?? (policy.scopes.length ? policy.scopes.join(" ") : base.scope),
-    extra: { ...(base.extra ?? {}), ...tokens.extra },
+    extra: mergeExtra(base.extra, tokens.extra),
     idToken: tokens.idToken ?? base.idToken,
     refreshToken: tokens.refreshToken ?? usedRefreshToken ?? base.refreshToken,
     tokenRequests: (base.tokenRequests ?? 0) + requests,
     lastRefreshAt: now,
   };
+}
+
+/** Earlier extra fields stay under the new ones, unless together they outgrow the bound (§2.19). */
+function mergeExtra(earlier: Record<string, unknown> | undefined, latest: Record<string, unknown>): Record<string, unknown> {
+  const merged = { ...(earlier ?? {}), ...latest };
+  return Buffer.byteLength(JSON.stringify(merged)) > MAX_EXTRA_BYTES ? latest : merged;
 }

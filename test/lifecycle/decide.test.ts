@@ -59,6 +59,14 @@ const decideRows: DecideRow[] = [
   { spec: "§2.3 a background refresh inside the margin requests a refresh", state: holding(), now: T0 + HOUR - 65_000, want: { ahead: true }, policy: user, expect: request("refresh_token") },
   { spec: "§2.3 a background refresh outside the margin does nothing", state: holding(), now: T0 + 1000, want: { ahead: true }, policy: user, expect: serve(false) },
   { spec: "§2.10 a token inside the skew allowance is never handed out", state: holding(), now: T0 + HOUR - 5_000, policy: user, expect: request("refresh_token") },
+  {
+    spec: "§2.10 a whole-number expires_in loses a second to the server's resolution: a 2-second token is not served at 0.9 s",
+    state: holding({ expiresAt: T0 + 2000, resolutionMs: 1000 }),
+    now: T0 + 900,
+    policy: user,
+    expect: request("refresh_token"),
+  },
+  { spec: "§2.10 ...and is served at 0.7 s", state: holding({ expiresAt: T0 + 2000, resolutionMs: 1000 }), now: T0 + 700, policy: { ...user, refreshMarginMs: 0 }, expect: serve(false) },
   { spec: "§2.10 minTtl longer than the time left asks for a new token", state: holding(), now: T0 + 1000, want: { minTtlMs: HOUR }, policy: user, expect: request("refresh_token") },
   { spec: "§2.11 a token an API refused (by hash) is never handed out again", state: holding(), now: T0 + 1000, want: { rejectHash: hashSecret("at-1") }, policy: user, expect: request("refresh_token") },
   { spec: "§2.7 --force-refresh asks again whatever is cached", state: holding(), now: T0 + 1000, want: { forceRefresh: true }, policy: user, expect: request("refresh_token") },
@@ -161,6 +169,18 @@ const transitionRows: TransitionRow[] = [
       assert.equal(s.issuedAt, T0);
       assert.equal(s.expiresAt, T0 + HOUR);
     },
+  },
+  {
+    spec: "§2.10 the resolution of a whole-number expires_in is kept with the token",
+    state: undefined,
+    event: { type: "issued", tokens: tokens({ resolutionMs: 1000 }), sentAt: T0, grant: { kind: "client_credentials" }, requests: 1, policy },
+    expect: (s) => assert.equal(s.resolutionMs, 1000),
+  },
+  {
+    spec: "§2.19 the stored extra fields stay bounded across refreshes",
+    state: holding({ extra: { old: "x".repeat(20_000) } }),
+    event: { type: "issued", tokens: tokens({ extra: { instance_url: "https://eu.example.com" } }), sentAt: T0, grant: refreshGrant, requests: 1, policy },
+    expect: (s) => assert.deepEqual(s.extra, { instance_url: "https://eu.example.com" }),
   },
   {
     spec: "§2.10 no expiry from the server: default_ttl, or never",
@@ -286,6 +306,18 @@ describe("requestWithRecovery(): stale reads and fallbacks", () => {
   it("§2.7 a user grant whose refresh is refused, with nothing newer stored, fails", async () => {
     const { send } = refusing(() => false);
     await assert.rejects(requestWithRecovery(refreshGrant, send, async () => holding(), user), /invalid_grant/);
+  });
+
+  it("§2.18 client_credentials falls back to its own grant on any OAuth error of a refresh", async () => {
+    const sent: GrantRequest[] = [];
+    const send = async (g: GrantRequest) => {
+      sent.push(g);
+      if (g.kind === "refresh_token") throw new TokenSmithError("oauth_error", "unsupported_grant_type", { error: "unsupported_grant_type", status: 400 });
+      return { tokens: tokens(), sentAt: T0 };
+    };
+    const answer = await requestWithRecovery(refreshGrant, send, async () => holding(), password);
+    assert.deepEqual(sent.map((g) => g.kind), ["refresh_token", "password"]);
+    assert.equal(answer.grant.kind, "password");
   });
 
   it("§2.18 password falls back to its own grant when its refresh is refused", async () => {
