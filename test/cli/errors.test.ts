@@ -31,6 +31,11 @@ const base = (tokenUrl = "https://auth.example.com/token") => ({
   client_secret: SECRET,
 });
 
+/** A "billion laughs": 7 levels of 9 aliases each, some 4.8 million nodes once expanded. */
+const ALIAS_BOMB = ["a", "b", "c", "d", "e", "f", "g"]
+  .map((name, i, names) => `${name}: &${name} [${Array(9).fill(i ? `*${names[i - 1]}` : '"lol"').join(", ")}]`)
+  .join("\n");
+
 /** [title, config, field named in the message]. */
 const BROKEN_CONFIGS: Array<[string, unknown, string]> = [
   ["an unknown connection field", { connections: { billing: { ...base(), tokn_url: "x" } } }, "connections.billing.tokn_url"],
@@ -57,6 +62,7 @@ const BROKEN_CONFIGS: Array<[string, unknown, string]> = [
   ["an unknown token_body", { connections: { billing: { ...base(), token_body: "xml" } } }, "connections.billing.token_body"],
   ["a response mapping key that is unknown", { connections: { billing: { ...base(), response: { acess_token: "$.a" } } } }, "connections.billing.response"],
   ["YAML that does not parse", "connections:\n  billing: [unclosed\n", "tokensmith.yaml"],
+  ["a YAML alias bomb", `${ALIAS_BOMB}\nconnections: {}\n`, "tokensmith.yaml"],
 ];
 
 describe("bad input on the command line", () => {
