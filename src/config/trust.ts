@@ -1,5 +1,6 @@
+import { randomBytes } from "node:crypto";
 import { chmod, mkdir, rename, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { TokenSmithError } from "../errors.js";
 import { readOwnFile } from "./own-file.js";
 import { xdgStateHome } from "./paths.js";
@@ -54,7 +55,7 @@ async function readList(env: NodeJS.ProcessEnv): Promise<TrustList> {
 async function writeList(list: TrustList, env: NodeJS.ProcessEnv): Promise<void> {
   const path = trustListPath(env);
   await mkdir(join(path, ".."), { recursive: true, mode: DIR_MODE });
-  const temp = `${path}.${process.pid}.tmp`;
+  const temp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   await writeFile(temp, `${JSON.stringify(list, null, 2)}\n`, { mode: FILE_MODE });
   await chmod(temp, FILE_MODE);
   await rename(temp, path);
@@ -85,10 +86,11 @@ export interface TrustResult {
 }
 
 /**
- * Trusts the config file at `path` (absolute) with its current content. Refused like any
- * config when another user owns it or may write it.
+ * Trusts the config file at `path` (made absolute) with its current content. Refused like any
+ * config when another user owns it or may write it. `env` locates the state folder.
  */
-export async function trustConfig(path: string, env: NodeJS.ProcessEnv): Promise<TrustResult> {
+export async function trustConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<TrustResult> {
+  const path = resolve(file);
   const { sha256 } = await readOwnFile(path, "config file").catch((cause: unknown) => {
     if (cause instanceof TokenSmithError) throw cause;
     const code = (cause as NodeJS.ErrnoException).code;
@@ -100,8 +102,9 @@ export async function trustConfig(path: string, env: NodeJS.ProcessEnv): Promise
   return { path, trusted: true, sha256 };
 }
 
-/** Forgets the trust given to `path` (absolute); the file need not exist any more. */
-export async function forgetConfig(path: string, env: NodeJS.ProcessEnv): Promise<TrustResult> {
+/** Forgets the trust given to `path` (made absolute); the file need not exist any more. */
+export async function forgetConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<TrustResult> {
+  const path = resolve(file);
   const list = await readList(env);
   const wasTrusted = Object.hasOwn(list.configs, path);
   if (wasTrusted) {
