@@ -38,8 +38,10 @@ async function readList(env: NodeJS.ProcessEnv): Promise<TrustList> {
   try {
     text = (await readOwnFile(path, "trust list")).text;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return { version: VERSION, configs: {} };
-    throw err;
+    if (err instanceof TokenSmithError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return { version: VERSION, configs: {} };
+    throw new TokenSmithError("config_untrusted", `cannot read the trust list ${path} (${code})`, { hint: "it must be a file of yours", cause: err });
   }
   try {
     const list = JSON.parse(text) as Partial<TrustList>;
@@ -63,12 +65,13 @@ async function writeList(list: TrustList, env: NodeJS.ProcessEnv): Promise<void>
 
 /** True when `path` (absolute) was trusted with exactly this content. */
 export async function isTrusted(path: string, sha256: string, env: NodeJS.ProcessEnv): Promise<boolean> {
-  return (await readList(env)).configs[path]?.sha256 === sha256;
+  const { configs } = await readList(env);
+  return Object.hasOwn(configs, path) && configs[path].sha256 === sha256;
 }
 
 /** The `config_untrusted` error for a working-folder config not trusted (or changed since). */
 export async function untrustedError(path: string, env: NodeJS.ProcessEnv): Promise<TokenSmithError> {
-  const known = (await readList(env)).configs[path] !== undefined;
+  const known = Object.hasOwn((await readList(env)).configs, path);
   const problem = known ? "has changed since it was trusted" : "is not trusted yet";
   return new TokenSmithError("config_untrusted", `the config ${path} found in the working folder ${problem}`, {
     hint: "read it (it decides where your secrets are sent), then run `tokensmith trust`; or name it with --config PATH",

@@ -113,6 +113,17 @@ describe("a config found in the working folder", () => {
   });
 });
 
+describe("a damaged trust list", () => {
+  it("trusts nothing and says how to recover", async () => {
+    await writeFile(join(cwd, "tokensmith.yaml"), CONFIG);
+    await mkdir(join(root, "state", "tokensmith"), { recursive: true });
+    await writeFile(trustListPath(env), "{not json", { mode: 0o600 });
+    const err = await refusal({ cwd, env });
+    assert.match(err.message, /trust list .* is not readable/);
+    assert.match(err.hint ?? "", /delete it/);
+  });
+});
+
 describe("configs the user named or keeps", () => {
   it("need no trust: the config option, $TOKENSMITH_CONFIG and the XDG user config", async () => {
     const named = join(root, "named.yaml");
