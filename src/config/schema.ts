@@ -2,6 +2,7 @@ import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
 import { DURATION_HINT, durationProblem, tryParseDuration } from "./duration.js";
 import { GRANT_NAMES } from "./grants.js";
+import { JSONPATH_HINT, jsonPathProblem } from "../protocol/jsonpath.js";
 import { isLoopbackHost } from "./urls.js";
 
 /**
@@ -116,7 +117,15 @@ const assertionShape = {
 };
 const assertionSchema = z.strictObject(assertionShape, { error: expected("a map") });
 
-const optionalJsonPath = z.optional(textWhere((value) => value.startsWith("$"), "must be a JSONPath expression starting with $"));
+/** A JSONPath of the subset protocol/jsonpath.ts reads; one inside a `${...}` reference is checked once resolved. */
+const optionalJsonPath = z.optional(
+  text.check(
+    z.superRefine((value, ctx) => {
+      const problem = isLiteral(value) ? jsonPathProblem(value) : undefined;
+      if (problem) ctx.addIssue({ code: "custom", message: problem, params: { hint: JSONPATH_HINT } });
+    }),
+  ),
+);
 const responseShape = {
   access_token: optionalJsonPath,
   refresh_token: optionalJsonPath,

@@ -1,4 +1,5 @@
 import { JSONPath } from "jsonpath-plus";
+import { JSONPATH_HINT, jsonPathProblem } from "./jsonpath.js";
 import type { ResolvedConnection } from "../config/types.js";
 import { TokenSmithError } from "../errors.js";
 import { oauthError, oauthErrorFields } from "./oauth-error.js";
@@ -49,18 +50,27 @@ export function processTokenResponse(conn: ResolvedConnection, response: Receive
 /** Throws `invalid_response` for this response; validators `return fail(...)`. */
 type Fail = (problem: string, hint?: string) => never;
 
-/** A mapped field's value; a path JSONPath cannot evaluate is the configuration's fault. */
+/**
+ * A mapped field's value; a path outside the subset jsonpath.ts reads is the
+ * configuration's fault (checked at load too, but a `${...}` reference is only known now).
+ * Evaluated with `eval: false`: no filter or script expression ever runs.
+ */
 function mapped(conn: ResolvedConnection, body: Record<string, unknown>, field: StandardField): unknown {
   const path = conn.response?.[field];
   if (!path) return body[field];
-  try {
-    return JSONPath({ path, json: body, wrap: false });
-  } catch (cause) {
-    throw new TokenSmithError("config_invalid", `response.${field} is not a usable JSONPath expression: ${path}`, {
+  const unusable = (problem: string, cause?: unknown) =>
+    new TokenSmithError("config_invalid", `response.${field} is not a usable JSONPath expression (${problem}): ${JSON.stringify(path)}`, {
       field: fieldPath(conn.name, `response.${field}`),
       connection: conn.name,
+      hint: `use ${JSONPATH_HINT}`,
       cause,
     });
+  const problem = jsonPathProblem(path);
+  if (problem) throw unusable(problem);
+  try {
+    return JSONPath({ path, json: body, wrap: false, eval: false });
+  } catch (cause) {
+    throw unusable("it cannot be evaluated", cause);
   }
 }
 

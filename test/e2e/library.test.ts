@@ -10,6 +10,7 @@ import { demoConfig } from "../../src/demo/config.js";
 import type { DemoServer } from "../../src/demo/server.js";
 import { minimumTokenRequests } from "../../src/lifecycle/timing.js";
 import { TokenSmith } from "../../src/tokensmith.js";
+import { cliProcess } from "../support/cli.js";
 import { callApi, isActiveAtServer, tmpDir, withDemoServer } from "../support/demo.js";
 
 /** A TokenSmith on the demo server's config, with a file store in a temp folder. */
@@ -190,6 +191,9 @@ describe("the README's library and API-call recipes", () => {
     const recipes = await readmeRecipes();
     assert.ok(recipes.length >= 4, `found ${recipes.length} recipes`);
     const env = { PATH: process.env.PATH, HOME: dir, XDG_CONFIG_HOME: join(dir, "xdg") };
+    // As the README says: a config found in the working folder is used once trusted (SPEC §1).
+    const trusted = await cliProcess(["trust"], { cwd: dir, env });
+    assert.equal(trusted.code, 0, trusted.stderr);
     for (const [i, recipe] of recipes.entries()) {
       const file = join(dir, `recipe-${i}.mts`);
       await writeFile(file, runnable(recipe, server.apiUrl));

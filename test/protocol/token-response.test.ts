@@ -97,6 +97,22 @@ describe("processTokenResponse on good responses", () => {
     assert.equal(err.field, "connections.test.response.access_token");
   });
 
+  it("never evaluates a filter or script expression in a mapping, even one that would find the token", async () => {
+    const body = { tokens: [{ kind: "id", value: "idt" }, { kind: "at", value: "the-token" }] };
+    for (const path of ["$.tokens[?(@.kind=='at')].value", "$.tokens[(@.length-1)].value"]) {
+      const err = await caught(() => processTokenResponse(connection({ response: { access_token: path } }), response(200, body)));
+      assert.equal(err.code, "config_invalid", path);
+      assert.equal(err.field, "connections.test.response.access_token");
+      assert.match(err.message, /not evaluated/);
+    }
+  });
+
+  it("refuses a mapping jsonpath-plus would read loosely ($.[ as $..) instead of guessing", async () => {
+    const err = await caught(() => processTokenResponse(connection({ response: { access_token: "$.[" } }), response(200, { access_token: "at" })));
+    assert.equal(err.code, "config_invalid");
+    assert.equal(err.field, "connections.test.response.access_token");
+  });
+
   it("keeps non-secret extra fields and drops every token, however nested or named", () => {
     const conn = connection({ response: { access_token: "$.user.jwt" } });
     const body = { user: { jwt: "mapped-token", name: "ann" }, instance_url: "https://x.my.salesforce.com", signature: "sig", authed_user: { access_token: "xoxp", id: "U1" }, id_token: "idt" };
