@@ -19,8 +19,9 @@ import { retryPolicy } from "./retry.js";
  *
  * Compose it before (inside) `interceptors.redirect`, as above: it then sees every hop and
  * keeps the token off any hop that left the origin; undici's own `fetch` is covered the same
- * way. (Composed after the redirect interceptor, only undici's stripping of `Authorization`
- * applies, which misses a custom `header` name.) `options.retry` applies to every request.
+ * way. Composed after the redirect interceptor, it could not see the hops (and undici strips
+ * only `Authorization` from them, not a custom `header` name): every request is then refused
+ * with a `usage_error` before it is sent. `options.retry` applies to every request.
  * Bodies are replayed after a 401 when they are strings, buffers or FormData; undici's `fetch`
  * streams every body, so its requests with a body get the 401 back instead.
  */
@@ -117,6 +118,14 @@ class Attempt implements AttemptCore {
     const headers = withHeader(this.opts.headers, conn.header.name, token === undefined ? undefined : ctx.header![1]);
     const shell = isLegacy(handler) ? new LegacyHandler(this, handler) : new ModernHandler(this, handler);
     return ctx.dispatch({ ...this.opts, headers }, shell as Dispatcher.DispatchHandler);
+  }
+
+  followedBeneath(): Error {
+    const conn = this.ctx.settings!.conn;
+    return new TokenSmithError("usage_error", `undici's redirect interceptor is composed inside tokensmith's authorize() for connection "${conn.name}": it would follow redirects unseen, with the ${conn.header.name} header on them`, {
+      connection: conn.name,
+      hint: "compose authorize() first: agent.compose(authorize(connection), interceptors.redirect({ maxRedirections: 3 }))",
+    });
   }
 
   hold(status: number, header: HeaderReader): boolean {

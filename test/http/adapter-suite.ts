@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { TokenSmithError } from "../../src/errors.js";
 import type { ClientKind } from "./clients.js";
+import { redirectMatrix } from "./redirect-matrix.js";
 import { demoSetup, json, recordingServer, redirect } from "./support.js";
 
 /**
@@ -11,6 +12,7 @@ import { demoSetup, json, recordingServer, redirect } from "./support.js";
  * redirects, retries or a second origin.
  */
 export function adapterSuite(kind: ClientKind): void {
+  redirectMatrix(kind);
   describe(`${kind.name}: the shared adapter suite`, () => {
     it("sends the token in the header and the API accepts it, with one token request", async (t) => {
       const { server, connection } = await demoSetup(t);

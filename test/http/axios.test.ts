@@ -3,10 +3,11 @@ import { describe, it } from "node:test";
 import axios from "axios";
 import { authorize } from "../../src/http/axios.js";
 import { adapterSuite } from "./adapter-suite.js";
-import { axiosClient } from "./clients.js";
+import { axiosClient, axiosFetchClient } from "./clients.js";
 import { demoSetup, json, recordingServer } from "./support.js";
 
 adapterSuite(axiosClient);
+adapterSuite(axiosFetchClient);
 
 describe("the axios interceptor", () => {
   it("recovers from a 401 also when validateStatus accepts every status", async (t) => {
