@@ -28,7 +28,7 @@ export interface TokenProvider {
 }
 
 /** The connection settings API calls use. */
-export type HttpSettings = Pick<ResolvedConnection, "name" | "header" | "allowedOrigins" | "apiRetry">;
+export type HttpSettings = Pick<ResolvedConnection, "name" | "header" | "allowedOrigins" | "allowInsecureHttp" | "apiRetry">;
 
 type CallSettings = { conn: HttpSettings; clock: Clock };
 type CallRequest = { method: string; replayable: boolean; retry?: ApiRetryOptions | false };

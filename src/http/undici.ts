@@ -78,7 +78,7 @@ function start(ctx: Context, opts: Dispatcher.DispatchOptions, handler: Dispatch
     // A redirect hop that left the origin: no token, and its own redirects stay tainted.
     return new Attempt(ctx, opts, handler, origin, undefined).dispatch();
   }
-  if (origin) checkOrigin(conn, origin);
+  if (origin) checkOrigin(conn, origin, () => new URL(opts.path, origin));
   else if (conn.allowedOrigins) {
     // A Client or Pool dispatches without an origin: it only ever talks to its own one, but
     // which one is not ours to see, so allowed_origins cannot be checked.
