@@ -133,7 +133,7 @@ class Attempt implements AttemptCore {
       const location = header("location");
       if (location) this.ctx.offOrigin.saw(new URL(this.opts.path, this.origin), location, this.token === undefined);
     }
-    if (this.token === undefined || (status !== 401 && !this.ctx.retryOn?.has(status)) || !this.callFor().mayRetry(status, header)) return false;
+    if (this.token === undefined || (status !== 401 && status !== 403 && !this.ctx.retryOn?.has(status)) || !this.callFor().mayRetry(status, header)) return false;
     this.held = { status, header };
     return true;
   }

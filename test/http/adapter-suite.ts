@@ -162,6 +162,41 @@ export function adapterSuite(kind: ClientKind): void {
       assert.equal(api.seen[0].headers.authorization, `Bearer ${await insecure.connection.accessToken()}`);
     });
 
+    it("retries a bare 403 once with the token another instance has stored since, without a refresh (SPEC §2.11)", async (t) => {
+      const { server, connection, another } = await demoSetup(t);
+      const old = await connection.accessToken();
+      let current = old;
+      // As Django OAuth Toolkit does: the refresh deleted the old token, and its views answer a bare 403.
+      const api = await recordingServer(t, (req, res) => (req.headers.authorization === `Bearer ${current}` ? json(res, 200, { ok: true }) : json(res, 403, { detail: "forbidden" })));
+      const client = kind.create(t, connection);
+      assert.equal((await client.request(`${api.url}/x`)).status, 200);
+      current = (await (await another()).token({ forceRefresh: true })).accessToken;
+      assert.notEqual(current, old);
+
+      assert.equal((await client.request(`${api.url}/x`)).status, 200);
+      assert.equal(server.stats.tokenRequests, 2, "this instance asked for no token");
+      assert.deepEqual(
+        api.seen.map((s) => s.headers.authorization),
+        [old, old, current].map((token) => `Bearer ${token}`),
+      );
+      assert.equal((await client.request(`${api.url}/x`)).status, 200);
+      assert.equal(api.seen.at(-1)?.headers.authorization, `Bearer ${current}`, "the next call sends the stored token at once");
+      assert.equal(api.seen.length, 4);
+    });
+
+    it("hands a 403 back as it is when it says insufficient_scope, or when the store holds the token sent", async (t) => {
+      const { server, connection, another } = await demoSetup(t);
+      const scoped = await recordingServer(t, (_req, res) => json(res, 403, {}, { "www-authenticate": 'Bearer error="insufficient_scope", scope="admin"' }));
+      const bare = await recordingServer(t, (_req, res) => json(res, 403, {}));
+      const client = kind.create(t, connection);
+      assert.equal((await client.request(`${bare.url}/x`)).status, 403);
+      assert.equal(bare.seen.length, 1, "the store holds the token sent: nothing to retry with");
+      await (await another()).token({ forceRefresh: true });
+      assert.equal((await client.request(`${scoped.url}/x`)).status, 403);
+      assert.equal(scoped.seen.length, 1, "insufficient_scope: not retried");
+      assert.equal(server.stats.tokenRequests, 2);
+    });
+
     it("refuses an origin outside allowed_origins without sending anything", async (t) => {
       const api = await recordingServer(t, (_req, res) => json(res, 200, {}));
       const { server, connection } = await demoSetup(t, { patch: (conn, demo) => (conn.allowed_origins = [demo.issuer]) });
