@@ -98,6 +98,26 @@ export const undiciWrongOrderClient: ClientKind = {
   },
 };
 
+/**
+ * undici's fetch over the same wrong order: fetch turns the redirect interceptor off
+ * (`maxRedirections: 0`) and dispatches every hop through authorize() itself, so nothing is
+ * refused and every hop is seen.
+ */
+export const undiciFetchWrongOrderClient: ClientKind = {
+  name: "the undici interceptor after the redirect interceptor, under undici's fetch",
+  create(t, connection) {
+    const agent = new Agent();
+    t.after(() => agent.close());
+    const dispatcher = agent.compose(interceptors.redirect({ maxRedirections: 5 }), authorizeUndici(connection));
+    return {
+      async request(url, input = {}) {
+        const res = await undiciFetch(url, { dispatcher, method: input.method, headers: input.headers, body: input.body });
+        return { status: res.status, text: await res.text() };
+      },
+    };
+  },
+};
+
 export const axiosClient: ClientKind = axiosKind("the axios interceptor", "http");
 
 /** axios's fetch adapter: Node's fetch underneath, whose redirects tokensmith follows itself. */
