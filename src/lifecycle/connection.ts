@@ -154,6 +154,18 @@ export class Connection {
   }
 
   /**
+   * @internal after an API 403 to `sent` (§2.11): re-read the store; the token it holds when
+   * that is another one, still good. Never a token request.
+   */
+  async storedToken(sent: string): Promise<string | undefined> {
+    const { manager, ctx } = await this.setup();
+    if (ctx.cache === "none") return undefined;
+    await manager.reload(ctx);
+    const stored = manager.cachedToken(ctx);
+    return stored !== sent ? stored : undefined;
+  }
+
+  /**
    * Name, grant, provider and token URL (or issuer), for listings: from the config alone, with
    * no `${env:}`/`${file:}` reference read, so it needs no secret and opens no store.
    */
