@@ -1,6 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import { networkInterfaces, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { demoConfig } from "../../src/demo/config.js";
@@ -106,9 +106,3 @@ export function redirect(res: ServerResponse, location: string, status = 302): v
   res.end();
 }
 
-/** An IPv4 address of this machine that is not loopback (plain http to it is "insecure"), if it has one. */
-export function nonLoopbackAddress(): string | undefined {
-  return Object.values(networkInterfaces())
-    .flat()
-    .find((a) => a && a.family === "IPv4" && !a.internal)?.address;
-}
