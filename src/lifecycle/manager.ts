@@ -382,6 +382,7 @@ export class TokenManager {
   async write(
     ctx: ConnectionContext,
     fn: (current: TokenState | undefined, lease: Lease) => TokenState | undefined | Promise<TokenState | undefined>,
+    options: { discardUnreadable?: boolean } = {},
   ): Promise<TokenState | undefined> {
     const leaseMs = ctx.timeoutMs + LEASE_MARGIN_MS;
     let written: TokenState | undefined;
@@ -391,7 +392,7 @@ export class TokenManager {
         written = await fn(current?.value, lease);
         return written && (written.tombstone ? written : this.persistable(ctx, written));
       },
-      { mode: "wait", deadline: this.deps.clock.now() + leaseMs + ctx.timeoutMs, leaseMs, holder: this.deps.holder },
+      { mode: "wait", deadline: this.deps.clock.now() + leaseMs + ctx.timeoutMs, leaseMs, holder: this.deps.holder, discardUnreadable: options.discardUnreadable },
     );
     if (result.status === "written") this.adopt(ctx, result.record, written);
     else if (result.status === "unchanged") this.adopt(ctx, result.record);

@@ -102,6 +102,20 @@ describe("file store", () => {
     });
   });
 
+  test("a missing key file beside sealed records is a lost key (store_error with the recovery hint), never a fresh key", async () => {
+    const dir = freshDir();
+    await using(await createFileStore({ dir }), (s) => s.update("k", () => ({ v: 1 }), { mode: "wait" }).then(() => {}));
+    const keyPath = join(dir, KEY_FILE_NAME);
+    await rm(keyPath);
+    await assert.rejects(createFileStore({ dir }), (err: { code: string; message: string; hint: string }) => {
+      assert.equal(err.code, "store_error");
+      assert.match(err.message, /key file .* is missing, but the store holds records/);
+      assert.match(err.hint, /restore .*tokensmith\.key.* from a backup[\s\S]*store\.old_keys[\s\S]*logout NAME --discard-unreadable/);
+      return true;
+    });
+    await assert.rejects(stat(keyPath), { code: "ENOENT" });
+  });
+
   test("after key rotation, records under an old key are read, and rewritten under the new one", async () => {
     const dir = freshDir();
     const [oldKey, newKey] = [randomBytes(32), randomBytes(32)];
