@@ -19,6 +19,7 @@ export type { AuthorizationUrlInfo } from "./flows/authorization-code.js";
 export type { Diagnosis, DiagnosisStep } from "./lifecycle/diagnose.js";
 /** `connection.revoke()` (RFC 7009): which tokens to revoke, and what the server said. */
 export type { RevokeOptions, RevokeResult } from "./lifecycle/revoke.js";
+export type { LogoutOptions } from "./lifecycle/connection.js";
 /** Moving a login between machines: `connection.export({ passphrase })`, `ts.import(name, bundle, { passphrase })`. */
 export type { ExportOptions, ImportOptions, ImportResult } from "./lifecycle/transfer.js";
 /** `tokensmith trust [PATH] [--revoke]` for library users: trust (or forget) a config found in the working folder (SPEC §1 Trust). */

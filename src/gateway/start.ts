@@ -81,7 +81,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     let keys = settings.apiKeys;
     if (keys.length === 0) {
       keyFile = gatewayKeyPath(storeConfig, env);
-      keys = [{ key: await loadOrCreateGatewayKey(keyFile, { onWarning }) }];
+      keys = [{ key: await loadOrCreateGatewayKey(keyFile) }];
     }
     for (const { key } of keys) registerSecret(key);
     const listening = await listen(host, port, settings.tls);
