@@ -6,37 +6,38 @@ import { EXIT } from "./exit-codes.js";
 import { Printer, processOutput, watchStdout, type Output } from "./output.js";
 import { registerCommands } from "./commands/index.js";
 
-/** Global flags that take a value (`--config PATH`), for {@link commandName}. */
-const VALUE_FLAGS = new Set(["--config"]);
-/** Global flags without one. */
-const BARE_FLAGS = new Set(["--json", "--quiet", "--verbose"]);
-
-/**
- * The command the arguments name, when nothing before it but global flags could change how
- * commander reads them (`--config x token NAME`); otherwise undefined (`--help`, `-V`, a typo,
- * `help token`, an unknown flag), and every command is set up as before.
- */
-export function commandName(argv: readonly string[]): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (VALUE_FLAGS.has(arg)) i++;
-    else if (BARE_FLAGS.has(arg) || [...VALUE_FLAGS].some((flag) => arg.startsWith(`${flag}=`))) continue;
-    else return arg.startsWith("-") ? undefined : arg;
-  }
-  return undefined;
-}
-
-/**
- * Build the program: global flags of SPEC §3 and one module per command. Given the
- * arguments, only the command they name is set up (all of them when they name none).
- */
-export function buildProgram(run: CliRun, argv?: readonly string[]): Command {
-  const program = new Command("tokensmith")
-    .description("OAuth 2.0 connection manager: cached, shared, auto-refreshed tokens for scripts, jobs and services")
+/** The global flags of SPEC §3, which every command sees, before or after its name. */
+function withGlobalOptions(program: Command): Command {
+  return program
     .option("--config <path>", "config file (default: $TOKENSMITH_CONFIG, ./tokensmith.yaml, ~/.config/tokensmith/config.yaml)")
     .option("--json", "print one JSON document on stdout (errors too)")
     .option("--quiet", "no diagnostics on stderr")
-    .option("--verbose", "more diagnostics on stderr")
+    .option("--verbose", "more diagnostics on stderr");
+}
+
+/**
+ * The command the arguments name, as commander itself reads them with only the global flags
+ * declared (`--config x token NAME` names token); undefined when none comes before anything
+ * else (`--help`, `-V`, an unknown flag, no arguments). Whether the table has it is for
+ * {@link registerCommands} to say (`help`, a typo).
+ */
+export function commandName(argv: readonly string[]): string | undefined {
+  // Silent: a flag missing its value (`--config` last) is reported by the real parse.
+  const scan = withGlobalOptions(new Command()).exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {}, outputError: () => {} });
+  try {
+    return scan.parseOptions([...argv]).operands[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Build the program: global flags of SPEC §3 and the command table. Given the arguments,
+ * only the command they name is loaded and set up (all of them when they name none).
+ */
+export async function buildProgram(run: CliRun, argv?: readonly string[]): Promise<Command> {
+  const program = withGlobalOptions(new Command("tokensmith"))
+    .description("OAuth 2.0 connection manager: cached, shared, auto-refreshed tokens for scripts, jobs and services")
     .showHelpAfterError("(run `tokensmith --help` for usage)")
     .configureHelp({ showGlobalOptions: true })
     .exitOverride()
@@ -47,7 +48,7 @@ export function buildProgram(run: CliRun, argv?: readonly string[]): Command {
   const only = argv && commandName(argv);
   // -V only works before a command: with one named, package.json need not be read at start.
   if (!only) program.version(packageVersion(), "-V, --version", "print the version");
-  registerCommands(program, run, only);
+  await registerCommands(program, run, only);
   return program;
 }
 
@@ -66,8 +67,8 @@ function packageVersion(): string {
 /** Run the CLI; resolves to the exit code. Never calls process.exit itself. Stdin defaults to process.stdin. */
 export async function run(argv: string[], out: Output = processOutput, stdin?: NodeJS.ReadableStream): Promise<number> {
   const cli = new CliRun(out, stdin);
-  const program = buildProgram(cli, argv);
   try {
+    const program = await buildProgram(cli, argv);
     await program.parseAsync(argv, { from: "user" });
   } catch (err) {
     if (err instanceof CommanderError) {
