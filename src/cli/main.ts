@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
 import { TokenSmithError } from "../errors.js";
+import { configCache } from "./config-cache.js";
 import { CliRun } from "./context.js";
 import { EXIT } from "./exit-codes.js";
 import { Printer, processOutput, watchStdout, type Output } from "./output.js";
@@ -64,9 +65,18 @@ function packageVersion(): string {
   }
 }
 
+/** How the binary runs the CLI, beyond its arguments. */
+export interface RunOptions {
+  /**
+   * Identifies the build (the launcher passes the bundle's digest): validated config files
+   * are then cached between runs for it (src/cli/config-cache.ts). Without it, none are.
+   */
+  buildId?: string;
+}
+
 /** Run the CLI; resolves to the exit code. Never calls process.exit itself. Stdin defaults to process.stdin. */
-export async function run(argv: string[], out: Output = processOutput, stdin?: NodeJS.ReadableStream): Promise<number> {
-  const cli = new CliRun(out, stdin);
+export async function run(argv: string[], out: Output = processOutput, stdin?: NodeJS.ReadableStream, options: RunOptions = {}): Promise<number> {
+  const cli = new CliRun(out, stdin, options.buildId ? configCache(options.buildId) : undefined);
   try {
     const program = await buildProgram(cli, argv);
     await program.parseAsync(argv, { from: "user" });
@@ -90,9 +100,9 @@ export async function run(argv: string[], out: Output = processOutput, stdin?: N
 }
 
 /** The binary's entry: exit with the code once output is flushed. */
-export async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[], options: RunOptions = {}): Promise<void> {
   watchStdout();
-  const code = await run(argv);
+  const code = await run(argv, processOutput, undefined, options);
   process.exitCode = code;
   // Nothing should keep the process alive now; if a socket or timer does, don't hang a script.
   setTimeout(() => process.exit(code), 100).unref();

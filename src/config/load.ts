@@ -1,12 +1,10 @@
 import { access, readFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { configError } from "./issues.js";
-import { parseConfigText } from "./parse.js";
 import { absolutePath, xdgConfigHome } from "./paths.js";
 import { checkConnection } from "./resolve.js";
-import type { ConnectionConfig, GatewaySection, StoreSection } from "./schema.js";
+import type { ConfigFile, ConnectionConfig, GatewaySection, StoreSection } from "./schema.js";
 import { checkSections } from "./sections.js";
-import { validateConfig } from "./validate.js";
 
 /**
  * Finding and loading the config file (SPEC §1): the first found wins, no merging. The whole
@@ -25,6 +23,18 @@ export interface LoadOptions {
   cwd?: string;
   /** Environment for $TOKENSMITH_CONFIG, XDG folders and `~`; default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /** @internal Keeps validated config files between runs (the CLI's, src/cli/config-cache.ts). */
+  cache?: ConfigCache;
+}
+
+/**
+ * Validated config files kept between processes, by file path and exact text: a hit stands
+ * for parsing and validating that text (YAML and the zod schema are then never loaded). Only
+ * valid files are kept, so every error is the one validation gives.
+ */
+export interface ConfigCache {
+  get(path: string, text: string): ConfigFile | undefined;
+  set(path: string, text: string, config: ConfigFile): void;
 }
 
 /** A validated config whose references are not resolved yet. */
@@ -63,7 +73,7 @@ async function findOne(dir: string, names: string[]): Promise<string | undefined
   return found[0];
 }
 
-async function readConfigFile(path: string, how: string): Promise<unknown> {
+async function readConfigFile(path: string, how: string): Promise<string> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -72,11 +82,28 @@ async function readConfigFile(path: string, how: string): Promise<unknown> {
     const problem = code === "ENOENT" ? `config file ${path} not found` : `cannot read config file ${path} (${code})`;
     throw configError("", problem, { hint: `it was named by ${how}`, cause });
   }
-  return parseConfigText(text, path);
+  return text;
 }
 
-function build(value: unknown, source: ConfigSource, dir: string, env: NodeJS.ProcessEnv, path?: string): LoadedConfig {
-  const config = validateConfig(value, path);
+/**
+ * The schema's verdict on a value. YAML and zod are loaded on first use (`import()`), so that
+ * a run answered from the cache never loads them.
+ */
+async function validate(value: unknown, path?: string): Promise<ConfigFile> {
+  const { validateConfig } = await import("./validate.js");
+  return validateConfig(value, path);
+}
+
+async function validateText(text: string, path: string, cache?: ConfigCache): Promise<ConfigFile> {
+  const cached = cache?.get(path, text);
+  if (cached) return cached;
+  const { parseConfigText } = await import("./parse.js");
+  const config = await validate(parseConfigText(text, path), path);
+  cache?.set(path, text, config);
+  return config;
+}
+
+function build(config: ConfigFile, source: ConfigSource, dir: string, env: NodeJS.ProcessEnv, path?: string): LoadedConfig {
   const connections = config.connections ?? {};
   const loaded: LoadedConfig = {
     path,
@@ -92,8 +119,8 @@ function build(value: unknown, source: ConfigSource, dir: string, env: NodeJS.Pr
   return loaded;
 }
 
-async function fromFile(path: string, source: ConfigSource, env: NodeJS.ProcessEnv, how: string): Promise<LoadedConfig> {
-  return build(await readConfigFile(path, how), source, dirname(path), env, path);
+async function fromFile(path: string, source: ConfigSource, env: NodeJS.ProcessEnv, how: string, cache?: ConfigCache): Promise<LoadedConfig> {
+  return build(await validateText(await readConfigFile(path, how), path, cache), source, dirname(path), env, path);
 }
 
 /** The config, found in SPEC §1's order, validated whole; `config_invalid` when none is found or it is wrong. */
@@ -101,19 +128,19 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
   if (options.config !== undefined && typeof options.config === "object") {
-    return build(options.config, "object", cwd, env);
+    return build(await validate(options.config), "object", cwd, env);
   }
   if (typeof options.config === "string") {
-    return fromFile(absolutePath(options.config, cwd, env), "option", env, "--config");
+    return fromFile(absolutePath(options.config, cwd, env), "option", env, "--config", options.cache);
   }
   if (env.TOKENSMITH_CONFIG) {
-    return fromFile(absolutePath(env.TOKENSMITH_CONFIG, cwd, env), "env", env, "$TOKENSMITH_CONFIG");
+    return fromFile(absolutePath(env.TOKENSMITH_CONFIG, cwd, env), "env", env, "$TOKENSMITH_CONFIG", options.cache);
   }
   const local = await findOne(cwd, CWD_NAMES);
-  if (local) return fromFile(local, "cwd", env, "the working folder");
+  if (local) return fromFile(local, "cwd", env, "the working folder", options.cache);
   const xdgDir = join(xdgConfigHome(env), "tokensmith");
   const user = await findOne(xdgDir, XDG_NAMES);
-  if (user) return fromFile(user, "xdg", env, "the XDG config folder");
+  if (user) return fromFile(user, "xdg", env, "the XDG config folder", options.cache);
   throw configError("", "no tokensmith config found", {
     hint:
       `looked for --config, $TOKENSMITH_CONFIG (not set), ${join(cwd, "tokensmith.yaml")} (or .yml/.json) and ` +

@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
 import { DURATION_HINT, durationProblem, tryParseDuration } from "./duration.js";
+import { MIN_API_KEY_LENGTH } from "./sections.js";
 import { isLoopbackHost } from "./urls.js";
 
 /**
@@ -29,8 +30,6 @@ const MAX_NAME_LENGTH = 64;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** A Postgres schema name we are willing to interpolate into SQL. */
 const SQL_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** Gateway keys shorter than this are guessable. */
-export const MIN_API_KEY_LENGTH = 16;
 /** A literal value (no `${...}` reference), checkable before resolution. */
 const isLiteral = (value: string) => !value.includes("${");
 
