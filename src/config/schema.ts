@@ -277,6 +277,8 @@ export const configSchema = z.strictObject(configShape, { error: expected("a map
 );
 
 export type ConfigFile = z.output<typeof configSchema>;
+/** A config as written (SPEC §1): what `TokenSmith.load({ config })` and `defineConfig()` take. */
+export type TokenSmithConfig = z.input<typeof configSchema>;
 export type ConnectionConfig = z.output<typeof connectionSchema>;
 export type StoreSection = z.output<typeof storeSchema>;
 export type GatewaySection = z.output<typeof gatewaySchema>;
