@@ -1,4 +1,4 @@
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { TokenSmithError } from "../errors.js";
 import { configCache } from "./config-cache.js";
@@ -8,12 +8,19 @@ import { Printer, processOutput, watchStdout, type Output } from "./output.js";
 import { registerCommands } from "./commands/index.js";
 
 /** The global flags of SPEC §3, which every command sees, before or after its name. */
-function withGlobalOptions(program: Command): Command {
-  return program
-    .option("--config <path>", "config file (default: $TOKENSMITH_CONFIG, ./tokensmith.yaml, ~/.config/tokensmith/config.yaml)")
-    .option("--json", "print one JSON document on stdout (errors too)")
-    .option("--quiet", "no diagnostics on stderr")
-    .option("--verbose", "more diagnostics on stderr");
+function globalOptions(): Option[] {
+  return [
+    new Option("--config <path>", "config file (default: $TOKENSMITH_CONFIG, ./tokensmith.yaml, ~/.config/tokensmith/config.yaml)"),
+    new Option("--json", "print one JSON document on stdout (errors too)"),
+    new Option("--quiet", "no diagnostics on stderr"),
+    new Option("--verbose", "more diagnostics on stderr"),
+  ];
+}
+
+/** Options are plain descriptions: one set serves the scan for the command name and the program. */
+function withOptions(command: Command, options: readonly Option[]): Command {
+  for (const option of options) command.addOption(option);
+  return command;
 }
 
 /**
@@ -22,9 +29,9 @@ function withGlobalOptions(program: Command): Command {
  * else (`--help`, `-V`, an unknown flag, no arguments). Whether the table has it is for
  * {@link registerCommands} to say (`help`, a typo).
  */
-export function commandName(argv: readonly string[]): string | undefined {
+export function commandName(argv: readonly string[], options: readonly Option[] = globalOptions()): string | undefined {
   // Silent: a flag missing its value (`--config` last) is reported by the real parse.
-  const scan = withGlobalOptions(new Command()).exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {}, outputError: () => {} });
+  const scan = withOptions(new Command(), options).exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {}, outputError: () => {} });
   try {
     return scan.parseOptions([...argv]).operands[0];
   } catch {
@@ -37,7 +44,8 @@ export function commandName(argv: readonly string[]): string | undefined {
  * only the command they name is loaded and set up (all of them when they name none).
  */
 export async function buildProgram(run: CliRun, argv?: readonly string[]): Promise<Command> {
-  const program = withGlobalOptions(new Command("tokensmith"))
+  const options = globalOptions();
+  const program = withOptions(new Command("tokensmith"), options)
     .description("OAuth 2.0 connection manager: cached, shared, auto-refreshed tokens for scripts, jobs and services")
     .showHelpAfterError("(run `tokensmith --help` for usage)")
     .configureHelp({ showGlobalOptions: true })
@@ -46,7 +54,7 @@ export async function buildProgram(run: CliRun, argv?: readonly string[]): Promi
       writeOut: (text) => run.out.stdout(text),
       writeErr: (text) => run.out.stderr(text),
     });
-  const only = argv && commandName(argv);
+  const only = argv && commandName(argv, options);
   // -V only works before a command: with one named, package.json need not be read at start.
   if (!only) program.version(packageVersion(), "-V, --version", "print the version");
   await registerCommands(program, run, only);
