@@ -1,4 +1,4 @@
-import { access, readFile } from "node:fs/promises";
+import { existsSync, readFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { configError } from "./issues.js";
 import { absolutePath, xdgConfigHome } from "./paths.js";
@@ -54,11 +54,12 @@ export interface LoadedConfig {
 const CWD_NAMES = ["tokensmith.yaml", "tokensmith.yml", "tokensmith.json"];
 const XDG_NAMES = ["config.yaml", "config.yml", "config.json"];
 
+/**
+ * The config is read synchronously: a few small files, read once per load, and each async
+ * call is a round trip through libuv's thread pool, which a short CLI run waits for.
+ */
 async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
+  return existsSync(path);
 }
 
 /** The one candidate file present in `dir`, undefined if none; two or more is an error. */
@@ -76,7 +77,7 @@ async function findOne(dir: string, names: string[]): Promise<string | undefined
 async function readConfigFile(path: string, how: string): Promise<string> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = readFileSync(path, "utf8");
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     const problem = code === "ENOENT" ? `config file ${path} not found` : `cannot read config file ${path} (${code})`;
