@@ -5,6 +5,9 @@
 
 /** The entry point: `TokenSmith.load()` reads the config (SPEC §1 lookup, a path, or an object). */
 export { TokenSmith, type LoadOptions } from "./tokensmith.js";
+/** Types for a config written inline: `TokenSmith.load({ config: defineConfig({ connections: { ... } }) })`. */
+export { defineConfig } from "./config/define.js";
+export type { TokenSmithConfig } from "./config/schema.js";
 /** One named connection: `accessToken()`, `token()`, `fetch()`, `headers()`, `paginate()`, `login()`, `status()`, `test()`, `revoke()`, `logout()`, `export()`. */
 export { Connection, type TokenInfo, type TokenOptions } from "./lifecycle/connection.js";
 /** What `connection.status()` reports (SPEC §3 `status`); never secrets. */

@@ -3,6 +3,7 @@ import en from "zod/v4/locales/en.js";
 import { DURATION_HINT, durationProblem, tryParseDuration } from "./duration.js";
 import { GRANT_NAMES } from "./grants.js";
 import { JSONPATH_HINT, jsonPathProblem } from "../protocol/jsonpath.js";
+import { MIN_API_KEY_LENGTH } from "./sections.js";
 import { isLoopbackHost } from "./urls.js";
 
 /**
@@ -31,8 +32,6 @@ const MAX_NAME_LENGTH = 64;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** A Postgres schema name we are willing to interpolate into SQL. */
 const SQL_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** Gateway keys shorter than this are guessable. */
-export const MIN_API_KEY_LENGTH = 16;
 /** A literal value (no `${...}` reference), checkable before resolution. */
 const isLiteral = (value: string) => !value.includes("${");
 
@@ -316,6 +315,8 @@ export const configSchema = z.strictObject(configShape, { error: expected("a map
 );
 
 export type ConfigFile = z.output<typeof configSchema>;
+/** A config as written (SPEC §1): what `TokenSmith.load({ config })` and `defineConfig()` take. */
+export type TokenSmithConfig = z.input<typeof configSchema>;
 export type ConnectionConfig = z.output<typeof connectionSchema>;
 export type StoreSection = z.output<typeof storeSchema>;
 export type GatewaySection = z.output<typeof gatewaySchema>;

@@ -6,7 +6,9 @@ import { configError, type ConfigErrorOptions } from "./issues.js";
 import type { LoadedConfig } from "./load.js";
 import { absolutePath, xdgStateHome } from "./paths.js";
 import { createDryResolver, createResolver, hasReference, resolveDeep, type Resolver } from "./references.js";
-import { MIN_API_KEY_LENGTH } from "./schema.js";
+
+/** Gateway keys shorter than this are guessable (checked here and by the schema, which loads lazily). */
+export const MIN_API_KEY_LENGTH = 16;
 
 /**
  * The `store:` and `gateway:` sections with references resolved, paths made absolute and
