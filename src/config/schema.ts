@@ -31,6 +31,26 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const SQL_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Gateway keys shorter than this are guessable. */
 export const MIN_API_KEY_LENGTH = 16;
+/** What to do about a gateway key that cannot work. */
+export const API_KEY_HINT = "generate one with: openssl rand -base64 24";
+/**
+ * Visible ASCII only: the gateway reads a key as the one word after `Bearer` in an
+ * Authorization header, so a key with a space, a tab or a line break in it (or around it)
+ * can never match, and header bytes beyond ASCII arrive re-decoded, differently per client.
+ */
+const API_KEY_CHARACTERS = /^[\x21-\x7e]*$/;
+/** Why a gateway key (its resolved value) can never authenticate or is guessable; undefined when it is fine. */
+export function apiKeyProblem(key: string): string | undefined {
+  if (!API_KEY_CHARACTERS.test(key)) return "must be visible ASCII characters without spaces: a key with whitespace (or other characters) in it can never match an Authorization header";
+  if (key.length < MIN_API_KEY_LENGTH) return `too short: use at least ${MIN_API_KEY_LENGTH} random characters`;
+  return undefined;
+}
+/** A DNS name (letters, digits, hyphens; dot-separated labels of at most 63), an IPv4 or a (bracketed) IPv6 literal. */
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$|^\[?[0-9a-f]*:[0-9a-f:.]*\]?$/i;
+/** Why a `gateway.hosts` entry is not a host name; undefined when it is one. */
+export function hostNameProblem(name: string): string | undefined {
+  return HOST_NAME.test(name) ? undefined : "must be a host name or IP address, without scheme, port, path or wildcard (e.g. gateway.example.com)";
+}
 /** A literal value (no `${...}` reference), checkable before resolution. */
 const isLiteral = (value: string) => !value.includes("${");
 
@@ -57,6 +77,14 @@ const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: (issue) => (issue.input === undefined ? "required" : `must be one of ${values.join(", ")}`) });
 /** A string field that must not be empty, and must pass `test` (a check the message explains). */
 const textWhere = (test: (value: string) => boolean, error: string) => text.check(z.refine(test, { error }));
+/** A string whose problem (a literal's) is checked at load; a reference's value is checked once resolved. */
+const literalWhere = (problem: (value: string) => string | undefined, hint?: string) =>
+  text.check(
+    z.superRefine((value, ctx) => {
+      const found = isLiteral(value) ? problem(value) : undefined;
+      if (found) ctx.addIssue({ code: "custom", message: found, ...(hint ? { params: { hint } } : {}) });
+    }),
+  );
 
 const duration = z.union([z.number(), z.string()], { error: expected("a duration") }).check(
   z.superRefine((value, ctx) => {
@@ -224,7 +252,7 @@ const gatewayShape = {
     z.array(
       z.strictObject(
         {
-          key: textWhere((key) => !isLiteral(key) || key.length >= MIN_API_KEY_LENGTH, `too short: use at least ${MIN_API_KEY_LENGTH} random characters`),
+          key: literalWhere(apiKeyProblem, API_KEY_HINT),
           connections: optionalTexts,
         },
         { error: expected("a map with key (and connections)") },
@@ -232,6 +260,8 @@ const gatewayShape = {
       { error: expected("a list") },
     ),
   ),
+  /** More names the Host header may carry (SPEC §5): a TLS certificate's DNS name. */
+  hosts: z.optional(z.array(literalWhere(hostNameProblem, "list names alone, e.g. hosts: [gateway.example.com]"), { error: expected("a list of host names") })),
   tls: z.optional(z.strictObject({ cert: text, key: text }, { error: expected("a map with cert and key") })),
 };
 
