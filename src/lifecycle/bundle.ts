@@ -61,6 +61,27 @@ function aad(version: number, fingerprint: string): Buffer {
   return Buffer.from(JSON.stringify([BUNDLE_FORMAT, version, fingerprint]), "utf8");
 }
 
+/**
+ * The shortest passphrase an export accepts unless told a weak one is fine. scrypt makes each
+ * guess cost about half a second of one core, but an offline guesser has many cores and all
+ * the time in the world: 12 characters is what keeps even a lower-case-only passphrase out
+ * of reach (26^12 ≈ 10^17 guesses), while 8 falls in days on rented hardware.
+ */
+export const MIN_PASSPHRASE_LENGTH = 12;
+
+/**
+ * Refuses a passphrase too short to protect a refresh token (`usage_error`) unless
+ * `allowWeak`; `override` says how to allow it (the CLI flag or the library option).
+ */
+export function checkPassphraseStrength(passphrase: string, options: { allowWeak?: boolean; override: string }): void {
+  if (options.allowWeak || [...passphrase.normalize("NFC")].length >= MIN_PASSPHRASE_LENGTH) return;
+  throw new TokenSmithError(
+    "usage_error",
+    `the passphrase is shorter than ${MIN_PASSPHRASE_LENGTH} characters: the bundle holds a refresh token, and scrypt only slows each guess down, so a short passphrase still falls to anyone who gets the file`,
+    { hint: `use at least ${MIN_PASSPHRASE_LENGTH} characters (four or five random words are easy to type), or accept the risk with ${options.override}` },
+  );
+}
+
 /** Refuses an empty passphrase: the bundle holds a refresh token. */
 export function checkPassphrase(passphrase: unknown): asserts passphrase is string {
   if (typeof passphrase !== "string" || passphrase.length === 0) {
