@@ -63,9 +63,11 @@ function aad(version: number, fingerprint: string): Buffer {
 
 /**
  * The shortest passphrase an export accepts unless told a weak one is fine. scrypt makes each
- * guess cost about half a second of one core, but an offline guesser has many cores and all
- * the time in the world: 12 characters is what keeps even a lower-case-only passphrase out
- * of reach (26^12 ≈ 10^17 guesses), while 8 falls in days on rented hardware.
+ * guess cost about half a second of one core, but a short passphrase is nearly always a word,
+ * a name or a pattern from a list of a few million candidates: a day or two of one machine,
+ * offline, for anyone who gets the file. Length is what can be checked without a word list,
+ * and 12 characters pushes people to a phrase rather than a word (NIST SP 800-63B asks 15 of
+ * a password that is the only factor).
  */
 export const MIN_PASSPHRASE_LENGTH = 12;
 
