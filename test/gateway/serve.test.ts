@@ -5,6 +5,8 @@ import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import { stringify } from "yaml";
+import { TokenSmithError } from "../../src/errors.js";
+import { startGateway } from "../../src/gateway/start.js";
 import { cli, hasStackTrace } from "../support/cli.js";
 import { tmpDir } from "../support/demo.js";
 
@@ -45,6 +47,25 @@ describe("tokensmith serve", () => {
     const result = await cli(["serve", "--config", path, "--host", "0.0.0.0", "--port", "0"]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /needs gateway\.tls/);
+  });
+
+  it("refuses to start with a gateway key from ${env:} that could never authenticate, naming the field and not the key", async (t) => {
+    for (const value of ["gateway key with spaces 0123", "short-gw-key"]) {
+      const { path } = await writeConfig(t, { port: 0, api_keys: [{ key: "${env:TS_TEST_GATEWAY_KEY}" }] });
+      const started = startGateway({ config: path, env: { TS_TEST_GATEWAY_KEY: value } });
+      const err = await started.then(
+        async (gateway) => {
+          await gateway.close();
+          return assert.fail(`started with ${JSON.stringify(value)}`);
+        },
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof TokenSmithError, String(err));
+      assert.equal(err.code, "config_invalid");
+      assert.equal(err.field, "gateway.api_keys[0].key");
+      assert.match(err.hint ?? "", /openssl rand/);
+      assert.ok(!JSON.stringify(err.toJSON()).includes(value));
+    }
   });
 
   it("prints its URL, a one-time sign-in URL and where the key is (not the key), then stops cleanly on SIGTERM", async (t) => {
