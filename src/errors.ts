@@ -5,6 +5,7 @@
  */
 export type ErrorCode =
   | "config_invalid"
+  | "config_untrusted"
   | "usage_error"
   | "oauth_error"
   | "reauthorization_required"
