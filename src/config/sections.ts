@@ -6,7 +6,7 @@ import { configError, type ConfigErrorOptions } from "./issues.js";
 import type { LoadedConfig } from "./load.js";
 import { absolutePath, xdgStateHome } from "./paths.js";
 import { createDryResolver, createResolver, hasReference, resolveDeep, type Resolver } from "./references.js";
-import { API_KEY_HINT, apiKeyProblem, hostNameProblem, MIN_API_KEY_LENGTH } from "./gateway-rules.js";
+import { API_KEY_HINT, apiKeyProblem, hostNameProblem } from "./gateway-rules.js";
 
 /**
  * The `store:` and `gateway:` sections with references resolved, paths made absolute and
