@@ -1,6 +1,5 @@
 import type { ServerResponse } from "node:http";
-import { toTokenSmithError, type ErrorCode } from "../errors.js";
-import { redact } from "../redact.js";
+import { redactedJSON, toTokenSmithError, type ErrorCode } from "../errors.js";
 import { sendJson } from "./http.js";
 
 /**
@@ -59,18 +58,7 @@ export function errorResponse(err: unknown): { status: number; body: { error: Re
     return { status: err.status, body: { error: { code: err.code, message: err.message, hint: err.hint ?? null } } };
   }
   const e = toTokenSmithError(err);
-  const json = e.toJSON();
-  return {
-    status: STATUS_BY_CODE[e.code] ?? 500,
-    body: {
-      error: {
-        ...json,
-        message: redact(json.message),
-        hint: json.hint === null ? null : redact(json.hint),
-        ...(typeof json.error_description === "string" ? { error_description: redact(json.error_description) } : {}),
-      },
-    },
-  };
+  return { status: STATUS_BY_CODE[e.code] ?? 500, body: { error: redactedJSON(e) } };
 }
 
 /** Answer with the error's status and JSON body. */

@@ -1,7 +1,7 @@
 import { isUserGrant } from "../config/types.js";
 import { TokenSmithError } from "../errors.js";
 import type { GrantRequest } from "../protocol/types.js";
-import { hashSecret } from "../redact.js";
+import { hashSecret, redact, redactMessage } from "../redact.js";
 import type { ConnectionContext } from "./manager.js";
 import { OAUTH_ERROR_BACKOFF_MS } from "./retry.js";
 import type { RememberedError, TokenState } from "./state.js";
@@ -46,16 +46,16 @@ export function planGrant(ctx: ConnectionContext, state: TokenState): GrantPlan 
   }
 }
 
-/** Remember an OAuth error for a short backoff (§2.7). */
+/** Remember an OAuth error for a short backoff (§2.7); stored and shown by `status`, so redacted as it is printed. */
 export function remember(err: TokenSmithError, now: number): RememberedError {
   return {
     code: err.code,
-    message: err.message,
-    hint: err.hint,
+    message: redactMessage(err.message),
+    hint: err.hint === undefined ? undefined : redactMessage(err.hint),
     status: err.status,
-    error: err.error,
-    errorDescription: err.errorDescription,
-    errorUri: err.errorUri,
+    error: err.error === undefined ? undefined : redact(err.error),
+    errorDescription: err.errorDescription === undefined ? undefined : redact(err.errorDescription),
+    errorUri: err.errorUri === undefined ? undefined : redact(err.errorUri),
     at: now,
     until: now + OAUTH_ERROR_BACKOFF_MS,
   };

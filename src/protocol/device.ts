@@ -113,7 +113,7 @@ export async function requestDeviceAuthorization(conn: ResolvedConnection, endpo
     const request = await buildDeviceAuthorizationRequest(conn, endpoints, { now: deps.now });
     const response = await sendTokenRequest(request, { fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? conn.timeoutMs, signal: deps.signal, now: deps.now, what: WHAT });
     const authorization = processDeviceAuthorizationResponse(response, { now: deps.now });
-    registerSecret(authorization.deviceCode);
+    registerSecret(authorization.deviceCode, { rotating: true });
     return authorization;
   } catch (err) {
     throw connectionError(err, conn, deps.signal);
