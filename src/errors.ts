@@ -125,8 +125,12 @@ export class TokenSmithError extends Error {
   }
 }
 
-/** Fields of the JSON that hold tokensmith's own words; every other string is a value or server text. */
-const OWN_WORDS = new Set(["message", "hint"]);
+/**
+ * Fields of the JSON that hold tokensmith's own words and names from the config (a connection
+ * named like a passphrase stays readable); every other string (`error`, `error_description`,
+ * `error_uri`, `url`) is server text or a value.
+ */
+const OWN_WORDS = new Set(["code", "message", "hint", "connection", "field"]);
 
 /**
  * The error's JSON (SPEC §3 `--json`, §5 gateway) as it leaves the process: its own words
