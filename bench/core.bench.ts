@@ -9,7 +9,7 @@ import { createMemoryStore } from "../src/store/memory.js";
 import { TokenSmith } from "../src/tokensmith.js";
 import type { Report } from "./report.js";
 
-/** Run length and callers of the single-process request count (SPEC §2.10's example: 7 for 10 s). */
+/** Run length and callers of the single-process request count (SPEC §2.10's example: 17 for 10 s). */
 const RUN_MS = 10_000;
 const CALLERS = 200;
 const TOKEN_TTL_S = 2;

@@ -8,6 +8,7 @@ import { redact, redactMessage } from "./redact.js";
  */
 export type ErrorCode =
   | "config_invalid"
+  | "config_untrusted"
   | "usage_error"
   | "oauth_error"
   | "reauthorization_required"

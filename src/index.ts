@@ -21,6 +21,8 @@ export type { Diagnosis, DiagnosisStep } from "./lifecycle/diagnose.js";
 export type { RevokeOptions, RevokeResult } from "./lifecycle/revoke.js";
 /** Moving a login between machines: `connection.export({ passphrase })`, `ts.import(name, bundle, { passphrase })`. */
 export type { ExportOptions, ImportOptions, ImportResult } from "./lifecycle/transfer.js";
+/** `tokensmith trust [PATH] [--revoke]` for library users: trust (or forget) a config found in the working folder (SPEC §1 Trust). */
+export { trustConfig, forgetConfig, type TrustResult } from "./config/trust.js";
 /** Every error tokensmith throws, with a stable `code`, the connection, HTTP status, OAuth error fields and a hint. */
 export { TokenSmithError, type ErrorCode } from "./errors.js";
 /** Injectable time (`LoadOptions.clock`), so tests need not wait for real expiry. */

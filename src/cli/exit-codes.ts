@@ -12,6 +12,7 @@ export const EXIT = {
 
 const BY_CODE: Record<ErrorCode, number> = {
   config_invalid: EXIT.usage,
+  config_untrusted: EXIT.usage,
   usage_error: EXIT.usage,
   not_supported: EXIT.usage,
   port_in_use: EXIT.usage,

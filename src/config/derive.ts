@@ -3,7 +3,8 @@ import { parseDuration, parseTtl } from "./duration.js";
 import { configError, type ConfigErrorOptions } from "./issues.js";
 import { fillParamTemplates, type MergedConnection } from "./merge.js";
 import { hasReference } from "./references.js";
-import { isUserGrant, type ClientAuth, type GrantName, type ResolvedConnection } from "./types.js";
+import { GRANT_TABLE } from "./grants.js";
+import { isUserGrant, type ClientAuth, type GrantName, type ResolvedConnection, type TokenExchangeSettings, type TokenSource } from "./types.js";
 
 /**
  * Defaults and requirement checks of SPEC §1, on a connection whose preset is applied and
@@ -20,8 +21,38 @@ export const DEFAULT_ASSERTION_TTL_S = 300;
 /** API retries, when `api_retry` is given without them (SPEC §2.13). */
 export const DEFAULT_API_RETRY = { max: 3, on: [429, 503] };
 
-/** Grants that hold a refresh token, which must live in a store (SPEC §2.8). */
-const REFRESHING_GRANTS: readonly GrantName[] = ["authorization_code", "device_code", "refresh_token", "password"];
+/** RFC 8693 §3: the token type of an access token, the default for every token exchange type. */
+export const ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
+
+/** Why a grant needs each field of `requires` in the grant table, for the error that names it. */
+const REQUIRED_HINTS: Record<string, string> = {
+  username: "the resource owner's user name",
+  password: "set password: ${env:NAME}",
+  "assertion.sub": "the user or service account the assertion speaks for",
+  subject_token: "the token to exchange: a value, ${env:NAME}, or {connection: NAME} for another connection's access token",
+};
+
+function fieldValue(m: MergedConnection, path: string): unknown {
+  return path.split(".").reduce<unknown>((value, key) => (value && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined), m);
+}
+
+function tokenSource(value: MergedConnection["subject_token"]): TokenSource | undefined {
+  if (value === undefined) return undefined;
+  return typeof value === "string" ? { value } : { connection: value.connection };
+}
+
+function tokenExchange(m: MergedConnection, grant: GrantName): TokenExchangeSettings | undefined {
+  const subject = tokenSource(m.subject_token);
+  if (grant !== "token_exchange" || !subject) return undefined;
+  const actor = tokenSource(m.actor_token);
+  return {
+    subject,
+    subjectType: m.subject_token_type ?? ACCESS_TOKEN_TYPE,
+    actor,
+    actorType: actor ? (m.actor_token_type ?? ACCESS_TOKEN_TYPE) : undefined,
+    requestedType: m.requested_token_type,
+  };
+}
 
 export interface DeriveContext extends ConfigErrorOptions {
   name: string;
@@ -90,14 +121,14 @@ export function deriveConnection(m: MergedConnection, ctx: DeriveContext): { con
   if (grant === "client_credentials" && !m.grant_type && !m.client_auth && clientAuth === "none") {
     throw fail("client_secret", "grant client_credentials needs client authentication", "set client_secret or private_key (or client_auth: none if the server accepts public clients)");
   }
+  for (const required of GRANT_TABLE[grant].requires) {
+    if (!fieldValue(m, required)) throw fail(required, `required for grant ${grant}`, REQUIRED_HINTS[required]);
+  }
   if (grant === "password") {
-    if (!m.username) throw fail("username", "required for grant password");
-    if (!m.password) throw fail("password", "required for grant password");
     warnings.push(`connection ${ctx.name}: the password grant is legacy and RFC 9700 forbids it; prefer authorization_code or device_code`);
   }
   const alg = m.assertion?.alg;
   if (grant === "jwt_bearer") {
-    if (!m.assertion?.sub) throw fail("assertion.sub", "required for grant jwt_bearer", "the user or service account the assertion speaks for");
     if (!privateKey && !m.client_secret) throw fail("private_key", "required for grant jwt_bearer", "set private_key: ${file:key.pem} (or client_secret with assertion.alg: HS256)");
     if (!privateKey && !alg?.startsWith("HS")) throw fail("assertion.alg", "signing the assertion with client_secret needs an HS algorithm", "set assertion.alg: HS256, or set private_key");
   }
@@ -111,7 +142,7 @@ export function deriveConnection(m: MergedConnection, ctx: DeriveContext): { con
     throw fail("private_key", "not a PEM key or a JWK", "give PEM text (-----BEGIN PRIVATE KEY-----) or a JWK; to read a file use ${file:path/to/key.pem}");
   }
   const cache = m.cache ?? "shared";
-  if (cache === "none" && REFRESHING_GRANTS.includes(grant)) {
+  if (cache === "none" && GRANT_TABLE[grant].refreshable) {
     throw fail("cache", `none is not allowed for grant ${grant}: its refresh token must be stored`, "use cache: process to keep access tokens in memory only");
   }
   const pkce = m.pkce ?? "S256";
@@ -159,6 +190,7 @@ export function deriveConnection(m: MergedConnection, ctx: DeriveContext): { con
     pkce,
     username: m.username,
     password: m.password,
+    tokenExchange: tokenExchange(m, grant),
     refreshToken: m.refresh_token,
     authorizationParams: fillParamTemplates(m.authorization_params, vars, joined),
     tokenParams: fillParamTemplates(m.token_params, vars, joined),
@@ -167,6 +199,7 @@ export function deriveConnection(m: MergedConnection, ctx: DeriveContext): { con
     tokenBody: m.token_body ?? "form",
     response: m.response,
     header: { name: m.header?.name ?? "Authorization", value: m.header?.value ?? "Bearer {token}" },
+    headerSet: m.header !== undefined,
     allowedOrigins: m.allowed_origins,
     apiRetry: m.api_retry ? { max: m.api_retry.max ?? DEFAULT_API_RETRY.max, on: m.api_retry.on ?? [...DEFAULT_API_RETRY.on] } : undefined,
     refreshMarginMs: m.refresh_margin === undefined ? undefined : parseDuration(m.refresh_margin, field("refresh_margin")),

@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
-import { isUserGrant, type ResolvedConnection } from "./types.js";
+import { GRANT_TABLE } from "./grants.js";
+import { hashSecret } from "../redact.js";
+import type { ResolvedConnection } from "./types.js";
 
 /**
  * The key of a token state (SPEC §2.1). Two connections share tokens exactly when they would
@@ -29,20 +31,37 @@ export function normalizeUrl(value: string): string {
 /** User grants are one family: a login by code or device, or a seeded refresh token, is the same state. */
 export function grantFamily(conn: Pick<ResolvedConnection, "grant" | "grantType">): string {
   if (conn.grantType) return `custom:${conn.grantType}`;
-  return isUserGrant(conn.grant) ? "user" : conn.grant;
+  return GRANT_TABLE[conn.grant].family;
 }
 
-function identity(conn: ResolvedConnection): string | null {
-  if (conn.grantType || isUserGrant(conn.grant)) return conn.account;
-  if (conn.grant === "password") return conn.username ?? null;
-  if (conn.grant === "jwt_bearer") return conn.assertion.sub ?? null;
-  return null;
+/**
+ * Whose tokens (the grant table's `identity`). For a token exchange, the subject: a hash of
+ * the subject token, or the fingerprint of the connection whose token is exchanged, which the
+ * caller passes (`subjectFingerprint`) since it takes that connection's settings to compute.
+ */
+function identity(conn: ResolvedConnection, subjectFingerprint?: string): string | null {
+  if (conn.grantType) return conn.account;
+  switch (GRANT_TABLE[conn.grant].identity) {
+    case "account":
+      return conn.account;
+    case "username":
+      return conn.username ?? null;
+    case "assertion.sub":
+      return conn.assertion.sub ?? null;
+    case "subject": {
+      const subject = conn.tokenExchange?.subject;
+      if (!subject) return null;
+      return "value" in subject ? `token:${hashSecret(subject.value)}` : `connection:${subjectFingerprint ?? subject.connection}`;
+    }
+    default:
+      return null;
+  }
 }
 
 const sortedUnique = (items: readonly string[]) => [...new Set(items)].sort();
 
 /** The canonical (key-sorted) description of what a token state is for. */
-export function fingerprintInput(conn: ResolvedConnection): Record<string, unknown> {
+export function fingerprintInput(conn: ResolvedConnection, subjectFingerprint?: string): Record<string, unknown> {
   const resource = conn.resource === undefined ? null : sortedUnique(typeof conn.resource === "string" ? [conn.resource] : conn.resource);
   const endpoint = conn.tokenUrl ?? conn.issuer ?? conn.discoveryUrl;
   return {
@@ -50,7 +69,7 @@ export function fingerprintInput(conn: ResolvedConnection): Record<string, unkno
     endpoint: endpoint ? normalizeUrl(endpoint) : null,
     client_id: conn.clientId ?? null,
     family: grantFamily(conn),
-    identity: identity(conn),
+    identity: identity(conn, subjectFingerprint),
     scopes: sortedUnique(conn.scopes),
     audience: conn.audience ?? null,
     resource,
@@ -59,7 +78,7 @@ export function fingerprintInput(conn: ResolvedConnection): Record<string, unkno
 }
 
 /** sha256 (base64url, 32 characters) of the canonical description: the token state's key. */
-export function fingerprint(conn: ResolvedConnection): string {
-  const canonical = JSON.stringify(fingerprintInput(conn));
+export function fingerprint(conn: ResolvedConnection, subjectFingerprint?: string): string {
+  const canonical = JSON.stringify(fingerprintInput(conn, subjectFingerprint));
   return createHash("sha256").update(canonical).digest("base64url").slice(0, FINGERPRINT_LENGTH);
 }

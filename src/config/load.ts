@@ -1,11 +1,14 @@
-import { access, readFile } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { access } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
+import { TokenSmithError } from "../errors.js";
 import { configError } from "./issues.js";
 import { parseConfigText } from "./parse.js";
 import { absolutePath, xdgConfigHome } from "./paths.js";
+import { readOwnFile } from "./own-file.js";
 import { checkConnection } from "./resolve.js";
 import type { ConnectionConfig, GatewaySection, StoreSection } from "./schema.js";
 import { checkSections } from "./sections.js";
+import { isTrusted, untrustedError } from "./trust.js";
 import { validateConfig } from "./validate.js";
 
 /**
@@ -13,6 +16,12 @@ import { validateConfig } from "./validate.js";
  * file is validated at once, and every connection is checked for what it needs, but
  * `${env:}`/`${file:}` references are left for `resolveConnection`, so a job that uses one
  * connection never needs another connection's secrets.
+ *
+ * Trust (SPEC §1): a config found in the working folder is used only once `tokensmith trust`
+ * recorded it with its current content, by the library as by the CLI (the risk is the same: a
+ * cloned repository's config). One named by the `config` option or $TOKENSMITH_CONFIG, or the
+ * user's own in the XDG folder, is chosen by the user and needs no trust. Every config file,
+ * wherever found, is refused when another user owns it or may write it (`config_untrusted`).
  */
 
 /** Where the config came from: the `config` option (a path or an object), $TOKENSMITH_CONFIG, the working folder, or the XDG config folder. */
@@ -63,16 +72,15 @@ async function findOne(dir: string, names: string[]): Promise<string | undefined
   return found[0];
 }
 
-async function readConfigFile(path: string, how: string): Promise<unknown> {
-  let text: string;
+async function readConfigFile(path: string, how: string): Promise<{ text: string; sha256: string }> {
   try {
-    text = await readFile(path, "utf8");
+    return await readOwnFile(path, "config file");
   } catch (cause) {
+    if (cause instanceof TokenSmithError) throw cause;
     const code = (cause as NodeJS.ErrnoException).code;
     const problem = code === "ENOENT" ? `config file ${path} not found` : `cannot read config file ${path} (${code})`;
     throw configError("", problem, { hint: `it was named by ${how}`, cause });
   }
-  return parseConfigText(text, path);
 }
 
 function build(value: unknown, source: ConfigSource, dir: string, env: NodeJS.ProcessEnv, path?: string): LoadedConfig {
@@ -93,13 +101,21 @@ function build(value: unknown, source: ConfigSource, dir: string, env: NodeJS.Pr
 }
 
 async function fromFile(path: string, source: ConfigSource, env: NodeJS.ProcessEnv, how: string): Promise<LoadedConfig> {
-  return build(await readConfigFile(path, how), source, dirname(path), env, path);
+  const { text, sha256 } = await readConfigFile(path, how);
+  // Checked before parsing: nothing of an untrusted file is acted on.
+  if (source === "cwd" && !(await isTrusted(path, sha256, env))) throw await untrustedError(path, env);
+  return build(parseConfigText(text, path), source, dirname(path), env, path);
+}
+
+/** The config file in `dir` that the working-folder lookup would find (`tokensmith.yaml`, `.yml`, `.json`), if any. */
+export function findLocalConfig(dir: string): Promise<string | undefined> {
+  return findOne(dir, CWD_NAMES);
 }
 
 /** The config, found in SPEC §1's order, validated whole; `config_invalid` when none is found or it is wrong. */
 export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfig> {
   const env = options.env ?? process.env;
-  const cwd = options.cwd ?? process.cwd();
+  const cwd = resolve(options.cwd ?? process.cwd());
   if (options.config !== undefined && typeof options.config === "object") {
     return build(options.config, "object", cwd, env);
   }
@@ -109,7 +125,7 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
   if (env.TOKENSMITH_CONFIG) {
     return fromFile(absolutePath(env.TOKENSMITH_CONFIG, cwd, env), "env", env, "$TOKENSMITH_CONFIG");
   }
-  const local = await findOne(cwd, CWD_NAMES);
+  const local = await findLocalConfig(cwd);
   if (local) return fromFile(local, "cwd", env, "the working folder");
   const xdgDir = join(xdgConfigHome(env), "tokensmith");
   const user = await findOne(xdgDir, XDG_NAMES);

@@ -18,11 +18,23 @@ function syntaxError(file: string, format: string, reason: string, at?: { line: 
   return configError("", `${where}: not valid ${format} (${cleaned})`, { hint: `fix the ${format} syntax at that spot` });
 }
 
+/**
+ * Aliased nodes one document may expand (the yaml library's own default, named): a few
+ * hundred bytes of nested aliases ("billion laughs") would otherwise expand to gigabytes.
+ */
+const MAX_ALIAS_COUNT = 100;
+
 function parseYaml(text: string, file: string, format = "YAML"): unknown {
   try {
     // merge: true allows `<<: *defaults`, handy for connections that share settings.
-    return YAML.parse(text, { prettyErrors: true, merge: true, uniqueKeys: true });
+    return YAML.parse(text, { prettyErrors: true, merge: true, uniqueKeys: true, maxAliasCount: MAX_ALIAS_COUNT });
   } catch (err) {
+    // The library throws a plain ReferenceError when the alias limit is hit, not a YAMLError.
+    if (err instanceof ReferenceError && /alias/i.test(err.message)) {
+      throw configError("", `${file}: not valid ${format} (its aliases expand to too many nodes, as in an alias bomb)`, {
+        hint: "write the values out, or nest fewer *aliases",
+      });
+    }
     if (!(err instanceof YAML.YAMLError)) throw err;
     // The message's first clause, without the code frame (which quotes the file).
     const reason = err.message.split(" at line")[0].split("\n")[0];

@@ -17,7 +17,7 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const REFERENCE_HINT = "references are ${env:NAME} and ${file:PATH}; write $${ for a literal ${";
 
 /** Field names whose values are secrets: registered for redaction the moment they are resolved. */
-const SECRET_KEYS = new Set(["client_secret", "password", "refresh_token", "private_key", "key", "old_keys"]);
+const SECRET_KEYS = new Set(["client_secret", "password", "refresh_token", "private_key", "key", "old_keys", "subject_token", "actor_token"]);
 /** Extra token parameters that carry credentials (e.g. Facebook's fb_exchange_token). */
 const SECRET_PARAM = /token|secret|password|assertion|key|code/i;
 

@@ -99,7 +99,23 @@ function build(loaded: LoadedConfig, name: string, resolver: Resolver): Resolved
   const urls = checkUrls(merged, path, options, resolver.dry);
   const derived = deriveConnection(merged, { ...options, name, path, preset, dry: resolver.dry });
   derived.connection.allowedOrigins = urls.origins;
+  checkTokenSources(loaded, name, derived.connection, options);
   return { connection: derived.connection, warnings: [...urls.warnings, ...derived.warnings] };
+}
+
+/** `subject_token: {connection: NAME}` names another configured connection (RFC 8693 exchange). */
+function checkTokenSources(loaded: LoadedConfig, name: string, conn: ResolvedConnection, options: ConfigErrorOptions): void {
+  const sources = [["subject_token", conn.tokenExchange?.subject], ["actor_token", conn.tokenExchange?.actor]] as const;
+  for (const [field, source] of sources) {
+    if (!source || !("connection" in source)) continue;
+    const other = source.connection;
+    const path = `connections.${name}.${field}.connection`;
+    if (other === name) throw configError(path, "a connection cannot exchange its own token", { ...options, hint: "name the connection whose access token is exchanged" });
+    if (!Object.hasOwn(loaded.connections, other)) {
+      const names = loaded.connectionNames().filter((n) => n !== name);
+      throw configError(path, `no connection named "${other}"`, { ...options, hint: didYouMean(other, names) || `configured: ${names.join(", ")}` });
+    }
+  }
 }
 
 function requireConnection(loaded: LoadedConfig, name: string): void {

@@ -1,6 +1,8 @@
 import * as z from "zod/mini";
 import en from "zod/v4/locales/en.js";
 import { DURATION_HINT, durationProblem, tryParseDuration } from "./duration.js";
+import { GRANT_NAMES } from "./grants.js";
+import { JSONPATH_HINT, jsonPathProblem } from "../protocol/jsonpath.js";
 import { isLoopbackHost } from "./urls.js";
 
 /**
@@ -15,7 +17,7 @@ import { isLoopbackHost } from "./urls.js";
 // Not the cycle-support memoizer: no schema here is recursive, so a parse always terminates.
 if (!z.config().localeError) z.config(en());
 
-export const GRANTS = ["authorization_code", "device_code", "refresh_token", "client_credentials", "password", "jwt_bearer"] as const;
+export const GRANTS = GRANT_NAMES;
 export const CLIENT_AUTHS = ["basic", "post", "none", "private_key_jwt", "client_secret_jwt"] as const;
 export const STORE_TYPES = ["memory", "file", "postgres", "redis"] as const;
 /** JWS algorithms jose can sign with; anything else is a typo or unsupported. */
@@ -85,6 +87,24 @@ const vars = z.record(z.string(), z.pipe(z.union([z.string(), z.number()], { err
 });
 const headerName = z.string().check(z.regex(HEADER_NAME, { error: "not a valid HTTP header name" }));
 const headers = z.record(headerName, text, { error: expected("a map of header names to values") });
+/**
+ * `token_headers` add headers to token, revocation and introspection requests; they cannot
+ * replace `Accept: application/json` (SPEC §2.13), so one named Accept is a config error
+ * rather than a header silently dropped.
+ */
+const tokenHeaders = headers.check(
+  z.superRefine((value, ctx) => {
+    for (const name of Object.keys(value)) {
+      if (name.toLowerCase() !== "accept") continue;
+      ctx.addIssue({
+        code: "custom",
+        path: [name],
+        message: "cannot replace Accept: tokensmith always sends Accept: application/json to the authorization server",
+        params: { hint: "remove it; token_headers add headers, and token responses are read as JSON or form-encoded whatever the server sends" },
+      });
+    }
+  }),
+);
 
 const assertionShape = {
   iss: optionalText,
@@ -97,7 +117,15 @@ const assertionShape = {
 };
 const assertionSchema = z.strictObject(assertionShape, { error: expected("a map") });
 
-const optionalJsonPath = z.optional(textWhere((value) => value.startsWith("$"), "must be a JSONPath expression starting with $"));
+/** A JSONPath of the subset protocol/jsonpath.ts reads; one inside a `${...}` reference is checked once resolved. */
+const optionalJsonPath = z.optional(
+  text.check(
+    z.superRefine((value, ctx) => {
+      const problem = isLiteral(value) ? jsonPathProblem(value) : undefined;
+      if (problem) ctx.addIssue({ code: "custom", message: problem, params: { hint: JSONPATH_HINT } });
+    }),
+  ),
+);
 const responseShape = {
   access_token: optionalJsonPath,
   refresh_token: optionalJsonPath,
@@ -133,6 +161,11 @@ const apiRetrySchema = z.strictObject(
   { error: expected("a map") },
 );
 
+/** A token given in a token exchange: a value or reference, or `{connection: NAME}` for that connection's access token. */
+const tokenSource = z.union([text, z.strictObject({ connection: text }, { error: expected("{connection: NAME}") })], {
+  error: expected("a token (a value or ${env:}/${file:} reference) or {connection: NAME}"),
+});
+
 export const connectionShape = {
   provider: optionalText,
   vars: z.optional(vars),
@@ -162,10 +195,15 @@ export const connectionShape = {
   username: optionalText,
   password: optionalText,
   refresh_token: optionalText,
+  subject_token: z.optional(tokenSource),
+  subject_token_type: optionalText,
+  actor_token: z.optional(tokenSource),
+  actor_token_type: optionalText,
+  requested_token_type: optionalText,
   authorization_params: optionalParams,
   token_params: optionalParams,
   refresh_params: optionalParams,
-  token_headers: z.optional(headers),
+  token_headers: z.optional(tokenHeaders),
   token_body: z.optional(oneOf(["form", "json"])),
   response: z.optional(responseSchema),
   header: z.optional(headerSchema),

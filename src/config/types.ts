@@ -3,13 +3,10 @@
  * resolved: what the protocol and lifecycle layers work with. Durations are in milliseconds
  * here (the config file takes seconds or "5m").
  */
-export type GrantName =
-  | "authorization_code"
-  | "device_code"
-  | "refresh_token"
-  | "client_credentials"
-  | "password"
-  | "jwt_bearer";
+import type { GrantName } from "./grants.js";
+
+export type { GrantName } from "./grants.js";
+export { isUserGrant, USER_GRANTS } from "./grants.js";
 
 export type ClientAuth = "basic" | "post" | "none" | "private_key_jwt" | "client_secret_jwt";
 
@@ -71,6 +68,8 @@ export interface ResolvedConnection {
   pkce: "S256" | "plain" | "off";
   username?: string;
   password?: string;
+  /** Token exchange (RFC 8693): the tokens given in exchange and their types. */
+  tokenExchange?: TokenExchangeSettings;
   /** Seed refresh token (SPEC §2.9). */
   refreshToken?: string;
 
@@ -82,6 +81,11 @@ export interface ResolvedConnection {
   response?: ResponseMapping;
 
   header: { name: string; value: string };
+  /**
+   * True when the config or its preset sets `header`: it then says how to send a token of a
+   * type other than Bearer (SPEC §2.13); otherwise such a token is refused.
+   */
+  headerSet?: boolean;
   allowedOrigins?: string[];
   apiRetry?: { max: number; on: number[] };
   /** Explicit refresh margin, ms; undefined means the default rule (SPEC §1). */
@@ -95,9 +99,14 @@ export interface ResolvedConnection {
   vars: Record<string, string>;
 }
 
-/** The user grants share one token state family (SPEC §2.1). */
-export const USER_GRANTS: readonly GrantName[] = ["authorization_code", "device_code", "refresh_token"];
+/** A token given in a token exchange: a value (or reference), or another connection's access token. */
+export type TokenSource = { value: string } | { connection: string };
 
-export function isUserGrant(grant: GrantName): boolean {
-  return USER_GRANTS.includes(grant);
+/** RFC 8693 §2.1 request settings; token types default to the access token URN. */
+export interface TokenExchangeSettings {
+  subject: TokenSource;
+  subjectType: string;
+  actor?: TokenSource;
+  actorType?: string;
+  requestedType?: string;
 }

@@ -13,6 +13,8 @@ export const DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code";
 export const JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /** RFC 6749 §4.3 (legacy; RFC 9700 forbids it, the demo has it because users still meet it). */
 export const PASSWORD_GRANT = "password";
+/** RFC 8693 §2.1 grant type. */
+export const TOKEN_EXCHANGE_GRANT = "urn:ietf:params:oauth:grant-type:token-exchange";
 
 /** The loopback redirect URIs; as `native` clients any port is accepted (RFC 8252 §7.3). */
 export const REDIRECT_URIS = ["http://127.0.0.1/callback", "http://localhost/callback", "http://[::1]/callback"];
@@ -85,7 +87,7 @@ export async function makeDemoClients(): Promise<DemoClients> {
   };
 }
 
-const CONFIDENTIAL_GRANTS = ["authorization_code", "refresh_token", "client_credentials", DEVICE_CODE_GRANT, PASSWORD_GRANT, JWT_BEARER_GRANT];
+const CONFIDENTIAL_GRANTS = ["authorization_code", "refresh_token", "client_credentials", DEVICE_CODE_GRANT, PASSWORD_GRANT, JWT_BEARER_GRANT, TOKEN_EXCHANGE_GRANT];
 const PUBLIC_GRANTS = ["authorization_code", "refresh_token", DEVICE_CODE_GRANT];
 
 /** oidc-provider client metadata for every demo client. */

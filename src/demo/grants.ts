@@ -32,10 +32,12 @@ interface IssueOptions {
   gty: string;
   scope?: string;
   withRefreshToken: boolean;
+  /** RFC 8693 §2.2.1: a token exchange names the type of what it issued. */
+  issuedTokenType?: string;
 }
 
 /** Makes a grant and its tokens, and writes the token response (RFC 6749 §5.1). */
-async function issue(provider: Provider, ctx: GrantContext, { accountId, gty, scope, withRefreshToken }: IssueOptions): Promise<void> {
+async function issue(provider: Provider, ctx: GrantContext, { accountId, gty, scope, withRefreshToken, issuedTokenType }: IssueOptions): Promise<void> {
   const { client } = ctx.oidc;
   const grant = new provider.Grant({ accountId, clientId: client.clientId });
   if (scope) grant.addOIDCScope(scope);
@@ -53,6 +55,7 @@ async function issue(provider: Provider, ctx: GrantContext, { accountId, gty, sc
     expires_in: at.expiration,
     ...(refreshToken ? { refresh_token: refreshToken } : {}),
     ...(scope ? { scope } : {}),
+    ...(issuedTokenType ? { issued_token_type: issuedTokenType } : {}),
   };
 }
 
@@ -74,6 +77,30 @@ export function passwordGrant(errors: Errors, provider: Provider, user: DemoUser
 /** Parameters oidc-provider keeps for each added grant (it drops the rest). */
 export const PASSWORD_PARAMS = ["username", "password", "scope"];
 export const JWT_BEARER_PARAMS = ["assertion", "scope"];
+export const TOKEN_EXCHANGE_PARAMS = ["subject_token", "subject_token_type", "actor_token", "actor_token_type", "requested_token_type", "scope", "audience", "resource"];
+
+/** RFC 8693 §3: the one token type the demo exchanges and issues. */
+const ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
+
+/**
+ * The token exchange grant (RFC 8693 §2): the subject token must be an access token this
+ * server issued and still considers active; the new token is for the same account, issued to
+ * the client that asks. Unsupported token types are `invalid_request` (§2.2.2).
+ */
+export function tokenExchangeGrant(errors: Errors, provider: Provider): GrantHandler {
+  return async (ctx) => {
+    const { subject_token, subject_token_type, actor_token, actor_token_type, requested_token_type, scope } = ctx.oidc.params;
+    if (!subject_token) throw new errors.InvalidRequest("missing required parameter 'subject_token'");
+    if (!subject_token_type) throw new errors.InvalidRequest("missing required parameter 'subject_token_type'");
+    if (subject_token_type !== ACCESS_TOKEN_TYPE) throw new errors.InvalidRequest(`unsupported subject_token_type ${subject_token_type}`);
+    if (requested_token_type && requested_token_type !== ACCESS_TOKEN_TYPE) throw new errors.InvalidRequest(`unsupported requested_token_type ${requested_token_type}`);
+    if (actor_token && actor_token_type !== ACCESS_TOKEN_TYPE) throw new errors.InvalidRequest("actor_token_type is required with actor_token");
+    const subject = await provider.AccessToken.find(subject_token);
+    if (!subject || subject.isExpired || !subject.accountId) throw new errors.InvalidGrant("subject_token is not an active access token of this server");
+    if (actor_token && !(await provider.AccessToken.find(actor_token))) throw new errors.InvalidGrant("actor_token is not an active access token of this server");
+    await issue(provider, ctx, { accountId: subject.accountId, gty: "token-exchange", scope, withRefreshToken: false, issuedTokenType: ACCESS_TOKEN_TYPE });
+  };
+}
 
 /** HMAC algorithms a secret client may sign its assertion with. */
 const HMAC_ALGS = ["HS256", "HS384", "HS512"];

@@ -4,9 +4,9 @@ import type { AddressInfo } from "node:net";
 import type { GrantHandler } from "oidc-provider";
 import { createDemoStorage } from "./adapter.js";
 import { API_PATH, apiRoutes } from "./api.js";
-import { DEVICE_CODE_GRANT, type DemoClients, JWT_BEARER_GRANT, PASSWORD_GRANT, makeDemoClients, makeSigningKey } from "./clients.js";
+import { DEVICE_CODE_GRANT, type DemoClients, JWT_BEARER_GRANT, PASSWORD_GRANT, TOKEN_EXCHANGE_GRANT, makeDemoClients, makeSigningKey } from "./clients.js";
 import { type DevicePolling, announceInterval, approveDeviceCode, denyDeviceCode, throttleDevicePolls } from "./device.js";
-import { type DemoUser, JWT_BEARER_PARAMS, PASSWORD_PARAMS, jwtBearerGrant, passwordGrant } from "./grants.js";
+import { type DemoUser, JWT_BEARER_PARAMS, PASSWORD_PARAMS, TOKEN_EXCHANGE_PARAMS, jwtBearerGrant, passwordGrant, tokenExchangeGrant } from "./grants.js";
 import { sendJson } from "./http.js";
 import { interactionRoutes, supplyResumeCookie } from "./interactions.js";
 import { loadOidcProvider } from "./load.js";
@@ -129,6 +129,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   const tokenEndpoint = provider.urlFor("token");
   provider.registerGrantType(PASSWORD_GRANT, passwordGrant(oidc.errors, provider, user), PASSWORD_PARAMS);
   provider.registerGrantType(JWT_BEARER_GRANT, jwtBearerGrant(oidc.errors, provider, clients, tokenEndpoint), JWT_BEARER_PARAMS);
+  provider.registerGrantType(TOKEN_EXCHANGE_GRANT, tokenExchangeGrant(oidc.errors, provider), TOKEN_EXCHANGE_PARAMS);
   provider.use(statsMiddleware(stats));
   provider.use(announceInterval(polling));
   provider.on("grant.error", (_ctx: unknown, error: { error_detail?: string }) => {

@@ -58,7 +58,7 @@ async function fetchJwks(conn: ResolvedConnection, jwksUri: string, deps: { fetc
     { url: jwksUri, method: "GET", headers: { Accept: "application/json" } },
     { fetch: deps.fetch, timeoutMs: conn.timeoutMs, signal: deps.signal, now: deps.now, what: "JWKS endpoint" },
   );
-  const parsed = parseBody(response);
+  const parsed = parseBody(response, "JWKS endpoint");
   if (response.status !== 200 || parsed.kind !== "object" || !Array.isArray(parsed.value.keys)) {
     throw new TokenSmithError("invalid_response", `the issuer's keys at ${jwksUri} are not a JWK set (HTTP ${response.status})`, {
       connection: conn.name,

@@ -1,10 +1,9 @@
-import { isUserGrant } from "../config/types.js";
+import { GRANT_TABLE } from "../config/grants.js";
 import { TokenSmithError, toTokenSmithError } from "../errors.js";
 import type { Connection } from "../lifecycle/connection.js";
-import { mergeTokens } from "../lifecycle/merge.js";
+import { transition } from "../lifecycle/transitions.js";
 import { loginLockKey, type ConnectionSetup } from "../lifecycle/runtime.js";
 import { live, type TokenState } from "../lifecycle/state.js";
-import { hashSecret } from "../redact.js";
 import { browserFlow, manualFlow, missingPasteReader, type OnAuthorizationUrl } from "./authorization-code.js";
 import { openInBrowser } from "./browser.js";
 import { DEFAULT_LOGIN_TIMEOUT_MS } from "./deadline.js";
@@ -112,11 +111,9 @@ export async function storeLogin(setup: ConnectionSetup, obtained: ObtainedToken
   const { conn, manager, ctx, clock } = setup;
   let stored!: TokenState;
   await manager.write(ctx, (current) => {
-    const seeds = new Set(current?.seeds ?? []);
     // A configured seed predates this login; adopting it later would throw the login away (§2.9).
-    if (conn.refreshToken) seeds.add(hashSecret(conn.refreshToken));
-    const base: TokenState = { v: 1, seeds: seeds.size ? [...seeds] : undefined, tokenRequests: current?.tokenRequests };
-    stored = mergeTokens(base, obtained.tokens, obtained.sentAt, conn, undefined, obtained.requests, clock.now());
+    const event = { type: "logged_in", ...obtained, policy: conn, seedRefreshToken: conn.refreshToken } as const;
+    stored = transition(current, event, clock.now());
     return stored;
   });
   return stored;
@@ -132,13 +129,13 @@ export async function login(connection: Connection, options: LoginOptions = {}):
   try {
     const setup = await connection.setup();
     const { conn, store: kv } = setup;
-    if (!isUserGrant(conn.grant)) {
+    if (!GRANT_TABLE[conn.grant].interactive) {
       throw new TokenSmithError("usage_error", `connection "${name}" uses the ${conn.grant} grant: there is nothing to log in to`, {
         connection: name,
         hint: `\`tokensmith token ${name}\` gets its tokens without a person`,
       });
     }
-    const flow: LoginFlow = options.flow ?? (conn.grant === "device_code" ? "device" : "browser");
+    const flow: LoginFlow = options.flow ?? GRANT_TABLE[conn.grant].loginFlow ?? "browser";
     if (flow === "manual" && !options.readPastedUrl) throw missingPasteReader(name);
 
     let result: LoginResult | undefined;

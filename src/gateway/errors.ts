@@ -48,6 +48,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   usage_error: 400,
   not_supported: 400,
   config_invalid: 500,
+  config_untrusted: 500,
   port_in_use: 500,
   unexpected: 500,
 };

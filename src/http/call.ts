@@ -23,12 +23,17 @@ export interface TokenProvider {
   isDead(token: string): Promise<boolean>;
   /** Record that `token`, issued just now, got a 401 too (durably, where the state is stored). */
   markDead(token: string): Promise<void>;
+  /**
+   * After an API 403 to `sent`: the token the store holds now, re-read, when it is another one
+   * still good (another process refreshed, §2.11); undefined otherwise. Never a token request.
+   */
+  storedToken(sent: string): Promise<string | undefined>;
   /** The connection's settings and clock. */
   setup(): Promise<{ conn: HttpSettings; clock: Clock }>;
 }
 
 /** The connection settings API calls use. */
-export type HttpSettings = Pick<ResolvedConnection, "name" | "header" | "allowedOrigins" | "apiRetry">;
+export type HttpSettings = Pick<ResolvedConnection, "name" | "header" | "allowedOrigins" | "allowInsecureHttp" | "apiRetry">;
 
 type CallSettings = { conn: HttpSettings; clock: Clock };
 type CallRequest = { method: string; replayable: boolean; retry?: ApiRetryOptions | false };
@@ -58,8 +63,11 @@ export interface CallOptions {
  *   simultaneous 401s cause one refresh) and sends once more with a fresh token, if the body
  *   can be replayed; a fresh token refused too is marked dead in the stored state, so no
  *   process refreshes because of it again (until it expires or is replaced): no refresh storm;
+ * - a 403 (not for `insufficient_scope`) sends once more, without a refresh, when the store
+ *   holds another token than the one sent: another process refreshed, and servers such as
+ *   Django OAuth Toolkit delete the old access token and answer 403 to it;
  * - a status in the retry policy (429, 503) waits (`Retry-After`, capped) and sends again;
- * - anything else, 403 and a 401 for `insufficient_scope` included, goes back to the caller.
+ * - anything else, and a 401 or 403 for `insufficient_scope`, goes back to the caller.
  */
 export class AuthorizedCall {
   /** The token to send the next attempt with. */
@@ -71,6 +79,8 @@ export class AuthorizedCall {
    */
   dropping?: Promise<void>;
   private refreshed = false;
+  /** A 403 was answered once already: the stored token has had its one try. */
+  private forbidden = false;
   private retries = 0;
 
   private constructor(
@@ -105,6 +115,16 @@ export class AuthorizedCall {
       this.dropping ??= this.dropRefused();
       return false;
     }
+    if (status === 403) {
+      if (this.forbidden || isInsufficientScope(header?.("www-authenticate"))) return false;
+      if (this.replayable) return true;
+      // Not sent again, but the store is re-read: the next call gets the token it holds.
+      this.dropping ??= this.source.storedToken(this.token).then(
+        () => {},
+        () => {},
+      );
+      return false;
+    }
     if (!this.replayable) return false;
     const policy = this.policy;
     return !!policy && policy.on.includes(status) && this.retries < policy.max;
@@ -116,6 +136,7 @@ export class AuthorizedCall {
    */
   async next(status: number, header?: HeaderReader): Promise<number | undefined> {
     if (status === 401) return isInsufficientScope(header?.("www-authenticate")) ? undefined : this.afterUnauthorized();
+    if (status === 403) return isInsufficientScope(header?.("www-authenticate")) ? undefined : this.afterForbidden();
     const delay = apiRetryDelay(
       this.policy,
       { method: this.method, attempt: this.retries + 1 },
@@ -139,6 +160,16 @@ export class AuthorizedCall {
     } catch {
       // The next call re-reads the store and finds out for itself; this one already has its 401.
     }
+  }
+
+  /** §2.11: a 403 to a token the store has since replaced is retried once with the stored one. */
+  private async afterForbidden(): Promise<number | undefined> {
+    if (this.forbidden || !this.replayable) return undefined;
+    this.forbidden = true;
+    const stored = await this.source.storedToken(this.token);
+    if (stored === undefined) return undefined;
+    this.token = stored;
+    return 0;
   }
 
   private async afterUnauthorized(): Promise<number | undefined> {

@@ -63,15 +63,27 @@ export async function authorizedFetch(
 /** Headers that describe a request body: dropped with the body when a redirect turns a POST into a GET. */
 const CONTENT_HEADERS = ["content-type", "content-length", "content-encoding", "content-language", "content-location"];
 
-async function sendFollowingRedirects(
+async function sendFollowingRedirects(conn: HttpSettings, fetchImpl: FetchLike, start: URL, init: RequestInit, token: string): Promise<Response> {
+  return followRedirects(conn, fetchImpl, start, init, tokenHeader(conn, token), (err, hop) => unreachable(err, hop, conn, init.signal));
+}
+
+/**
+ * Sends `init` to `start` and follows its redirects by hand (`redirect: "manual"` on every
+ * hop), with `header` (the token's) only on the hops that may carry it (SPEC §2.13): the first
+ * origin, until a hop leaves it. `init.redirect` "manual" hands a redirect back, "error"
+ * rejects it. Shared by `connection.fetch` and the axios fetch adapter. A failed send is
+ * rethrown as `fail` makes it (as it is without one).
+ */
+export async function followRedirects(
   conn: HttpSettings,
   fetchImpl: FetchLike,
   start: URL,
   init: RequestInit,
-  token: string,
+  header: [string, string],
+  fail: (err: unknown, hop: URL) => unknown = (err) => err,
 ): Promise<Response> {
   const chain = new RedirectChain(conn, start);
-  const [name, value] = tokenHeader(conn, token);
+  const [name, value] = header;
   let url = start;
   let method = (init.method ?? "GET").toUpperCase();
   let body = init.body;
@@ -84,7 +96,7 @@ async function sendFollowingRedirects(
     try {
       response = await fetchImpl(url.href, { ...init, method, body, headers, redirect: "manual" });
     } catch (err) {
-      throw unreachable(err, url, conn, init.signal);
+      throw fail(err, url);
     }
     const location = response.headers.get("location");
     if (response.status < 300 || response.status >= 400 || !location || init.redirect === "manual") return response;

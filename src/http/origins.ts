@@ -1,4 +1,5 @@
 import type { ResolvedConnection } from "../config/types.js";
+import { isLoopbackHost } from "../config/urls.js";
 import { TokenSmithError } from "../errors.js";
 
 /**
@@ -19,10 +20,23 @@ export function tokenHeader(conn: Pick<ResolvedConnection, "header">, token: str
   return header;
 }
 
-/** Refuse to send the token where it must not go: not http(s), or outside `allowed_origins` (normalized origins). */
-export function checkOrigin(conn: Pick<ResolvedConnection, "name" | "allowedOrigins">, url: URL): void {
+/**
+ * Refuse to send the token where it must not go: not http(s), plain http to a host other than
+ * loopback (unless `allow_insecure_http`), or outside `allowed_origins` (normalized origins).
+ * `fullUrl` gives the whole URL for messages when `url` is only its origin.
+ */
+export function checkOrigin(conn: Pick<ResolvedConnection, "name" | "allowedOrigins" | "allowInsecureHttp">, url: URL, fullUrl: () => URL = () => url): void {
   if (url.protocol !== "https:" && url.protocol !== "http:") {
     throw new TokenSmithError("usage_error", `unsupported URL scheme in ${url.protocol}//${url.host}${url.pathname}`, { connection: conn.name });
+  }
+  if (url.protocol === "http:" && !conn.allowInsecureHttp && !isLoopbackHost(url.hostname)) {
+    const shown = describeUrl(fullUrl());
+    throw new TokenSmithError("usage_error", `connection "${conn.name}" will not send its token over plain http to ${shown}`, {
+      connection: conn.name,
+      field: `connections.${conn.name}.allow_insecure_http`,
+      url: shown,
+      hint: "use https; plain http is allowed only to loopback (127.0.0.1, ::1, localhost), or with allow_insecure_http: true on the connection if this network really is trusted",
+    });
   }
   if (conn.allowedOrigins && !conn.allowedOrigins.includes(url.origin)) {
     throw new TokenSmithError("usage_error", `connection "${conn.name}" may not send its token to ${url.origin}`, {

@@ -18,6 +18,18 @@ export interface AttemptCore {
   hold(status: number, header: HeaderReader): boolean;
   /** The held response ended: send again, or `replay` it to the caller. */
   settle(replay: () => void): void;
+  /** The error that stops a request a redirect handler beneath us would follow unseen. */
+  followedBeneath(): Error;
+}
+
+/**
+ * True when the request-start context comes through undici's RedirectHandler (it adds the
+ * chain's `history`): a redirect interceptor is composed inside ours, so it would follow
+ * redirects without us seeing the hops, with our token header on them (only `Authorization`
+ * is stripped by undici on a cross-origin hop).
+ */
+function followsBeneath(context: unknown): boolean {
+  return Array.isArray((context as { history?: unknown } | undefined)?.history);
 }
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -33,6 +45,8 @@ export class ModernHandler implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController, context: unknown): void {
     this.handler.onRequestStart?.(controller, context);
+    // Aborted here, before undici writes the request: nothing is sent.
+    if (followsBeneath(context)) controller.abort(this.attempt.followedBeneath());
   }
 
   onRequestUpgrade(controller: Dispatcher.DispatchController, status: number, headers: Headers, socket: Duplex): void {
@@ -78,6 +92,7 @@ export class LegacyHandler {
 
   onConnect(abort: (err?: Error) => void, context?: unknown): void {
     (this.handler.onConnect as (abort: (err?: Error) => void, context?: unknown) => void)?.(abort, context);
+    if (followsBeneath(context)) abort(this.attempt.followedBeneath());
   }
 
   onResponseStarted(): void {

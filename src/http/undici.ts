@@ -19,8 +19,9 @@ import { retryPolicy } from "./retry.js";
  *
  * Compose it before (inside) `interceptors.redirect`, as above: it then sees every hop and
  * keeps the token off any hop that left the origin; undici's own `fetch` is covered the same
- * way. (Composed after the redirect interceptor, only undici's stripping of `Authorization`
- * applies, which misses a custom `header` name.) `options.retry` applies to every request.
+ * way. Composed after the redirect interceptor, it could not see the hops (and undici strips
+ * only `Authorization` from them, not a custom `header` name): every request is then refused
+ * with a `usage_error` before it is sent. `options.retry` applies to every request.
  * Bodies are replayed after a 401 when they are strings, buffers or FormData; undici's `fetch`
  * streams every body, so its requests with a body get the 401 back instead.
  */
@@ -77,7 +78,7 @@ function start(ctx: Context, opts: Dispatcher.DispatchOptions, handler: Dispatch
     // A redirect hop that left the origin: no token, and its own redirects stay tainted.
     return new Attempt(ctx, opts, handler, origin, undefined).dispatch();
   }
-  if (origin) checkOrigin(conn, origin);
+  if (origin) checkOrigin(conn, origin, () => new URL(opts.path, origin));
   else if (conn.allowedOrigins) {
     // A Client or Pool dispatches without an origin: it only ever talks to its own one, but
     // which one is not ours to see, so allowed_origins cannot be checked.
@@ -119,12 +120,20 @@ class Attempt implements AttemptCore {
     return ctx.dispatch({ ...this.opts, headers }, shell as Dispatcher.DispatchHandler);
   }
 
+  followedBeneath(): Error {
+    const conn = this.ctx.settings!.conn;
+    return new TokenSmithError("usage_error", `undici's redirect interceptor is composed inside tokensmith's authorize() for connection "${conn.name}": it would follow redirects unseen, with the ${conn.header.name} header on them`, {
+      connection: conn.name,
+      hint: "compose authorize() first: agent.compose(authorize(connection), interceptors.redirect({ maxRedirections: 3 }))",
+    });
+  }
+
   hold(status: number, header: HeaderReader): boolean {
     if (this.origin && status >= 300 && status < 400) {
       const location = header("location");
       if (location) this.ctx.offOrigin.saw(new URL(this.opts.path, this.origin), location, this.token === undefined);
     }
-    if (this.token === undefined || (status !== 401 && !this.ctx.retryOn?.has(status)) || !this.callFor().mayRetry(status, header)) return false;
+    if (this.token === undefined || (status !== 401 && status !== 403 && !this.ctx.retryOn?.has(status)) || !this.callFor().mayRetry(status, header)) return false;
     this.held = { status, header };
     return true;
   }

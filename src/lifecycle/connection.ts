@@ -7,8 +7,10 @@ import { diagnose, type Diagnosis } from "./diagnose.js";
 import type { ConnectionContext, TokenManager } from "./manager.js";
 import { revokeConnection, type RevokeOptions, type RevokeResult } from "./revoke.js";
 import type { ConnectionSetup, Runtime } from "./runtime.js";
-import { live, tombstoneOf, type TokenState } from "./state.js";
+import { lifetimeOf, live, type TokenState } from "./state.js";
+import { transition } from "./transitions.js";
 import { connectionStatus, type ConnectionStatus } from "./status.js";
+import { usableUntil } from "./timing.js";
 import { exportState, type ExportOptions } from "./transfer.js";
 
 /** Options of `accessToken()` and `token()` (SPEC §4). */
@@ -98,11 +100,14 @@ export class Connection {
       throw toTokenSmithError(err, this.name);
     }
     const info = toTokenInfo(state);
-    if (minTtlMs !== undefined && info.expiresAt && info.expiresAt.getTime() - this.runtime.clock.now() < minTtlMs) {
-      // §2.10: never loop for a TTL the server does not give; say so instead.
-      this.runtime.warn(
-        `connection "${this.name}": a fresh token lives ${Math.round((info.expiresAt.getTime() - this.runtime.clock.now()) / 1000)} s, less than the ${options.minTtl} s asked for; returning it anyway`,
-      );
+    const lifetime = lifetimeOf(state);
+    const now = this.runtime.clock.now();
+    if (minTtlMs !== undefined && lifetime && usableUntil(lifetime) - now < minTtlMs) {
+      // §2.10: never loop for a TTL the server does not give; say so instead. Usable, not
+      // nominal: the resolution and skew allowance come off what the server said.
+      const usable = Math.max(0, Math.round((usableUntil(lifetime) - now) / 1000));
+      const lives = lifetime.expiresAt === null ? "" : ` (it lives ${Math.round((lifetime.expiresAt - now) / 1000)} s)`;
+      this.runtime.warn(`connection "${this.name}": a fresh token is usable for ${usable} s${lives}, less than the ${options.minTtl} s asked for; returning it anyway`);
     }
     return info;
   }
@@ -146,6 +151,18 @@ export class Connection {
   async markDead(token: string): Promise<void> {
     const { manager, ctx } = await this.setup();
     await manager.markDead(ctx, token);
+  }
+
+  /**
+   * @internal after an API 403 to `sent` (§2.11): re-read the store; the token it holds when
+   * that is another one, still good. Never a token request.
+   */
+  async storedToken(sent: string): Promise<string | undefined> {
+    const { manager, ctx } = await this.setup();
+    if (ctx.cache === "none") return undefined;
+    await manager.reload(ctx);
+    const stored = manager.cachedToken(ctx);
+    return stored !== sent ? stored : undefined;
   }
 
   /**
@@ -207,7 +224,7 @@ async function writeTombstone(manager: TokenManager, ctx: ConnectionContext, rea
   let previous: TokenState | undefined;
   await manager.write(ctx, (current) => {
     previous = live(current);
-    return tombstoneOf(current, reason, at);
+    return transition(current, { type: "removed", reason }, at);
   });
   return previous;
 }

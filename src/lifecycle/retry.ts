@@ -1,3 +1,4 @@
+import type { Clock } from "../clock.js";
 import { isTransient, TokenSmithError } from "../errors.js";
 
 /**
@@ -42,4 +43,21 @@ export function retryDelay(
   if (retryAfter !== undefined) delay = Math.max(delay, retryAfter * 1000);
   if (spentMs + delay > policy.budgetMs) return undefined;
   return delay;
+}
+
+/**
+ * Runs `attempt` until it succeeds or fails with an error that is not retried, sleeping the
+ * backoff between attempts. `attempt` holds no lease while this sleeps (§2.5).
+ */
+export async function withRetries<T>(attempt: () => Promise<T>, clock: Pick<Clock, "now" | "sleep">, policy: RetryPolicy = DEFAULT_RETRY, signal?: AbortSignal): Promise<T> {
+  const started = clock.now();
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      const delay = retryDelay(err, n, clock.now() - started, policy);
+      if (delay === undefined) throw err;
+      await clock.sleep(delay, signal);
+    }
+  }
 }

@@ -1,12 +1,13 @@
-import { isUserGrant } from "../config/types.js";
+import { GRANT_TABLE } from "../config/grants.js";
 import { isTransient, TokenSmithError } from "../errors.js";
 import { revokeToken } from "../protocol/revoke.js";
 import { hashSecret } from "../redact.js";
 import type { Lease } from "../store/types.js";
 import type { Connection } from "./connection.js";
 import { timeoutWithin } from "./manager.js";
-import { hasNewSeed } from "./plan.js";
-import { live, tombstoneOf, type TokenState } from "./state.js";
+import { hasNewSeed } from "./decide.js";
+import { live, type TokenState } from "./state.js";
+import { transition } from "./transitions.js";
 
 export interface RevokeOptions {
   /** Revoke only the refresh token, or only the access token. Default: refresh, then access. */
@@ -83,7 +84,7 @@ export async function revokeConnection(connection: Connection, options: RevokeOp
       }
     }
   };
-  const seeded = isUserGrant(setup.ctx.grant) || setup.ctx.grant === "password";
+  const seeded = GRANT_TABLE[setup.ctx.grant].refreshable;
   await setup.manager.write(setup.ctx, async (current, lease) => {
     const state = live(current);
     // A never-used seed is the login to revoke when nothing is stored; `--access-token` leaves it alone.
@@ -101,7 +102,7 @@ export async function revokeConnection(connection: Connection, options: RevokeOp
       }
       result.warnings.push(`the revocation failed (${(err as TokenSmithError).message}); the local state was dropped anyway (--force)`);
     }
-    return tombstoneOf(current, "revoked", setup.clock.now(), unused ? [hashSecret(unused)] : []);
+    return transition(current, { type: "removed", reason: "revoked", usedSeeds: unused ? [hashSecret(unused)] : [] }, setup.clock.now());
   });
   result.dropped = true;
   return result;

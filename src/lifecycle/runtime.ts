@@ -4,12 +4,12 @@ import { fingerprint, fingerprintInput } from "../config/fingerprint.js";
 import type { LoadedConfig } from "../config/load.js";
 import { hasReference } from "../config/references.js";
 import { describeConnection, resolveConnection, resolveStoreConfig, resolveWithoutSecrets } from "../config/resolve.js";
-import type { ResolvedConnection } from "../config/types.js";
+import type { ResolvedConnection, TokenSource } from "../config/types.js";
 import { isLoopbackHttpUrl } from "../config/urls.js";
 import { TokenSmithError } from "../errors.js";
 import { resolveEndpoints } from "../providers/discovery.js";
 import { requestToken } from "../protocol/send.js";
-import type { Endpoints, FetchLike } from "../protocol/types.js";
+import type { Endpoints, FetchLike, GrantRequest } from "../protocol/types.js";
 import { hashSecret } from "../redact.js";
 import { createStore } from "../store/index.js";
 import type { Store } from "../store/types.js";
@@ -124,8 +124,38 @@ export class Runtime {
   }
 
   /** The fingerprint (§2.1) of a connection, without reading its secrets. */
-  private fingerprintOf(name: string): string {
-    return fingerprint(this.resolveIdentity(name));
+  private fingerprintOf(name: string, seen: string[] = []): string {
+    const conn = this.resolveIdentity(name);
+    return fingerprint(conn, this.subjectFingerprint(conn, seen));
+  }
+
+  /**
+   * For a token exchange of another connection's token, that connection's fingerprint: part of
+   * this one's identity (§2.1). A chain that comes back to itself could never get a token.
+   */
+  private subjectFingerprint(conn: ResolvedConnection, seen: string[] = []): string | undefined {
+    const subject = conn.tokenExchange?.subject;
+    if (!subject || !("connection" in subject)) return undefined;
+    if (seen.includes(subject.connection) || subject.connection === conn.name) {
+      throw new TokenSmithError("config_invalid", `connection "${conn.name}": its token exchange comes back to itself (${[conn.name, ...seen, subject.connection].join(" -> ")})`, {
+        connection: conn.name,
+        field: `connections.${conn.name}.subject_token.connection`,
+        hint: "the subject token must come from a connection that gets its tokens some other way",
+      });
+    }
+    return this.fingerprintOf(subject.connection, [...seen, conn.name]);
+  }
+
+  /** The tokens a token exchange gives (RFC 8693): values, or other connections' current access tokens. */
+  private async exchangeTokens(conn: ResolvedConnection, grant: Extract<GrantRequest, { kind: "token_exchange" }>, signal?: AbortSignal): Promise<GrantRequest> {
+    const settings = conn.tokenExchange;
+    const tokenOf = async (source: TokenSource | undefined): Promise<string | undefined> => {
+      if (!source) return undefined;
+      if ("value" in source) return source.value;
+      const other = await this.setup(source.connection);
+      return (await other.manager.access(other.ctx, { signal })).accessToken;
+    };
+    return { ...grant, subjectToken: await tokenOf(settings?.subject), actorToken: await tokenOf(settings?.actor) };
   }
 
   /**
@@ -135,7 +165,9 @@ export class Runtime {
    */
   private resolveIdentity(name: string): ResolvedConnection {
     const conn = resolveWithoutSecrets(this.options.loaded, name, { env: this.options.env }).connection;
-    if (hasReference(JSON.stringify(fingerprintInput(conn)))) {
+    const subject = conn.tokenExchange?.subject;
+    // A subject token enters the fingerprint hashed: check its text, not the hash, for a reference.
+    if (hasReference(JSON.stringify(fingerprintInput(conn))) || (subject && "value" in subject && hasReference(subject.value))) {
       throw new TokenSmithError("config_invalid", `connection "${name}": its token state cannot be found without its secrets`, { connection: name });
     }
     return conn;
@@ -143,7 +175,7 @@ export class Runtime {
 
   private async createSetup(name: string, secrets = true): Promise<ConnectionSetup> {
     const conn = secrets ? this.resolve(name) : this.resolveIdentity(name);
-    const fp = fingerprint(conn);
+    const fp = fingerprint(conn, this.subjectFingerprint(conn));
     const store = await this.store();
     let manager = this.managers.get(fp);
     if (!manager) {
@@ -184,7 +216,8 @@ export class Runtime {
         request: async (grant, { timeoutMs, signal }) => {
           // Unreachable by design: a setup without secrets only drops or moves state.
           if (!secrets) throw new TokenSmithError("unexpected", `connection "${name}" was set up without its secrets, for its stored state only`);
-          return requestToken(conn, await endpoints(), grant, { fetch: this.fetch, now: () => this.clock.now(), timeoutMs, signal });
+          const filled = grant.kind === "token_exchange" ? await this.exchangeTokens(conn, grant, signal) : grant;
+          return requestToken(conn, await endpoints(), filled, { fetch: this.fetch, now: () => this.clock.now(), timeoutMs, signal });
         },
       },
     };

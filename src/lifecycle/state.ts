@@ -13,6 +13,8 @@ export interface TokenState {
   issuedAt?: number;
   /** Server-side expiry (issuedAt + expires_in); null = the token does not expire. */
   expiresAt?: number | null;
+  /** Counted off `expiresAt` for the resolution of a whole-number `expires_in` (§2.10), ms. */
+  resolutionMs?: number;
   scope?: string;
   extra?: Record<string, unknown>;
   idToken?: string;
@@ -58,7 +60,7 @@ export function live(state: TokenState | undefined): TokenState | undefined {
 
 export function lifetimeOf(state: TokenState): Lifetime | undefined {
   if (!state.accessToken || state.issuedAt === undefined || state.expiresAt === undefined) return undefined;
-  return { issuedAt: state.issuedAt, expiresAt: state.expiresAt };
+  return { issuedAt: state.issuedAt, expiresAt: state.expiresAt, resolutionMs: state.resolutionMs };
 }
 
 export interface Want {
@@ -101,13 +103,4 @@ export function describeState(
 /** True while `state` marks the token with `hash` dead (§2.11); the mark lapses at `deadUntil`. */
 export function isMarkedDead(state: TokenState | undefined, hash: string, now: number): boolean {
   return state?.deadHash === hash && (state.deadUntil === undefined || state.deadUntil > now);
-}
-
-/**
- * The state that replaces `current` when it is removed on purpose (§2.16): the generation goes
- * on, and what must outlive a login stays: the seeds used (plus `usedSeeds`) and the counts.
- */
-export function tombstoneOf(current: TokenState | undefined, reason: NonNullable<TokenState["tombstone"]>["reason"], at: number, usedSeeds: string[] = []): TokenState {
-  const seeds = [...new Set([...(current?.seeds ?? []), ...usedSeeds])];
-  return { v: 1, tombstone: { reason, at }, seeds: seeds.length ? seeds : undefined, tokenRequests: current?.tokenRequests };
 }

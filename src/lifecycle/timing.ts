@@ -11,6 +11,12 @@ export const DEFAULT_MARGIN_MS = 60_000;
 export const DEFAULT_MARGIN_FRACTION = 0.1;
 /** ...and never more than half the lifetime, or short tokens would refresh in a loop. */
 export const MAX_MARGIN_FRACTION = 0.5;
+/**
+ * A whole-number `expires_in` is only good to the second: servers floor their clock when they
+ * stamp `iat` (oidc-provider's "2 s" token dies between 1 and 2 s after issue), so one second
+ * is counted off it (SPEC §2.10).
+ */
+export const WHOLE_SECOND_RESOLUTION_MS = 1_000;
 
 /** When a token was obtained and how long the server said it lives. */
 export interface Lifetime {
@@ -18,6 +24,8 @@ export interface Lifetime {
   issuedAt: number;
   /** Epoch ms the server's lifetime ends (issuedAt + expires_in); null = never expires. */
   expiresAt: number | null;
+  /** How much earlier the server may end it, for the resolution of `expires_in` (ms; 0 when unknown). */
+  resolutionMs?: number;
 }
 
 export function skewMs(lifetimeMs: number): number {
@@ -29,10 +37,10 @@ export function marginMs(lifetimeMs: number, configuredMarginMs?: number): numbe
   return Math.min(wanted, lifetimeMs * MAX_MARGIN_FRACTION);
 }
 
-/** The last moment the token is handed out: expiry less the skew allowance. */
+/** The last moment the token is handed out: expiry less the resolution and the skew allowance. */
 export function usableUntil(t: Lifetime): number {
   if (t.expiresAt === null) return Infinity;
-  return t.expiresAt - skewMs(Math.max(0, t.expiresAt - t.issuedAt));
+  return t.expiresAt - (t.resolutionMs ?? 0) - skewMs(Math.max(0, t.expiresAt - t.issuedAt));
 }
 
 /** When a long-running process starts its background refresh. */
@@ -42,8 +50,12 @@ export function refreshAt(t: Lifetime, configuredMarginMs?: number): number {
   return usableUntil(t) - marginMs(lifetime, configuredMarginMs);
 }
 
-/** The fewest token requests a run of `runMs` needs (SPEC §2.10), for tests and benchmarks. */
-export function minimumTokenRequests(runMs: number, lifetimeMs: number, configuredMarginMs?: number): number {
-  const usable = lifetimeMs - skewMs(lifetimeMs) - marginMs(lifetimeMs, configuredMarginMs);
-  return Math.ceil(runMs / usable);
+/**
+ * The fewest token requests a run of `runMs` needs (SPEC §2.10), for tests and benchmarks:
+ * ceil(T / (lifetime − 1 s − skew − margin)) for a whole-number `expires_in`, e.g. 17 for 10 s
+ * of 2-second tokens. Infinity when such a token is never usable past its first caller.
+ */
+export function minimumTokenRequests(runMs: number, lifetimeMs: number, configuredMarginMs?: number, resolutionMs = WHOLE_SECOND_RESOLUTION_MS): number {
+  const usable = lifetimeMs - resolutionMs - skewMs(lifetimeMs) - marginMs(lifetimeMs, configuredMarginMs);
+  return usable > 0 ? Math.ceil(runMs / usable) : Infinity;
 }

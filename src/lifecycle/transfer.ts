@@ -1,9 +1,9 @@
 import { TokenSmithError, toTokenSmithError } from "../errors.js";
-import { hashSecret } from "../redact.js";
 import type { TokenSmith } from "../tokensmith.js";
 import { bundleSealer, checkPassphrase, openBundle, parseBundle } from "./bundle.js";
 import type { Connection } from "./connection.js";
-import { live, tombstoneOf, type TokenState } from "./state.js";
+import { live, type TokenState } from "./state.js";
+import { portable, transition } from "./transitions.js";
 
 /**
  * Moving a login to another machine (SPEC §3 `export` / `import`). Export is a move: in one
@@ -43,15 +43,6 @@ interface Payload {
   exportedAt: number;
 }
 
-/**
- * Fields that describe this machine's history, not the login: the seeds this machine's
- * config used (§2.9), a remembered error, request counters.
- */
-function portable(state: TokenState): TokenState {
-  const { seeds: _seeds, lastError: _lastError, tokenRequests: _requests, tombstone: _tombstone, ...rest } = state;
-  return rest;
-}
-
 /** Seals the connection's token state into a bundle; tombstones the source unless `copy`. */
 export async function exportState(connection: Connection, options: ExportOptions): Promise<string> {
   try {
@@ -71,7 +62,7 @@ export async function exportState(connection: Connection, options: ExportOptions
       const payload: Payload = { state: portable(state), exportedAt: clock.now() };
       bundle = `${JSON.stringify(seal(payload), null, 2)}\n`;
       if (options.copy) return undefined;
-      return tombstoneOf(current, "moved", clock.now());
+      return transition(current, { type: "removed", reason: "moved" }, clock.now());
     });
     if (bundle === undefined) throw nothingToExport(connection.name, tombstone);
     if (options.copy) {
@@ -95,7 +86,7 @@ export async function importState(ts: TokenSmith, name: string, bundle: string |
     checkPassphrase(options.passphrase);
     const parsed = parseBundle(bundle);
     const connection = ts.connection(name);
-    const { manager, ctx, fingerprint, warn } = await connection.setup();
+    const { manager, ctx, fingerprint, clock, warn } = await connection.setup();
     if (parsed.fingerprint !== fingerprint) throw mismatch(parsed.connection, name);
     if (ctx.cache === "none") throw nothingStored(name);
     const { state } = await openBundle<Payload>(parsed, options.passphrase);
@@ -106,9 +97,7 @@ export async function importState(ts: TokenSmith, name: string, bundle: string |
     await manager.write(ctx, (current) => {
       const mine = live(current);
       replaced = !!(mine?.refreshToken || mine?.accessToken);
-      const seeds = new Set(current?.seeds ?? []);
-      if (ctx.seedRefreshToken) seeds.add(hashSecret(ctx.seedRefreshToken));
-      return { ...portable(state), v: 1, seeds: seeds.size ? [...seeds] : undefined, tokenRequests: current?.tokenRequests };
+      return transition(current, { type: "imported", state, seedRefreshToken: ctx.seedRefreshToken }, clock.now());
     });
     if (replaced) warn(`connection "${name}": the imported login replaced the one this machine had`);
     return {

@@ -64,7 +64,7 @@ function seconds(value: unknown): number | undefined {
 
 /** RFC 8628 §3.2 (Google says `verification_url`; both are accepted). */
 export function processDeviceAuthorizationResponse(response: ReceivedResponse, options: { now?: () => number } = {}): DeviceAuthorization {
-  const parsed = parseBody(response);
+  const parsed = parseBody(response, WHAT);
   const error = oauthErrorFields(parsed);
   if (error) throw oauthError(WHAT, response, error, options.now);
   if (response.status < 200 || response.status >= 300) throw invalidResponse(WHAT, response, parsed, { now: options.now });
@@ -93,7 +93,7 @@ export function processDeviceAuthorizationResponse(response: ReceivedResponse, o
 
 /** Maps a token poll response (RFC 8628 §3.5) to a result; other errors throw as from any token request. */
 export function processDevicePollResponse(conn: ResolvedConnection, response: ReceivedResponse, options: { now?: () => number } = {}): DevicePollResult {
-  const error = oauthErrorFields(parseBody(response));
+  const error = oauthErrorFields(parseBody(response, "token endpoint"));
   switch (error?.error) {
     case "authorization_pending":
       return { status: "pending" };

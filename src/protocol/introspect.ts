@@ -59,7 +59,7 @@ const str = (value: unknown): string | undefined => (typeof value === "string" ?
 
 /** RFC 7662 §2.2: a JSON object with a boolean `active`; anything else is `invalid_response`. */
 export function processIntrospectionResponse(response: ReceivedResponse, options: { now?: () => number } = {}): IntrospectionResult {
-  const parsed = parseBody(response);
+  const parsed = parseBody(response, WHAT);
   const error = oauthErrorFields(parsed);
   if (error) throw oauthError(WHAT, response, error, options.now);
   if (response.status < 200 || response.status >= 300) throw invalidResponse(WHAT, response, parsed, { now: options.now });

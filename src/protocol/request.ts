@@ -6,8 +6,9 @@ export type Params = Record<string, string | string[] | undefined>;
 
 /**
  * Assembles a POST to the authorization server. Headers: `Accept: application/json` (SPEC
- * §2.13), the body's Content-Type, the connection's extra headers (replacing ours by name, any
- * case), then client authentication, which nothing may override.
+ * §2.13), which nothing replaces; the body's Content-Type; the connection's extra headers
+ * (replacing the Content-Type by name, any case; the config refuses an Accept among them);
+ * then client authentication, which nothing may override.
  */
 export function prepareRequest(
   url: string,
@@ -19,7 +20,8 @@ export function prepareRequest(
     Accept: "application/json",
     "Content-Type": options.json ? "application/json" : "application/x-www-form-urlencoded",
   };
-  for (const [name, value] of [...Object.entries(options.headers ?? {}), ...Object.entries(options.auth.headers)]) {
+  const extra = Object.entries(options.headers ?? {}).filter(([name]) => name.toLowerCase() !== "accept");
+  for (const [name, value] of [...extra, ...Object.entries(options.auth.headers)]) {
     for (const existing of Object.keys(headers)) {
       if (existing.toLowerCase() === name.toLowerCase()) delete headers[existing];
     }

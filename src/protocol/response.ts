@@ -26,11 +26,45 @@ export function contentType(response: ReceivedResponse): string {
   return (response.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
 }
 
-export function parseBody(response: ReceivedResponse): ParsedBody {
+/**
+ * JSON nested deeper than this is refused before it is parsed (SPEC §2.19): no response of an
+ * authorization server nests more than a few levels, and a 5,000-deep one overflows the stack
+ * of everything that walks it afterwards (redaction, serialization, the store).
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** True when JSON text nests arrays and objects deeper than `limit`; counted without parsing. */
+export function jsonDeeperThan(text: string, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > limit) return true;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return false;
+}
+
+/**
+ * Reads a body as JSON (or form-encoded), else says what it is. `what` names the endpoint in the
+ * `invalid_response` thrown for JSON nested deeper than MAX_JSON_DEPTH.
+ */
+export function parseBody(response: ReceivedResponse, what = "server"): ParsedBody {
   const text = response.body.trim();
   if (text === "") return { kind: "empty" };
   const type = contentType(response);
   if (type === "application/x-www-form-urlencoded") return { kind: "object", value: Object.fromEntries(new URLSearchParams(text)) };
+  if ((text.startsWith("{") || text.startsWith("[")) && jsonDeeperThan(text, MAX_JSON_DEPTH)) {
+    throw invalidResponse(what, response, { kind: "text" }, {
+      problem: `JSON nested more than ${MAX_JSON_DEPTH} levels deep (${Buffer.byteLength(response.body)} bytes)`,
+      hint: "this is not a usable response; tokensmith refuses deeply nested JSON",
+    });
+  }
   try {
     const value: unknown = JSON.parse(text);
     return isPlainObject(value) ? { kind: "object", value } : { kind: "json", value };

@@ -53,7 +53,7 @@ export async function buildRevocationRequest(
 
 /** 2xx means revoked (also for tokens the server no longer knows, §2.2); errors throw. */
 export function processRevocationResponse(response: ReceivedResponse, options: { now?: () => number } = {}): RevocationResult {
-  const parsed = parseBody(response);
+  const parsed = parseBody(response, WHAT);
   const error = oauthErrorFields(parsed);
   if (error?.error === "unsupported_token_type") return { outcome: "unsupported_token_type", errorDescription: error.errorDescription };
   if (error) throw oauthError(WHAT, response, error, options.now);

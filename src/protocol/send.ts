@@ -19,6 +19,11 @@ export interface SendOptions {
   now?: () => number;
   /** How errors name the endpoint. Default "token endpoint". */
   what?: string;
+  /**
+   * Same-origin redirects a GET may follow (default 0): only the metadata GET, which carries no
+   * credentials, sets it (SPEC §2.12). A redirect to another origin is always refused.
+   */
+  maxRedirects?: number;
 }
 
 export interface SentResponse extends ReceivedResponse {
@@ -79,20 +84,17 @@ export async function sendTokenRequest(request: HttpRequest, options: SendOption
   const timeout = AbortSignal.timeout(Math.max(1, options.timeoutMs));
   const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   const sentAt = (options.now ?? Date.now)();
+  let at = request.url;
   try {
-    const response = await options.fetch(request.url, { method: request.method, headers: request.headers, body: request.body, redirect: "manual", signal });
-    if (response.type === "opaqueredirect" || (response.status >= 300 && response.status < 400)) {
+    for (let hops = 0; ; hops++) {
+      const response = await options.fetch(at, { method: request.method, headers: request.headers, body: request.body, redirect: "manual", signal });
+      if (response.type !== "opaqueredirect" && (response.status < 300 || response.status >= 400)) {
+        const body = await readLimited(response, displayUrl(at), what);
+        return { status: response.status, headers: response.headers, body, url: at, sentAt };
+      }
       await response.body?.cancel().catch(() => undefined);
-      const location = response.headers.get("location");
-      const target = location ? ` to ${displayUrl(URL.canParse(location, request.url) ? new URL(location, request.url).toString() : location)}` : "";
-      throw new TokenSmithError("invalid_response", `${what} ${url} redirected${target} (HTTP ${response.status}); redirects are not followed`, {
-        url,
-        status: response.status,
-        hint: "set the endpoint URL to where the server redirects, after checking that it is the right server",
-      });
+      at = redirectTarget(request, at, response, hops, { what, maxRedirects: options.maxRedirects ?? 0 });
     }
-    const body = await readLimited(response, url, what);
-    return { status: response.status, headers: response.headers, body, url: request.url, sentAt };
   } catch (err) {
     if (err instanceof TokenSmithError) throw err;
     if (options.signal?.aborted) throw options.signal.reason;
@@ -111,6 +113,25 @@ export async function sendTokenRequest(request: HttpRequest, options: SendOption
       cause: err,
     });
   }
+}
+
+/**
+ * Where a redirect may be followed to (SPEC §2.12, §2.13): only a GET allowed `maxRedirects`,
+ * only within the origin it was sent to, at most that many times; anything else is
+ * `invalid_response` naming both URLs.
+ */
+function redirectTarget(request: HttpRequest, from: string, response: Response, hops: number, options: { what: string; maxRedirects: number }): string {
+  const location = response.headers.get("location");
+  const target = location && URL.canParse(location, from) ? new URL(location, from).toString() : undefined;
+  const shown = target ? ` to ${displayUrl(target)}` : location ? ` to ${displayUrl(location)}` : "";
+  const fail = (why: string, hint: string) =>
+    new TokenSmithError("invalid_response", `${options.what} ${displayUrl(from)} redirected${shown} (HTTP ${response.status}); ${why}`, { url: displayUrl(from), status: response.status, hint });
+  const fix = "set the endpoint URL to where the server redirects, after checking that it is the right server";
+  if (request.method !== "GET" || options.maxRedirects === 0) throw fail("redirects are not followed", fix);
+  if (!target) throw fail("the redirect has no usable Location", fix);
+  if (new URL(target).origin !== new URL(request.url).origin) throw fail("a redirect to another origin is never followed", `${fix} (discovery_url)`);
+  if (hops >= options.maxRedirects) throw fail(`more than ${options.maxRedirects} redirects`, `${fix} (discovery_url)`);
+  return target;
 }
 
 /**

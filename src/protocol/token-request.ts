@@ -10,6 +10,8 @@ import { checkEndpointUrl, fieldPath } from "./urls.js";
 /** RFC 7523 §2.1 and RFC 8628 §3.4 grant type URIs. */
 export const JWT_BEARER_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 export const DEVICE_CODE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:device_code";
+/** RFC 8693 §2.1. */
+export const TOKEN_EXCHANGE_GRANT_TYPE = "urn:ietf:params:oauth:grant-type:token-exchange";
 
 /** The requested scopes as one parameter value, or undefined when there are none. */
 export function scopeParam(conn: ResolvedConnection): string | undefined {
@@ -38,7 +40,7 @@ function required(conn: ResolvedConnection, value: string | undefined, field: st
   return value;
 }
 
-/** The grant's own parameters (RFC 6749 §4.1.3, §4.3.2, §4.4.2, §6; RFC 7523 §2.1; RFC 8628 §3.4). */
+/** The grant's own parameters (RFC 6749 §4.1.3, §4.3.2, §4.4.2, §6; RFC 7523 §2.1; RFC 8628 §3.4; RFC 8693 §2.1). */
 async function grantParams(conn: ResolvedConnection, endpoints: Endpoints, grant: GrantRequest, now: number): Promise<Params> {
   const scope = scopeParam(conn);
   switch (grant.kind) {
@@ -53,6 +55,18 @@ async function grantParams(conn: ResolvedConnection, endpoints: Endpoints, grant
       };
     case "jwt_bearer":
       return { grant_type: JWT_BEARER_GRANT_TYPE, assertion: await signGrantAssertion(conn, endpoints, now), scope };
+    case "token_exchange": {
+      const exchange = conn.tokenExchange;
+      return {
+        grant_type: TOKEN_EXCHANGE_GRANT_TYPE,
+        subject_token: required(conn, grant.subjectToken, "subject_token", "token_exchange"),
+        subject_token_type: exchange?.subjectType,
+        actor_token: grant.actorToken,
+        actor_token_type: grant.actorToken ? exchange?.actorType : undefined,
+        requested_token_type: exchange?.requestedType,
+        scope,
+      };
+    }
     case "refresh_token":
       // RFC 6749 §6: scope is optional and defaults to the original grant's; presets that need
       // it on refresh (Microsoft) put it in refresh_params.
@@ -79,6 +93,11 @@ function registerRequestSecrets(conn: ResolvedConnection, grant: GrantRequest): 
     registerSecret(grant.codeVerifier, { rotating: true });
   }
   if (grant.kind === "device_code") registerSecret(grant.deviceCode, { rotating: true });
+  if (grant.kind === "token_exchange") {
+    // Often another connection's access token, new after each of its refreshes.
+    registerSecret(grant.subjectToken, { rotating: true });
+    registerSecret(grant.actorToken, { rotating: true });
+  }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { JSONPath } from "jsonpath-plus";
+import { JSONPATH_HINT, jsonPathProblem } from "./jsonpath.js";
 import type { ResolvedConnection } from "../config/types.js";
 import { TokenSmithError } from "../errors.js";
 import { redact, stripControls } from "../redact.js";
@@ -19,6 +20,11 @@ const STANDARD_FIELDS = ["access_token", "token_type", "expires_in", "expires_at
 type StandardField = (typeof STANDARD_FIELDS)[number];
 
 const MS_PER_S = 1000;
+/**
+ * The most of a response's other fields (`extra`, serialized) that is stored and printed
+ * (SPEC §2.19): Salesforce's `instance_url` or Strava's `athlete` are a few hundred bytes.
+ */
+export const MAX_EXTRA_BYTES = 16 * 1024;
 /** RFC 3339 date-time, the only date form we accept in `expires_at` (no locale-dependent parsing). */
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 const NUMERIC = /^\s*\d+(\.\d+)?\s*$/;
@@ -29,7 +35,7 @@ const NUMERIC = /^\s*\d+(\.\d+)?\s*$/;
  * Pure; errors name the URL and never show a token or secret from either side.
  */
 export function processTokenResponse(conn: ResolvedConnection, response: ReceivedResponse, options: { now?: () => number } = {}): TokenSet {
-  const parsed = parseBody(response);
+  const parsed = parseBody(response, WHAT);
   const error = oauthErrorFields(parsed);
   if (error) throw oauthError(WHAT, response, error, options.now);
   if (response.status < 200 || response.status >= 300) throw invalidResponse(WHAT, response, parsed, { now: options.now });
@@ -45,18 +51,27 @@ export function processTokenResponse(conn: ResolvedConnection, response: Receive
 /** Throws `invalid_response` for this response; validators `return fail(...)`. */
 type Fail = (problem: string, hint?: string) => never;
 
-/** A mapped field's value; a path JSONPath cannot evaluate is the configuration's fault. */
+/**
+ * A mapped field's value; a path outside the subset jsonpath.ts reads is the
+ * configuration's fault (checked at load too, but a `${...}` reference is only known now).
+ * Evaluated with `eval: false`: no filter or script expression ever runs.
+ */
 function mapped(conn: ResolvedConnection, body: Record<string, unknown>, field: StandardField): unknown {
   const path = conn.response?.[field];
   if (!path) return body[field];
-  try {
-    return JSONPath({ path, json: body, wrap: false });
-  } catch (cause) {
-    throw new TokenSmithError("config_invalid", `response.${field} is not a usable JSONPath expression: ${path}`, {
+  const unusable = (problem: string, cause?: unknown) =>
+    new TokenSmithError("config_invalid", `response.${field} is not a usable JSONPath expression (${problem}): ${JSON.stringify(path)}`, {
       field: fieldPath(conn.name, `response.${field}`),
       connection: conn.name,
+      hint: `use ${JSONPATH_HINT}`,
       cause,
     });
+  const problem = jsonPathProblem(path);
+  if (problem) throw unusable(problem);
+  try {
+    return JSONPath({ path, json: body, wrap: false, eval: false });
+  } catch (cause) {
+    throw unusable("it cannot be evaluated", cause);
   }
 }
 
@@ -73,7 +88,7 @@ function toTokenSet(conn: ResolvedConnection, body: Record<string, unknown>, fai
 
   // token_type and scope are printed and shown (status, dashboard): server text, controls removed (§2.14).
   const type = pick("token_type");
-  const tokens: TokenSet = { accessToken, tokenType: tokenType(typeof type === "string" ? stripControls(type) : type, fail), extra: {} };
+  const tokens: TokenSet = { accessToken, tokenType: tokenType(conn, typeof type === "string" ? stripControls(type) : type, fail), extra: {} };
   const refreshToken = optionalString(pick("refresh_token"), "refresh_token", fail);
   if (refreshToken !== undefined) tokens.refreshToken = refreshToken;
   const idToken = optionalString(pick("id_token"), "id_token", fail);
@@ -81,20 +96,41 @@ function toTokenSet(conn: ResolvedConnection, body: Record<string, unknown>, fai
   const scope = scopeOf(pick("scope"), fail);
   if (scope !== undefined) tokens.scope = stripControls(scope);
   const expiresInMs = expiresIn(pick("expires_in"), fail);
-  if (expiresInMs !== undefined) tokens.expiresInMs = expiresInMs;
+  if (expiresInMs !== undefined) {
+    tokens.expiresInMs = expiresInMs;
+    if (expiresInMs % MS_PER_S === 0) tokens.resolutionMs = MS_PER_S;
+  }
   const expiresAtMs = expiresAt(pick("expires_at"), mapping?.expires_at_unit ?? "s", fail);
   if (expiresAtMs !== undefined) tokens.expiresAtMs = expiresAtMs;
 
   const hidden = [accessToken, refreshToken, idToken].filter((v): v is string => v !== undefined);
   tokens.extra = extraFields(body, new Set(STANDARD_FIELDS), hidden);
+  const extraBytes = Buffer.byteLength(JSON.stringify(tokens.extra));
+  if (extraBytes > MAX_EXTRA_BYTES) {
+    return fail(`${extraBytes} bytes of fields besides the token, more than the ${MAX_EXTRA_BYTES} kept as extra`, "this is not a usable token response: check token_url");
+  }
   return tokens;
 }
 
-/** RFC 6749 §5.1 says case-insensitive; callers compare with "Bearer". A missing type means Bearer. */
-function tokenType(value: unknown, fail: Fail): string {
+/** Longest token_type quoted in an error: type names are short; anything longer is not one. */
+const MAX_TYPE_SHOWN = 40;
+
+/**
+ * RFC 6749 §7.1: a client must not use a token whose type it does not understand. `Bearer`
+ * matches in any case (§5.1; GitHub sends `bearer`) and a missing type counts as Bearer; any
+ * other type (`DPoP`, `mac`, RFC 8693's `N_A`, ...) is refused unless the connection's `header`
+ * says how to send it (SPEC §2.13), and is then kept as sent.
+ */
+function tokenType(conn: ResolvedConnection, value: unknown, fail: Fail): string {
   if (value === undefined || value === null || value === "") return "Bearer";
   if (typeof value !== "string") return fail(`a token_type that is not a string (${typeof value})`);
-  return value.toLowerCase() === "bearer" ? "Bearer" : value;
+  if (value.toLowerCase() === "bearer") return "Bearer";
+  if (conn.headerSet) return value;
+  const shown = JSON.stringify(value.length > MAX_TYPE_SHOWN ? `${value.slice(0, MAX_TYPE_SHOWN)}…` : value);
+  return fail(
+    `a token of type ${shown}, which tokensmith does not know how to send (it sends Bearer tokens)`,
+    `a token of an unknown type is never used (RFC 6749 §7.1); if the API takes it, set this connection's header, e.g. header: {name: Authorization, value: "${value.length <= MAX_TYPE_SHOWN && /^[\w.-]+$/.test(value) ? value : "Type"} {token}"}`,
+  );
 }
 
 function optionalString(value: unknown, field: string, fail: Fail): string | undefined {

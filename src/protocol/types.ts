@@ -13,6 +13,11 @@ export interface TokenSet {
    * is what makes it immune to clock skew; prefer it over `expiresAtMs` when both are present.
    */
   expiresInMs?: number;
+  /**
+   * How coarse `expiresInMs` is: 1000 when `expires_in` was a whole number of seconds, so the
+   * server's clock (floored to the second) may end the token up to that much sooner (SPEC §2.10).
+   */
+  resolutionMs?: number;
   /** Absolute expiry from an `expires_at` field (Strava), epoch ms. */
   expiresAtMs?: number;
   refreshToken?: string;
@@ -31,6 +36,8 @@ export type GrantRequest =
   | { kind: "client_credentials" }
   | { kind: "password" }
   | { kind: "jwt_bearer" }
+  /** RFC 8693: the subject (and actor) tokens are filled in by the caller when the request is made. */
+  | { kind: "token_exchange"; subjectToken?: string; actorToken?: string }
   | { kind: "refresh_token"; refreshToken: string }
   | { kind: "authorization_code"; code: string; redirectUri: string; codeVerifier?: string }
   | { kind: "device_code"; deviceCode: string }

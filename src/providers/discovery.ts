@@ -32,6 +32,11 @@ export const DEFAULT_DISCOVERY_TTL_MS = 24 * 60 * 60 * 1000;
 export const MAX_DISCOVERY_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 const MS_PER_S = 1000;
 const WHAT = "discovery endpoint";
+/**
+ * Same-origin redirects a metadata GET follows (SPEC §2.12): Django OAuth Toolkit before 3.2
+ * serves its metadata only at `.../openid-configuration/` and redirects the standard path.
+ */
+export const MAX_METADATA_REDIRECTS = 3;
 
 /** The metadata members we use, by the Endpoints field they fill. */
 const METADATA_URLS = {
@@ -167,9 +172,9 @@ async function cached(deps: DiscoveryDeps, url: string): Promise<DiscoveryCacheE
 async function fetchMetadata(conn: ResolvedConnection, url: string, deps: DiscoveryDeps): Promise<DiscoveryCacheEntry> {
   const response = await sendTokenRequest(
     { url, method: "GET", headers: { Accept: "application/json" } },
-    { fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? conn.timeoutMs, signal: deps.signal, now: deps.now, what: WHAT },
+    { fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? conn.timeoutMs, signal: deps.signal, now: deps.now, what: WHAT, maxRedirects: MAX_METADATA_REDIRECTS },
   );
-  const parsed = parseBody(response);
+  const parsed = parseBody(response, WHAT);
   if (response.status < 200 || response.status >= 300) throw invalidResponse(WHAT, response, parsed, { now: deps.now });
   if (parsed.kind !== "object") throw invalidResponse(WHAT, response, parsed, { hint: "this is not authorization server metadata: check issuer or discovery_url" });
   return { metadata: parsed.value, expiresAt: deps.now() + metadataTtlMs(response.headers.get("cache-control")) };

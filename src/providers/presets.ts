@@ -2,7 +2,7 @@ import { BUSINESS_PRESETS } from "./presets/business.js";
 import { DEVELOPER_PRESETS } from "./presets/developer.js";
 import { IDENTITY_PRESETS } from "./presets/identity.js";
 import { SOCIAL_PRESETS } from "./presets/social.js";
-import type { Preset } from "./registry.js";
+import type { Preset } from "./preset.js";
 
 /**
  * The preset catalogue, one data entry per provider (see registry.ts for the fields), grouped

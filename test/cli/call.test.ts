@@ -218,6 +218,17 @@ describe("tokensmith call", () => {
     assert.equal(server.stats.tokenRequests, 1);
   });
 
+  it("exits 2 naming the URL, and sends nothing, for plain http to a host other than loopback (SPEC §2.13)", async (t) => {
+    // Refused before any connection is made, so the host need not exist (and no traffic leaves loopback).
+    const { config } = await demo(t);
+    const url = "http://api.example.invalid";
+    const res = await call(config, ["demo-service", `${url}/x?key=secret-value`]);
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, new RegExp(`will not send its token over plain http to ${url}/x`));
+    assert.match(res.stderr, /allow_insecure_http: true/);
+    assert.doesNotMatch(res.stderr, /secret-value/);
+  });
+
   it("gives --json as one document: status, headers and the parsed body", async (t) => {
     const { server, config } = await demo(t);
     const res = await call(config, ["--json", "demo-service", `${server.apiUrl}/whoami`]);

@@ -31,6 +31,11 @@ const base = (tokenUrl = "https://auth.example.com/token") => ({
   client_secret: SECRET,
 });
 
+/** A "billion laughs": 7 levels of 9 aliases each, some 4.8 million nodes once expanded. */
+const ALIAS_BOMB = ["a", "b", "c", "d", "e", "f", "g"]
+  .map((name, i, names) => `${name}: &${name} [${Array(9).fill(i ? `*${names[i - 1]}` : '"lol"').join(", ")}]`)
+  .join("\n");
+
 /** [title, config, field named in the message]. */
 const BROKEN_CONFIGS: Array<[string, unknown, string]> = [
   ["an unknown connection field", { connections: { billing: { ...base(), tokn_url: "x" } } }, "connections.billing.tokn_url"],
@@ -57,6 +62,9 @@ const BROKEN_CONFIGS: Array<[string, unknown, string]> = [
   ["an unknown token_body", { connections: { billing: { ...base(), token_body: "xml" } } }, "connections.billing.token_body"],
   ["a response mapping key that is unknown", { connections: { billing: { ...base(), response: { acess_token: "$.a" } } } }, "connections.billing.response"],
   ["YAML that does not parse", "connections:\n  billing: [unclosed\n", "tokensmith.yaml"],
+  ["a YAML alias bomb", `${ALIAS_BOMB}\nconnections: {}\n`, "tokensmith.yaml"],
+  ["a response JSONPath that does not parse", { connections: { billing: { ...base(), response: { access_token: "$.[" } } } }, "connections.billing.response.access_token"],
+  ["a response JSONPath with a filter expression", { connections: { billing: { ...base(), response: { access_token: "$.tokens[?(@.kind=='at')].value" } } } }, "connections.billing.response.access_token"],
 ];
 
 describe("bad input on the command line", () => {
@@ -71,6 +79,21 @@ describe("bad input on the command line", () => {
       assert.ok(!stderr.includes(SECRET) && !stderr.includes(encodeURIComponent(SECRET)));
     });
   }
+
+  it("refuses a broken response JSONPath at load, before any token request", async (t) => {
+    let requests = 0;
+    const url = await tokenEndpoint(t, (_req, res) => {
+      requests++;
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ access_token: "at", token_type: "Bearer" }));
+    });
+    const path = await writeConfig(t, { connections: { billing: { ...base(url), response: { access_token: "$.[" } } } });
+    const { code, stdout } = await cli(["token", "billing", "--json", "--config", path]);
+    assert.equal(code, 2);
+    const { error } = JSON.parse(stdout);
+    assert.equal(error.code, "config_invalid");
+    assert.equal(error.field, "connections.billing.response.access_token");
+    assert.equal(requests, 0);
+  });
 
   it("reports a missing ${env:} variable naming the field and the variable", async (t) => {
     const path = await writeConfig(t, { connections: { billing: { ...base(), client_secret: "${env:TS_TEST_NOPE}" } } });

@@ -24,7 +24,7 @@ describe("the CLI with only the named command set up", () => {
   it("still lists every command in --help, suggests a command for a typo, and shows a command's own help", async () => {
     const help = await cli(["--help"]);
     assert.equal(help.code, 0);
-    for (const command of ["token", "header", "call", "status", "test", "login", "revoke", "logout", "export", "import", "connections", "providers", "serve", "demo"]) {
+    for (const command of ["token", "header", "call", "status", "test", "login", "revoke", "logout", "export", "import", "connections", "trust", "providers", "serve", "demo"]) {
       assert.match(help.stdout, new RegExp(`\\n  ${command}\\b`), command);
     }
     const typo = await cli(["tokn", "billing"]);

@@ -4,20 +4,21 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import { stringify } from "yaml";
-import { cli, cliProcess } from "../support/cli.js";
+import { cli, cliProcess, hasStackTrace } from "../support/cli.js";
 import { tmpDir } from "../support/demo.js";
 
 const SECRET = "token-cli-Secret-0123456789";
 
 /** A token endpoint answering every request with `body(n)` (n counts requests from 1). */
-async function tokenEndpoint(t: TestContext, body: (n: number) => Record<string, unknown>, status = 200): Promise<{ url: string; requests: () => number }> {
+async function tokenEndpoint(t: TestContext, body: (n: number) => Record<string, unknown> | string, status = 200): Promise<{ url: string; requests: () => number }> {
   let n = 0;
   const server = createServer((req, res) => {
     req.resume();
     req.on("end", () => {
       n++;
       res.writeHead(status, { "content-type": "application/json" });
-      res.end(JSON.stringify(body(n)));
+      const answer = body(n);
+      res.end(typeof answer === "string" ? answer : JSON.stringify(answer));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -83,6 +84,17 @@ describe("tokensmith token", () => {
     assert.equal(server.requests(), 2, "one refresh, no loop");
   });
 
+  it("warns when --min-ttl is longer than a fresh token is usable, though shorter than its expires_in (SPEC §2.10)", async (t) => {
+    // expires_in 2: usable for 2 - 1 (whole-second resolution) - 0.2 (skew) = 0.8 s.
+    const server = await tokenEndpoint(t, (n) => ({ access_token: `brief-${n}`, expires_in: 2 }));
+    const path = await writeConfig(t, { token_url: server.url });
+    const { code, stdout, stderr } = await cli(["token", "billing", "--min-ttl", "1.5", "--config", path]);
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, "brief-1\n");
+    assert.match(stderr, /warning: .*usable for [01] s \(it lives 2 s\), less than the 1.5 s asked for/);
+    assert.equal(server.requests(), 1, "no loop");
+  });
+
   it("says what it got with --verbose without printing the token", async (t) => {
     const server = await tokenEndpoint(t, () => ({ access_token: "verbose-token-value", token_type: "Bearer", expires_in: 60 }));
     const path = await writeConfig(t, { token_url: server.url, scopes: ["x"] });
@@ -109,6 +121,52 @@ describe("tokensmith token", () => {
     const { code, stdout } = await cli(["token", "billing", "--json", "--config", path]);
     assert.equal(code, 4);
     assert.equal(JSON.parse(stdout).error.code, "network_error");
+  });
+
+  it("exits 4 with invalid_response, not a crash, for a token response nested 5,000 deep (SPEC §2.19)", async (t) => {
+    const deep = `{"access_token":"deep-token","expires_in":60,"a":${"[".repeat(5000)}${"]".repeat(5000)}}`;
+    const server = await tokenEndpoint(t, () => deep);
+    const path = await writeConfig(t, { token_url: server.url });
+    const json = await cli(["token", "billing", "--json", "--config", path]);
+    assert.equal(json.code, 4, json.stdout + json.stderr);
+    const { error } = JSON.parse(json.stdout);
+    assert.equal(error.code, "invalid_response");
+    assert.match(error.message, /nested more than 64 levels/);
+    assert.ok(!json.stdout.includes("deep-token"));
+    const plain = await cli(["token", "billing", "--config", path]);
+    assert.equal(plain.code, 4);
+    assert.ok(!hasStackTrace(plain.stderr) && !/call stack|this is a bug/i.test(plain.stderr), plain.stderr);
+  });
+
+  it("exits 4 with invalid_response when the fields besides the token exceed 16 KiB (SPEC §2.19)", async (t) => {
+    const server = await tokenEndpoint(t, () => ({ access_token: "big-token", expires_in: 60, profile: "x".repeat(20_000) }));
+    const path = await writeConfig(t, { token_url: server.url });
+    const { code, stdout } = await cli(["token", "billing", "--json", "--config", path]);
+    assert.equal(code, 4, stdout);
+    assert.equal(JSON.parse(stdout).error.code, "invalid_response");
+    assert.ok(!stdout.includes("big-token"));
+  });
+});
+
+describe("tokensmith token and token types (SPEC §2.13)", () => {
+  it("exits 4 naming the type for a DPoP token, and uses it when the connection's header says how", async (t) => {
+    const server = await tokenEndpoint(t, (n) => ({ access_token: `dpop-${n}`, token_type: "DPoP", expires_in: 60 }));
+    const path = await writeConfig(t, { token_url: server.url });
+    const refused = await cli(["token", "billing", "--json", "--config", path]);
+    assert.equal(refused.code, 4, refused.stdout);
+    const { error } = JSON.parse(refused.stdout);
+    assert.equal(error.code, "invalid_response");
+    assert.match(error.message, /type "DPoP"/);
+    assert.ok(!refused.stdout.includes("dpop-1"));
+    const custom = await writeConfig(t, { token_url: server.url, header: { name: "Authorization", value: "DPoP {token}" } });
+    assert.equal((await cli(["header", "billing", "--config", custom])).stdout, "Authorization: DPoP dpop-2\n");
+  });
+
+  it("takes bearer in any case, and a token without token_type, as Bearer", async (t) => {
+    const server = await tokenEndpoint(t, (n) => (n === 1 ? { access_token: "lower-1", token_type: "bearer", expires_in: 60 } : { access_token: "none-2", expires_in: 60 }));
+    const path = await writeConfig(t, { token_url: server.url });
+    assert.equal(JSON.parse((await cli(["token", "billing", "--json", "--config", path])).stdout).token_type, "Bearer");
+    assert.equal(JSON.parse((await cli(["token", "billing", "--json", "--force-refresh", "--config", path])).stdout).token_type, "Bearer");
   });
 });
 

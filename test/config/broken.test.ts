@@ -34,6 +34,7 @@ const CASES: Case[] = [
   { title: "a misspelt connection field holding a secret", config: conn({ ...OK, client_secert: "typo-secret-value" }), field: "connections.a.client_secert", hint: /client_secret/, secrets: ["typo-secret-value"] },
   { title: "scopes of the wrong type", config: conn({ ...OK, scopes: 42 }), field: "connections.a.scopes" },
   { title: "an unknown grant", config: conn({ ...OK, grant: "magic" }), field: "connections.a.grant" },
+  { title: "token_headers replacing Accept (SPEC §2.13)", config: conn({ ...OK, token_headers: { "X-Ok": "1", accept: "text/html" } }), field: "connections.a.token_headers.accept", hint: /remove it/ },
   { title: "an unknown client_auth", config: conn({ ...OK, client_auth: "certificate" }), field: "connections.a.client_auth" },
   { title: "a timeout that is not a duration", config: conn({ ...OK, timeout: "5 minutes" }), field: "connections.a.timeout", hint: /90s/ },
   { title: "a default_ttl that is neither a duration nor never", config: conn({ ...OK, default_ttl: "forever" }), field: "connections.a.default_ttl", hint: /never/ },

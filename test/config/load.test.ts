@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { TokenSmithError } from "../../src/errors.js";
 import { loadConfig } from "../../src/config/load.js";
+import { trustConfig } from "../../src/config/trust.js";
 
 /** A one-connection config whose connection name tells which file was loaded. */
 const config = (name: string) =>
@@ -31,6 +32,13 @@ afterEach(async () => {
 async function write(path: string, text: string): Promise<string> {
   await mkdir(join(path, ".."), { recursive: true });
   await writeFile(path, text);
+  return path;
+}
+
+/** A config in the working folder, trusted as `tokensmith trust` would (SPEC §1 Trust). */
+async function writeLocal(name: string, text: string): Promise<string> {
+  const path = await write(join(cwd, name), text);
+  await trustConfig(path, env);
   return path;
 }
 
@@ -72,7 +80,7 @@ describe("config lookup order", () => {
   });
 
   it("takes ./tokensmith.yaml before the XDG config folder", async () => {
-    await write(join(cwd, "tokensmith.yaml"), config("local"));
+    await writeLocal("tokensmith.yaml", config("local"));
     await write(join(home, ".config", "tokensmith", "config.yaml"), config("user"));
     const loaded = await loadConfig({ cwd, env });
     assert.deepEqual(loaded.connectionNames(), ["local"]);
@@ -80,10 +88,10 @@ describe("config lookup order", () => {
   });
 
   it("accepts tokensmith.yml and tokensmith.json in the working folder", async () => {
-    await write(join(cwd, "tokensmith.json"), JSON.stringify({ connections: { json: { token_url: "https://a.example/t", client_id: "i", client_secret: "s3cr3t" } } }));
+    await writeLocal("tokensmith.json", JSON.stringify({ connections: { json: { token_url: "https://a.example/t", client_id: "i", client_secret: "s3cr3t" } } }));
     assert.deepEqual((await loadConfig({ cwd, env })).connectionNames(), ["json"]);
     await rm(join(cwd, "tokensmith.json"));
-    await write(join(cwd, "tokensmith.yml"), config("yml"));
+    await writeLocal("tokensmith.yml", config("yml"));
     assert.deepEqual((await loadConfig({ cwd, env })).connectionNames(), ["yml"]);
   });
 
@@ -135,7 +143,7 @@ describe("config lookup order", () => {
 
 describe("config parsing", () => {
   it("names the file and line of a YAML syntax error without quoting the line", async () => {
-    const path = await write(join(cwd, "tokensmith.yaml"), "connections:\n  a:\n    client_secret: hunter2-secret\n    client_secret: again-secret\n");
+    const path = await writeLocal("tokensmith.yaml", "connections:\n  a:\n    client_secret: hunter2-secret\n    client_secret: again-secret\n");
     const err = await loadError({ cwd, env });
     assert.ok(err.message.startsWith(`${path}:4:`), err.message);
     assert.match(err.message, /not valid YAML/);
@@ -143,7 +151,7 @@ describe("config parsing", () => {
   });
 
   it("names the file and line of a JSON syntax error without quoting the text", async () => {
-    const path = await write(join(cwd, "tokensmith.json"), '{\n  "connections": {\n    "a": { "client_secret": "json-secret-value" }\n  },\n}\n');
+    const path = await writeLocal("tokensmith.json", '{\n  "connections": {\n    "a": { "client_secret": "json-secret-value" }\n  },\n}\n');
     const err = await loadError({ cwd, env });
     assert.ok(err.message.startsWith(`${path}:5:`), err.message);
     assert.match(err.message, /not valid JSON/);
@@ -151,20 +159,20 @@ describe("config parsing", () => {
   });
 
   it("treats an empty file as a config without connections", async () => {
-    await write(join(cwd, "tokensmith.yaml"), "");
+    await writeLocal("tokensmith.yaml", "");
     assert.deepEqual((await loadConfig({ cwd, env })).connectionNames(), []);
   });
 
   it("treats empty sections as absent", async () => {
-    await write(join(cwd, "tokensmith.yaml"), "store:\ngateway:\nconnections:\n");
+    await writeLocal("tokensmith.yaml", "store:\ngateway:\nconnections:\n");
     const loaded = await loadConfig({ cwd, env });
     assert.deepEqual(loaded.connectionNames(), []);
     assert.equal(loaded.store, undefined);
   });
 
   it("supports YAML anchors and merge keys for shared settings", async () => {
-    await write(
-      join(cwd, "tokensmith.yaml"),
+    await writeLocal(
+      "tokensmith.yaml",
       "connections:\n  a: &base\n    token_url: https://auth.example.com/token\n    client_id: id\n    client_secret: s3cr3t-value\n  b:\n    <<: *base\n    scopes: [x]\n",
     );
     const loaded = await loadConfig({ cwd, env });
@@ -173,13 +181,13 @@ describe("config parsing", () => {
   });
 
   it("does not resolve references at load, so other connections' secrets are not needed", async () => {
-    await write(join(cwd, "tokensmith.yaml"), config("a"));
+    await writeLocal("tokensmith.yaml", config("a"));
     const loaded = await loadConfig({ cwd, env });
     assert.equal(loaded.connections.a.client_secret, "${env:SECRET}");
   });
 
   it("lists every schema problem in one error", async () => {
-    await write(join(cwd, "tokensmith.yaml"), "connections:\n  a:\n    grant: magic\n    timeout: soon\n    scopes: 3\n");
+    await writeLocal("tokensmith.yaml", "connections:\n  a:\n    grant: magic\n    timeout: soon\n    scopes: 3\n");
     const err = await loadError({ cwd, env });
     assert.match(err.message, /connections\.a\.grant: must be one of/);
     assert.match(err.message, /connections\.a\.timeout: not a duration/);

@@ -193,7 +193,7 @@ describe("store and gateway sections", () => {
       const config = "gateway:\n  host: 0.0.0.0\n  api_keys:\n    - key: ${env:GW}\n      connections: [a]\n  tls: { cert: cert.pem, key: ./key.pem }\nconnections:\n  a: { token_url: 'https://a.example/t', client_id: c, client_secret: s3cret-value }\n";
       await writeFile(join(dir, "tokensmith.yaml"), config);
       const env = { ...ENV, GW: "gateway-key-0123456789" };
-      const loaded = await loadConfig({ cwd: dir, env });
+      const loaded = await loadConfig({ config: "tokensmith.yaml", cwd: dir, env });
       const gateway = resolveGatewayConfig(loaded, env);
       assert.equal(gateway.host, "0.0.0.0");
       assert.equal(gateway.port, 7373);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { TokenSmithError } from "../../src/errors.js";
 import type { ClientKind } from "./clients.js";
+import { redirectMatrix } from "./redirect-matrix.js";
 import { demoSetup, json, recordingServer, redirect } from "./support.js";
 
 /**
@@ -11,6 +12,7 @@ import { demoSetup, json, recordingServer, redirect } from "./support.js";
  * redirects, retries or a second origin.
  */
 export function adapterSuite(kind: ClientKind): void {
+  redirectMatrix(kind);
   describe(`${kind.name}: the shared adapter suite`, () => {
     it("sends the token in the header and the API accepts it, with one token request", async (t) => {
       const { server, connection } = await demoSetup(t);
@@ -138,6 +140,56 @@ export function adapterSuite(kind: ClientKind): void {
         assert.deepEqual(leaked.map((r) => r.path), ["/seen"]); // only the same-origin hop carried it
       });
     }
+
+    it("refuses plain http to a host other than loopback before connecting, naming the URL (SPEC §2.13)", async (t) => {
+      // Refused before any connection is made, so the host need not exist (and no traffic leaves loopback).
+      const url = "http://api.example.invalid";
+      const { connection } = await demoSetup(t);
+      await assert.rejects(
+        kind.create(t, connection).request(`${url}/x?key=1`),
+        (err: unknown) =>
+          err instanceof TokenSmithError &&
+          err.code === "usage_error" &&
+          err.message.includes(`plain http to ${url}/x`) &&
+          !err.message.includes("key=1") &&
+          /allow_insecure_http: true/.test(err.hint ?? ""),
+      );
+    });
+
+    it("retries a bare 403 once with the token another instance has stored since, without a refresh (SPEC §2.11)", async (t) => {
+      const { server, connection, another } = await demoSetup(t);
+      const old = await connection.accessToken();
+      let current = old;
+      // As Django OAuth Toolkit does: the refresh deleted the old token, and its views answer a bare 403.
+      const api = await recordingServer(t, (req, res) => (req.headers.authorization === `Bearer ${current}` ? json(res, 200, { ok: true }) : json(res, 403, { detail: "forbidden" })));
+      const client = kind.create(t, connection);
+      assert.equal((await client.request(`${api.url}/x`)).status, 200);
+      current = (await (await another()).token({ forceRefresh: true })).accessToken;
+      assert.notEqual(current, old);
+
+      assert.equal((await client.request(`${api.url}/x`)).status, 200);
+      assert.equal(server.stats.tokenRequests, 2, "this instance asked for no token");
+      assert.deepEqual(
+        api.seen.map((s) => s.headers.authorization),
+        [old, old, current].map((token) => `Bearer ${token}`),
+      );
+      assert.equal((await client.request(`${api.url}/x`)).status, 200);
+      assert.equal(api.seen.at(-1)?.headers.authorization, `Bearer ${current}`, "the next call sends the stored token at once");
+      assert.equal(api.seen.length, 4);
+    });
+
+    it("hands a 403 back as it is when it says insufficient_scope, or when the store holds the token sent", async (t) => {
+      const { server, connection, another } = await demoSetup(t);
+      const scoped = await recordingServer(t, (_req, res) => json(res, 403, {}, { "www-authenticate": 'Bearer error="insufficient_scope", scope="admin"' }));
+      const bare = await recordingServer(t, (_req, res) => json(res, 403, {}));
+      const client = kind.create(t, connection);
+      assert.equal((await client.request(`${bare.url}/x`)).status, 403);
+      assert.equal(bare.seen.length, 1, "the store holds the token sent: nothing to retry with");
+      await (await another()).token({ forceRefresh: true });
+      assert.equal((await client.request(`${scoped.url}/x`)).status, 403);
+      assert.equal(scoped.seen.length, 1, "insufficient_scope: not retried");
+      assert.equal(server.stats.tokenRequests, 2);
+    });
 
     it("refuses an origin outside allowed_origins without sending anything", async (t) => {
       const api = await recordingServer(t, (_req, res) => json(res, 200, {}));

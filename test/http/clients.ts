@@ -1,6 +1,7 @@
 import type { TestContext } from "node:test";
 import axios from "axios";
 import { Agent, fetch as undiciFetch, interceptors, request } from "undici";
+import { TokenSmithError } from "../../src/errors.js";
 import { authorize as authorizeAxios } from "../../src/http/axios.js";
 import { authorize as authorizeUndici } from "../../src/http/undici.js";
 import type { Connection } from "../../src/lifecycle/connection.js";
@@ -81,22 +82,67 @@ export const undiciFetchClient: ClientKind = {
   },
 };
 
-export const axiosClient: ClientKind = {
-  name: "the axios interceptor",
+/** The documented order reversed: the redirect interceptor inside authorize(), which must refuse every request. */
+export const undiciWrongOrderClient: ClientKind = {
+  name: "the undici interceptor composed after the redirect interceptor",
   create(t, connection) {
-    const instance = axios.create({ adapter: "http", responseType: "text", transformResponse: [(data: string) => data] });
-    t.after(authorizeAxios(instance, connection));
+    const agent = new Agent();
+    t.after(() => agent.close());
+    const dispatcher = agent.compose(interceptors.redirect({ maxRedirections: 5 }), authorizeUndici(connection));
     return {
       async request(url, input = {}) {
-        try {
-          const res = await instance.request({ url, method: input.method ?? "GET", headers: input.headers, data: input.body });
-          return { status: res.status, text: res.data as string };
-        } catch (err) {
-          // axios rejects statuses >= 400 by default: the suite wants them as answers.
-          if (axios.isAxiosError(err) && err.response) return { status: err.response.status, text: err.response.data as string };
-          throw err;
-        }
+        const res = await request(url, { dispatcher, method: (input.method ?? "GET") as "GET", headers: input.headers, body: input.body });
+        return { status: res.statusCode, text: await res.body.text() };
       },
     };
   },
 };
+
+/**
+ * undici's fetch over the same wrong order: fetch turns the redirect interceptor off
+ * (`maxRedirections: 0`) and dispatches every hop through authorize() itself, so nothing is
+ * refused and every hop is seen.
+ */
+export const undiciFetchWrongOrderClient: ClientKind = {
+  name: "the undici interceptor after the redirect interceptor, under undici's fetch",
+  create(t, connection) {
+    const agent = new Agent();
+    t.after(() => agent.close());
+    const dispatcher = agent.compose(interceptors.redirect({ maxRedirections: 5 }), authorizeUndici(connection));
+    return {
+      async request(url, input = {}) {
+        const res = await undiciFetch(url, { dispatcher, method: input.method, headers: input.headers, body: input.body });
+        return { status: res.status, text: await res.text() };
+      },
+    };
+  },
+};
+
+export const axiosClient: ClientKind = axiosKind("the axios interceptor", "http");
+
+/** axios's fetch adapter: Node's fetch underneath, whose redirects tokensmith follows itself. */
+export const axiosFetchClient: ClientKind = axiosKind("the axios interceptor on axios's fetch adapter", "fetch");
+
+function axiosKind(name: string, adapter: "http" | "fetch"): ClientKind {
+  return {
+    name,
+    create(t, connection) {
+      const instance = axios.create({ adapter, responseType: "text", transformResponse: [(data: string) => data] });
+      t.after(authorizeAxios(instance, connection));
+      return {
+        async request(url, input = {}) {
+          try {
+            const res = await instance.request({ url, method: input.method ?? "GET", headers: input.headers, data: input.body });
+            return { status: res.status, text: res.data as string };
+          } catch (err) {
+            // axios rejects statuses >= 400 by default: the suite wants them as answers.
+            if (axios.isAxiosError(err) && err.response) return { status: err.response.status, text: err.response.data as string };
+            // A TokenSmithError thrown on the way (the request interceptor, or the fetch underneath) as itself.
+            const cause = axios.isAxiosError(err) ? (err as { cause?: unknown }).cause : undefined;
+            throw cause instanceof TokenSmithError ? cause : err;
+          }
+        },
+      };
+    },
+  };
+}

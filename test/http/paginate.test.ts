@@ -83,6 +83,26 @@ describe("connection.paginate", () => {
     assert.equal(server.stats.tokenRequests, 2);
   });
 
+  it("retries a page refused with a bare 403 with the token another instance stored meanwhile, without a refresh (SPEC §2.11)", async (t) => {
+    const { server, connection, another } = await demoSetup(t);
+    let current = await connection.accessToken();
+    const api = await recordingServer(t, (req, res, self) => {
+      if (req.headers.authorization !== `Bearer ${current}`) return json(res, 403, { detail: "forbidden" });
+      const page = Number(new URL(req.path, "http://x").searchParams.get("page") ?? 1);
+      json(res, 200, [{ id: page }], page < 3 ? { link: `<${self.url}/list?page=${page + 1}>; rel="next"` } : undefined);
+    });
+    const records = await collect(
+      connection.paginate(`${api.url}/list?page=1`, {
+        onPage: async (page) => {
+          if (page.number === 1) current = (await (await another()).token({ forceRefresh: true })).accessToken;
+        },
+      }),
+    );
+    assert.deepEqual(ids(records), [1, 2, 3]);
+    assert.equal(server.stats.tokenRequests, 2, "only the other instance's refresh");
+    assert.deepEqual(api.seen.map((s) => s.path), ["/list?page=1", "/list?page=2", "/list?page=2", "/list?page=3"]);
+  });
+
   it("refuses to follow a next page to another origin unless allowed_origins names it", async (t) => {
     const other = await recordingServer(t, (_req, res) => json(res, 200, [{ id: 2 }]));
     const api = await recordingServer(t, (_req, res) => json(res, 200, [{ id: 1 }], { link: `<${other.url}/page2>; rel="next"` }));

@@ -72,10 +72,11 @@ export interface RecordingServer {
   seen: Seen[];
 }
 
-/** A local API server that records every request and answers with `handler`. */
+/** A local API server that records every request and answers with `handler`; on 127.0.0.1 unless `host` says otherwise. */
 export async function recordingServer(
   t: TestContext,
   handler: (req: Seen, res: ServerResponse, server: RecordingServer) => void,
+  { host = "127.0.0.1" }: { host?: string } = {},
 ): Promise<RecordingServer> {
   const record: RecordingServer = { url: "", origin: "", seen: [] };
   const server = createServer(async (req, res) => {
@@ -85,12 +86,12 @@ export async function recordingServer(
     record.seen.push(seen);
     handler(seen, res, record);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   t.after(() => {
     server.close();
     server.closeAllConnections();
   });
-  record.origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  record.origin = `http://${host}:${(server.address() as { port: number }).port}`;
   record.url = record.origin;
   return record;
 }
@@ -104,3 +105,4 @@ export function redirect(res: ServerResponse, location: string, status = 302): v
   res.writeHead(status, { location });
   res.end();
 }
+

@@ -5,11 +5,14 @@ import { Agent, Client, fetch as undiciFetch, request } from "undici";
 import { TokenSmithError } from "../../src/errors.js";
 import { authorize } from "../../src/http/undici.js";
 import { adapterSuite } from "./adapter-suite.js";
-import { undiciClient, undiciFetchClient } from "./clients.js";
+import { undiciClient, undiciFetchClient, undiciFetchWrongOrderClient, undiciWrongOrderClient } from "./clients.js";
+import { redirectMatrix } from "./redirect-matrix.js";
 import { demoSetup, json, recordingServer, redirect } from "./support.js";
 
 adapterSuite(undiciClient);
 adapterSuite(undiciFetchClient);
+redirectMatrix(undiciWrongOrderClient, { refuses: true });
+redirectMatrix(undiciFetchWrongOrderClient);
 
 describe("the undici interceptor", () => {
   it("keeps the token off cross-origin hops when undici's fetch follows the redirects", async (t) => {

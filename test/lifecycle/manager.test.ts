@@ -13,7 +13,7 @@ import type { Store } from "../../src/store/types.js";
 import { ManualClock } from "../support/clock.js";
 
 /** A token endpoint in memory: numbered tokens, rotating refresh tokens, a request log. */
-function fakeServer(clock: Clock, lifetimeMs = 2000) {
+function fakeServer(clock: Clock, lifetimeMs = 2000, resolutionMs?: number) {
   const log: GrantRequest[] = [];
   let n = 0;
   let currentRefresh = "";
@@ -32,7 +32,7 @@ function fakeServer(clock: Clock, lifetimeMs = 2000) {
       }
       n++;
       currentRefresh = `refresh-${n}`;
-      const tokens: TokenSet = { accessToken: `access-${n}`, tokenType: "Bearer", expiresInMs: lifetimeMs, refreshToken: currentRefresh, extra: {} };
+      const tokens: TokenSet = { accessToken: `access-${n}`, tokenType: "Bearer", expiresInMs: lifetimeMs, refreshToken: currentRefresh, extra: {}, ...(resolutionMs ? { resolutionMs } : {}) };
       return { tokens, sentAt };
     },
   };
@@ -90,6 +90,22 @@ describe("TokenManager", () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(server.log.length, 2);
     assert.equal((await m.access(ctx)).accessToken, "access-2");
+  });
+
+  it("counts one second off a whole-number expires_in before the skew allowance (SPEC §2.10)", async () => {
+    const clock = new ManualClock();
+    // expires_in: 2 from a server that floors its clock: the token may die 1 s after issue.
+    const server = fakeServer(clock, 2000, 1000);
+    const m = manager(clock, false);
+    const ctx = context(server.requester);
+    await m.access(ctx);
+    clock.advance(750); // usable until 2000 - 1000 resolution - 200 skew = 800 ms
+    assert.equal((await m.access(ctx)).accessToken, "access-1");
+    assert.equal(server.log.length, 1);
+    clock.advance(100);
+    assert.equal((await m.access(ctx)).accessToken, "access-2", "a token past expires_in - 1 s - skew is not handed out");
+    assert.equal(minimumTokenRequests(10_000, 2000), 17);
+    assert.equal(minimumTokenRequests(15_000, 4000), 7);
   });
 
   it("never hands out an expired token and stays at the minimum number of requests", async () => {

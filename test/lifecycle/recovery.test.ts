@@ -58,6 +58,78 @@ describe("refresh recovery", () => {
     assert.deepEqual(grants, ["password", "refresh_token", "password", "password"], "no refresh with a refused token again");
   });
 
+  for (const error of ["unsupported_grant_type", "invalid_client", "invalid_request"]) {
+    it(`runs the password grant again in the same call when a refresh is refused with ${error} (SPEC §2.18)`, async (t) => {
+      // A server that issues refresh tokens to the password grant but refuses to honour them.
+      const { server, api, stored } = await setup(
+        t,
+        (req, res) => {
+          if (form(req).get("grant_type") === "refresh_token") return json(res, 400, { error, error_description: "refresh is not allowed for this client" });
+          const n = server.requests.length;
+          return json(res, 200, { access_token: `access-${n}`, token_type: "Bearer", expires_in: 3600, refresh_token: `refresh-${n}` });
+        },
+        { grant: "password", username: "user", password: "pass-value" },
+      );
+      assert.equal(await api.accessToken(), "access-1");
+      assert.equal(await api.accessToken({ forceRefresh: true }), "access-3", "the refused refresh is followed by the password grant at once");
+      assert.equal((await stored())?.refreshToken, "refresh-3", "the refused refresh token is dropped for the new one");
+      assert.equal((await stored())?.lastError, undefined, "nothing is remembered: the connection is not stuck");
+      // And again: never stuck on a remembered error until logout.
+      assert.equal(await api.accessToken({ forceRefresh: true }), "access-5");
+      const grants = server.requests.map((r) => form(r).get("grant_type"));
+      assert.deepEqual(grants, ["password", "refresh_token", "password", "refresh_token", "password"]);
+      assert.deepEqual(form(server.requests[3]!).get("refresh_token"), "refresh-3");
+    });
+  }
+
+  it("does not fall back from a refresh that fails transiently, even with an OAuth error body", async (t) => {
+    let refreshes = 0;
+    const { server, api } = await setup(
+      t,
+      (req, res) => {
+        if (form(req).get("grant_type") === "refresh_token") {
+          refreshes++;
+          return refreshes === 1 ? json(res, 503, { error: "temporarily_unavailable" }, { "retry-after": "0" }) : json(res, 200, { access_token: "refreshed", expires_in: 3600 });
+        }
+        return json(res, 200, { access_token: `access-${server.requests.length}`, expires_in: 3600, refresh_token: "refresh-1" });
+      },
+      { grant: "password", username: "user", password: "pass-value" },
+    );
+    await api.accessToken();
+    assert.equal(await api.accessToken({ forceRefresh: true }), "refreshed");
+    assert.deepEqual(server.requests.map((r) => form(r).get("grant_type")), ["password", "refresh_token", "refresh_token"]);
+  });
+
+  it("refuses a token response nested 5,000 deep as invalid_response and stores nothing (SPEC §2.19)", async (t) => {
+    const { api, stored } = await setup(
+      t,
+      (_req, res) => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(`{"access_token":"deep","expires_in":60,"a":${"[".repeat(5000)}${"]".repeat(5000)}}`);
+      },
+      {},
+    );
+    const err = await api.accessToken().then(
+      () => assert.fail("expected an error"),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof TokenSmithError);
+    assert.equal(err.code, "invalid_response");
+    assert.equal(err.connection, "api");
+    assert.equal((await stored())?.accessToken, undefined);
+  });
+
+  it("keeps the stored extra fields within 16 KiB across refreshes (SPEC §2.19)", async (t) => {
+    const { server, api } = await setup(
+      t,
+      (_req, res) => json(res, 200, { access_token: `access-${server.requests.length}`, expires_in: 3600, [`field${server.requests.length}`]: "x".repeat(10_000) }),
+      {},
+    );
+    assert.deepEqual(Object.keys((await api.token()).extra), ["field1"]);
+    await api.accessToken({ forceRefresh: true });
+    assert.deepEqual(Object.keys((await api.token()).extra), ["field2"], "earlier fields go when both would outgrow the bound");
+  });
+
   it("retries a 503 carrying temporarily_unavailable, honouring Retry-After, and remembers nothing", async (t) => {
     let failures = 2;
     const { server, api, stored } = await setup(

@@ -82,6 +82,23 @@ const cases: Case[] = [
   { name: "XML tokens in an HTML page", status: 200, body: `<html><access_token>${LEAK}</access_token></html>`, headers: HTML_TYPE, code: "invalid_response" },
   { name: "a mapping that finds nothing", status: 200, body: `{"data":{"jwt":"${LEAK}"}}`, headers: JSON_TYPE, code: "invalid_response", mapping: { access_token: "$.data.token" } },
   {
+    name: "JSON nested 5,000 deep",
+    status: 200,
+    body: `{"access_token":"${LEAK}","a":${"[".repeat(5000)}${"]".repeat(5000)}}`,
+    headers: JSON_TYPE,
+    code: "invalid_response",
+    check: (err) => assert.match(err.message, /nested more than 64 levels deep/),
+  },
+  { name: "an OAuth error nested 5,000 deep", status: 400, body: `{"error":"invalid_grant","x":${"{\"y\":".repeat(5000)}1${"}".repeat(5000)}}`, headers: JSON_TYPE, code: "invalid_response" },
+  {
+    name: "extra fields over 16 KiB",
+    status: 200,
+    body: `{"access_token":"${LEAK}","profile":"${"x".repeat(20_000)}"}`,
+    headers: JSON_TYPE,
+    code: "invalid_response",
+    check: (err) => assert.match(err.message, /more than the 16384 kept as extra/),
+  },
+  {
     name: "an OAuth error echoing the refresh token",
     status: 400,
     body: `{"error":"invalid_grant","error_description":"token ${REFRESH_TOKEN} was revoked"}`,

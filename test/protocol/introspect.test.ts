@@ -28,6 +28,13 @@ describe("introspectToken (RFC 7662)", () => {
     assert.match(server.requests.at(-1)!.headers.authorization!, /^Basic /);
   });
 
+  it("keeps Accept: application/json whatever token_headers say (SPEC §2.13)", async () => {
+    await introspectToken(connection({ tokenHeaders: { Accept: "text/plain", "X-Extra": "yes" } }), endpoints(), { token: "live" }, deps);
+    const req = server.requests.at(-1)!;
+    assert.equal(req.headers.accept, "application/json");
+    assert.equal(req.headers["x-extra"], "yes");
+  });
+
   it("reads an inactive token", async () => {
     const result = await introspectToken(connection(), endpoints(), { token: "dead" }, deps);
     assert.equal(result.active, false);

@@ -127,7 +127,8 @@ describe("provider quirks over HTTP", () => {
 
   it("maps Slack's user token out of authed_user and keeps no token in extra", async () => {
     const response = { access_token: "$.authed_user.access_token", scope: "$.authed_user.scope", token_type: "$.authed_user.token_type" };
-    const { tokens } = await token("/slack", { response });
+    // The slack preset's header says how to send its bot/user token types (SPEC §2.13).
+    const { tokens } = await token("/slack", { response, headerSet: true });
     assert.equal(tokens.accessToken, "xoxp-user");
     assert.equal(tokens.scope, "chat:write");
     assert.equal(tokens.tokenType, "user");
@@ -136,7 +137,7 @@ describe("provider quirks over HTTP", () => {
   });
 
   it("reads Slack's bot token at the top level without a mapping", async () => {
-    const { tokens } = await token("/slack");
+    const { tokens } = await token("/slack", { headerSet: true });
     assert.equal(tokens.accessToken, "xoxb-bot");
   });
 

@@ -36,6 +36,14 @@ describe("revokeToken (RFC 7009)", () => {
     assert.equal(req.headers.accept, "application/json");
   });
 
+  it("keeps Accept: application/json whatever token_headers say, and adds the others (SPEC §2.13)", async () => {
+    const withHeaders = connection({ clientAuth: "post", revocationUrl: `${server.url}/revoke`, tokenHeaders: { ACCEPT: "*/*", "X-Extra": "yes" } });
+    await revokeToken(withHeaders, { revocationUrl: `${server.url}/revoke` }, { token: "rt-to-revoke", tokenTypeHint: "refresh_token" }, deps);
+    const req = server.requests.at(-1)!;
+    assert.equal(req.headers.accept, "application/json");
+    assert.equal(req.headers["x-extra"], "yes");
+  });
+
   it("reports unsupported_token_type distinctly instead of failing", async () => {
     const result = await revokeToken(conn("/revoke"), { revocationUrl: `${server.url}/revoke` }, { token: "at-x", tokenTypeHint: "access_token" }, deps);
     assert.equal(result.outcome, "unsupported_token_type");

@@ -106,12 +106,13 @@ describe("buildTokenRequest", () => {
     assert.deepEqual(JSON.parse(req.body), { grant_type: "refresh_token", refresh_token: "rt", resource: ["r1", "r2"] });
   });
 
-  it("adds token_headers, replacing ours by name in any case, but never the client authentication", async () => {
-    const conn = connection({ tokenHeaders: { "User-Agent": "script/1.0 by me", accept: "application/json;q=1", authorization: "nope" } });
+  it("adds token_headers, but never replaces Accept (SPEC §2.13) or the client authentication", async () => {
+    const conn = connection({ tokenHeaders: { "User-Agent": "script/1.0 by me", accept: "text/html", authorization: "nope", "content-type": "application/x-www-form-urlencoded; charset=utf-8" } });
     const req = await buildTokenRequest(conn, endpoints, { kind: "client_credentials" }, { now });
     assert.equal(req.headers["User-Agent"], "script/1.0 by me");
-    assert.equal(req.headers.accept, "application/json;q=1");
-    assert.equal(req.headers.Accept, undefined);
+    assert.equal(req.headers.Accept, "application/json");
+    assert.equal(req.headers.accept, undefined);
+    assert.equal(req.headers["content-type"], "application/x-www-form-urlencoded; charset=utf-8");
     assert.match(req.headers.Authorization!, /^Basic /);
     assert.equal(req.headers.authorization, undefined);
   });

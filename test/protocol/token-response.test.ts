@@ -14,13 +14,47 @@ function response(status: number, body: unknown, headers: Record<string, string>
 describe("processTokenResponse on good responses", () => {
   it("reads a standard response", () => {
     const tokens = processTokenResponse(connection(), response(200, { access_token: "at", token_type: "Bearer", expires_in: 3600, refresh_token: "rt", scope: "a b", id_token: "idt" }));
-    assert.deepEqual(tokens, { accessToken: "at", tokenType: "Bearer", expiresInMs: 3_600_000, refreshToken: "rt", scope: "a b", idToken: "idt", extra: {} });
+    assert.deepEqual(tokens, { accessToken: "at", tokenType: "Bearer", expiresInMs: 3_600_000, resolutionMs: 1000, refreshToken: "rt", scope: "a b", idToken: "idt", extra: {} });
+  });
+
+  it("keeps extra fields nested up to 64 levels, and counts brackets inside strings as text (SPEC §2.19)", () => {
+    const nested = `${"[".repeat(63)}1${"]".repeat(63)}`;
+    const tokens = processTokenResponse(connection(), response(200, `{"access_token":"at","note":"${"[".repeat(500)}","a":${nested}}`));
+    assert.equal(tokens.extra.note, "[".repeat(500));
+    assert.equal(JSON.stringify(tokens.extra.a), nested);
+  });
+
+  it("marks a whole-number expires_in as good only to the second (SPEC §2.10)", () => {
+    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", expires_in: "2" })).resolutionMs, 1000);
+    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", expires_in: 2.5 })).resolutionMs, undefined);
   });
 
   it("normalizes bearer in any case and defaults a missing type to Bearer", () => {
     assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", token_type: "bEaReR" })).tokenType, "Bearer");
     assert.equal(processTokenResponse(connection(), response(200, { access_token: "at" })).tokenType, "Bearer");
-    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", token_type: "DPoP" })).tokenType, "DPoP");
+  });
+
+  for (const type of ["DPoP", "mac", "N_A", "bot"]) {
+    it(`refuses a token of type ${type}, which it does not understand, naming the type (RFC 6749 §7.1)`, async () => {
+      const err = await caught(() => processTokenResponse(connection(), response(200, { access_token: "at-unknown-type", token_type: type })));
+      assert.equal(err.code, "invalid_response");
+      assert.ok(err.message.includes(`"${type}"`), err.message);
+      assert.match(err.hint ?? "", /header/);
+      assertNoSecrets(err, ["at-unknown-type"]);
+    });
+  }
+
+  it("keeps another token type as sent when the connection's header says how to send it", () => {
+    const conn = connection({ header: { name: "Authorization", value: "DPoP {token}" }, headerSet: true });
+    assert.equal(processTokenResponse(conn, response(200, { access_token: "at", token_type: "DPoP" })).tokenType, "DPoP");
+  });
+
+  it("shows a long or odd token_type only in part, escaped", async () => {
+    const err = await caught(() => processTokenResponse(connection(), response(200, { access_token: "at", token_type: `\u001b[31m${"x".repeat(100)}` })));
+    assert.equal(err.code, "invalid_response");
+    assert.doesNotMatch(err.message, /\u001b/, "no terminal escape reaches the message");
+    assert.doesNotMatch(err.hint ?? "", /\u001b/);
+    assert.ok(!err.message.includes("x".repeat(41)), err.message);
   });
 
   it("accepts expires_in as a numeric string and treats 0 as not given", () => {
@@ -59,6 +93,22 @@ describe("processTokenResponse on good responses", () => {
   it("reports a mapping JSONPath cannot evaluate as a configuration error naming the field", async () => {
     const conn = connection({ response: { access_token: "$..[?(@.x==" } });
     const err = await caught(() => processTokenResponse(conn, response(200, { access_token: "at" })));
+    assert.equal(err.code, "config_invalid");
+    assert.equal(err.field, "connections.test.response.access_token");
+  });
+
+  it("never evaluates a filter or script expression in a mapping, even one that would find the token", async () => {
+    const body = { tokens: [{ kind: "id", value: "idt" }, { kind: "at", value: "the-token" }] };
+    for (const path of ["$.tokens[?(@.kind=='at')].value", "$.tokens[(@.length-1)].value"]) {
+      const err = await caught(() => processTokenResponse(connection({ response: { access_token: path } }), response(200, body)));
+      assert.equal(err.code, "config_invalid", path);
+      assert.equal(err.field, "connections.test.response.access_token");
+      assert.match(err.message, /not evaluated/);
+    }
+  });
+
+  it("refuses a mapping jsonpath-plus would read loosely ($.[ as $..) instead of guessing", async () => {
+    const err = await caught(() => processTokenResponse(connection({ response: { access_token: "$.[" } }), response(200, { access_token: "at" })));
     assert.equal(err.code, "config_invalid");
     assert.equal(err.field, "connections.test.response.access_token");
   });

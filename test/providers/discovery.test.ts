@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { discover, discoveryUrls, issuerMatches, metadataTtlMs, resolveEndpoints, type DiscoveryCacheEntry } from "../../src/providers/discovery.js";
 import type { FetchLike } from "../../src/protocol/types.js";
+import { createMemoryStore } from "../../src/store/memory.js";
+import { TokenSmith } from "../../src/tokensmith.js";
 import { caught, connection, deps, json, startServer, type TestServer } from "../protocol/helpers.js";
 
 /** A memory cache that records what was stored. */
@@ -78,6 +80,56 @@ describe("discovery (OIDC Discovery, RFC 8414)", () => {
     const endpoints = await discover(connection({ issuer: base, discoveryUrl: `${base}/custom/metadata.json` }), deps);
     assert.equal(endpoints.tokenUrl, `${base}/token`);
     assert.deepEqual(server.requests.map((r) => r.path), ["/custom/metadata.json"]);
+  });
+
+  /** A redirect, as Django OAuth Toolkit's URLconf answers a path without its trailing slash. */
+  const redirect = (location: string, status = 301) => (res: Parameters<(typeof routes)[string]>[0]) => {
+    res.writeHead(status, { Location: location });
+    res.end();
+  };
+
+  it("follows Django OAuth Toolkit's same-origin redirect to the trailing-slash metadata path (SPEC §2.12)", async () => {
+    routes["/o/.well-known/openid-configuration"] = redirect("/o/.well-known/openid-configuration/");
+    routes["/o/.well-known/openid-configuration/"] = (res) => json(res, 200, metadata(`${base}/o`));
+    const endpoints = await discover(connection({ issuer: `${base}/o` }), deps);
+    assert.equal(endpoints.tokenUrl, `${base}/token`);
+    assert.deepEqual(server.requests.map((r) => r.path), ["/o/.well-known/openid-configuration", "/o/.well-known/openid-configuration/"]);
+    assert.ok(server.requests.every((r) => r.method === "GET" && r.headers.authorization === undefined));
+  });
+
+  it("follows up to 3 same-origin redirects and refuses a fourth", async () => {
+    routes["/.well-known/openid-configuration"] = redirect("/r1", 302);
+    routes["/r1"] = redirect(`${base}/r2`, 307);
+    routes["/r2"] = redirect("/r3", 308);
+    routes["/r3"] = (res) => json(res, 200, metadata(base));
+    assert.equal((await discover(connection({ issuer: base }), deps)).tokenUrl, `${base}/token`);
+    routes["/r3"] = redirect("/r4");
+    routes["/r4"] = (res) => json(res, 200, metadata(base));
+    const err = await caught(() => discover(connection({ issuer: base }), deps));
+    assert.equal(err.code, "invalid_response");
+    assert.match(err.message, /more than 3 redirects/);
+    assert.ok(!server.requests.some((r) => r.path === "/r4"));
+  });
+
+  it("refuses a redirect to another origin with a clear error, never asking it", async () => {
+    const foreign = await startServer((_req, res) => json(res, 200, metadata(base)));
+    try {
+      routes["/.well-known/openid-configuration"] = redirect(`${foreign.url}/.well-known/openid-configuration`);
+      const err = await caught(() => discover(connection({ issuer: base }), deps));
+      assert.equal(err.code, "invalid_response");
+      assert.match(err.message, /redirected to http:\/\/127\.0\.0\.1:\d+\/\.well-known\/openid-configuration .*another origin is never followed/);
+      assert.equal(foreign.requests.length, 0);
+    } finally {
+      await foreign.close();
+    }
+  });
+
+  it("still checks the issuer of metadata reached by a redirect", async () => {
+    routes["/.well-known/openid-configuration"] = redirect("/elsewhere/.well-known/openid-configuration");
+    routes["/elsewhere/.well-known/openid-configuration"] = (res) => json(res, 200, metadata(`${base}/elsewhere`));
+    const err = await caught(() => discover(connection({ issuer: base }), deps));
+    assert.equal(err.code, "config_invalid");
+    assert.equal(err.field, "connections.test.issuer");
   });
 
   it("refuses metadata for another issuer", async () => {
@@ -201,5 +253,30 @@ describe("resolveEndpoints", () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe("a connection configured by issuer alone, against Django OAuth Toolkit before 3.2", () => {
+  it("gets a token: the metadata GET follows the trailing-slash redirect, the token POST is not redirected", async (t) => {
+    // DOT < 3.2: metadata only at .../openid-configuration/, the standard path redirects there.
+    const server = await startServer((req, res) => {
+      const base = `http://${req.headers.host}`;
+      if (req.path === "/o/.well-known/openid-configuration") {
+        res.writeHead(301, { Location: "/o/.well-known/openid-configuration/" });
+        return res.end();
+      }
+      if (req.path === "/o/.well-known/openid-configuration/") return json(res, 200, { issuer: `${base}/o`, token_endpoint: `${base}/o/token/` });
+      if (req.path === "/o/token/" && req.method === "POST") return json(res, 200, { access_token: "dot-token", token_type: "Bearer", expires_in: 36000 });
+      json(res, 404, { error: "not_found" });
+    });
+    t.after(() => server.close());
+    const config = { connections: { dot: { issuer: `${server.url}/o`, client_id: "client", client_secret: "secret-value", grant: "client_credentials" } } };
+    const ts = await TokenSmith.load({ config, env: {}, store: createMemoryStore(), refreshAhead: false });
+    t.after(() => ts.close());
+    assert.equal(await ts.connection("dot").accessToken(), "dot-token");
+    assert.deepEqual(
+      server.requests.map((r) => `${r.method} ${r.path}`),
+      ["GET /o/.well-known/openid-configuration", "GET /o/.well-known/openid-configuration/", "POST /o/token/"],
+    );
   });
 });

@@ -139,6 +139,15 @@ describe("preset variables", () => {
   });
 });
 
+describe("preset token types (SPEC §2.13)", () => {
+  it("slack: the preset's header sends its bot and user token types as Bearer; presets without one do not set it", async () => {
+    const slack = await resolvePreset("slack");
+    assert.equal(slack.headerSet, true);
+    assert.deepEqual(slack.header, { name: "Authorization", value: "Bearer {token}" });
+    assert.equal((await resolvePreset("github")).headerSet, false);
+  });
+});
+
 describe("preset quirks on the wire", () => {
   let server: TestServer;
 

@@ -111,3 +111,15 @@ export async function callApi(server: DemoServer, path: string, token?: string, 
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : {}, headers: res.headers };
 }
+
+/**
+ * Asks the server itself whether it still takes `token` (RFC 7662 introspection as the demo's
+ * basic client). oidc-provider judges expiry by its own `exp` in whole seconds with `iat`
+ * floored, stricter than the demo API, which expires tokens to the millisecond.
+ */
+export async function isActiveAtServer(server: DemoServer, token: string): Promise<boolean> {
+  const { basic } = server.clients;
+  const { status, body } = await postForm(server.endpoints.introspection, { token }, { authorization: basicAuth(basic.clientId, basic.clientSecret) });
+  if (status !== 200) throw new Error(`introspection failed: ${status} ${body.error}`);
+  return body.active === true;
+}

@@ -14,6 +14,7 @@ import { registerServe } from "./serve.js";
 import { registerStatus } from "./status.js";
 import { registerTest } from "./test.js";
 import { registerToken } from "./token.js";
+import { registerTrust } from "./trust.js";
 
 /** Every command by name, in the order `tokensmith --help` lists them. */
 const COMMANDS: Record<string, (program: Command, run: CliRun) => void> = {
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, (program: Command, run: CliRun) => void> = {
   export: registerExport,
   import: registerImport,
   connections: registerConnections,
+  trust: registerTrust,
   providers: registerProviders,
   serve: registerServe,
   demo: registerDemo,

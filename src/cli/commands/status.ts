@@ -28,7 +28,9 @@ export function registerStatus(program: Command, run: CliRun): void {
             statuses.push(brokenStatus(n, err));
           }
         }
-        ctx.printer.data(statuses.map(render).join("\n"), name ? statuses[0] : statuses);
+        // Which file is in use (SPEC §1), above the rows; the JSON document keeps its shape.
+        const config = `config: ${ts.configPath ?? "(given as an object)"}`;
+        ctx.printer.data([config, ...statuses.map(render)].join("\n"), name ? statuses[0] : statuses);
       }),
     );
 }

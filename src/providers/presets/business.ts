@@ -1,4 +1,4 @@
-import type { Preset } from "../registry.js";
+import type { Preset } from "../preset.js";
 
 /** Business platforms: CRM, accounting, support, commerce, payments, documents and files. */
 export const BUSINESS_PRESETS: Preset[] = [

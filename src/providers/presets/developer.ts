@@ -1,4 +1,4 @@
-import type { Preset } from "../registry.js";
+import type { Preset } from "../preset.js";
 
 /** Developer and team tools: code hosting, issue tracking, chat, notes, meetings. */
 export const DEVELOPER_PRESETS: Preset[] = [
@@ -103,10 +103,13 @@ export const DEVELOPER_PRESETS: Preset[] = [
     scope_separator: ",",
     // Without token rotation Slack tokens carry no expires_in and do not expire.
     default_ttl: "never",
+    // Slack's token_type is "bot" or "user", not Bearer; its Web API takes both as Bearer tokens.
+    header: { name: "Authorization", value: "Bearer {token}" },
     notes: [
       "The token is the bot token at the top level of the oauth.v2.access response (Slack's default); scopes are bot scopes, comma-separated.",
       "For the user token instead: authorization_params: {user_scope: \"...\"} and response: {access_token: $.authed_user.access_token, scope: $.authed_user.scope, token_type: $.authed_user.token_type}.",
       "Errors come as HTTP 200 with ok: false; tokensmith treats them as errors.",
+      "token_type is bot or user rather than Bearer; the preset's header sends the token as Bearer, as Slack's Web API expects.",
       "Without token rotation tokens do not expire (no expires_in); with it, refresh tokens are returned and used.",
     ],
   },

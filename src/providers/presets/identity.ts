@@ -1,4 +1,4 @@
-import type { Preset } from "../registry.js";
+import type { Preset } from "../preset.js";
 
 /**
  * Identity platforms: general-purpose authorization servers (OpenID Connect providers) that

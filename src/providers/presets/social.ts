@@ -1,4 +1,4 @@
-import type { Preset } from "../registry.js";
+import type { Preset } from "../preset.js";
 
 /** Social and media platforms. */
 export const SOCIAL_PRESETS: Preset[] = [
