@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { stringify } from "yaml";
 import { demoConfig } from "../src/demo/config.js";
 import { startDemoServer, type DemoServer } from "../src/demo/server.js";
@@ -125,16 +125,21 @@ function firstCachedToken(report: Report, config: string, child: string) {
   });
 }
 
-/** `tokensmith token NAME` with a cached token vs the cheapest Node process. */
+/**
+ * `tokensmith token NAME` with a cached token vs the cheapest Node process, both in a minimal
+ * environment (PATH with node's folder, HOME). The config is in the CLI's config cache after
+ * the first, uncounted start, as it is for every run but the first after an edit.
+ */
 function cliToken(report: Report, config: string) {
   // bench.mjs compiles dist/ but the launcher prefers the bundle: make sure it is current.
   const bundled = spawnSync(process.execPath, ["scripts/bundle.mjs"], { cwd: ROOT, stdio: "inherit" });
   if (bundled.status !== 0) throw new Error("bundling the CLI failed");
+  const env = { PATH: `/usr/bin:/bin:${dirname(process.execPath)}`, HOME: process.env.HOME };
   const time = (args: string[]) => {
     const times: number[] = [];
     for (let i = 0; i <= STARTS; i++) {
       const t0 = performance.now();
-      const child = spawnSync(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME }, encoding: "utf8" });
+      const child = spawnSync(process.execPath, args, { cwd: ROOT, env, encoding: "utf8" });
       const ms = performance.now() - t0;
       if (child.status !== 0) throw new Error(`${args.join(" ")} failed: ${child.stderr}`);
       if (i > 0) times.push(ms);
@@ -149,6 +154,6 @@ function cliToken(report: Report, config: string) {
     unit: "ms",
     baseline: bare,
     baselineName: "node -e 0",
-    goal: "<= 2x",
+    goal: "<= 1.5x",
   });
 }

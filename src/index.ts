@@ -5,6 +5,9 @@
 
 /** The entry point: `TokenSmith.load()` reads the config (SPEC §1 lookup, a path, or an object). */
 export { TokenSmith, type LoadOptions } from "./tokensmith.js";
+/** Types for a config written inline: `TokenSmith.load({ config: defineConfig({ connections: { ... } }) })`. */
+export { defineConfig } from "./config/define.js";
+export type { TokenSmithConfig } from "./config/schema.js";
 /** One named connection: `accessToken()`, `token()`, `fetch()`, `headers()`, `paginate()`, `login()`, `status()`, `test()`, `revoke()`, `logout()`, `export()`. */
 export { Connection, type TokenInfo, type TokenOptions } from "./lifecycle/connection.js";
 /** What `connection.status()` reports (SPEC §3 `status`); never secrets. */
@@ -19,6 +22,7 @@ export type { AuthorizationUrlInfo } from "./flows/authorization-code.js";
 export type { Diagnosis, DiagnosisStep } from "./lifecycle/diagnose.js";
 /** `connection.revoke()` (RFC 7009): which tokens to revoke, and what the server said. */
 export type { RevokeOptions, RevokeResult } from "./lifecycle/revoke.js";
+export type { LogoutOptions } from "./lifecycle/connection.js";
 /** Moving a login between machines: `connection.export({ passphrase })`, `ts.import(name, bundle, { passphrase })`. */
 export type { ExportOptions, ImportOptions, ImportResult } from "./lifecycle/transfer.js";
 /** `tokensmith trust [PATH] [--revoke]` for library users: trust (or forget) a config found in the working folder (SPEC §1 Trust). */

@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from "./clock.js";
-import { loadConfig } from "./config/load.js";
+import { loadConfig, type ConfigCache } from "./config/load.js";
 import { TokenSmithError, toTokenSmithError } from "./errors.js";
 import { Connection } from "./lifecycle/connection.js";
 import { Runtime, unknownConnection } from "./lifecycle/runtime.js";
@@ -26,6 +26,8 @@ export interface LoadOptions {
   fetch?: FetchLike;
   clock?: Clock;
   store?: Store;
+  /** @internal The CLI's cache of validated config files (src/cli/config-cache.ts). */
+  configCache?: ConfigCache;
 }
 
 /**
@@ -45,7 +47,7 @@ export class TokenSmith {
   static async load(options: LoadOptions = {}): Promise<TokenSmith> {
     const env = options.env ?? process.env;
     try {
-      const loaded = await loadConfig({ config: options.config, cwd: options.cwd, env });
+      const loaded = await loadConfig({ config: options.config, cwd: options.cwd, env, cache: options.configCache });
       const runtime = new Runtime({
         loaded,
         env,

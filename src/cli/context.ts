@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { ConfigCache } from "../config/load.js";
 import { toTokenSmithError } from "../errors.js";
 import { TokenSmith } from "../tokensmith.js";
 import { exitCodeOf } from "./exit-codes.js";
@@ -24,6 +25,8 @@ export class CliRun {
   constructor(
     readonly out: Output,
     private readonly input?: NodeJS.ReadableStream,
+    /** Validated configs kept between runs (the binary's; in-process runs go without). */
+    private readonly configCache?: ConfigCache,
   ) {}
 
   /** The given stream, else process.stdin, created only when a command reads it (a quicker start). */
@@ -48,6 +51,7 @@ export class CliRun {
           this.instance ??= TokenSmith.load({
             config: flags.config,
             refreshAhead: false,
+            configCache: this.configCache,
             onWarning: (message) => printer.warn(message),
           }).then((ts) => {
             printer.verbose(`config: ${ts.configPath ?? "(object)"}`);

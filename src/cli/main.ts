@@ -1,42 +1,52 @@
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { readFileSync } from "node:fs";
 import { TokenSmithError } from "../errors.js";
+import { configCache } from "./config-cache.js";
 import { CliRun } from "./context.js";
 import { EXIT } from "./exit-codes.js";
 import { Printer, processOutput, watchStdout, type Output } from "./output.js";
 import { registerCommands } from "./commands/index.js";
 
-/** Global flags that take a value (`--config PATH`), for {@link commandName}. */
-const VALUE_FLAGS = new Set(["--config"]);
-/** Global flags without one. */
-const BARE_FLAGS = new Set(["--json", "--quiet", "--verbose"]);
+/** The global flags of SPEC §3, which every command sees, before or after its name. */
+function globalOptions(): Option[] {
+  return [
+    new Option("--config <path>", "config file (default: $TOKENSMITH_CONFIG, ./tokensmith.yaml, ~/.config/tokensmith/config.yaml)"),
+    new Option("--json", "print one JSON document on stdout (errors too)"),
+    new Option("--quiet", "no diagnostics on stderr"),
+    new Option("--verbose", "more diagnostics on stderr"),
+  ];
+}
 
-/**
- * The command the arguments name, when nothing before it but global flags could change how
- * commander reads them (`--config x token NAME`); otherwise undefined (`--help`, `-V`, a typo,
- * `help token`, an unknown flag), and every command is set up as before.
- */
-export function commandName(argv: readonly string[]): string | undefined {
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    if (VALUE_FLAGS.has(arg)) i++;
-    else if (BARE_FLAGS.has(arg) || [...VALUE_FLAGS].some((flag) => arg.startsWith(`${flag}=`))) continue;
-    else return arg.startsWith("-") ? undefined : arg;
-  }
-  return undefined;
+/** Options are plain descriptions: one set serves the scan for the command name and the program. */
+function withOptions(command: Command, options: readonly Option[]): Command {
+  for (const option of options) command.addOption(option);
+  return command;
 }
 
 /**
- * Build the program: global flags of SPEC §3 and one module per command. Given the
- * arguments, only the command they name is set up (all of them when they name none).
+ * The command the arguments name, as commander itself reads them with only the global flags
+ * declared (`--config x token NAME` names token); undefined when none comes before anything
+ * else (`--help`, `-V`, an unknown flag, no arguments). Whether the table has it is for
+ * {@link registerCommands} to say (`help`, a typo).
  */
-export function buildProgram(run: CliRun, argv?: readonly string[]): Command {
-  const program = new Command("tokensmith")
+export function commandName(argv: readonly string[], options: readonly Option[] = globalOptions()): string | undefined {
+  // Silent: a flag missing its value (`--config` last) is reported by the real parse.
+  const scan = withOptions(new Command(), options).exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {}, outputError: () => {} });
+  try {
+    return scan.parseOptions([...argv]).operands[0];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Build the program: global flags of SPEC §3 and the command table. Given the arguments,
+ * only the command they name is loaded and set up (all of them when they name none).
+ */
+export async function buildProgram(run: CliRun, argv?: readonly string[]): Promise<Command> {
+  const options = globalOptions();
+  const program = withOptions(new Command("tokensmith"), options)
     .description("OAuth 2.0 connection manager: cached, shared, auto-refreshed tokens for scripts, jobs and services")
-    .option("--config <path>", "config file (default: $TOKENSMITH_CONFIG, ./tokensmith.yaml, ~/.config/tokensmith/config.yaml)")
-    .option("--json", "print one JSON document on stdout (errors too)")
-    .option("--quiet", "no diagnostics on stderr")
-    .option("--verbose", "more diagnostics on stderr")
     .showHelpAfterError("(run `tokensmith --help` for usage)")
     .configureHelp({ showGlobalOptions: true })
     .exitOverride()
@@ -44,10 +54,10 @@ export function buildProgram(run: CliRun, argv?: readonly string[]): Command {
       writeOut: (text) => run.out.stdout(text),
       writeErr: (text) => run.out.stderr(text),
     });
-  const only = argv && commandName(argv);
+  const only = argv && commandName(argv, options);
   // -V only works before a command: with one named, package.json need not be read at start.
   if (!only) program.version(packageVersion(), "-V, --version", "print the version");
-  registerCommands(program, run, only);
+  await registerCommands(program, run, only);
   return program;
 }
 
@@ -63,11 +73,20 @@ function packageVersion(): string {
   }
 }
 
+/** How the binary runs the CLI, beyond its arguments. */
+export interface RunOptions {
+  /**
+   * Identifies the build (the launcher passes the bundle's digest): validated config files
+   * are then cached between runs for it (src/cli/config-cache.ts). Without it, none are.
+   */
+  buildId?: string;
+}
+
 /** Run the CLI; resolves to the exit code. Never calls process.exit itself. Stdin defaults to process.stdin. */
-export async function run(argv: string[], out: Output = processOutput, stdin?: NodeJS.ReadableStream): Promise<number> {
-  const cli = new CliRun(out, stdin);
-  const program = buildProgram(cli, argv);
+export async function run(argv: string[], out: Output = processOutput, stdin?: NodeJS.ReadableStream, options: RunOptions = {}): Promise<number> {
+  const cli = new CliRun(out, stdin, options.buildId ? configCache(options.buildId) : undefined);
   try {
+    const program = await buildProgram(cli, argv);
     await program.parseAsync(argv, { from: "user" });
   } catch (err) {
     if (err instanceof CommanderError) {
@@ -89,9 +108,9 @@ export async function run(argv: string[], out: Output = processOutput, stdin?: N
 }
 
 /** The binary's entry: exit with the code once output is flushed. */
-export async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[], options: RunOptions = {}): Promise<void> {
   watchStdout();
-  const code = await run(argv);
+  const code = await run(argv, processOutput, undefined, options);
   process.exitCode = code;
   // Nothing should keep the process alive now; if a socket or timer does, don't hang a script.
   setTimeout(() => process.exit(code), 100).unref();

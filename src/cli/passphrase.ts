@@ -91,6 +91,8 @@ export interface PassphraseOptions {
   env?: NodeJS.ProcessEnv;
   /** Default: the controlling terminal. */
   terminal?: () => Terminal | undefined | Promise<Terminal | undefined>;
+  /** Refuses a passphrase by throwing; on a terminal it runs before the confirmation is asked. */
+  check?: (passphrase: string) => void;
 }
 
 /** The passphrase from the environment or the terminal; a usage error when neither has one. */
@@ -98,6 +100,7 @@ export async function readPassphrase(options: PassphraseOptions): Promise<string
   const fromEnv = (options.env ?? process.env)[PASSPHRASE_ENV];
   if (fromEnv) {
     registerSecret(fromEnv);
+    options.check?.(fromEnv);
     return fromEnv;
   }
   const terminal = await (options.terminal ?? openTerminal)();
@@ -109,10 +112,11 @@ export async function readPassphrase(options: PassphraseOptions): Promise<string
   try {
     const first = await promptHidden(terminal, "Passphrase: ");
     if (!first) throw cancelled();
+    registerSecret(first);
+    options.check?.(first);
     if (options.confirm && (await promptHidden(terminal, "Passphrase (again): ")) !== first) {
       throw new TokenSmithError("usage_error", "the two passphrases differ", { hint: "run the command again" });
     }
-    registerSecret(first);
     return first;
   } finally {
     terminal.close();

@@ -1,15 +1,13 @@
-import { access } from "node:fs/promises";
+import { existsSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { TokenSmithError } from "../errors.js";
 import { configError } from "./issues.js";
-import { parseConfigText } from "./parse.js";
 import { absolutePath, xdgConfigHome } from "./paths.js";
 import { readOwnFile } from "./own-file.js";
 import { checkConnection } from "./resolve.js";
-import type { ConnectionConfig, GatewaySection, StoreSection } from "./schema.js";
+import type { ConfigFile, ConnectionConfig, GatewaySection, StoreSection } from "./schema.js";
 import { checkSections } from "./sections.js";
 import { isTrusted, untrustedError } from "./trust.js";
-import { validateConfig } from "./validate.js";
 
 /**
  * Finding and loading the config file (SPEC §1): the first found wins, no merging. The whole
@@ -34,6 +32,18 @@ export interface LoadOptions {
   cwd?: string;
   /** Environment for $TOKENSMITH_CONFIG, XDG folders and `~`; default `process.env`. */
   env?: NodeJS.ProcessEnv;
+  /** @internal Keeps validated config files between runs (the CLI's, src/cli/config-cache.ts). */
+  cache?: ConfigCache;
+}
+
+/**
+ * Validated config files kept between processes, by file path and exact text: a hit stands
+ * for parsing and validating that text (YAML and the zod schema are then never loaded). Only
+ * valid files are kept, so every error is the one validation gives.
+ */
+export interface ConfigCache {
+  get(path: string, text: string): ConfigFile | undefined;
+  set(path: string, text: string, config: ConfigFile): void;
 }
 
 /** A validated config whose references are not resolved yet. */
@@ -53,11 +63,12 @@ export interface LoadedConfig {
 const CWD_NAMES = ["tokensmith.yaml", "tokensmith.yml", "tokensmith.json"];
 const XDG_NAMES = ["config.yaml", "config.yml", "config.json"];
 
+/**
+ * The config is read synchronously: a few small files, read once per load, and each async
+ * call is a round trip through libuv's thread pool, which a short CLI run waits for.
+ */
 async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
+  return existsSync(path);
 }
 
 /** The one candidate file present in `dir`, undefined if none; two or more is an error. */
@@ -83,8 +94,25 @@ async function readConfigFile(path: string, how: string): Promise<{ text: string
   }
 }
 
-function build(value: unknown, source: ConfigSource, dir: string, env: NodeJS.ProcessEnv, path?: string): LoadedConfig {
-  const config = validateConfig(value, path);
+/**
+ * The schema's verdict on a value. YAML and zod are loaded on first use (`import()`), so that
+ * a run answered from the cache never loads them.
+ */
+async function validate(value: unknown, path?: string): Promise<ConfigFile> {
+  const { validateConfig } = await import("./validate.js");
+  return validateConfig(value, path);
+}
+
+async function validateText(text: string, path: string, cache?: ConfigCache): Promise<ConfigFile> {
+  const cached = cache?.get(path, text);
+  if (cached) return cached;
+  const { parseConfigText } = await import("./parse.js");
+  const config = await validate(parseConfigText(text, path), path);
+  cache?.set(path, text, config);
+  return config;
+}
+
+function build(config: ConfigFile, source: ConfigSource, dir: string, env: NodeJS.ProcessEnv, path?: string): LoadedConfig {
   const connections = config.connections ?? {};
   const loaded: LoadedConfig = {
     path,
@@ -100,11 +128,11 @@ function build(value: unknown, source: ConfigSource, dir: string, env: NodeJS.Pr
   return loaded;
 }
 
-async function fromFile(path: string, source: ConfigSource, env: NodeJS.ProcessEnv, how: string): Promise<LoadedConfig> {
+async function fromFile(path: string, source: ConfigSource, env: NodeJS.ProcessEnv, how: string, cache?: ConfigCache): Promise<LoadedConfig> {
   const { text, sha256 } = await readConfigFile(path, how);
   // Checked before parsing: nothing of an untrusted file is acted on.
   if (source === "cwd" && !(await isTrusted(path, sha256, env))) throw await untrustedError(path, env);
-  return build(parseConfigText(text, path), source, dirname(path), env, path);
+  return build(await validateText(text, path, cache), source, dirname(path), env, path);
 }
 
 /** The config file in `dir` that the working-folder lookup would find (`tokensmith.yaml`, `.yml`, `.json`), if any. */
@@ -117,19 +145,19 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
   const env = options.env ?? process.env;
   const cwd = resolve(options.cwd ?? process.cwd());
   if (options.config !== undefined && typeof options.config === "object") {
-    return build(options.config, "object", cwd, env);
+    return build(await validate(options.config), "object", cwd, env);
   }
   if (typeof options.config === "string") {
-    return fromFile(absolutePath(options.config, cwd, env), "option", env, "--config");
+    return fromFile(absolutePath(options.config, cwd, env), "option", env, "--config", options.cache);
   }
   if (env.TOKENSMITH_CONFIG) {
-    return fromFile(absolutePath(env.TOKENSMITH_CONFIG, cwd, env), "env", env, "$TOKENSMITH_CONFIG");
+    return fromFile(absolutePath(env.TOKENSMITH_CONFIG, cwd, env), "env", env, "$TOKENSMITH_CONFIG", options.cache);
   }
   const local = await findLocalConfig(cwd);
-  if (local) return fromFile(local, "cwd", env, "the working folder");
+  if (local) return fromFile(local, "cwd", env, "the working folder", options.cache);
   const xdgDir = join(xdgConfigHome(env), "tokensmith");
   const user = await findOne(xdgDir, XDG_NAMES);
-  if (user) return fromFile(user, "xdg", env, "the XDG config folder");
+  if (user) return fromFile(user, "xdg", env, "the XDG config folder", options.cache);
   throw configError("", "no tokensmith config found", {
     hint:
       `looked for --config, $TOKENSMITH_CONFIG (not set), ${join(cwd, "tokensmith.yaml")} (or .yml/.json) and ` +

@@ -38,3 +38,8 @@ export function xdgConfigHome(env: NodeJS.ProcessEnv): string {
 export function xdgStateHome(env: NodeJS.ProcessEnv): string {
   return xdg(env, "XDG_STATE_HOME", join(".local", "state"));
 }
+
+/** `$XDG_CACHE_HOME`, else `~/.cache`. */
+export function xdgCacheHome(env: NodeJS.ProcessEnv): string {
+  return xdg(env, "XDG_CACHE_HOME", ".cache");
+}

@@ -3,6 +3,7 @@ import en from "zod/v4/locales/en.js";
 import { DURATION_HINT, durationProblem, tryParseDuration } from "./duration.js";
 import { GRANT_NAMES } from "./grants.js";
 import { JSONPATH_HINT, jsonPathProblem } from "../protocol/jsonpath.js";
+import { API_KEY_HINT, apiKeyProblem, hostNameProblem } from "./gateway-rules.js";
 import { isLoopbackHost } from "./urls.js";
 
 /**
@@ -31,8 +32,6 @@ const MAX_NAME_LENGTH = 64;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** A Postgres schema name we are willing to interpolate into SQL. */
 const SQL_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** Gateway keys shorter than this are guessable. */
-export const MIN_API_KEY_LENGTH = 16;
 /** A literal value (no `${...}` reference), checkable before resolution. */
 const isLiteral = (value: string) => !value.includes("${");
 
@@ -59,6 +58,14 @@ const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { error: (issue) => (issue.input === undefined ? "required" : `must be one of ${values.join(", ")}`) });
 /** A string field that must not be empty, and must pass `test` (a check the message explains). */
 const textWhere = (test: (value: string) => boolean, error: string) => text.check(z.refine(test, { error }));
+/** A string whose problem (a literal's) is checked at load; a reference's value is checked once resolved. */
+const literalWhere = (problem: (value: string) => string | undefined, hint?: string) =>
+  text.check(
+    z.superRefine((value, ctx) => {
+      const found = isLiteral(value) ? problem(value) : undefined;
+      if (found) ctx.addIssue({ code: "custom", message: found, ...(hint ? { params: { hint } } : {}) });
+    }),
+  );
 
 const duration = z.union([z.number(), z.string()], { error: expected("a duration") }).check(
   z.superRefine((value, ctx) => {
@@ -262,7 +269,7 @@ const gatewayShape = {
     z.array(
       z.strictObject(
         {
-          key: textWhere((key) => !isLiteral(key) || key.length >= MIN_API_KEY_LENGTH, `too short: use at least ${MIN_API_KEY_LENGTH} random characters`),
+          key: literalWhere(apiKeyProblem, API_KEY_HINT),
           connections: optionalTexts,
         },
         { error: expected("a map with key (and connections)") },
@@ -270,6 +277,8 @@ const gatewayShape = {
       { error: expected("a list") },
     ),
   ),
+  /** More names the Host header may carry (SPEC §5): a TLS certificate's DNS name. */
+  hosts: z.optional(z.array(literalWhere(hostNameProblem, "list names alone, e.g. hosts: [gateway.example.com]"), { error: expected("a list of host names") })),
   tls: z.optional(z.strictObject({ cert: text, key: text }, { error: expected("a map with cert and key") })),
 };
 
@@ -316,6 +325,8 @@ export const configSchema = z.strictObject(configShape, { error: expected("a map
 );
 
 export type ConfigFile = z.output<typeof configSchema>;
+/** A config as written (SPEC §1): what `TokenSmith.load({ config })` and `defineConfig()` take. */
+export type TokenSmithConfig = z.input<typeof configSchema>;
 export type ConnectionConfig = z.output<typeof connectionSchema>;
 export type StoreSection = z.output<typeof storeSchema>;
 export type GatewaySection = z.output<typeof gatewaySchema>;

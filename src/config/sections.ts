@@ -6,7 +6,7 @@ import { configError, type ConfigErrorOptions } from "./issues.js";
 import type { LoadedConfig } from "./load.js";
 import { absolutePath, xdgStateHome } from "./paths.js";
 import { createDryResolver, createResolver, hasReference, resolveDeep, type Resolver } from "./references.js";
-import { MIN_API_KEY_LENGTH } from "./schema.js";
+import { API_KEY_HINT, apiKeyProblem, hostNameProblem } from "./gateway-rules.js";
 
 /**
  * The `store:` and `gateway:` sections with references resolved, paths made absolute and
@@ -27,6 +27,8 @@ export interface GatewayConfig {
   port: number;
   /** Bearer keys, each optionally limited to connections; empty: the gateway generates one. */
   apiKeys: { key: string; connections?: string[] }[];
+  /** More names the Host header may carry (`gateway.hosts`), e.g. the TLS certificate's DNS name. */
+  hosts: string[];
   /** PEM text of the certificate and key (read from files when paths were given). */
   tls?: { cert: string; key: string };
 }
@@ -91,16 +93,18 @@ function pem(value: string, field: string, loaded: LoadedConfig, env: NodeJS.Pro
 
 function buildGateway(loaded: LoadedConfig, env: NodeJS.ProcessEnv, resolver: Resolver): GatewayConfig {
   const section = resolveDeep(loaded.gateway ?? {}, ["gateway"], resolver);
+  // Literal values were checked at load; references are checked here, once resolved (at start).
   const apiKeys = (section.api_keys ?? []).map((entry, i) => {
-    if (!resolver.dry && entry.key.length < MIN_API_KEY_LENGTH) {
-      throw configError(`gateway.api_keys[${i}].key`, `too short: use at least ${MIN_API_KEY_LENGTH} random characters`, {
-        file: loaded.path,
-        hint: "generate one with: openssl rand -base64 24",
-      });
-    }
+    const problem = resolver.dry ? undefined : apiKeyProblem(entry.key);
+    if (problem) throw configError(`gateway.api_keys[${i}].key`, problem, { file: loaded.path, hint: API_KEY_HINT });
     return entry.connections ? { key: entry.key, connections: entry.connections } : { key: entry.key };
   });
-  const gateway: GatewayConfig = { host: section.host ?? DEFAULT_GATEWAY_HOST, port: section.port ?? DEFAULT_GATEWAY_PORT, apiKeys };
+  const hosts = (section.hosts ?? []).map((name, i) => {
+    const problem = resolver.dry ? undefined : hostNameProblem(name);
+    if (problem) throw configError(`gateway.hosts[${i}]`, problem, { file: loaded.path });
+    return name;
+  });
+  const gateway: GatewayConfig = { host: section.host ?? DEFAULT_GATEWAY_HOST, port: section.port ?? DEFAULT_GATEWAY_PORT, apiKeys, hosts };
   if (section.tls && !resolver.dry) {
     const key = pem(section.tls.key, "gateway.tls.key", loaded, env);
     registerSecret(key);

@@ -1,6 +1,9 @@
+import { importOptionalPackage } from "../optional-package.js";
+
 /**
- * Loads oidc-provider on first use. It is imported dynamically so that tokensmith's library
- * and CLI pay nothing for it unless the demo server starts, and so that its import-time
+ * Loads oidc-provider on first use. It is an optional peer dependency, imported dynamically so
+ * that tokensmith's library and CLI pay nothing for it unless the demo server starts (a missing
+ * one is a `not_supported` error naming `npm install oidc-provider`), and so that its import-time
  * "Unsupported runtime" banner can be held back: oidc-provider v9 asks for Node 22 LTS but
  * runs the demo's configuration on Node 20 (tokensmith's floor), which the test suite checks.
  * Only that one line is filtered, and only while the module loads.
@@ -18,7 +21,7 @@ export function loadOidcProvider(): Promise<OidcModule> {
       warn.apply(console, args);
     };
     try {
-      return await import("oidc-provider");
+      return await importOptionalPackage(() => import("oidc-provider"), "oidc-provider", { code: "not_supported", what: "tokensmith demo" });
     } finally {
       console.warn = warn;
     }

@@ -13,6 +13,16 @@ const RANDOM_BYTES = 32;
 export const SESSION_TTL_MS = 12 * 3600 * 1000;
 /** Sessions kept at most: each sign-in makes one, and a runaway script must not fill memory. */
 const MAX_SESSIONS = 100;
+/**
+ * A sign-in URL is for the person who just started `serve` (or asked for one): five minutes
+ * to open it (SPEC §5), so one found later in a scrollback, a log or shell history is dead.
+ */
+export const TICKET_TTL_MS = 5 * 60 * 1000;
+/**
+ * Unspent tickets kept at most (SPEC §2.19): a script minting sign-in URLs in a loop must not
+ * fill memory. Beyond it the oldest is dropped; a person opens theirs within minutes.
+ */
+export const MAX_TICKETS = 100;
 
 /** Who is asking, and which connections they may see (undefined: all). */
 export interface Principal {
@@ -78,8 +88,8 @@ interface Session {
  * open exactly one session; a session is an HttpOnly cookie plus a CSRF token for its POSTs.
  */
 export class Sessions {
-  /** Ticket digest (hex) → the connections the session it opens may see. */
-  private readonly tickets = new Map<string, ReadonlySet<string> | undefined>();
+  /** Ticket digest (hex) → when it expires and the connections the session it opens may see (oldest first). */
+  private readonly tickets = new Map<string, { expiresAt: number; connections?: ReadonlySet<string> }>();
   /** Session id digest (hex) → session. */
   private readonly sessions = new Map<string, Session>();
   /** Key index → the session `forKey` made for it. */
@@ -89,17 +99,21 @@ export class Sessions {
 
   /** A new one-time sign-in ticket; it opens a session limited like `connections`. */
   issueTicket(connections?: ReadonlySet<string>): string {
+    this.pruneTickets();
+    while (this.tickets.size >= MAX_TICKETS) this.tickets.delete(this.tickets.keys().next().value!);
     const ticket = randomSecret();
-    this.tickets.set(digest(ticket).toString("hex"), connections);
+    this.tickets.set(digest(ticket).toString("hex"), { expiresAt: this.now() + TICKET_TTL_MS, connections });
     return ticket;
   }
 
-  /** Spend a ticket: a new session id and CSRF token, or undefined if the ticket is unknown or used. */
+  /** Spend a ticket: a new session id and CSRF token, or undefined if the ticket is unknown, used or expired. */
   redeem(ticket: string): { id: string; csrf: string } | undefined {
     const key = digest(ticket).toString("hex");
-    if (!this.tickets.has(key)) return undefined;
-    const connections = this.tickets.get(key);
+    const entry = this.tickets.get(key);
+    if (!entry) return undefined;
     this.tickets.delete(key);
+    if (entry.expiresAt <= this.now()) return undefined;
+    const { connections } = entry;
     this.prune();
     const id = randomSecret();
     const csrf = randomSecret();
@@ -125,6 +139,15 @@ export class Sessions {
     const session = this.sessions.get(digest(id).toString("hex"));
     if (!session || session.expiresAt <= this.now()) return undefined;
     return { via: "session", connections: session.connections, csrf: session.csrf };
+  }
+
+  /** Drop expired tickets (the map is in issue order, so they are at its front). */
+  private pruneTickets(): void {
+    const now = this.now();
+    for (const [key, entry] of this.tickets) {
+      if (entry.expiresAt > now) break;
+      this.tickets.delete(key);
+    }
   }
 
   /** Drop expired sessions, then the oldest beyond MAX_SESSIONS. */

@@ -1,5 +1,6 @@
 import type { ServerResponse } from "node:http";
-import { redactedJSON, toTokenSmithError, type ErrorCode } from "../errors.js";
+import { redactedJSON, toTokenSmithError, type ErrorCode, TokenSmithError } from "../errors.js";
+import { redact, redactMessage } from "../redact.js";
 import { sendJson } from "./http.js";
 
 /**
@@ -66,4 +67,23 @@ export function errorResponse(err: unknown): { status: number; body: { error: Re
 export function sendError(res: ServerResponse, err: unknown, headers: Record<string, string> = {}): void {
   const { status, body } = errorResponse(err);
   sendJson(res, status, body, headers);
+}
+
+/**
+ * The operator's log line for a request answered with a 500: one line, redacted, with the
+ * route, the code and the message (and the connection when known), e.g.
+ * `GET /v1/connections/billing/token: 500 config_invalid [billing]: connections.billing...`.
+ */
+export function errorLogLine(error: TokenSmithError, request: { method: string; path: string }): string {
+  const where = error.connection ? ` [${error.connection}]` : "";
+  // The method and path are the client's (values); the message is tokensmith's words.
+  return `${redact(request.method)} ${redact(request.path)}: 500 ${error.code}${where}: ${redactMessage(error.message)}`.replace(/\s+/g, " ").trim();
+}
+
+/** The stack behind an error (its cause's, when it wraps one), redacted; for `--verbose`. */
+export function errorStack(error: TokenSmithError): string | undefined {
+  const stack = error.cause instanceof Error ? error.cause.stack : error.stack;
+  if (stack === undefined) return undefined;
+  // A foreign error's stack holds its foreign message (untrusted); ours holds our words.
+  return error.cause instanceof Error && !(error.cause instanceof TokenSmithError) ? redact(stack) : redactMessage(stack);
 }

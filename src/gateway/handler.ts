@@ -3,6 +3,7 @@ import { answerApi } from "./api-routes.js";
 import { connectionFor, type ApiDeps } from "./api.js";
 import { secretEquals, type ApiKeys, type Principal, type Sessions } from "./auth.js";
 import type { BrowserAuthorizations } from "./authorize.js";
+import { toTokenSmithError, type TokenSmithError } from "../errors.js";
 import { errorResponse, GatewayError, sendError } from "./errors.js";
 import { parseCookies, readBody, redirect, sendHtml, sendJson, sendText } from "./http.js";
 import { dashboardPage, DASHBOARD_CSP, messagePage, PAGE_CSP, signInPage } from "./pages.js";
@@ -26,6 +27,8 @@ export interface HandlerDeps extends ApiDeps {
   tls: boolean;
   /** The `/metrics` text. */
   metricsText(principal: Principal): Promise<string>;
+  /** Told of every request answered with a 500 (`GatewayOptions.onError`). */
+  onError(error: TokenSmithError, request: { method: string; path: string }): void;
 }
 
 /** The session cookie's name carries the port: cookies are shared by every port of a host. */
@@ -85,7 +88,11 @@ async function route(deps: HandlerDeps, req: IncomingMessage, res: ServerRespons
   if (path === "/healthz") return sendJson(res, 200, { status: "ok" });
   if (path === "/login") {
     const session = deps.sessions.redeem(url.searchParams.get("token") ?? "");
-    if (!session) return sendHtml(res, 401, messagePage("Sign in", "This sign-in URL is unknown or was already used: each one works once."), PAGE_CSP);
+    if (!session) {
+      // A browser already signed in (it opened this URL before) just goes on to the dashboard.
+      if (deps.sessions.authenticate(parseCookies(req.headers.cookie).get(cookieName(deps.baseUrl)))) return redirect(res, "/");
+      return sendHtml(res, 401, messagePage("Sign in", "This sign-in URL is unknown, expired (they last 5 minutes) or was already used: each one works once.", { hint: "ask for a fresh one: restart `tokensmith serve`, or POST /v1/sign-in with an API key" }), PAGE_CSP);
+    }
     return redirect(res, "/", { "set-cookie": sessionCookie(deps, session.id) });
   }
   if (path === "/callback") {
@@ -155,8 +162,16 @@ export function createHandler(deps: HandlerDeps): RequestListener {
       return;
     }
     route(deps, req, res, url).catch((err: unknown) => {
-      if (res.headersSent) return void res.destroy();
       const status = errorResponse(err).status;
+      // The path only: a query string may carry a sign-in ticket.
+      if (status === 500) {
+        try {
+          deps.onError(toTokenSmithError(err), { method: req.method ?? "GET", path: url.pathname });
+        } catch {
+          // A failing logger must not take the answer (or the process) down with it.
+        }
+      }
+      if (res.headersSent) return void res.destroy();
       sendError(res, err, status === 401 ? unauthorized : {});
     });
   };

@@ -1,10 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { lstat, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { xdgStateHome } from "../config/paths.js";
 import { TokenSmithError } from "../errors.js";
 import { registerSecret } from "../redact.js";
-import { ensureDir, FILE_MODE, linkExclusive, syncDir, writeTemp } from "../store/file-io.js";
+import { checkPrivateDir, ensureDir, linkExclusive, readPrivateFile, syncDir, writeTemp } from "../store/file-io.js";
 import type { StoreConfig } from "../store/types.js";
 
 /**
@@ -12,6 +11,8 @@ import type { StoreConfig } from "../store/types.js";
  * kept in a 0600 file beside the store. The file outlives the process, so scripts that read
  * it keep working across restarts; delete it to rotate the key. It is created the way the
  * store's key file is: written whole to a temp file, then linked exclusively to its name.
+ * A key planted by someone else is never used (§2.15): the folder must be the user's and
+ * writable by nobody else, and the file a regular file of the user's, readable by nobody else.
  */
 
 /** File name of the generated key. */
@@ -28,6 +29,7 @@ export function gatewayKeyPath(store: StoreConfig, env: NodeJS.ProcessEnv): stri
 }
 
 function keyFileError(action: string, path: string, cause: unknown): TokenSmithError {
+  if (cause instanceof TokenSmithError) return cause;
   return new TokenSmithError("store_error", `gateway: could not ${action} the key file ${path} (${(cause as NodeJS.ErrnoException).code ?? "error"})`, {
     hint: "check the owner and permissions of that folder, or configure gateway.api_keys",
     cause,
@@ -35,10 +37,11 @@ function keyFileError(action: string, path: string, cause: unknown): TokenSmithE
 }
 
 /** The key in the file at `path`, created (0600, folder 0700) if absent. */
-export async function loadOrCreateGatewayKey(path: string, options: { onWarning?: (message: string) => void } = {}): Promise<string> {
+export async function loadOrCreateGatewayKey(path: string): Promise<string> {
   const folder = dirname(path);
   try {
     await ensureDir(folder);
+    await checkPrivateDir(folder, "gateway key folder");
     const temp = await writeTemp(folder, `${randomBytes(KEY_BYTES).toString("base64url")}\n`);
     if (await linkExclusive(temp, path)) await syncDir(folder);
   } catch (err) {
@@ -46,9 +49,7 @@ export async function loadOrCreateGatewayKey(path: string, options: { onWarning?
   }
   let key: string;
   try {
-    key = (await readFile(path, "utf8")).trim();
-    const st = await lstat(path);
-    if ((st.mode & 0o077) !== 0) options.onWarning?.(`the gateway key file ${path} is readable by other users; run: chmod ${FILE_MODE.toString(8)} ${path}`);
+    key = (await readPrivateFile(path, "gateway key file")).trim();
   } catch (err) {
     throw keyFileError("read", path, err);
   }

@@ -1,6 +1,7 @@
+import { systemClock, type Clock } from "../clock.js";
 import { loadConfig } from "../config/load.js";
 import { resolveGatewayConfig, resolveStoreConfig } from "../config/resolve.js";
-import { toTokenSmithError } from "../errors.js";
+import { toTokenSmithError, type TokenSmithError } from "../errors.js";
 import type { FetchLike } from "../protocol/types.js";
 import { registerSecret } from "../redact.js";
 import { createStore } from "../store/index.js";
@@ -31,8 +32,15 @@ export interface GatewayOptions {
   port?: number;
   /** Warnings from the library and the gateway (the library never prints). */
   onWarning?: (message: string) => void;
+  /**
+   * A request the gateway answered with a 500 (a bug, or a config it could not use): the
+   * operator's log line. The client gets the JSON error; without this nobody else would know.
+   */
+  onError?: (error: TokenSmithError, request: { method: string; path: string }) => void;
   /** Transport to the authorization servers (tests). */
   fetch?: FetchLike;
+  /** Time, for token expiry and the sign-in tickets' and sessions' lifetimes (tests). */
+  clock?: Clock;
 }
 
 /** A running gateway: what `serve` prints, and how to stop it. */
@@ -54,6 +62,7 @@ export interface Gateway {
 export async function startGateway(options: GatewayOptions = {}): Promise<Gateway> {
   const env = options.env ?? process.env;
   const onWarning = options.onWarning ?? (() => {});
+  const clock = options.clock ?? systemClock;
   const loaded = await loadConfig({ config: options.config, cwd: options.cwd, env }).catch((err: unknown) => {
     throw toTokenSmithError(err);
   });
@@ -72,6 +81,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     refreshAhead: true,
     onWarning,
     fetch: options.fetch,
+    clock,
   }).catch(async (err: unknown) => {
     await store.close();
     throw err;
@@ -81,12 +91,12 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     let keys = settings.apiKeys;
     if (keys.length === 0) {
       keyFile = gatewayKeyPath(storeConfig, env);
-      keys = [{ key: await loadOrCreateGatewayKey(keyFile, { onWarning }) }];
+      keys = [{ key: await loadOrCreateGatewayKey(keyFile) }];
     }
     for (const { key } of keys) registerSecret(key);
     const listening = await listen(host, port, settings.tls);
-    const url = baseUrl(host, listening.port, !!settings.tls);
-    const now = () => Date.now();
+    const url = baseUrl(host, listening.port, !!settings.tls, settings.hosts);
+    const now = () => clock.now();
     const sessions = new Sessions(now);
     const deps: HandlerDeps = {
       ts,
@@ -97,7 +107,8 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       tls: !!settings.tls,
       baseUrl: url,
       callbackUrl: `${url}/callback`,
-      hostAllowed: hostChecker(host, listening.port),
+      hostAllowed: hostChecker(host, listening.port, settings.hosts),
+      onError: options.onError ?? (() => {}),
       authorizations: new BrowserAuthorizations(`${url}/callback`, now),
       metricsText: (principal) => metricsText(deps, principal),
     };

@@ -64,6 +64,29 @@ function aad(version: number, fingerprint: string): Buffer {
   return Buffer.from(JSON.stringify([BUNDLE_FORMAT, version, fingerprint]), "utf8");
 }
 
+/**
+ * The shortest passphrase an export accepts unless told a weak one is fine. scrypt makes each
+ * guess cost about half a second of one core, but a short passphrase is nearly always a word,
+ * a name or a pattern from a list of a few million candidates: a day or two of one machine,
+ * offline, for anyone who gets the file. Length is what can be checked without a word list,
+ * and 12 characters pushes people to a phrase rather than a word (NIST SP 800-63B asks 15 of
+ * a password that is the only factor).
+ */
+export const MIN_PASSPHRASE_LENGTH = 12;
+
+/**
+ * Refuses a passphrase too short to protect a refresh token (`usage_error`) unless
+ * `allowWeak`; `override` says how to allow it (the CLI flag or the library option).
+ */
+export function checkPassphraseStrength(passphrase: string, options: { allowWeak?: boolean; override: string }): void {
+  if (options.allowWeak || [...passphrase.normalize("NFC")].length >= MIN_PASSPHRASE_LENGTH) return;
+  throw new TokenSmithError(
+    "usage_error",
+    `the passphrase is shorter than ${MIN_PASSPHRASE_LENGTH} characters: the bundle holds a refresh token, and scrypt only slows each guess down, so a short passphrase still falls to anyone who gets the file`,
+    { hint: `use at least ${MIN_PASSPHRASE_LENGTH} characters (four or five random words are easy to type), or accept the risk with ${options.override}` },
+  );
+}
+
 /** Refuses an empty passphrase: the bundle holds a refresh token. */
 export function checkPassphrase(passphrase: unknown): asserts passphrase is string {
   if (typeof passphrase !== "string" || passphrase.length === 0) {

@@ -198,10 +198,14 @@ export class Connection {
     return login(this, options);
   }
 
-  /** Drop the local state only; a tombstone keeps the generation (§2.16). */
-  async logout(): Promise<void> {
+  /**
+   * Drop the local state only; a tombstone keeps the generation (§2.16). A state the store
+   * cannot decrypt (a lost or replaced key, §2.15) fails with `store_error`, unless
+   * `discardUnreadable`: then it is replaced by the tombstone, unread.
+   */
+  async logout(options: LogoutOptions = {}): Promise<void> {
     const { manager, ctx } = await this.stateSetup();
-    await writeTombstone(manager, ctx, "logout", this.runtime.clock.now());
+    await writeTombstone(manager, ctx, "logout", this.runtime.clock.now(), options.discardUnreadable);
   }
 
   /**
@@ -219,13 +223,29 @@ export class Connection {
   }
 }
 
+/** What `connection.logout()` may be told. */
+export interface LogoutOptions {
+  /** Also remove a state that cannot be decrypted with the store's keys (shown as `unreadable` by status). */
+  discardUnreadable?: boolean;
+}
+
 /** Replaces the state by a tombstone under the store lease (§2.16); returns what was live. */
-async function writeTombstone(manager: TokenManager, ctx: ConnectionContext, reason: "logout" | "revoked" | "moved", at: number): Promise<TokenState | undefined> {
+async function writeTombstone(
+  manager: TokenManager,
+  ctx: ConnectionContext,
+  reason: "logout" | "revoked" | "moved",
+  at: number,
+  discardUnreadable = false,
+): Promise<TokenState | undefined> {
   let previous: TokenState | undefined;
-  await manager.write(ctx, (current) => {
-    previous = live(current);
-    return transition(current, { type: "removed", reason }, at);
-  });
+  await manager.write(
+    ctx,
+    (current) => {
+      previous = live(current);
+      return transition(current, { type: "removed", reason }, at);
+    },
+    { discardUnreadable },
+  );
   return previous;
 }
 

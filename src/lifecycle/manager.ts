@@ -7,7 +7,7 @@ import { decide, failureError, type Wanted } from "./decide.js";
 import { SingleFlight } from "./flight.js";
 import { persistFenced } from "./persist.js";
 import { withRetries, type RetryPolicy } from "./retry.js";
-import { isMarkedDead, type TokenState } from "./state.js";
+import { holdsToken, isMarkedDead, type TokenState } from "./state.js";
 import { transition, type StateEvent } from "./transitions.js";
 import { StateView, storedForm } from "./view.js";
 
@@ -33,6 +33,9 @@ export interface ManagerDeps {
   holder: string;
   onWarning?: (message: string) => void;
 }
+
+/** Returns the next state (from `transition()`) given the current one, or undefined to leave it. */
+export type StateWriter = (current: TokenState | undefined, lease: Lease) => TokenState | undefined | Promise<TokenState | undefined>;
 
 export interface AccessOptions extends Wanted {
   signal?: AbortSignal;
@@ -221,7 +224,7 @@ export class TokenManager {
    * Write a state under the lease: a login's tokens, a tombstone, an import. `fn` sees the
    * current state and returns the next one (from `transition()`), or undefined to leave it.
    */
-  async write(ctx: ConnectionContext, fn: (current: TokenState | undefined, lease: Lease) => TokenState | undefined | Promise<TokenState | undefined>): Promise<TokenState | undefined> {
+  async write(ctx: ConnectionContext, fn: StateWriter, options: { discardUnreadable?: boolean } = {}): Promise<TokenState | undefined> {
     const leaseMs = ctx.timeoutMs + LEASE_MARGIN_MS;
     let written: TokenState | undefined;
     const result = await this.deps.store.update<TokenState>(
@@ -230,7 +233,7 @@ export class TokenManager {
         written = await fn(current?.value, lease);
         return written && storedForm(written, ctx.cache);
       },
-      { mode: "wait", deadline: this.deps.clock.now() + leaseMs + ctx.timeoutMs, leaseMs, holder: this.deps.holder },
+      { mode: "wait", deadline: this.deps.clock.now() + leaseMs + ctx.timeoutMs, leaseMs, holder: this.deps.holder, discardUnreadable: options.discardUnreadable },
     );
     if (result.status !== "busy") this.view.adopt(result.record, ctx, result.status === "written" ? written : undefined);
     return this.view.state;
@@ -240,9 +243,4 @@ export class TokenManager {
   async reload(ctx: ConnectionContext): Promise<TokenState | undefined> {
     return this.view.adopt(await this.deps.store.get<TokenState>(this.key), ctx);
   }
-}
-
-/** True when `state` holds the access token with `hash` (compare by hash, §2.11). */
-function holdsToken(state: TokenState, hash: string): boolean {
-  return !state.tombstone && !!state.accessToken && hashSecret(state.accessToken) === hash;
 }

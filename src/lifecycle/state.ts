@@ -104,3 +104,8 @@ export function describeState(
 export function isMarkedDead(state: TokenState | undefined, hash: string, now: number): boolean {
   return state?.deadHash === hash && (state.deadUntil === undefined || state.deadUntil > now);
 }
+
+/** True when `state` holds the access token with `hash` (compare by hash, §2.11). */
+export function holdsToken(state: TokenState, hash: string): boolean {
+  return !state.tombstone && !!state.accessToken && hashSecret(state.accessToken) === hash;
+}

@@ -1,4 +1,5 @@
 import { TokenSmithError } from "../errors.js";
+import { UnreadableRecordError } from "../store/sealed.js";
 import type { Connection } from "./connection.js";
 import type { Runtime } from "./runtime.js";
 import { stateId } from "./runtime.js";
@@ -9,7 +10,8 @@ export interface ConnectionStatus {
   name: string;
   grant: string;
   provider: string | null;
-  state: "valid" | "expiring" | "expired" | "authorization required" | "none";
+  /** `unreadable`: the stored state cannot be decrypted with the store's keys (a lost or replaced key, §2.15). */
+  state: "valid" | "expiring" | "expired" | "authorization required" | "none" | "unreadable";
   expiresAt: Date | null;
   expiresIn: number | null;
   scopes: string[];
@@ -24,13 +26,19 @@ export interface ConnectionStatus {
   problem: string | null;
   /** When the local state was removed on purpose: logged out, revoked, or moved away by export. */
   removed: { reason: "logout" | "revoked" | "moved"; at: Date } | null;
-  /** Set when the connection's settings could not be resolved. */
+  /** Set when the connection's settings could not be resolved (not for an `unreadable` state: that is `problem`). */
   error?: { code: string; message: string; hint: string | null };
 }
 
 export async function connectionStatus(connection: Connection, runtime: Runtime): Promise<ConnectionStatus> {
   const { conn, fingerprint, manager, ctx } = await connection.setup();
-  const state = ctx.cache === "none" ? manager.peek() : await manager.reload(ctx);
+  let state;
+  try {
+    state = ctx.cache === "none" ? manager.peek() : await manager.reload(ctx);
+  } catch (err) {
+    if (!(err instanceof UnreadableRecordError)) throw err;
+    return { ...brokenStatus(connection.name, err), grant: conn.grantType ?? conn.grant, provider: conn.provider ?? null, scopes: conn.scopes, sharedWith: runtime.sharing(connection.name), stateId: stateId(fingerprint) };
+  }
   const now = runtime.clock.now();
   const current = live(state);
   const expiresAt = current?.accessToken && typeof current.expiresAt === "number" ? current.expiresAt : null;
@@ -55,14 +63,19 @@ export async function connectionStatus(connection: Connection, runtime: Runtime)
   };
 }
 
-/** A status line for a connection whose settings don't resolve (e.g. a missing variable). */
+/**
+ * A status line for a connection whose settings don't resolve (e.g. a missing variable), or
+ * whose stored state cannot be decrypted (`unreadable`, each on its own row: §2.15). One
+ * policy for the CLI, the library and the gateway.
+ */
 export function brokenStatus(name: string, err: unknown): ConnectionStatus {
   const e = err instanceof TokenSmithError ? err : new TokenSmithError("unexpected", String(err));
+  const unreadable = e instanceof UnreadableRecordError;
   return {
     name,
     grant: "",
     provider: null,
-    state: "none",
+    state: unreadable ? "unreadable" : "none",
     expiresAt: null,
     expiresIn: null,
     scopes: [],
@@ -71,8 +84,8 @@ export function brokenStatus(name: string, err: unknown): ConnectionStatus {
     tokenRequests: 0,
     sharedWith: [],
     stateId: "",
-    problem: e.message,
+    problem: unreadable ? `${e.message}. Restore the key that wrote it (store.key, store.old_keys), or give it up: tokensmith logout ${name} --discard-unreadable` : e.message,
     removed: null,
-    error: { code: e.code, message: e.message, hint: e.hint ?? null },
+    ...(unreadable ? {} : { error: { code: e.code, message: e.message, hint: e.hint ?? null } }),
   };
 }

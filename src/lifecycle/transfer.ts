@@ -1,6 +1,6 @@
 import { TokenSmithError, toTokenSmithError } from "../errors.js";
 import type { TokenSmith } from "../tokensmith.js";
-import { bundleSealer, checkPassphrase, openBundle, parseBundle } from "./bundle.js";
+import { bundleSealer, checkPassphrase, checkPassphraseStrength, openBundle, parseBundle } from "./bundle.js";
 import type { Connection } from "./connection.js";
 import { live, type TokenState } from "./state.js";
 import { portable, transition } from "./transitions.js";
@@ -17,6 +17,11 @@ export interface ExportOptions {
   passphrase: string;
   /** Keep the local state too (a warning says why that is risky with rotating refresh tokens). */
   copy?: boolean;
+  /**
+   * Accept a passphrase shorter than 12 characters. Off by default: the bundle holds a
+   * refresh token, and a short passphrase is guessed offline despite scrypt.
+   */
+  weakPassphrase?: boolean;
   /** scrypt cost N (power of two); default 2^17. Only tests have a reason to lower it. */
   scryptN?: number;
 }
@@ -47,6 +52,7 @@ interface Payload {
 export async function exportState(connection: Connection, options: ExportOptions): Promise<string> {
   try {
     checkPassphrase(options.passphrase);
+    checkPassphraseStrength(options.passphrase, { allowWeak: options.weakPassphrase, override: "weakPassphrase: true" });
     const { manager, ctx, fingerprint, clock, warn } = await connection.stateSetup();
     if (ctx.cache === "none") throw nothingStored(connection.name);
     const seal = await bundleSealer({ passphrase: options.passphrase, fingerprint, connection: connection.name, scryptN: options.scryptN });

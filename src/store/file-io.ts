@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { chmod, link, lstat, mkdir, open, readdir, rename, unlink } from "node:fs/promises";
+import { chmod, link, lstat, mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { TokenSmithError } from "../errors.js";
 
@@ -24,15 +24,55 @@ export async function ensureDir(path: string): Promise<void> {
   await mkdir(path, { recursive: true, mode: DIR_MODE });
 }
 
-/** Tightens a folder that already existed with looser permissions; false when it could not. */
-export async function restrictDir(path: string): Promise<boolean> {
-  const st = await lstat(path);
-  if ((st.mode & 0o777) === DIR_MODE) return true;
+/** The effective uid, where the platform has one (not on Windows: ownership is not checked there). */
+const euid = (): number | undefined => process.geteuid?.();
+
+/**
+ * Checks a folder that holds keys or token state (SPEC §2.15): it must belong to the current
+ * user and be writable by nobody else, or anyone could plant a key or a record in it. A
+ * folder readable by others is tightened to 0700. Anything else is `store_error` naming the fix.
+ */
+export async function checkPrivateDir(path: string, what = "store folder"): Promise<void> {
+  const st = await stat(path);
+  const uid = euid();
+  if (!st.isDirectory()) throw new TokenSmithError("store_error", `the ${what} ${path} is not a folder`, { hint: `remove it, or point tokensmith at a folder of your own` });
+  if (uid !== undefined && st.uid !== uid) {
+    throw new TokenSmithError("store_error", `the ${what} ${path} belongs to another user (uid ${st.uid}); its keys and records cannot be trusted`, {
+      hint: `use a folder of your own (store.dir), or, if it is yours, run: chown -R ${uid} ${path}`,
+    });
+  }
+  if (uid !== undefined && (st.mode & 0o022) !== 0) {
+    throw new TokenSmithError("store_error", `the ${what} ${path} is writable by other users, who could plant a key or a record in it`, {
+      hint: `check its contents, then run: chmod ${DIR_MODE.toString(8)} ${path}`,
+    });
+  }
+  if ((st.mode & 0o077) !== 0) await chmod(path, DIR_MODE).catch(() => {});
+}
+
+/**
+ * Reads a key, record or lease file (SPEC §2.15) without following a symlink (O_NOFOLLOW) and
+ * without blocking on a FIFO or device (O_NONBLOCK): only a regular file of the current user,
+ * readable by nobody else, is read. ENOENT passes through for the caller; anything else wrong
+ * with the file is `store_error` naming the fix.
+ */
+export async function readPrivateFile(path: string, what: string): Promise<string> {
+  const refuse = (problem: string, hint = `remove it (${path})`) => new TokenSmithError("store_error", `the ${what} ${path} ${problem}`, { hint });
+  let handle;
   try {
-    await chmod(path, DIR_MODE);
-    return true;
-  } catch {
-    return false;
+    handle = await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ELOOP") throw refuse("is a symbolic link; tokensmith reads only regular files");
+    throw err;
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw refuse("is not a regular file");
+    const uid = euid();
+    if (uid !== undefined && st.uid !== uid) throw refuse(`belongs to another user (uid ${st.uid})`);
+    if (uid !== undefined && (st.mode & 0o077) !== 0) throw refuse("is readable by other users", `run: chmod ${FILE_MODE.toString(8)} ${path}`);
+    return await handle.readFile("utf8");
+  } finally {
+    await handle.close();
   }
 }
 

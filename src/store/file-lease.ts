@@ -1,12 +1,11 @@
-import { randomBytes } from "node:crypto";
 import { watch, type FSWatcher } from "node:fs";
-import { readFile, unlink } from "node:fs/promises";
-import { hostname } from "node:os";
+import { unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { TokenSmithError } from "../errors.js";
 import type { Clock } from "../clock.js";
 import type { Lease, UpdateOptions } from "./types.js";
-import { highest, linkExclusive, listFolder, prune, replaceFile, writeTemp } from "./file-io.js";
+import { highest, linkExclusive, listFolder, prune, readPrivateFile, replaceFile, writeTemp } from "./file-io.js";
+import { holderIsGone, newOwner } from "./holder.js";
 
 /**
  * The cross-process update lease of one record (SPEC §2.5), as a numbered series of lease
@@ -14,7 +13,8 @@ import { highest, linkExclusive, listFolder, prune, replaceFile, writeTemp } fro
  * lease — fresh, released or expired — means creating the next epoch's file with `link()`,
  * which exactly one process can do, so a dead holder's lease is taken over by exactly one
  * waiter. A holder renews and releases by rewriting its own epoch's file; once a newer epoch
- * exists those rewrites are invisible, so a stale holder can never revive its lease.
+ * exists those rewrites are invisible, so a stale holder can never revive its lease. A lease
+ * whose holder is a process of this host that no longer exists counts as expired (§2.17).
  * See docs/decisions.md, "File store: lease and fencing".
  */
 
@@ -50,19 +50,13 @@ export interface LeaseContext {
   holder?: string;
 }
 
-/** `pid@host` names the process to people; the random part tells two leases of one process apart. */
-function newOwner(): { owner: string; who: string } {
-  const who = `${process.pid}@${hostname()}`;
-  return { who, owner: `${who}/${randomBytes(6).toString("hex")}` };
-}
-
 const leasePath = (folder: string, epoch: number) => join(folder, `lease-${epoch}`);
 
 /** The lease file's content; "gone" when it was pruned meanwhile; unreadable content counts as expired. */
 async function readLease(path: string): Promise<LeaseFile | "gone"> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = await readPrivateFile(path, "lease file");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return "gone";
     throw err;
@@ -85,7 +79,7 @@ export async function tryAcquireLease(ctx: LeaseContext): Promise<LeaseAttempt> 
     if (epoch > 0) {
       const current = await readLease(leasePath(folder, epoch));
       if (current === "gone") continue;
-      if (!current.released && current.expiresAt > clock.now()) return { holder: current.holder, expiresAt: current.expiresAt };
+      if (!current.released && current.expiresAt > clock.now() && !holderIsGone(current.owner)) return { holder: current.holder, expiresAt: current.expiresAt };
     }
     const next = epoch + 1;
     const expiresAt = clock.now() + leaseMs;

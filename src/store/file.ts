@@ -1,15 +1,15 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
-import { link, readFile, unlink } from "node:fs/promises";
+import { link, readFile, readdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { TokenSmithError } from "../errors.js";
 import { systemClock, type Clock } from "../clock.js";
 import { DEFAULT_LEASE_MS, type Store, type StoreRecord, type UpdateOptions, type UpdateResult, type Updater } from "./types.js";
-import { CorruptRecordError, createSealer, type Sealer } from "./sealed.js";
-import { loadOrCreateKeyFile } from "./keyfile.js";
+import { CorruptRecordError, UnreadableRecordError, createSealer, inContext, type Sealer } from "./sealed.js";
+import { loadOrCreateKeyFile, lostKeyHint } from "./keyfile.js";
 import { acquireLease, watchQuietly } from "./file-lease.js";
 import { createInFlight } from "./in-flight.js";
-import { DIR_MODE, commitGeneration, ensureDir, genPath, highest, listFolder, prune, replaceFile, restrictDir, storeError, syncDir } from "./file-io.js";
+import { DIR_MODE, checkPrivateDir, commitGeneration, ensureDir, genPath, highest, listFolder, prune, readPrivateFile, replaceFile, storeError, syncDir } from "./file-io.js";
 
 /**
  * The default store (SPEC §6): one machine, any number of processes. Layout under `dir`:
@@ -67,6 +67,19 @@ function asMarker(text: string): Marker | undefined {
   }
 }
 
+/** True when some record folder holds a generation sealed under a key (not only quarantine markers). */
+async function holdsSealedRecords(recordsDir: string): Promise<boolean> {
+  for (const id of await readdir(recordsDir).catch(() => [] as string[])) {
+    const folder = join(recordsDir, id);
+    const gens = (await listFolder(folder).catch(() => ({ gens: [] as number[] }))).gens;
+    for (const n of gens) {
+      const head = await readPrivateFile(genPath(folder, n), "record file").then((t) => t.slice(0, 8), () => "");
+      if (/^tsr\d+\./.test(head)) return true;
+    }
+  }
+  return false;
+}
+
 /** Opens (creating if needed) a file store in `options.dir`. */
 export async function createFileStore(options: FileStoreOptions): Promise<Store> {
   const clock = options.clock ?? systemClock;
@@ -75,11 +88,13 @@ export async function createFileStore(options: FileStoreOptions): Promise<Store>
   const quarantineDir = join(options.dir, "quarantine");
   try {
     await ensureDir(recordsDir);
-    if (!(await restrictDir(options.dir))) warn(`the store folder ${options.dir} is accessible to other users and could not be restricted to 0700`);
+    await checkPrivateDir(options.dir);
   } catch (err) {
     throw storeError("create the store folder", options.dir, err);
   }
-  const key = options.key ?? (await loadOrCreateKeyFile(join(options.dir, KEY_FILE_NAME), { onWarning: warn }));
+  const keyPath = join(options.dir, KEY_FILE_NAME);
+  const lostKey = async () => ((await holdsSealedRecords(recordsDir)) ? lostKeyHint(keyPath, recordsDir) : undefined);
+  const key = options.key ?? (await loadOrCreateKeyFile(keyPath, { lostKey }));
   const sealer: Sealer = createSealer({ key, oldKeys: options.oldKeys });
   const folderOf = (key: string) => join(recordsDir, recordId(key));
   const { track, settled } = createInFlight();
@@ -108,14 +123,14 @@ export async function createFileStore(options: FileStoreOptions): Promise<Store>
     return "moved";
   }
 
-  async function readCurrent<T>(key: string, folder: string): Promise<Current<T>> {
+  async function readCurrent<T>(key: string, folder: string, discardUnreadable = false): Promise<Current<T>> {
     for (let attempt = 0; attempt < MAX_READ_ATTEMPTS; attempt++) {
       const generation = highest((await listFolder(folder).catch((err) => Promise.reject(storeError("list", folder, err)))).gens);
       if (generation === 0) return { generation };
       const path = genPath(folder, generation);
       let data: string;
       try {
-        data = await readFile(path, "utf8");
+        data = await readPrivateFile(path, "record file");
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === "ENOENT") continue; // pruned by a newer write: look again
         throw storeError("read", path, err);
@@ -124,10 +139,8 @@ export async function createFileStore(options: FileStoreOptions): Promise<Store>
       try {
         return { generation, record: { generation, value: sealer.open<T>(key, generation, data) } };
       } catch (err) {
-        if (!(err instanceof CorruptRecordError)) {
-          const e = err as TokenSmithError;
-          throw new TokenSmithError("store_error", `file store: ${path}: ${e.message}`, { hint: e.hint, cause: err });
-        }
+        if (discardUnreadable && err instanceof UnreadableRecordError) return { generation };
+        if (!(err instanceof CorruptRecordError)) throw inContext(err as TokenSmithError, `file store: ${path}: `);
         if ((await quarantine(folder, generation, data, err)) === "moved") return { generation };
       }
     }
@@ -143,7 +156,7 @@ export async function createFileStore(options: FileStoreOptions): Promise<Store>
     if (!attempt.held) return { status: "busy", holder: attempt.holder };
     const lease = attempt.held;
     try {
-      const current = await readCurrent<T>(key, folder);
+      const current = await readCurrent<T>(key, folder, opts.discardUnreadable);
       const next = await fn(current.record, lease);
       if (next === undefined) return { status: "unchanged", record: current.record };
       await lease.assertHeld();

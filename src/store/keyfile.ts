@@ -1,30 +1,43 @@
 import { randomBytes } from "node:crypto";
-import { lstat, readFile } from "node:fs/promises";
+import { lstat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { TokenSmithError } from "../errors.js";
 import { parseKey } from "./sealed.js";
-import { FILE_MODE, ensureDir, linkExclusive, syncDir, writeTemp } from "./file-io.js";
+import { ensureDir, linkExclusive, readPrivateFile, syncDir, writeTemp } from "./file-io.js";
 
 /**
  * The file store's default encryption key (SPEC §2.15): a random key in a file beside the
  * records, created on first use. The key is written whole into a temp file and then linked
  * to the key file's name, which fails if the name exists — so of two first runs racing, one
  * creates the key, and both then read the same one back. Nobody ever sees a half-written key.
+ * A key is never created while records sealed under some key exist: that is a lost key, and
+ * a fresh one would only hide it (§2.15).
  */
 
 /** AES-256 wants 32 bytes. */
 const KEY_BYTES = 32;
 
 export interface KeyFileOptions {
-  /** Told when the key file is readable by others than its owner. */
-  onWarning?: (message: string) => void;
+  /** When the store holds encrypted records, a missing key file is a lost key, not a first run: the hint to give. */
+  lostKey?: () => Promise<string | undefined>;
+}
+
+/** What to do about a lost key file: restore it, name it, or give its records up. */
+export function lostKeyHint(path: string, recordsDir: string): string {
+  return (
+    `restore ${path} from a backup, or set store.key to the key that wrote the records (older keys in store.old_keys); ` +
+    `to give the records up, move ${recordsDir} aside (a new key is then created), ` +
+    "or set a new store.key and run `tokensmith logout NAME --discard-unreadable` per connection"
+  );
 }
 
 /** Reads the key file at `path`, creating it first (0600, in a 0700 folder) if absent. */
 export async function loadOrCreateKeyFile(path: string, options: KeyFileOptions = {}): Promise<Buffer> {
   const folder = dirname(path);
   // The common case: the key exists. Only a first run pays for creating one.
-  if (await exists(path)) return readKeyFile(path, options);
+  if (await exists(path)) return readKeyFile(path);
+  const lost = await options.lostKey?.();
+  if (lost) throw new TokenSmithError("store_error", `file store: the key file ${path} is missing, but the store holds records encrypted under a key`, { hint: lost });
   try {
     await ensureDir(folder);
     const temp = await writeTemp(folder, `${randomBytes(KEY_BYTES).toString("base64")}\n`);
@@ -35,7 +48,7 @@ export async function loadOrCreateKeyFile(path: string, options: KeyFileOptions 
       cause: err,
     });
   }
-  return readKeyFile(path, options);
+  return readKeyFile(path);
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -48,13 +61,12 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** Reads and checks an existing key file. */
-export async function readKeyFile(path: string, options: KeyFileOptions = {}): Promise<Buffer> {
+export async function readKeyFile(path: string): Promise<Buffer> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
-    const st = await lstat(path);
-    if ((st.mode & 0o077) !== 0) options.onWarning?.(`the key file ${path} is readable by other users; run: chmod ${FILE_MODE.toString(8)} ${path}`);
+    text = await readPrivateFile(path, "key file");
   } catch (err) {
+    if (err instanceof TokenSmithError) throw err;
     throw new TokenSmithError("store_error", `file store: could not read the key file ${path} (${(err as NodeJS.ErrnoException).code ?? "error"})`, {
       hint: "check the owner and permissions of the store folder",
       cause: err,

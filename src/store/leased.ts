@@ -1,9 +1,9 @@
-import { createHash, randomBytes } from "node:crypto";
-import { hostname } from "node:os";
+import { createHash } from "node:crypto";
 import { TokenSmithError } from "../errors.js";
 import { excerpt, redact, registerSecret } from "../redact.js";
 import { systemClock, type Clock } from "../clock.js";
-import { CorruptRecordError, createSealer } from "./sealed.js";
+import { CorruptRecordError, UnreadableRecordError, createSealer, inContext } from "./sealed.js";
+import { holderIsGone, newOwner } from "./holder.js";
 import { holdLease, type HeldLease } from "./leased-hold.js";
 import { createInFlight } from "./in-flight.js";
 import { createWakeups } from "./wakeups.js";
@@ -30,7 +30,8 @@ export interface LeaseTicket {
   holder: string;
 }
 
-export type AcquireResult = { acquired: true; record: RawRecord } | { acquired: false; holder?: string; expiresInMs?: number };
+/** A busy result names the holder for people and the holding ticket's `owner` (for dead-holder takeover, §2.17). */
+export type AcquireResult = { acquired: true; record: RawRecord } | { acquired: false; holder?: string; owner?: string; expiresInMs?: number };
 
 /** Wake-ups from the server: a record (by `recordTag`) may have changed, or anything may have. */
 export interface WatchListener {
@@ -45,8 +46,11 @@ export interface LeaseBackend {
   /** Names the server in messages: host, port, database; never credentials. */
   readonly where: string;
   read(key: string): Promise<RawRecord | undefined>;
-  /** Takes the lease if it is free, expired, or already this ticket's (a retried call); returns the record. */
-  acquire(key: string, ticket: LeaseTicket, leaseMs: number): Promise<AcquireResult>;
+  /**
+   * Takes the lease if it is free, expired, or already this ticket's (a retried call); returns
+   * the record. With `deadOwner`, also takes it from exactly that owner (a holder found dead).
+   */
+  acquire(key: string, ticket: LeaseTicket, leaseMs: number, deadOwner?: string): Promise<AcquireResult>;
   /** Extends the lease if this ticket still holds it; false when it does not. */
   renew(key: string, ticket: LeaseTicket, leaseMs: number): Promise<boolean>;
   /** Writes `generation` and releases the lease, only if the ticket holds it and the record is at `generation - 1`. */
@@ -133,15 +137,13 @@ export function createLeasedStore(backend: LeaseBackend, options: LeasedStoreOpt
   }
 
   /** Opens a raw record; a corrupt one is quarantined and reads as none (its generation stays taken). */
-  async function open<T>(key: string, raw: RawRecord | undefined): Promise<{ generation: number; record?: StoreRecord<T> } | "changed"> {
+  async function open<T>(key: string, raw: RawRecord | undefined, discardUnreadable = false): Promise<{ generation: number; record?: StoreRecord<T> } | "changed"> {
     if (!raw || raw.data === null) return { generation: raw?.generation ?? 0 };
     try {
       return { generation: raw.generation, record: { generation: raw.generation, value: sealer.open<T>(key, raw.generation, raw.data) } };
     } catch (err) {
-      if (!(err instanceof CorruptRecordError)) {
-        const e = err as TokenSmithError;
-        throw new TokenSmithError("store_error", `${label}: the record "${key}" at ${backend.where}: ${e.message}`, { hint: e.hint, cause: err });
-      }
+      if (discardUnreadable && err instanceof UnreadableRecordError) return { generation: raw.generation };
+      if (!(err instanceof CorruptRecordError)) throw inContext(err as TokenSmithError, `${label}: the record "${key}" at ${backend.where}: `);
       const reason = err.message.replace(/^stored record is corrupt: /, "");
       const where = await call("quarantine", key, () => backend.quarantine(key, { generation: raw.generation, data: raw.data! }, reason));
       if (where === undefined) return "changed";
@@ -158,12 +160,22 @@ export function createLeasedStore(backend: LeaseBackend, options: LeasedStoreOpt
     throw new TokenSmithError("store_error", `${label}: the record "${key}" kept changing while being read`);
   }
 
-  /** Takes the lease: at once or busy (`try`), or waiting for a wake-up or a poll until the deadline. */
+  /**
+   * Takes the lease: at once or busy (`try`), or waiting for a wake-up or a poll until the
+   * deadline. A lease whose holder is a process of this host that is gone is taken over at
+   * once (§2.17), in either mode: only from that exact owner, so one waiter wins.
+   */
   async function acquire(key: string, ticket: LeaseTicket, leaseMs: number, opts: UpdateOptions) {
     const deadline = opts.deadline ?? Infinity;
+    let deadOwner: string | undefined;
     for (;;) {
       const sentAt = clock.now();
-      const result = await call("take the lease of", key, () => backend.acquire(key, ticket, leaseMs));
+      const result = await call("take the lease of", key, () => backend.acquire(key, ticket, leaseMs, deadOwner));
+      if (!result.acquired && result.owner !== deadOwner && holderIsGone(result.owner)) {
+        deadOwner = result.owner;
+        continue;
+      }
+      deadOwner = undefined;
       if (result.acquired || opts.mode === "try") return { ...result, sentAt };
       if (opts.signal?.aborted) throw opts.signal.reason;
       const now = clock.now();
@@ -209,16 +221,16 @@ export function createLeasedStore(backend: LeaseBackend, options: LeasedStoreOpt
 
   async function update<T>(key: string, fn: Updater<T>, opts: UpdateOptions): Promise<UpdateResult<T>> {
     const leaseMs = opts.leaseMs ?? DEFAULT_LEASE_MS;
-    const who = `${process.pid}@${hostname()}`;
-    const ticket: LeaseTicket = { owner: `${who}/${randomBytes(8).toString("hex")}`, holder: opts.holder ?? who };
+    const { owner, who } = newOwner();
+    const ticket: LeaseTicket = { owner, holder: opts.holder ?? who };
     const taken = await acquire(key, ticket, leaseMs, opts);
     if (!taken.acquired) return { status: "busy", holder: taken.holder };
     const held: HeldLease = holdLease({ clock, leaseMs, acquiredAt: taken.sentAt, renew: () => backend.renew(key, ticket, leaseMs) });
     let released = false;
     try {
-      let current = await open<T>(key, taken.record);
+      let current = await open<T>(key, taken.record, opts.discardUnreadable);
       for (let attempt = 1; current === "changed" && attempt < MAX_READ_ATTEMPTS; attempt++) {
-        current = await open<T>(key, await call("read", key, () => backend.read(key)));
+        current = await open<T>(key, await call("read", key, () => backend.read(key)), opts.discardUnreadable);
       }
       if (current === "changed") throw new TokenSmithError("store_error", `${label}: the record "${key}" kept changing while being read`);
       const next = await fn(current.record, held.lease);

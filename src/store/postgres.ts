@@ -105,22 +105,23 @@ function postgresBackend(pool: Pool, newClient: () => Client, ctx: BackendContex
       const { rows } = await query<Row>(`SELECT generation, data FROM ${t.states} WHERE key = $1`, [key]);
       return rows[0] && raw(rows[0]);
     },
-    async acquire(key, ticket: LeaseTicket, leaseMs) {
+    async acquire(key, ticket: LeaseTicket, leaseMs, deadOwner) {
       // Insert-or-take in one statement; the WHERE is checked on the locked, latest row.
       const taken = await query<Row>(
         `INSERT INTO ${t.states} AS s (key, lease_owner, lease_holder, lease_expires) VALUES ($1, $2, $4, ${lease})
          ON CONFLICT (key) DO UPDATE SET lease_owner = $2, lease_holder = $4, lease_expires = ${lease}
-         WHERE s.lease_owner IS NULL OR s.lease_expires <= clock_timestamp() OR s.lease_owner = $2
+         WHERE s.lease_owner IS NULL OR s.lease_expires <= clock_timestamp() OR s.lease_owner = $2 OR s.lease_owner = $5
          RETURNING generation, data`,
-        [key, ticket.owner, leaseMs, ticket.holder],
+        [key, ticket.owner, leaseMs, ticket.holder, deadOwner ?? null],
       );
       if (taken.rows[0]) return { acquired: true, record: raw(taken.rows[0]) };
-      const { rows } = await query<{ holder: string | null; left: number | null }>(
-        `SELECT lease_holder AS holder, extract(epoch FROM lease_expires - clock_timestamp()) * 1000 AS left
+      const { rows } = await query<{ holder: string | null; owner: string | null; left: number | null }>(
+        `SELECT lease_holder AS holder, lease_owner AS owner, extract(epoch FROM lease_expires - clock_timestamp()) * 1000 AS left
          FROM ${t.states} WHERE key = $1 AND lease_owner IS NOT NULL`,
         [key],
       );
-      return { acquired: false, holder: rows[0]?.holder ?? undefined, expiresInMs: rows[0] ? Math.max(0, Number(rows[0].left)) : 0 };
+      const row = rows[0];
+      return { acquired: false, holder: row?.holder ?? undefined, owner: row?.owner ?? undefined, expiresInMs: row ? Math.max(0, Number(row.left)) : 0 };
     },
     async renew(key, ticket, leaseMs) {
       const result = await query(

@@ -10,11 +10,21 @@ import type { Redis } from "ioredis";
  * owner's ticket, with a PX expiry). Records never get a TTL: PERSIST after every write.
  */
 
-/** Take the lease if free (SET NX PX) or already ours (a retried call): {1, generation, data} or {0, ticket, pttl}. */
+/**
+ * Take the lease if free (SET NX PX), already ours (a retried call), or held by ARGV[3], an
+ * owner the caller found dead (non-empty): {1, generation, data} or {0, ticket, pttl}.
+ */
 const ACQUIRE = `
 local v = redis.call('GET', KEYS[2])
+local dead = false
+if v and ARGV[3] ~= '' then
+  local ok, t = pcall(cjson.decode, v)
+  dead = ok and type(t) == 'table' and t.owner == ARGV[3]
+end
 if v == ARGV[1] then
   redis.call('PEXPIRE', KEYS[2], ARGV[2])
+elseif dead then
+  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 elseif v then
   return {0, v, redis.call('PTTL', KEYS[2])}
 else

@@ -97,18 +97,18 @@ function redisBackend(client: Redis, ctx: BackendContext): LeaseBackend {
       const [generation, data] = await client.hmget(keys(key).record, "generation", "data");
       return raw(generation, data);
     },
-    async acquire(key, ticket, leaseMs) {
-      const reply = (await script("ACQUIRE", key, [ticketOf(ticket), leaseMs])) as [number, unknown, unknown];
+    async acquire(key, ticket, leaseMs, deadOwner) {
+      const reply = (await script("ACQUIRE", key, [ticketOf(ticket), leaseMs, deadOwner ?? ""])) as [number, unknown, unknown];
       if (reply[0] === 1) return { acquired: true, record: raw(reply[1], reply[2]) ?? { generation: 0, data: null } };
-      let holder: string | undefined;
+      let holding: { holder?: string; owner?: string } = {};
       try {
-        holder = (JSON.parse(String(reply[1])) as { holder?: string }).holder;
+        holding = JSON.parse(String(reply[1])) as typeof holding;
       } catch {
-        holder = undefined; // a lease written by something else: still a lease
+        // a lease written by something else: still a lease
       }
       // PTTL is negative for a lease without expiry (set by hand): poll at the normal pace.
       const pttl = Number(reply[2]);
-      return { acquired: false, holder, expiresInMs: pttl >= 0 ? pttl : undefined };
+      return { acquired: false, holder: holding.holder, owner: holding.owner, expiresInMs: pttl >= 0 ? pttl : undefined };
     },
     async renew(key, ticket, leaseMs) {
       return (await script("RENEW", key, [ticketOf(ticket), leaseMs])) === 1;

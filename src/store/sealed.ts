@@ -32,6 +32,25 @@ export class CorruptRecordError extends TokenSmithError {
   }
 }
 
+/**
+ * A record that is ours but cannot be opened with the keys at hand: an unknown key id (a lost
+ * or replaced key) or a newer format. It is left untouched; `status` lists it as `unreadable`
+ * and an update with `discardUnreadable` (logout --discard-unreadable) may replace it (§2.15).
+ */
+export class UnreadableRecordError extends TokenSmithError {
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super("store_error", message, options);
+    this.name = "UnreadableRecordError";
+  }
+}
+
+/** The same unreadable-record error with the driver's context (path, server) in front. */
+export function inContext(err: TokenSmithError, prefix: string): TokenSmithError {
+  const options = { hint: err.hint, cause: err };
+  if (err instanceof UnreadableRecordError) return new UnreadableRecordError(`${prefix}${err.message}`, options);
+  return new TokenSmithError("store_error", `${prefix}${err.message}`, options);
+}
+
 /** Encrypts and decrypts records; one per store, holding the current and earlier keys. */
 export interface Sealer {
   /** Key id of the current key, for diagnostics. */
@@ -86,7 +105,7 @@ export function createSealer(options: SealerOptions): Sealer {
       const text = (typeof data === "string" ? data : data.toString("utf8")).trim();
       const parts = text.split(".");
       if (ANY_FORMAT.test(parts[0]) && parts[0] !== FORMAT) {
-        throw new TokenSmithError("store_error", `stored record has format ${parts[0]}, written by a newer tokensmith`, {
+        throw new UnreadableRecordError(`stored record has format ${parts[0]}, written by a newer tokensmith`, {
           hint: "upgrade tokensmith; the record was left untouched",
         });
       }
@@ -94,8 +113,8 @@ export function createSealer(options: SealerOptions): Sealer {
       const [, kid, ivText, bodyText, tagText] = parts;
       const key = keys.get(kid);
       if (!key) {
-        throw new TokenSmithError("store_error", `stored record is encrypted with an unknown key (key id ${kid})`, {
-          hint: "set store.key to the key that wrote it, or list that key in store.old_keys; the record was left untouched",
+        throw new UnreadableRecordError(`stored record is encrypted with an unknown key (key id ${kid})`, {
+          hint: "set store.key to the key that wrote it, or list that key in store.old_keys; the record was left untouched. To give it up: tokensmith logout NAME --discard-unreadable",
         });
       }
       const iv = Buffer.from(ivText, "base64url");

@@ -24,6 +24,13 @@ export interface UpdateOptions {
   /** Who holds the lease, shown to others (e.g. "login in progress (1234@host)"). */
   holder?: string;
   signal?: AbortSignal;
+  /**
+   * A current record that cannot be opened with the store's keys (an unknown key id, a newer
+   * format; SPEC §2.15) is passed to `fn` as none instead of failing the update, so what `fn`
+   * writes (a tombstone) replaces it; the generation keeps growing. Only for giving it up on
+   * purpose (`logout --discard-unreadable`).
+   */
+  discardUnreadable?: boolean;
 }
 
 /** What `fn` sees while it holds the lease. */

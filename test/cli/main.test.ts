@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { Command } from "commander";
+import { COMMANDS, registerCommands } from "../../src/cli/commands/index.js";
+import { CliRun } from "../../src/cli/context.js";
 import { commandName, run } from "../../src/cli/main.js";
 import { OutputClosed } from "../../src/cli/output.js";
 import { cli } from "../support/cli.js";
@@ -17,6 +20,18 @@ describe("commandName", () => {
     assert.equal(commandName(["-V"]), undefined);
     assert.equal(commandName(["--unknown", "token"]), undefined);
     assert.equal(commandName(["--config"]), undefined);
+  });
+});
+
+describe("the command table", () => {
+  const quiet = { stdout: () => {}, stderr: () => {}, isTTY: false };
+  it("sets up only the command the arguments name, and every command otherwise", async () => {
+    const one = new Command();
+    await registerCommands(one, new CliRun(quiet), "header");
+    assert.deepEqual(one.commands.map((c) => c.name()), ["header"]);
+    const all = new Command();
+    await registerCommands(all, new CliRun(quiet), "tokn");
+    assert.deepEqual(all.commands.map((c) => c.name()), Object.keys(COMMANDS));
   });
 });
 

@@ -50,6 +50,17 @@ describe("reading a passphrase", () => {
     assert.ok(differ.closed());
   });
 
+  it("runs the export's check on the first entry, before asking again, and on $TOKENSMITH_PASSPHRASE", async () => {
+    const check = (value: string) => {
+      if (value.length < 12) throw new Error("too short");
+    };
+    const fake = fakeTerminal(["short\r", "short\r"]);
+    await Promise.all([assert.rejects(readPassphrase({ confirm: true, env: {}, terminal: () => fake.terminal, check }), /too short/), fake.type()]);
+    assert.equal(fake.shown(), "Passphrase: \n", "the confirmation is never asked");
+    assert.ok(fake.closed());
+    await assert.rejects(readPassphrase({ confirm: true, env: { TOKENSMITH_PASSPHRASE: "short" }, check }), /too short/);
+  });
+
   it("is cancelled by Ctrl-C, and is a usage error without a terminal or variable", async () => {
     const fake = fakeTerminal(["abc\u0003"]);
     await Promise.all([assert.rejects(promptHidden(fake.terminal, "Passphrase: "), /cancelled/), fake.type()]);

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
@@ -66,5 +67,34 @@ describe("tokensmith status", () => {
     const { code, stdout } = await cli(["status", "--json", "--config", path]);
     assert.equal(code, 4);
     assert.equal(JSON.parse(stdout).error.code, "store_error");
+  });
+
+  it("shows a state under a replaced store key as one unreadable row, and logout --discard-unreadable removes it", async (t) => {
+    const dir = await tmpDir(t);
+    const path = join(dir, "tokensmith.yaml");
+    const config = (key: string) => stringify({ store: { type: "file", dir: join(dir, "state"), key }, connections: { billing: service(), other: service("another") } });
+    await writeFile(path, config(randomBytes(32).toString("base64")));
+    assert.equal((await cli(["logout", "billing", "--config", path])).code, 0); // a record sealed under the first key
+    await writeFile(path, config(randomBytes(32).toString("base64")));
+
+    const listing = await cli(["status", "--json", "--config", path]);
+    assert.equal(listing.code, 0, listing.stderr);
+    const [billing, other] = JSON.parse(listing.stdout) as { name: string; state: string; problem: string | null; grant: string; error?: unknown }[];
+    assert.equal(billing.state, "unreadable");
+    assert.equal(billing.grant, "client_credentials");
+    assert.match(billing.problem ?? "", /unknown key[\s\S]*tokensmith logout billing --discard-unreadable/);
+    assert.equal(billing.error, undefined);
+    assert.equal(other.state, "none");
+    const text = await cli(["status", "--config", path]);
+    assert.match(text.stdout, /^billing: unreadable \(client_credentials\)/m);
+
+    const plain = await cli(["logout", "billing", "--json", "--config", path]);
+    assert.equal(plain.code, 4);
+    assert.equal(JSON.parse(plain.stdout).error.code, "store_error");
+    const discard = await cli(["logout", "billing", "--discard-unreadable", "--config", path]);
+    assert.equal(discard.code, 0, discard.stderr);
+    const after = JSON.parse((await cli(["status", "billing", "--json", "--config", path])).stdout) as { state: string; removed: { reason: string } | null };
+    assert.equal(after.state, "none");
+    assert.equal(after.removed?.reason, "logout");
   });
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { TokenSmithError } from "../../src/errors.js";
 import { loadConfig } from "../../src/config/load.js";
-import { resolveConnection, resolveStoreConfig } from "../../src/config/resolve.js";
+import { resolveConnection, resolveGatewayConfig, resolveStoreConfig } from "../../src/config/resolve.js";
 
 /**
  * Broken configs, each refused with `config_invalid`, the field path named, and no secret
@@ -20,7 +20,7 @@ interface Case {
   config: Record<string, unknown>;
   field: string;
   /** Where the error shows: at load (default), or when the connection / store is resolved. */
-  stage?: "load" | "resolve" | "store";
+  stage?: "load" | "resolve" | "store" | "gateway";
   env?: NodeJS.ProcessEnv;
   hint?: RegExp;
   /** More secret values this config holds. */
@@ -74,6 +74,12 @@ const CASES: Case[] = [
   { title: "a store URL with the wrong scheme", config: { store: { type: "redis", url: `postgres://u:${SECRET}@db/x`, key: KEY } }, field: "store.url" },
   { title: "a postgres option on a redis store", config: { store: { type: "redis", url: "redis://localhost", key: KEY, schema: "public" } }, field: "store.schema" },
   { title: "a short gateway key", config: { gateway: { api_keys: [{ key: "short-key" }] } }, field: "gateway.api_keys[0].key", secrets: ["short-key"] },
+  { title: "a gateway key with a space inside (it can never match a Bearer header)", config: { gateway: { api_keys: [{ key: "gateway key 0123456789abcdef" }] } }, field: "gateway.api_keys[0].key", hint: /openssl rand/, secrets: ["gateway key 0123456789abcdef"] },
+  { title: "a gateway key with a trailing tab", config: { gateway: { api_keys: [{ key: "gateway-key-0123456789abcdef\t" }] } }, field: "gateway.api_keys[0].key", secrets: ["gateway-key-0123456789abcdef"] },
+  { title: "a resolved gateway key with a line break inside, at gateway start", config: { gateway: { api_keys: [{ key: "${env:GW}" }] } }, env: { GW: "gateway-key-0123\n456789abcdef" }, stage: "gateway", field: "gateway.api_keys[0].key", hint: /openssl rand/, secrets: ["gateway-key-0123", "456789abcdef"] },
+  { title: "a resolved gateway key that is too short, at gateway start", config: { gateway: { api_keys: [{ key: "${env:GW}" }] } }, env: { GW: "short-gw-key" }, stage: "gateway", field: "gateway.api_keys[0].key", hint: /openssl rand/, secrets: ["short-gw-key"] },
+  { title: "a gateway.hosts entry with a port", config: { gateway: { hosts: ["gateway.example.com:8443"] } }, field: "gateway.hosts[0]", hint: /hosts: \[gateway\.example\.com\]/ },
+  { title: "a gateway.hosts entry that is a URL", config: { gateway: { hosts: ["ok.example.com", "https://gateway.example.com"] } }, field: "gateway.hosts[1]" },
   { title: "a gateway key limited to an unknown connection", config: { gateway: { api_keys: [{ key: SECRET, connections: ["nope"] }] } }, field: "gateway.api_keys[0].connections[0]" },
   { title: "a gateway on a public address without TLS", config: { gateway: { host: "0.0.0.0", api_keys: [{ key: SECRET }] } }, field: "gateway.host", hint: /tls/ },
   { title: "a missing environment variable, at resolve", config: conn({ ...OK, client_secret: "${env:MISSING_SECRET}" }), stage: "resolve", field: "connections.a.client_secret", hint: /MISSING_SECRET/ },
@@ -88,6 +94,7 @@ async function failure(c: Case): Promise<unknown> {
     const loaded = await loadConfig({ config: c.config, cwd: "/", env });
     if (c.stage === "resolve") resolveConnection(loaded, "a", { env });
     if (c.stage === "store") resolveStoreConfig(loaded, env);
+    if (c.stage === "gateway") resolveGatewayConfig(loaded, env);
   } catch (err) {
     return err;
   }

@@ -201,7 +201,7 @@ describe("store and gateway sections", () => {
       assert.match(gateway.tls?.cert ?? "", /BEGIN CERTIFICATE/);
       assert.match(gateway.tls?.key ?? "", /BEGIN PRIVATE KEY/);
       const defaults = resolveGatewayConfig(await loadConfig({ config: {}, cwd: dir, env }), env);
-      assert.deepEqual(defaults, { host: "127.0.0.1", port: 7373, apiKeys: [] });
+      assert.deepEqual(defaults, { host: "127.0.0.1", port: 7373, apiKeys: [], hosts: [] });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

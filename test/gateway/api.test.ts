@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { stat } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
@@ -8,7 +9,7 @@ import { errorResponse } from "../../src/gateway/errors.js";
 import { startGateway } from "../../src/gateway/start.js";
 import { TokenSmithError, type ErrorCode } from "../../src/errors.js";
 import { cli } from "../support/cli.js";
-import { LIMITED_KEY, withDemoGateway } from "./support.js";
+import { FULL_KEY, LIMITED_KEY, withDemoGateway } from "./support.js";
 
 /** A raw request, so that Host and Origin can be anything. */
 function raw(url: string, method: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
@@ -169,5 +170,28 @@ describe("the gateway's API", () => {
     t.after(() => again.close());
     assert.equal(again.keyFile, gateway.keyFile);
     assert.equal((await fetch(`${again.url}/v1/connections`, { headers: { authorization: `Bearer ${key}` } })).status, 200);
+  });
+
+  it("lists a state sealed under a replaced store key as its own unreadable row, like `tokensmith status` (§2.15)", async (t) => {
+    const first = randomBytes(32).toString("base64");
+    const { api, gateway, configPath } = await withDemoGateway(t, { patch: (config) => (config.store.key = first) });
+    assert.equal((await api("/v1/connections/demo-service/token")).status, 200);
+    await gateway.close();
+    const config = await readFile(configPath, "utf8");
+    await writeFile(configPath, config.replace(first, randomBytes(32).toString("base64")), { mode: 0o600 });
+    const again = await startGateway({ config: configPath, env: {} });
+    t.after(() => again.close());
+    const res = await fetch(`${again.url}/v1/connections`, { headers: { authorization: `Bearer ${FULL_KEY}` } });
+    assert.equal(res.status, 200);
+    const rows = (await res.json()) as { name: string; state: string; problem: string | null }[];
+    const byName = Object.fromEntries(rows.map((r) => [r.name, r]));
+    assert.equal(byName["demo-service"].state, "unreadable");
+    assert.match(byName["demo-service"].problem ?? "", /--discard-unreadable/);
+    assert.ok(rows.filter((r) => r.name !== "demo-service").every((r) => r.state !== "unreadable"));
+    const fromCli = JSON.parse((await cli(["status", "--json", "--config", configPath])).stdout) as { name: string; state: string }[];
+    assert.deepEqual(
+      fromCli.map((r) => [r.name, r.state]),
+      rows.map((r) => [r.name, r.state]),
+    );
   });
 });

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { TICKET_TTL_MS } from "../../src/gateway/auth.js";
 import { loginLockKey } from "../../src/lifecycle/runtime.js";
 import { createFileStore } from "../../src/store/file.js";
+import { ManualClock } from "../support/clock.js";
 import { LIMITED_KEY, signIn, withDemoGateway } from "./support.js";
 
 /** Follows redirects by hand (no cookies), until one points at `stopAt`. */
@@ -38,6 +40,24 @@ describe("the dashboard", () => {
     const noSession = await fetch(`${gateway.url}/`);
     assert.equal(noSession.status, 401);
     assert.match(await noSession.text(), /one-time sign-in URL/);
+  });
+
+  it("refuses a sign-in URL opened after 5 minutes, and sends a signed-in browser opening a used one to the dashboard", async (t) => {
+    const clock = new ManualClock(Date.now());
+    const { gateway } = await withDemoGateway(t, { clock });
+    clock.advance(TICKET_TTL_MS);
+    const fresh = gateway.newSignInUrl();
+    const stale = await fetch(gateway.signInUrl, { redirect: "manual" });
+    assert.equal(stale.status, 401, "the URL printed at start is dead after 5 minutes");
+    assert.equal(stale.headers.get("set-cookie"), null);
+    assert.match(await stale.text(), /expired/);
+    const used = await fetch(fresh, { redirect: "manual" });
+    assert.equal(used.status, 303, "a URL minted later still has its own 5 minutes");
+    const cookie = (used.headers.get("set-cookie") ?? "").split(";")[0];
+    const again = await fetch(fresh, { redirect: "manual", headers: { cookie } });
+    assert.equal(again.status, 303, "the browser that spent it goes on to the dashboard");
+    assert.equal(again.headers.get("location"), "/");
+    assert.equal(again.headers.get("set-cookie"), null, "no new session for a spent URL");
   });
 
   it("is one self-contained page under a strict Content-Security-Policy", async (t) => {

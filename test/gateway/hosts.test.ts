@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { hostChecker } from "../../src/gateway/hosts.js";
+import { baseUrl, hostChecker } from "../../src/gateway/hosts.js";
 
 describe("the gateway's Host check", () => {
   it("accepts every loopback name with the bound port on a loopback bind", () => {
@@ -26,5 +26,21 @@ describe("the gateway's Host check", () => {
     assert.ok(allowed("192.0.2.10:8443"));
     assert.equal(allowed("localhost:8443"), false);
     assert.equal(allowed("127.0.0.1:8443"), false);
+  });
+});
+
+describe("gateway.hosts", () => {
+  it("adds names (a TLS certificate's DNS name) to an IP bind, with the same port rule", () => {
+    const allowed = hostChecker("192.0.2.10", 8443, ["gateway.example.com", "Other.Example"]);
+    for (const host of ["192.0.2.10:8443", "gateway.example.com:8443", "GATEWAY.example.com:8443", "other.example:8443"]) assert.ok(allowed(host), host);
+    for (const host of ["gateway.example.com:8444", "gateway.example.com", "evil.example:8443", "example.com:8443", "gateway.example.com.evil:8443"]) {
+      assert.equal(allowed(host), false, host);
+    }
+  });
+
+  it("names the gateway's URL under TLS, so the printed URLs pass the certificate check", () => {
+    assert.equal(baseUrl("192.0.2.10", 8443, true, ["gateway.example.com"]), "https://gateway.example.com:8443");
+    assert.equal(baseUrl("0.0.0.0", 8443, true, ["gateway.example.com"]), "https://gateway.example.com:8443");
+    assert.equal(baseUrl("127.0.0.1", 7373, false, ["gateway.example.com"]), "http://127.0.0.1:7373", "plain http keeps the bound address");
   });
 });

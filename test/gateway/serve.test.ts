@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import { stringify } from "yaml";
-import { cli } from "../support/cli.js";
+import { TokenSmithError } from "../../src/errors.js";
+import { startGateway } from "../../src/gateway/start.js";
+import { cli, hasStackTrace } from "../support/cli.js";
 import { tmpDir } from "../support/demo.js";
 
 const CHILD = join(import.meta.dirname, "fixtures", "cli-child.ts");
@@ -47,29 +49,30 @@ describe("tokensmith serve", () => {
     assert.match(result.stderr, /needs gateway\.tls/);
   });
 
+  it("refuses to start with a gateway key from ${env:} that could never authenticate, naming the field and not the key", async (t) => {
+    for (const value of ["gateway key with spaces 0123", "short-gw-key"]) {
+      const { path } = await writeConfig(t, { port: 0, api_keys: [{ key: "${env:TS_TEST_GATEWAY_KEY}" }] });
+      const started = startGateway({ config: path, env: { TS_TEST_GATEWAY_KEY: value } });
+      const err = await started.then(
+        async (gateway) => {
+          await gateway.close();
+          return assert.fail(`started with ${JSON.stringify(value)}`);
+        },
+        (e: unknown) => e,
+      );
+      assert.ok(err instanceof TokenSmithError, String(err));
+      assert.equal(err.code, "config_invalid");
+      assert.equal(err.field, "gateway.api_keys[0].key");
+      assert.match(err.hint ?? "", /openssl rand/);
+      assert.ok(!JSON.stringify(err.toJSON()).includes(value));
+    }
+  });
+
   it("prints its URL, a one-time sign-in URL and where the key is (not the key), then stops cleanly on SIGTERM", async (t) => {
     const { dir, path } = await writeConfig(t);
-    const child = spawn(process.execPath, ["--import", "tsx", CHILD, "serve", "--config", path, "--port", "0"], {
-      cwd: join(import.meta.dirname, "..", ".."),
-      env: { PATH: process.env.PATH, HOME: dir },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    t.after(() => child.kill("SIGKILL"));
-    let stderr = "";
-    let stdout = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`serve did not start: ${stderr}`)), START_TIMEOUT_MS);
-      child.stderr.on("data", (d) => {
-        stderr += d;
-        if (/API key: in .+\n/.test(stderr)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
-    const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)![1];
+    const serve = await startServe(t, dir, ["--config", path]);
+    const { url, exited, child } = serve;
+    const stderr = serve.stderr();
     const signIn = /sign-in \(one-time URL\): (\S+)/.exec(stderr)![1];
     const keyFile = /API key: in (\S+) /.exec(stderr)![1];
     assert.equal(keyFile, join(dir, "store", "gateway.key"));
@@ -81,7 +84,83 @@ describe("tokensmith serve", () => {
     assert.equal((await fetch(signIn, { redirect: "manual" })).status, 303);
     child.kill("SIGTERM");
     assert.equal(await exited, 0);
-    assert.match(stderr, /SIGTERM: stopping the gateway/);
-    assert.equal(stdout, "");
+    assert.match(serve.stderr(), /SIGTERM: stopping the gateway/);
+    assert.equal(serve.stdout(), "");
+  });
+
+  for (const verbose of [false, true]) {
+    it(`logs a request answered with a 500 on its stderr: one redacted line${verbose ? ", and the stack with --verbose" : ", no stack"}`, async (t) => {
+      const dir = await tmpDir(t);
+      const path = join(dir, "tokensmith.yaml");
+      // A secret the gateway cannot resolve: the token route answers 500 config_invalid.
+      const connection = { grant: "client_credentials", token_url: "https://auth.example.com/token", client_id: "c", client_secret: "${env:TS_TEST_UNSET_SECRET}" };
+      await writeFile(path, stringify({ store: { type: "file", dir: join(dir, "store") }, connections: { billing: connection } }));
+      const serve = await startServe(t, dir, ["--config", path, ...(verbose ? ["--verbose"] : [])]);
+      const key = (await readFile(join(dir, "store", "gateway.key"), "utf8")).trim();
+      const before = serve.stderr();
+      const res = await fetch(`${serve.url}/v1/connections/billing/token`, { headers: { authorization: `Bearer ${key}` } });
+      assert.equal(res.status, 500);
+      assert.equal((await res.json()).error.code, "config_invalid");
+      const logged = await serve.waitFor(/error: GET \/v1\/connections\/billing\/token: 500 config_invalid \[billing\]: .*TS_TEST_UNSET_SECRET.*\n/);
+      const added = logged.slice(before.length);
+      assert.match(added, /^\d{4}-\d\d-\d\dT[\d:.]+Z error: /, "a timestamped line");
+      if (verbose) assert.ok(hasStackTrace(added), `--verbose shows the stack: ${added}`);
+      else assert.equal(added.trim().split("\n").length, 1, `one line, no stack: ${added}`);
+      assert.ok(!added.includes(key), "the key is never logged");
+      serve.child.kill("SIGTERM");
+      assert.equal(await serve.exited, 0);
+    });
+  }
+
+  it("logs nothing for the client's own mistakes (4xx)", async (t) => {
+    const { dir, path } = await writeConfig(t);
+    const serve = await startServe(t, dir, ["--config", path]);
+    const before = serve.stderr();
+    assert.equal((await fetch(`${serve.url}/v1/connections/nope/token`, { headers: { authorization: "Bearer wrong-key-0123456789abcdef" } })).status, 401);
+    const key = (await readFile(join(dir, "store", "gateway.key"), "utf8")).trim();
+    assert.equal((await fetch(`${serve.url}/v1/connections/nope/token`, { headers: { authorization: `Bearer ${key}` } })).status, 404);
+    serve.child.kill("SIGTERM");
+    assert.equal(await serve.exited, 0);
+    assert.doesNotMatch(serve.stderr().slice(before.length), /error/);
   });
 });
+
+interface Serve {
+  child: ChildProcess;
+  url: string;
+  exited: Promise<number | null>;
+  stderr(): string;
+  stdout(): string;
+  /** Resolves with all of stderr once it matches `pattern`. */
+  waitFor(pattern: RegExp): Promise<string>;
+}
+
+/** `tokensmith serve --port 0 ARGS` from source in a child process, once it has printed where its key is. */
+async function startServe(t: TestContext, home: string, args: string[]): Promise<Serve> {
+  const child = spawn(process.execPath, ["--import", "tsx", CHILD, "serve", "--port", "0", ...args], {
+    cwd: join(import.meta.dirname, "..", ".."),
+    env: { PATH: process.env.PATH, HOME: home },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  t.after(() => child.kill("SIGKILL"));
+  let stderr = "";
+  let stdout = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const waitFor = (pattern: RegExp) =>
+    new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`stderr never matched ${pattern}: ${stderr}`)), START_TIMEOUT_MS);
+      const check = () => {
+        if (!pattern.test(stderr)) return;
+        clearTimeout(timer);
+        child.stderr.off("data", check);
+        resolve(stderr);
+      };
+      child.stderr.on("data", check);
+      check();
+    });
+  await waitFor(/API key: in .+\n/);
+  const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)![1];
+  return { child, url, exited, stderr: () => stderr, stdout: () => stdout, waitFor };
+}

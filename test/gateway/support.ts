@@ -2,6 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { stringify } from "yaml";
+import type { Clock } from "../../src/clock.js";
 import { demoConfig } from "../../src/demo/config.js";
 import type { DemoServer, DemoServerOptions } from "../../src/demo/server.js";
 import { startGateway, type Gateway } from "../../src/gateway/start.js";
@@ -31,6 +32,8 @@ export interface DemoGatewayOptions {
   patch?: (config: any) => void;
   /** Configure the two keys above (default true); false: the gateway generates one. */
   keys?: boolean;
+  /** The gateway's clock (default the system's). */
+  clock?: Clock;
 }
 
 export async function withDemoGateway(t: TestContext, options: DemoGatewayOptions = {}): Promise<DemoGateway> {
@@ -42,7 +45,7 @@ export async function withDemoGateway(t: TestContext, options: DemoGatewayOption
   options.patch?.(config);
   const configPath = join(dir, "tokensmith.yaml");
   await writeFile(configPath, stringify(config), { mode: 0o600 });
-  const gateway = await startGateway({ config: configPath, env: {} });
+  const gateway = await startGateway({ config: configPath, env: {}, clock: options.clock });
   t.after(() => gateway.close());
   const api = async (path: string, { key, ...init }: RequestInit & { key?: string | null } = {}) => {
     const headers = new Headers(init.headers);

@@ -8,7 +8,7 @@ import { demoConfig } from "../../src/demo/config.js";
 import type { DemoServer } from "../../src/demo/server.js";
 import { TokenSmithError } from "../../src/errors.js";
 import { TokenSmith } from "../../src/tokensmith.js";
-import { cli, cliProcess } from "../support/cli.js";
+import { cli, cliProcess, hasStackTrace } from "../support/cli.js";
 import { basicAuth, postForm, tmpDir, withDemoServer } from "../support/demo.js";
 
 /** The lowest cost the bundle format accepts: the library tests need no half-second scrypt. */
@@ -137,6 +137,23 @@ describe("export and import of a login", () => {
     await a.ts.connection("demo-service").export({ passphrase: PASSPHRASE, scryptN: FAST });
     const err = await rejects(a.ts.connection("demo-service").export({ passphrase: PASSPHRASE, scryptN: FAST }), "usage_error", /\(moved at /);
     assert.match(err.hint ?? "", /already exported/);
+  });
+
+  it("refuses a passphrase under 12 characters, saying why, and moves nothing, unless weakPassphrase is set", async (t) => {
+    const server = await withDemoServer(t);
+    const a = await machine(t, server);
+    const b = await machine(t, server);
+    const token = await a.ts.connection("demo-password").accessToken();
+    for (const passphrase of ["x", "eleven-char"]) {
+      const err = await rejects(a.ts.connection("demo-password").export({ passphrase, scryptN: FAST }), "usage_error", /shorter than 12 characters: the bundle holds a refresh token/);
+      assert.match(err.hint ?? "", /weakPassphrase: true/);
+    }
+    assert.equal((await a.ts.connection("demo-password").status()).hasRefreshToken, true, "the refused export moved nothing");
+    const bundle = await a.ts.connection("demo-password").export({ passphrase: "x", weakPassphrase: true, scryptN: FAST });
+    await b.ts.import("demo-password", bundle, { passphrase: "x" });
+    assert.equal(await b.ts.connection("demo-password").accessToken(), token);
+    const twelve = await b.ts.connection("demo-password").export({ passphrase: "twelve-chars", scryptN: FAST });
+    assert.match(twelve, /"fingerprint"/, "12 characters are enough");
   });
 
   it("refuses a wrong passphrase and a tampered bundle with the same clear error, and writes nothing", async (t) => {
@@ -297,5 +314,27 @@ describe("tokensmith export and import (the built binary)", () => {
     assert.equal(JSON.parse(viaStdin.stdout).from, "demo-password");
     assert.equal((await cliProcess(["token", "demo-password", "--config", configA])).stdout.trim(), token.stdout.trim());
     assert.equal(server.stats.byGrant.password, 1, "one login in all");
+  });
+
+  it("refuses a short $TOKENSMITH_PASSPHRASE with exit 2 and the reason, and takes it with --weak-passphrase", async (t) => {
+    const server = await withDemoServer(t);
+    const dir = await tmpDir(t);
+    const config = join(dir, "a.yaml");
+    await writeFile(config, stringify(demoConfig(server, { dir: join(dir, "store") })));
+    assert.equal((await cliProcess(["token", "demo-password", "--config", config])).code, 0);
+    const env = { TOKENSMITH_PASSPHRASE: "hunter2" };
+    const refused = await cliProcess(["export", "demo-password", "--config", config], { env });
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /shorter than 12 characters: the bundle holds a refresh token, and scrypt only slows each guess down/);
+    assert.match(refused.stderr, /hint: .*--weak-passphrase/);
+    assert.ok(!hasStackTrace(refused.stderr));
+    assert.equal(refused.stdout, "");
+    const json = await cliProcess(["export", "demo-password", "--json", "--config", config], { env });
+    assert.equal(JSON.parse(json.stdout).error.code, "usage_error");
+    const status = await cliProcess(["status", "demo-password", "--json", "--config", config]);
+    assert.notEqual(JSON.parse(status.stdout).state, "none", "nothing was moved");
+    const weak = await cliProcess(["export", "demo-password", "--weak-passphrase", "--config", config], { env });
+    assert.equal(weak.code, 0, weak.stderr);
+    assert.match(weak.stdout, /"fingerprint"/);
   });
 });

@@ -7,6 +7,9 @@
  *   reads. Children open the store from `childConfig` via `createStore`, so any driver
  *   `createStore` knows can run this tier.
  *
+ * - "sealed": encrypted drivers — a record under a key the store does not hold (a lost or
+ *   replaced key) is unreadable, left untouched, and replaced only by `discardUnreadable`.
+ *
  * Every test uses its own random record key, so drivers may share one backend across tests.
  */
 import assert from "node:assert/strict";
@@ -16,7 +19,7 @@ import type { Store, StoreConfig, StoreRecord } from "../../src/store/types.js";
 import { startChild, type ChildProcessHandle } from "./child-process.js";
 import type { StoreChildArgs } from "./fixtures/store-child.js";
 
-export type StoreTier = "in-process" | "multi-process";
+export type StoreTier = "in-process" | "multi-process" | "sealed";
 
 /** Opens a fresh handle on the driver's backend; `onWarning` receives quarantine reports. */
 export type MakeStore = (options?: { onWarning?: (message: string) => void }) => Promise<Store>;
@@ -29,6 +32,8 @@ export interface StoreDriverTestOptions {
   childModule?: string;
   /** multi-process: damages the stored record of `key` so that it no longer decrypts. */
   corrupt?: (key: string) => Promise<void>;
+  /** sealed: opens the same backend under another encryption key (and no old keys). */
+  makeStoreWithOtherKey?: () => Promise<Store>;
 }
 
 /** Short leases keep the suite fast; long enough for a busy 2-core machine to renew in time. */
@@ -61,6 +66,7 @@ export function testStoreDriver(name: string, makeStore: MakeStore, options: Sto
   describe(`${name} store conformance`, () => {
     if (options.tiers.includes("in-process")) inProcessTier(makeStore);
     if (options.tiers.includes("multi-process")) multiProcessTier(makeStore, options);
+    if (options.tiers.includes("sealed")) sealedTier(makeStore, options);
   });
 }
 
@@ -251,20 +257,21 @@ function multiProcessTier(makeStore: MakeStore, options: StoreDriverTestOptions)
       }
     });
 
-    test("the lease of a holder killed mid-update is taken over once it runs out, and the record is intact", async () => {
+    test("the lease of a holder killed mid-update is taken over at once on its host (its pid is gone), and the record is intact", async () => {
       try {
         const key = newKey();
+        // A lease far longer than the takers' deadline: waiting it out would fail them with lock_timeout.
+        const longLeaseMs = 60_000;
         await withStore(makeStore, async (store) => {
           await store.update<Counter>(key, increment, { mode: "wait" });
-          const holder = child({ command: "hold", key, leaseMs: LEASE_MS, holder: "doomed child" });
+          const holder = child({ command: "hold", key, leaseMs: longLeaseMs, holder: "doomed child" });
           const holding = await holder.next("holding");
           assert.deepEqual(await store.update(key, increment, { mode: "try" }), { status: "busy", holder: "doomed child" });
-          await sleep(LEASE_MS / 2); // let it renew at least once
           await holder.kill("SIGKILL");
-          const takers = Array.from({ length: 3 }, () => child({ command: "increment", key, workMs: 50, leaseMs: LEASE_MS }));
+          const takers = Array.from({ length: 3 }, () => child({ command: "increment", key, workMs: 50, leaseMs: LEASE_MS, deadlineMs: 20_000 }));
           const spans = (await Promise.all(takers.map((t) => t.next("done")))).flatMap((d) => d.spans as Array<[number, number]>);
           spans.sort((a, b) => a[0] - b[0]);
-          assert.ok(spans[0][0] >= (holding.until as number), "the lease was taken over before it ran out");
+          assert.ok(spans[0][0] < (holding.until as number), "the dead holder's lease was waited out");
           for (let i = 1; i < spans.length; i++) assert.ok(spans[i][0] >= spans[i - 1][1], "two processes took over the lease at once");
           assert.deepEqual(await store.get(key), { generation: 4, value: { count: 4 } });
         });
@@ -321,6 +328,33 @@ function multiProcessTier(makeStore: MakeStore, options: StoreDriverTestOptions)
         },
         { onWarning: (message) => warnings.push(message) },
       );
+    });
+  });
+}
+
+function sealedTier(makeStore: MakeStore, options: StoreDriverTestOptions): void {
+  describe("sealed tier", () => {
+    test("a record under a key the store does not hold is unreadable and untouched, until an update discards it", async () => {
+      assert.ok(options.makeStoreWithOtherKey, "the sealed tier needs makeStoreWithOtherKey");
+      const key = newKey();
+      await withStore(makeStore, async (store) => {
+        await store.update<Counter>(key, increment, { mode: "wait" });
+        await store.update<Counter>(key, increment, { mode: "wait" });
+      });
+      const other = await options.makeStoreWithOtherKey();
+      try {
+        const unreadable = (err: Error & { code?: string }) => err.name === "UnreadableRecordError" && err.code === "store_error" && /unknown key/.test(err.message);
+        await assert.rejects(other.get(key), unreadable);
+        await assert.rejects(other.update<Counter>(key, increment, { mode: "wait" }), unreadable);
+        await withStore(makeStore, async (store) => assert.deepEqual(await store.get(key), { generation: 2, value: { count: 2 } }));
+        let seen: StoreRecord<Counter> | undefined = { generation: -1, value: { count: -1 } };
+        const result = await other.update<Counter>(key, (current) => ((seen = current), { count: 100 }), { mode: "wait", discardUnreadable: true });
+        assert.equal(seen, undefined);
+        assert.deepEqual(result, { status: "written", record: { generation: 3, value: { count: 100 } } });
+        assert.deepEqual(await other.get(key), { generation: 3, value: { count: 100 } });
+      } finally {
+        await other.close();
+      }
     });
   });
 }

@@ -32,7 +32,8 @@ async function corruptNewest(dir: string, key: string): Promise<string> {
 }
 
 testStoreDriver("file", async (options) => createFileStore({ dir: sharedDir, key: sharedKey, onWarning: options?.onWarning ?? (() => {}) }), {
-  tiers: ["in-process", "multi-process"],
+  tiers: ["in-process", "multi-process", "sealed"],
+  makeStoreWithOtherKey: () => createFileStore({ dir: sharedDir, key: randomBytes(32) }),
   childConfig: { type: "file", dir: sharedDir, key: sharedKey.toString("base64") },
   corrupt: async (key) => void (await corruptNewest(sharedDir, key)),
 });
@@ -92,13 +93,27 @@ describe("file store", () => {
     assert.equal(keyId(await loadOrCreateKeyFile(path)), ids[0]);
   });
 
-  test("a key file readable by others is reported", async () => {
+  test("a key file readable by others is refused with the chmod that fixes it", async () => {
     const path = join(freshDir(), KEY_FILE_NAME);
     await loadOrCreateKeyFile(path);
     await chmod(path, 0o644);
-    const warnings: string[] = [];
-    await loadOrCreateKeyFile(path, { onWarning: (m) => warnings.push(m) });
-    assert.match(warnings.join("\n"), /readable by other users/);
+    await assert.rejects(loadOrCreateKeyFile(path), (err: { code: string; message: string; hint: string }) => {
+      return err.code === "store_error" && /readable by other users/.test(err.message) && err.hint === `run: chmod 600 ${path}`;
+    });
+  });
+
+  test("a missing key file beside sealed records is a lost key (store_error with the recovery hint), never a fresh key", async () => {
+    const dir = freshDir();
+    await using(await createFileStore({ dir }), (s) => s.update("k", () => ({ v: 1 }), { mode: "wait" }).then(() => {}));
+    const keyPath = join(dir, KEY_FILE_NAME);
+    await rm(keyPath);
+    await assert.rejects(createFileStore({ dir }), (err: { code: string; message: string; hint: string }) => {
+      assert.equal(err.code, "store_error");
+      assert.match(err.message, /key file .* is missing, but the store holds records/);
+      assert.match(err.hint, /restore .*tokensmith\.key.* from a backup[\s\S]*store\.old_keys[\s\S]*logout NAME --discard-unreadable/);
+      return true;
+    });
+    await assert.rejects(stat(keyPath), { code: "ENOENT" });
   });
 
   test("after key rotation, records under an old key are read, and rewritten under the new one", async () => {

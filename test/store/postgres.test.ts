@@ -39,7 +39,8 @@ async function corrupt(schema: string, key: string): Promise<void> {
 }
 
 testStoreDriver("postgres", (options) => open({ onWarning: options?.onWarning }), {
-  tiers: ["in-process", "multi-process"],
+  tiers: ["in-process", "multi-process", "sealed"],
+  makeStoreWithOtherKey: () => open({ key: randomBytes(32) }),
   childConfig: { type: "postgres", url: URL, schema: sharedSchema, key: sharedKey.toString("base64") },
   corrupt: (key) => corrupt(sharedSchema, key),
 });
@@ -78,7 +79,7 @@ describe("postgres store", () => {
            FROM ${tablesOf(schema).states} WHERE key = 'k'`,
         );
         assert.equal(rows[0].lease_holder, "row lease test");
-        assert.match(rows[0].lease_owner, /^\d+@.+\/[0-9a-f]+$/);
+        assert.match(rows[0].lease_owner, /^\d+@.+\/[^/]*\.[0-9a-f]+$/);
         assert.equal(rows[0].live, true);
         assert.equal(rows[0].bounded, true);
         const open = await admin.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'tokensmith' AND state LIKE 'idle in transaction%'`);

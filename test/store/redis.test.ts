@@ -42,7 +42,8 @@ async function corrupt(prefix: string, key: string): Promise<void> {
 }
 
 testStoreDriver("redis", (options) => open({ onWarning: (m) => isPersistenceWarning(m) || options?.onWarning?.(m) }), {
-  tiers: ["in-process", "multi-process"],
+  tiers: ["in-process", "multi-process", "sealed"],
+  makeStoreWithOtherKey: () => open({ key: randomBytes(32), onWarning: () => {} }),
   childConfig: { type: "redis", url: URL, prefix: sharedPrefix, key: sharedKey.toString("base64") },
   corrupt: (key) => corrupt(sharedPrefix, key),
 });

@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { TokenSmithError } from "../../errors.js";
+import { checkPassphraseStrength, MIN_PASSPHRASE_LENGTH } from "../../lifecycle/bundle.js";
 import type { CliRun } from "../context.js";
 import { readPassphrase } from "../passphrase.js";
 
@@ -20,17 +21,21 @@ export function registerExport(program: Command, run: CliRun): void {
     .argument("<name>", "connection name")
     .option("-o, --output <file>", "write the bundle to FILE (mode 0600) instead of stdout")
     .option("--copy", "keep the local login too (risky with rotating refresh tokens: the first refresh invalidates the other copy)")
+    .option("--weak-passphrase", `accept a passphrase shorter than ${MIN_PASSPHRASE_LENGTH} characters (it can be guessed offline)`)
     .action(
-      run.action(async (ctx, name: string, opts: { output?: string; copy?: boolean }) => {
+      run.action(async (ctx, name: string, opts: { output?: string; copy?: boolean; weakPassphrase?: boolean }) => {
         const ts = await ctx.tokensmith();
         const connection = ts.connection(name);
         await connection.stateSetup(); // a broken config fails before anyone types a passphrase (secrets are not needed)
-        const passphrase = await readPassphrase({ confirm: true });
+        const passphrase = await readPassphrase({
+          confirm: true,
+          check: (value) => checkPassphraseStrength(value, { allowWeak: opts.weakPassphrase, override: "--weak-passphrase" }),
+        });
         // The file is prepared before the move, so a wrong path cannot lose the login.
         const output = opts.output ? await prepareOutput(opts.output) : undefined;
         let bundle: string;
         try {
-          bundle = await connection.export({ passphrase, copy: opts.copy });
+          bundle = await connection.export({ passphrase, copy: opts.copy, weakPassphrase: opts.weakPassphrase });
         } catch (err) {
           await output?.abandon();
           throw err;

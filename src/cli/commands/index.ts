@@ -1,47 +1,39 @@
 import type { Command } from "commander";
 import type { CliRun } from "../context.js";
-import { registerCall } from "./call.js";
-import { registerConnections } from "./connections.js";
-import { registerDemo } from "./demo.js";
-import { registerExport } from "./export.js";
-import { registerHeader } from "./header.js";
-import { registerImport } from "./import.js";
-import { registerLogin } from "./login.js";
-import { registerLogout } from "./logout.js";
-import { registerProviders } from "./providers.js";
-import { registerRevoke } from "./revoke.js";
-import { registerServe } from "./serve.js";
-import { registerStatus } from "./status.js";
-import { registerTest } from "./test.js";
-import { registerToken } from "./token.js";
-import { registerTrust } from "./trust.js";
 
-/** Every command by name, in the order `tokensmith --help` lists them. */
-const COMMANDS: Record<string, (program: Command, run: CliRun) => void> = {
-  token: registerToken,
-  header: registerHeader,
-  call: registerCall,
-  status: registerStatus,
-  test: registerTest,
-  login: registerLogin,
-  revoke: registerRevoke,
-  logout: registerLogout,
-  export: registerExport,
-  import: registerImport,
-  connections: registerConnections,
-  trust: registerTrust,
-  providers: registerProviders,
-  serve: registerServe,
-  demo: registerDemo,
+/** What a command module provides: it adds its subcommand (arguments, options, action) to the program. */
+export type RegisterCommand = (program: Command, run: CliRun) => void;
+
+/**
+ * Every command by name, in the order `tokensmith --help` lists them, each loaded only when
+ * the arguments name it (docs/decisions.md, CLI start-up): a cached `tokensmith token` never
+ * evaluates `call`, `login` or `serve`. A new command is one module exporting its register
+ * function and one row here.
+ */
+export const COMMANDS: Record<string, () => Promise<RegisterCommand>> = {
+  token: async () => (await import("./token.js")).registerToken,
+  header: async () => (await import("./header.js")).registerHeader,
+  call: async () => (await import("./call.js")).registerCall,
+  status: async () => (await import("./status.js")).registerStatus,
+  test: async () => (await import("./test.js")).registerTest,
+  login: async () => (await import("./login.js")).registerLogin,
+  revoke: async () => (await import("./revoke.js")).registerRevoke,
+  logout: async () => (await import("./logout.js")).registerLogout,
+  export: async () => (await import("./export.js")).registerExport,
+  import: async () => (await import("./import.js")).registerImport,
+  connections: async () => (await import("./connections.js")).registerConnections,
+  trust: async () => (await import("./trust.js")).registerTrust,
+  providers: async () => (await import("./providers.js")).registerProviders,
+  serve: async () => (await import("./serve.js")).registerServe,
+  demo: async () => (await import("./demo.js")).registerDemo,
 };
 
 /**
- * Every command, one module each (the CLI stays thin: parse, call the library, print); or
- * only `only`, when the arguments name it: a subcommand's parsing, errors and help never
- * look at its siblings, and setting them all up is a few milliseconds of every
- * `tokensmith token` (docs/decisions.md, CLI start-up).
+ * Sets up the command `name` when the table has it; every command otherwise (help, a typo,
+ * no command): a subcommand's parsing, errors and help never look at its siblings, and the
+ * program's own help and "did you mean" need them all.
  */
-export function registerCommands(program: Command, run: CliRun, only?: string): void {
-  const one = only !== undefined && Object.hasOwn(COMMANDS, only) ? COMMANDS[only] : undefined;
-  for (const register of one ? [one] : Object.values(COMMANDS)) register(program, run);
+export async function registerCommands(program: Command, run: CliRun, name?: string): Promise<void> {
+  const loaders = name !== undefined && Object.hasOwn(COMMANDS, name) ? [COMMANDS[name]] : Object.values(COMMANDS);
+  for (const register of await Promise.all(loaders.map((load) => load()))) register(program, run);
 }

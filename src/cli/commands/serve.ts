@@ -37,11 +37,18 @@ export function registerServe(program: Command, run: CliRun): void {
     .action(
       run.action(async (ctx, opts: { host?: string; port?: string }) => {
         const { startGateway } = await import("../../gateway/start.js");
+        const { errorLogLine, errorStack } = await import("../../gateway/errors.js");
         const gateway = await startGateway({
           config: ctx.flags.config,
           host: opts.host,
           port: parsePort(opts.port),
           onWarning: (message) => ctx.printer.warn(message),
+          // A 500 is news for whoever runs the gateway, not only for the client that got it.
+          onError: (error, request) => {
+            ctx.printer.out.stderr(`${new Date().toISOString()} error: ${errorLogLine(error, request)}\n`);
+            const stack = ctx.flags.verbose ? errorStack(error) : undefined;
+            if (stack) ctx.printer.out.stderr(`${stack}\n`);
+          },
         });
         ctx.printer.verbose(`config: ${gateway.tokensmith.configPath ?? "(object)"}`);
         const out = ctx.printer.out;
