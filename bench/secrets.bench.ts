@@ -11,7 +11,7 @@ import type { Report } from "./report.js";
  * rotates the refresh token, and each one sent is registered for redaction (in up to three
  * encodings). The heap after 10,000 rotations must be what it was after the warm-up, which
  * rotates enough tokens to fill the registry's rotating part to its bound (1 MiB of 512-
- * character tokens is 2,048 of them); without the bound it would grow by ~10 MB per 10,000.
+ * character tokens is 2,048 of them); without the bound it grows by ~8 MiB per 10,000 (measured: 17.0 -> 25.4 MiB).
  */
 const ROTATIONS = 10_000;
 const WARM_UP = 2_500;
