@@ -96,6 +96,8 @@ export interface ResolvedConnection {
   timeoutMs: number;
   allowInsecureHttp: boolean;
   testUrl?: string;
+  /** The API's base URL (`base_url`): relative URLs in `call`, the gateway's proxy route (SPEC §5). */
+  baseUrl?: string;
   vars: Record<string, string>;
 }
 

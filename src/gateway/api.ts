@@ -26,7 +26,7 @@ export interface ApiDeps {
 export interface GatewayConnectionStatus extends ConnectionStatus {
   authorize: BrowserAuthorization;
   /** What this gateway answered for the connection since it started. */
-  served: { tokens: number; cacheHits: number; waits: number; errors: number };
+  served: ReturnType<GatewayMetrics["served"]>;
 }
 
 /** The SPEC §3 `token --json` document. */

@@ -69,6 +69,12 @@ function duration(s) {
   if (m > 0) return m + "m " + String(sec).padStart(2, "0") + "s";
   return sec + "s";
 }
+function bytes(n) {
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) (n /= 1000), i++;
+  return (i ? n.toFixed(1) : n) + " " + units[i];
+}
 function ago(iso) {
   if (!iso) return "never";
   const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
@@ -103,6 +109,8 @@ function row(c) {
   const served = el("td", "", "num");
   const counts = plural(c.served.cacheHits, "cache hit") + " · " + plural(c.served.waits, "wait") + (c.served.errors ? " · " + plural(c.served.errors, "error") : "");
   served.append(el("div", plural(c.served.tokens, "token")), el("div", counts, "small"));
+  const p = c.served.proxy;
+  if (p && p.requests) served.append(el("div", "proxy: " + plural(p.requests, "request") + " · ↑ " + bytes(p.bytesUp) + " · ↓ " + bytes(p.bytesDown) + (p.recoveries ? " · 401 recovered " + p.recoveries + "×" : "") + (p.errors ? " · " + plural(p.errors, "error") : ""), "small proxy"));
   const actions = el("td", "", "actions");
   if (c.authorize.available) actions.append(button("Authorize", "authorize", c.name, "primary"));
   if (!c.error) actions.append(button("Test", "test", c.name), button("Refresh", "refresh", c.name), button("Revoke", "revoke", c.name, "danger"));

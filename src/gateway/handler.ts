@@ -7,6 +7,7 @@ import { toTokenSmithError, type TokenSmithError } from "../errors.js";
 import { errorResponse, GatewayError, sendError } from "./errors.js";
 import { parseCookies, readBody, redirect, sendHtml, sendJson, sendText } from "./http.js";
 import { dashboardPage, DASHBOARD_CSP, messagePage, PAGE_CSP, signInPage } from "./pages.js";
+import { proxyRoute } from "./proxy-route.js";
 
 /**
  * The gateway's request handler: the Host check first (DNS rebinding), then who is asking
@@ -112,6 +113,8 @@ async function route(deps: HandlerDeps, req: IncomingMessage, res: ServerRespons
     if (browser) return sendPageError(res, err);
     throw err;
   }
+  // The data gateway (SPEC §5): before the CSRF check, as only a key may use it (no session, no body read here).
+  if (path.startsWith("/proxy/")) return proxyRoute(deps, principal, req, res, url);
   if (method !== "GET" && method !== "HEAD") await checkCsrf(deps, req, principal);
   if (path === "/") {
     if (principal.via === "session") return sendHtml(res, 200, dashboardPage(principal.csrf!, deps.baseUrl), DASHBOARD_CSP);

@@ -1,5 +1,6 @@
 import type { ConnectionStatus } from "../lifecycle/status.js";
 import type { StoreObserver } from "./observed-store.js";
+import { ProxyMetrics, type ProxyServed } from "./proxy-metrics.js";
 
 /**
  * The gateway's Prometheus metrics (SPEC §5 `/metrics`): token requests by result, cache
@@ -19,7 +20,7 @@ function label(value: string): string {
   return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
 
-function labels(pairs: Record<string, string>): string {
+export function labels(pairs: Record<string, string>): string {
   const text = Object.entries(pairs)
     .map(([k, v]) => `${k}="${label(v)}"`)
     .join(",");
@@ -55,6 +56,8 @@ export class GatewayMetrics {
   readonly tokenRequests = new Family("tokensmith_token_requests_total", "counter", "Token requests answered by the gateway, by connection and result (ok or an error code).");
   readonly cacheHits = new Family("tokensmith_cache_hits_total", "counter", "Token requests answered with the token already held, without waiting for the authorization server.");
   readonly waits = new Family("tokensmith_token_waits_total", "counter", "Token requests that waited for a new token (this gateway's token request or another process's).");
+  /** The proxy route's counters (`/proxy/NAME/...`). */
+  readonly proxy = new ProxyMetrics();
   private readonly refreshesByKey = new Map<string, number>();
   private leaseWaits = 0;
   private leaseWaitMs = 0;
@@ -73,7 +76,7 @@ export class GatewayMetrics {
   };
 
   /** What the gateway answered for one connection since it started (the dashboard's counts). */
-  served(connection: string): { tokens: number; cacheHits: number; waits: number; errors: number } {
+  served(connection: string): { tokens: number; cacheHits: number; waits: number; errors: number; proxy: ProxyServed } {
     const sum = (family: Family, keep: (labels: Record<string, string>) => boolean = () => true) => {
       let total = 0;
       for (const entry of family.values.values()) if (entry.labels.connection === connection && keep(entry.labels)) total += entry.value;
@@ -84,6 +87,7 @@ export class GatewayMetrics {
       cacheHits: sum(this.cacheHits),
       waits: sum(this.waits),
       errors: sum(this.tokenRequests, (l) => l.result !== "ok"),
+      proxy: this.proxy.served(connection),
     };
   }
 
@@ -117,7 +121,8 @@ export class GatewayMetrics {
       counter("tokensmith_lock_busy_total", "Refresh-ahead attempts that found the update lock held elsewhere and kept the current token.", this.leaseBusy),
     ];
     const counters = [this.tokenRequests, this.cacheHits, this.waits].map((f) => f.render((labels) => visible.has(labels.connection)));
-    return [...counters, ...[refreshes, stateRequests, expiresIn, state].map((f) => f.render()), ...store].join("\n") + "\n";
+    const proxied = this.proxy.render((name) => visible.has(name));
+    return [...counters, ...[refreshes, stateRequests, expiresIn, state].map((f) => f.render()), ...store, proxied].join("\n") + "\n";
   }
 }
 

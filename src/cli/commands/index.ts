@@ -25,6 +25,7 @@ export const COMMANDS: Record<string, () => Promise<RegisterCommand>> = {
   trust: async () => (await import("./trust.js")).registerTrust,
   providers: async () => (await import("./providers.js")).registerProviders,
   serve: async () => (await import("./serve.js")).registerServe,
+  proxy: async () => (await import("./proxy.js")).registerProxy,
   demo: async () => (await import("./demo.js")).registerDemo,
 };
 

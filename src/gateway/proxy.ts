@@ -1,0 +1,261 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { pipeline } from "node:stream";
+import { TokenSmithError } from "../errors.js";
+import { AuthorizedCall, checkOrigin, tokenHeader, unreachable } from "../http/fetch.js";
+import type { Connection } from "../lifecycle/connection.js";
+import type { ProxyMetrics } from "./proxy-metrics.js";
+
+/**
+ * The data gateway (SPEC §5 `ANY /proxy/NAME/PATH`, `tokensmith proxy NAME`): a reverse proxy
+ * to a connection's `base_url` that carries the token, so a tool that knows nothing of OAuth
+ * (a BI tool, a spreadsheet, curl, Python) calls the API through it.
+ *
+ * - The request goes to `base_url` + PATH + query with the connection's token in its `header`;
+ *   the client's own `Authorization` (the gateway key), its cookies, the token header's name
+ *   and hop-by-hop headers are dropped.
+ * - Bodies stream both ways with backpressure (constant memory). A request body of up to
+ *   `REPLAY_LIMIT` is held so it can be sent again after a 401 (one refresh, SPEC §2.11) or a
+ *   429/503 (`api_retry`); a larger one streams as it arrives, and its 401 goes back to the
+ *   client with the refused token invalidated, so the next request gets a fresh one.
+ * - Responses pass through untouched, but for hop-by-hop headers, `Set-Cookie` (the API's
+ *   cookies would land on the gateway's origin, beside its session cookie; the client's own
+ *   never reach the API either) and a `Location` (or `Link` target) into `base_url`, rewritten
+ *   to the proxy path, so the client's next request comes back through the proxy.
+ *   Redirects are never followed: one elsewhere goes back as it is, and the token with it never.
+ * - Failures are the gateway's JSON errors: 409 reauthorization_required, 502 oauth_error,
+ *   503 lock_timeout/store_error, 504 network_error/timeout (thrown, for the caller to send).
+ */
+
+/** Request bodies up to this size are held for a replay after a 401 (SPEC §5). */
+export const REPLAY_LIMIT = 1024 * 1024;
+
+/** RFC 9110 §7.6.1 hop-by-hop headers, and others that describe this hop only. */
+const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "expect", "host"]);
+/** Request headers the API never sees: the gateway key, the client's cookies. */
+const CLIENT_ONLY = new Set(["authorization", "cookie", "content-length"]);
+/** Response headers the client never sees: the API's cookies (they would be set on the gateway's origin). */
+const API_ONLY = new Set(["set-cookie", "set-cookie2"]);
+
+/** Upstream connections are kept alive: most tools send many small requests. */
+const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 256 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 256 }) };
+
+/** One proxied request: the connection, the part of the path after the proxy's prefix, and where the proxy lives. */
+export interface ProxyRequest {
+  connection: Connection;
+  /** The path after the proxy's own prefix, as the client sent it (percent-encoded), "" or starting with "/". */
+  path: string;
+  /** The query string with its "?", or "". */
+  search: string;
+  /** The proxy's path for this connection ("/proxy/NAME" on the gateway, "" for `tokensmith proxy`). */
+  prefix: string;
+  metrics: ProxyMetrics;
+}
+
+type Body = { kind: "none"; length?: "0" } | { kind: "held"; data: Buffer } | { kind: "stream"; head: Buffer[]; rest: IncomingMessage };
+
+/** Proxies `req` and answers on `res`; rejects (before any answer) with an error for the gateway's JSON shape. */
+export async function proxy(target: ProxyRequest, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { connection, metrics } = target;
+  const { conn, clock } = await connection.setup();
+  const base = baseUrlOf(conn);
+  const url = targetUrl(base, target.path, target.search, conn.name);
+  checkOrigin(conn, url);
+  const method = (req.method ?? "GET").toUpperCase();
+  const body = await readBody(req);
+  const aborted = new AbortController();
+  res.once("close", () => aborted.abort());
+  const settings = { conn, clock };
+  const request = { method, replayable: body.kind !== "stream" };
+  const cached = connection.cachedToken();
+  const row = metrics.row(conn.name);
+  let call: AuthorizedCall;
+  try {
+    call = cached !== undefined ? AuthorizedCall.with(connection, settings, request, cached) : await AuthorizedCall.start(connection, settings, request);
+  } catch (err) {
+    row.failed();
+    throw err;
+  }
+  const headers = requestHeaders(req, conn.header.name, body);
+  for (;;) {
+    const [name, value] = tokenHeader(conn, call.token);
+    headers[name.toLowerCase()] = value;
+    const started = performance.now();
+    let upstream: IncomingMessage;
+    try {
+      upstream = await send(url, method, headers, body, conn.timeoutMs, (n) => row.uploaded(n));
+    } catch (err) {
+      row.failed();
+      throw unreachable(err, url, conn, aborted.signal);
+    }
+    row.latency((performance.now() - started) / 1000);
+    const status = upstream.statusCode ?? 502;
+    const header = (h: string) => headerValue(upstream.headers[h]);
+    if (call.mayRetry(status, header)) {
+      const delay = await call.next(status, header).catch((err: unknown) => {
+        upstream.resume();
+        row.failed();
+        throw err;
+      });
+      if (delay !== undefined) {
+        upstream.resume();
+        if (status === 401) row.recovered();
+        await call.wait(delay, aborted.signal);
+        continue;
+      }
+    }
+    // A 401 passed through (its body was not replayable): its token is gone before the client can ask again.
+    if (call.dropping) await call.dropping;
+    row.answered(status);
+    return answer(upstream, res, { base, target: url, prefix: target.prefix }, (n) => row.downloaded(n));
+  }
+}
+
+/** The connection's `base_url`, or a usage error naming the field. */
+function baseUrlOf(conn: { name: string; baseUrl?: string }): URL {
+  if (!conn.baseUrl) {
+    throw new TokenSmithError("usage_error", `connection "${conn.name}" has no base_url to proxy to`, {
+      connection: conn.name,
+      field: `connections.${conn.name}.base_url`,
+      hint: "set base_url to the API's base URL, e.g. base_url: https://api.example.com/v1",
+    });
+  }
+  return new URL(conn.baseUrl);
+}
+
+/** `base_url` + path + query; a path that climbs out of `base_url`'s path is refused. */
+export function targetUrl(base: URL, path: string, search: string, name: string): URL {
+  const basePath = base.pathname.replace(/\/+$/, "");
+  const url = new URL(`${base.origin}${basePath}${path.startsWith("/") || path === "" ? path : `/${path}`}${search}`);
+  if (url.origin !== base.origin || (url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`))) {
+    throw new TokenSmithError("usage_error", `the proxy path leaves connection "${name}"'s base_url`, { connection: name, hint: "call paths under base_url only" });
+  }
+  return url;
+}
+
+/** The request body: none, held in memory (≤ REPLAY_LIMIT, replayable), or streaming from here on. */
+function readBody(req: IncomingMessage): Promise<Body> {
+  const length = req.headers["content-length"];
+  const chunked = req.headers["transfer-encoding"] !== undefined;
+  if (!chunked && (length === undefined || length === "0")) return Promise.resolve({ kind: "none", length: length === "0" ? "0" : undefined });
+  if (!chunked && Number(length) > REPLAY_LIMIT) return Promise.resolve({ kind: "stream", head: [], rest: req });
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = () => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onError);
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      if (size <= REPLAY_LIMIT) return;
+      req.pause();
+      done();
+      resolve({ kind: "stream", head: chunks, rest: req });
+    };
+    const onEnd = () => {
+      done();
+      resolve({ kind: "held", data: Buffer.concat(chunks, size) });
+    };
+    const onError = (err: Error) => {
+      done();
+      reject(new TokenSmithError("network_error", `the client's request body broke off: ${err.message}`));
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onError);
+  });
+}
+
+/** Names listed in a `Connection` header are hop-by-hop too (RFC 9110 §7.6.1). */
+function connectionTokens(value: string | string[] | undefined): Set<string> {
+  const text = Array.isArray(value) ? value.join(",") : (value ?? "");
+  return new Set(
+    text
+      .split(",")
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
+  );
+}
+
+/** The client's headers minus this hop's, the gateway key, cookies and any header of the token's name. */
+function requestHeaders(req: IncomingMessage, tokenName: string, body: Body): OutgoingHttpHeaders {
+  const listed = connectionTokens(req.headers.connection);
+  const token = tokenName.toLowerCase();
+  const out: Record<string, string | string[]> = {};
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    if (HOP_BY_HOP.has(name) || CLIENT_ONLY.has(name) || listed.has(name) || name === token) continue;
+    const prior = out[name];
+    out[name] = prior === undefined ? raw[i + 1] : [...(Array.isArray(prior) ? prior : [prior]), raw[i + 1]];
+  }
+  if (body.kind === "held") out["content-length"] = String(body.data.length);
+  else if (body.kind === "none" && body.length) out["content-length"] = "0";
+  else if (body.kind === "stream" && req.headers["content-length"] !== undefined && req.headers["transfer-encoding"] === undefined) out["content-length"] = req.headers["content-length"];
+  return out;
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
+/** Sends one attempt; resolves with the API's response head. `counted` is told of body bytes sent. */
+function send(url: URL, method: string, headers: OutgoingHttpHeaders, body: Body, timeoutMs: number, counted: (bytes: number) => void): Promise<IncomingMessage> {
+  const https = url.protocol === "https:";
+  return new Promise((resolve, reject) => {
+    const up = (https ? httpsRequest : httpRequest)(url, { method, headers, agent: https ? agents.https : agents.http }, resolve);
+    up.once("error", reject);
+    up.setTimeout(timeoutMs, () => up.destroy(Object.assign(new Error(`no answer in ${timeoutMs} ms`), { code: "ETIMEDOUT" })));
+    if (body.kind === "none") return void up.end();
+    if (body.kind === "held") {
+      counted(body.data.length);
+      return void up.end(body.data);
+    }
+    for (const chunk of body.head) {
+      counted(chunk.length);
+      up.write(chunk);
+    }
+    body.rest.on("data", (chunk: Buffer) => counted(chunk.length));
+    pipeline(body.rest, up, () => {});
+  });
+}
+
+/** The API's response to the client: status and headers (filtered, `Location` rewritten), body streamed. */
+function answer(upstream: IncomingMessage, res: ServerResponse, where: { base: URL; target: URL; prefix: string }, counted: (bytes: number) => void): Promise<void> {
+  const listed = connectionTokens(upstream.headers.connection);
+  const headers: string[] = [];
+  const raw = upstream.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    if (HOP_BY_HOP.has(name) || API_ONLY.has(name) || listed.has(name)) continue;
+    const value = name === "location" ? proxiedLocation(raw[i + 1], where) : name === "link" ? raw[i + 1].replace(/<([^>]*)>/g, (_, u: string) => `<${proxiedLocation(u, where)}>`) : raw[i + 1];
+    headers.push(raw[i], value);
+  }
+  res.writeHead(upstream.statusCode ?? 502, upstream.statusMessage, headers);
+  upstream.on("data", (chunk: Buffer) => counted(chunk.length));
+  return new Promise((resolve) => {
+    // A broken side ends the other: the client sees a cut response, never a wrong one.
+    pipeline(upstream, res, () => resolve());
+  });
+}
+
+/**
+ * A `Location` into `base_url` as the proxy's own path (so the client's next request comes
+ * back through the proxy); any other location as it is: the client may follow it, without
+ * the token, which only the proxy holds.
+ */
+export function proxiedLocation(value: string, where: { base: URL; target: URL; prefix: string }): string {
+  let url: URL;
+  try {
+    url = new URL(value, where.target);
+  } catch {
+    return value;
+  }
+  const basePath = where.base.pathname.replace(/\/+$/, "");
+  if (url.origin !== where.base.origin || (url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`))) return value;
+  const rest = url.pathname.slice(basePath.length) || "/";
+  return `${where.prefix}${rest}${url.search}${url.hash}`;
+}
