@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { TestContext } from "node:test";
+import { withDemoGateway, type DemoGateway } from "./support.js";
 
 /**
  * A loopback API for the data gateway's tests and benchmark: it generates large downloads on
@@ -26,6 +27,8 @@ export const BLOCK = (() => {
 
 /** The MD5 of the first `bytes` bytes of the download pattern (computed by streaming the block). */
 export function patternMd5(bytes: number): string {
+  const known = md5s.get(bytes);
+  if (known) return known;
   const hash = createHash("md5");
   let left = bytes;
   while (left > 0) {
@@ -33,8 +36,11 @@ export function patternMd5(bytes: number): string {
     hash.update(n === BLOCK.length ? BLOCK : BLOCK.subarray(0, n));
     left -= n;
   }
-  return hash.digest("hex");
+  const digest = hash.digest("hex");
+  md5s.set(bytes, digest);
+  return digest;
 }
+const md5s = new Map<number, string>();
 
 export interface TestApi {
   url: string;
@@ -140,3 +146,21 @@ export async function withTestApi(t: TestContext, basePath?: string): Promise<Te
   t.after(() => api.close());
   return api;
 }
+
+export interface ProxySetup extends DemoGateway {
+  testApi: TestApi;
+}
+
+/** A gateway whose demo-service proxies to the demo API, and "bulk" (same client) to the test API's /v1. */
+export async function proxyGateway(t: TestContext, patch?: (config: any, testApi: TestApi) => void): Promise<ProxySetup> {
+  const testApi = await withTestApi(t);
+  const gw = await withDemoGateway(t, {
+    patch: (config) => {
+      config.connections["demo-service"].base_url = `${config.connections["demo-service"].test_url.replace(/\/whoami$/, "")}`;
+      config.connections.bulk = { ...config.connections["demo-service"], base_url: `${testApi.url}/v1` };
+      patch?.(config, testApi);
+    },
+  });
+  return { ...gw, testApi };
+}
+

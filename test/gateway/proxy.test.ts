@@ -1,31 +1,14 @@
 import assert from "node:assert/strict";
 import { request } from "node:http";
-import { test, type TestContext } from "node:test";
-import { FULL_KEY, LIMITED_KEY, signIn, withDemoGateway, type DemoGateway } from "./support.js";
-import { withTestApi, type TestApi } from "./proxy-support.js";
+import { test } from "node:test";
+import { FULL_KEY, LIMITED_KEY, signIn } from "./support.js";
+import { proxyGateway } from "./proxy-support.js";
 
 /**
  * The data gateway's route (SPEC §5 `ANY /proxy/NAME/PATH`, issue 14 item 1), driven with
  * Node's own HTTP client so headers arrive exactly as sent. The real-client tests (curl,
  * Python) are in proxy-clients.test.ts.
  */
-
-interface Setup extends DemoGateway {
-  testApi: TestApi;
-}
-
-/** A gateway whose demo-service proxies to the demo API, and "bulk" (same client) to the test API's /v1. */
-export async function proxyGateway(t: TestContext, patch?: (config: any, testApi: TestApi) => void): Promise<Setup> {
-  const testApi = await withTestApi(t);
-  const gw = await withDemoGateway(t, {
-    patch: (config) => {
-      config.connections["demo-service"].base_url = `${config.connections["demo-service"].test_url.replace(/\/whoami$/, "")}`;
-      config.connections.bulk = { ...config.connections["demo-service"], base_url: `${testApi.url}/v1` };
-      patch?.(config, testApi);
-    },
-  });
-  return { ...gw, testApi };
-}
 
 /** One raw request to the gateway (headers exactly as given). */
 function raw(url: string, init: { method?: string; headers?: Record<string, string>; body?: Buffer | string } = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
