@@ -63,8 +63,6 @@ export async function proxy(target: ProxyRequest, req: IncomingMessage, res: Ser
   checkOrigin(conn, url);
   const method = (req.method ?? "GET").toUpperCase();
   const body = await readBody(req);
-  const aborted = new AbortController();
-  res.once("close", () => aborted.abort());
   const settings = { conn, clock };
   const request = { method, replayable: body.kind !== "stream" };
   const cached = connection.cachedToken();
@@ -86,7 +84,7 @@ export async function proxy(target: ProxyRequest, req: IncomingMessage, res: Ser
       upstream = await send(url, method, headers, body, conn.timeoutMs, (n) => row.uploaded(n));
     } catch (err) {
       row.failed();
-      throw unreachable(err, url, conn, aborted.signal);
+      throw unreachable(err, url, conn);
     }
     row.latency((performance.now() - started) / 1000);
     const status = upstream.statusCode ?? 502;
@@ -100,7 +98,7 @@ export async function proxy(target: ProxyRequest, req: IncomingMessage, res: Ser
       if (delay !== undefined) {
         upstream.resume();
         if (status === 401) row.recovered();
-        await call.wait(delay, aborted.signal);
+        await call.wait(delay, clientGone(res));
         continue;
       }
     }
@@ -109,6 +107,14 @@ export async function proxy(target: ProxyRequest, req: IncomingMessage, res: Ser
     row.answered(status);
     return answer(upstream, res, { base, target: url, prefix: target.prefix }, (n) => row.downloaded(n));
   }
+}
+
+/** A signal that aborts when the client goes away (made only for a wait: an abort costs a stack trace). */
+function clientGone(res: ServerResponse): AbortSignal {
+  const gone = new AbortController();
+  if (res.destroyed) gone.abort();
+  else res.once("close", () => void (res.writableFinished || gone.abort()));
+  return gone.signal;
 }
 
 /** The connection's `base_url`, or a usage error naming the field. */
@@ -238,7 +244,15 @@ function answer(upstream: IncomingMessage, res: ServerResponse, where: { base: U
   upstream.on("data", (chunk: Buffer) => counted(chunk.length));
   return new Promise((resolve) => {
     // A broken side ends the other: the client sees a cut response, never a wrong one.
-    pipeline(upstream, res, () => resolve());
+    const cut = () => {
+      upstream.destroy();
+      res.destroy();
+      resolve();
+    };
+    upstream.once("error", cut);
+    upstream.once("aborted", cut);
+    res.once("close", () => (res.writableFinished ? resolve() : cut()));
+    upstream.pipe(res);
   });
 }
 

@@ -1,0 +1,199 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Agent, request } from "undici";
+import { stringify } from "yaml";
+import { demoConfig } from "../src/demo/config.js";
+import { startDemoServer } from "../src/demo/server.js";
+import { median, type Report } from "./report.js";
+
+/**
+ * The data gateway (issue 14 item 5), side by side in one run on loopback: a client calling a
+ * loopback API through `tokensmith proxy` against the same client calling it directly with a
+ * static `Authorization` header.
+ *
+ * Three processes, as in real use: the load generator (this one), `tokensmith proxy` (the
+ * built CLI) and the API (a child: a real API costs CPU of its own, elsewhere). All share this
+ * machine's cores, so the proxy's CPU is taken from the client and the API: rates are
+ * wall-clock. Peak RSS is the proxy process's (Linux /proc: VmHWM against VmRSS at the start).
+ */
+
+const CONCURRENCY = 32;
+const REQUESTS = 3000;
+const ROUNDS = Number(process.env.ROUNDS ?? 7);
+const LATENCY_SAMPLES = 2000;
+const DOWNLOAD = 1024 * 1024 * 1024;
+const MB = 1024 * 1024;
+
+/** The loopback API: /small answers a small JSON document at once, /slow after 2 ms (an API that does some work), /download?bytes=N streams N bytes with backpressure. */
+const API_SOURCE = `
+const http = require("node:http");
+const block = Buffer.alloc(64 * 1024, 97);
+const small = JSON.stringify({ items: [{ id: 1, name: "a" }, { id: 2, name: "b" }], next: null });
+http.createServer((req, res) => {
+  if (!req.headers.authorization) { res.writeHead(401); return res.end(); }
+  if (req.url.startsWith("/v1/download")) {
+    let left = Number(new URL(req.url, "http://x").searchParams.get("bytes"));
+    res.writeHead(200, { "content-type": "application/octet-stream", "content-length": left });
+    const pump = () => { while (left > 0) { const n = Math.min(left, block.length); left -= n; if (!res.write(n === block.length ? block : block.subarray(0, n))) return res.once("drain", pump); } res.end(); };
+    return pump();
+  }
+  const answer = () => { res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(small) }); res.end(small); };
+  if (req.url.startsWith("/v1/slow")) return void setTimeout(answer, 2);
+  answer();
+}).listen(0, "127.0.0.1", function () { process.stdout.write(String(this.address().port) + "\\n"); });
+`;
+
+async function startApi(): Promise<{ url: string; stop(): void }> {
+  const child = spawn(process.execPath, ["-e", API_SOURCE], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise<string>((resolve) => child.stdout.once("data", (d) => resolve(String(d).trim())));
+  return { url: `http://127.0.0.1:${port}/v1`, stop: () => void child.kill() };
+}
+
+/** `tokensmith proxy NAME --config PATH` from the build, once it has printed its address and key. */
+async function startProxyProcess(configPath: string): Promise<{ url: string; key: string; child: ChildProcess }> {
+  const bin = join(import.meta.dirname, "..", "bin", "tokensmith.js");
+  const child = spawn(process.execPath, [...(process.env.PROXY_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PROXY_PROF}`] : []), bin, "proxy", "demo-service", "--config", configPath], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  await new Promise<void>((resolve, reject) => {
+    child.stderr!.on("data", (d) => {
+      stderr += d;
+      if (/listening on .*\n[\s\S]*key: \S+\n/.test(stderr)) resolve();
+    });
+    child.on("exit", () => reject(new Error(`tokensmith proxy exited: ${stderr}`)));
+  });
+  return { url: /listening on (\S+)/.exec(stderr)![1], key: /key: (\S+)/.exec(stderr)![1], child };
+}
+
+/** A process's current and peak resident set, bytes (Linux). */
+async function rssOf(pid: number): Promise<{ rss: number; peak: number }> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN) * 1024;
+  return { rss: kb("VmRSS"), peak: kb("VmHWM") };
+}
+
+export async function run(report: Report): Promise<void> {
+  const api = await startApi();
+  const server = await startDemoServer({ quiet: true });
+  const dir = await mkdtemp(join(tmpdir(), "tokensmith-bench-"));
+  const config = demoConfig(server, { dir: join(dir, "store") }) as { connections: Record<string, Record<string, unknown>> };
+  config.connections["demo-service"].base_url = api.url;
+  const configPath = join(dir, "tokensmith.yaml");
+  await writeFile(configPath, stringify(config), { mode: 0o600 });
+  const proxy = await startProxyProcess(configPath);
+  const agent = new Agent({ connections: CONCURRENCY });
+  try {
+    // The token the proxy holds (the file store is shared): the direct client sends the same one.
+    const { TokenSmith } = await import("../src/tokensmith.js");
+    const ts = await TokenSmith.load({ config: configPath, env: {} });
+    const token = await ts.connection("demo-service").accessToken();
+    await ts.close();
+    const direct = { url: `${api.url}/small`, headers: { authorization: `Bearer ${token}` } };
+    const proxied = { url: `${proxy.url}/small`, headers: { authorization: `Bearer ${proxy.key}` } };
+    const send = (target: { url: string; headers: Record<string, string> }) => () =>
+      request(target.url, { dispatcher: agent, headers: target.headers }).then(async (res) => {
+        await res.body.arrayBuffer();
+        if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
+      });
+
+    const rates = await compare(send(direct), send(proxied));
+    report({
+      name: `proxy throughput, ${CONCURRENCY} concurrent small JSON requests`,
+      value: rates.ours,
+      unit: "requests/s",
+      baseline: rates.plain,
+      baselineName: "the API called directly with a static header",
+      goal: ">= 0.8x",
+      higherIsBetter: true,
+    });
+
+    const slow = await compare(send({ ...direct, url: `${api.url}/slow` }), send({ ...proxied, url: `${proxy.url}/slow` }));
+    report({
+      name: `proxy throughput, ${CONCURRENCY} concurrent requests to an API taking 2 ms each`,
+      value: slow.ours,
+      unit: "requests/s",
+      baseline: slow.plain,
+      baselineName: "the API called directly with a static header",
+      higherIsBetter: true,
+    });
+
+    const latency = await latencies(send(direct), send(proxied));
+    report({
+      name: "proxy added median latency (one request at a time)",
+      value: (latency.ours - latency.plain) * 1e6,
+      unit: "µs",
+      goal: "< 1000 µs",
+      higherIsBetter: false,
+    });
+    report({ name: "median latency through the proxy", value: latency.ours * 1e6, unit: "µs", baseline: latency.plain * 1e6, baselineName: "direct", higherIsBetter: false });
+
+    const growth = await downloadGrowth(`${proxy.url}/download?bytes=${DOWNLOAD}`, proxied.headers, agent, proxy.child.pid!);
+    report({
+      name: "1 GiB download through the proxy: peak RSS growth",
+      value: growth.rss / MB,
+      unit: "MiB",
+      goal: "< 50 MiB",
+      higherIsBetter: false,
+    });
+    report({ name: "1 GiB download through the proxy: throughput", value: DOWNLOAD / MB / growth.seconds, unit: "MiB/s", higherIsBetter: true });
+    if (server.stats.tokenRequests > 2) throw new Error(`expected one token request per process, saw ${server.stats.tokenRequests}`);
+  } finally {
+    await agent.close();
+    proxy.child.kill();
+    await server.close();
+    api.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Requests per second of each sender, median of alternating rounds after a warm-up of both. */
+async function compare(plain: () => Promise<unknown>, ours: () => Promise<unknown>): Promise<{ plain: number; ours: number }> {
+  await throughput(plain);
+  await throughput(ours);
+  const plainRates: number[] = [];
+  const ourRates: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const pair = round % 2 === 0 ? [plain, ours] : [ours, plain];
+    for (const send of pair) (send === plain ? plainRates : ourRates).push(await throughput(send));
+  }
+  return { plain: median(plainRates), ours: median(ourRates) };
+}
+
+async function throughput(send: () => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next++ < REQUESTS) await send();
+    }),
+  );
+  return REQUESTS / ((performance.now() - started) / 1000);
+}
+
+/** Median seconds per request, one at a time, alternating direct and proxied. */
+async function latencies(plain: () => Promise<unknown>, ours: () => Promise<unknown>): Promise<{ plain: number; ours: number }> {
+  const times = { plain: [] as number[], ours: [] as number[] };
+  for (let i = 0; i < LATENCY_SAMPLES; i++) {
+    for (const [key, send] of [["plain", plain], ["ours", ours]] as const) {
+      const started = performance.now();
+      await send();
+      times[key].push((performance.now() - started) / 1000);
+    }
+  }
+  return { plain: median(times.plain.slice(100)), ours: median(times.ours.slice(100)) };
+}
+
+/** Peak RSS growth of the proxy process during the download (read and dropped by this one). */
+async function downloadGrowth(url: string, headers: Record<string, string>, agent: Agent, pid: number): Promise<{ rss: number; seconds: number }> {
+  const before = await rssOf(pid);
+  const started = performance.now();
+  const res = await request(url, { dispatcher: agent, headers });
+  let bytes = 0;
+  for await (const chunk of res.body) bytes += (chunk as Buffer).length;
+  if (bytes !== DOWNLOAD) throw new Error(`downloaded ${bytes} bytes`);
+  const seconds = (performance.now() - started) / 1000;
+  const after = await rssOf(pid);
+  // VmHWM is the peak since the process started: growth is the peak above the resident set before.
+  return { rss: Math.max(0, after.peak - before.rss), seconds };
+}
