@@ -48,6 +48,8 @@ export interface TestApi {
   /** `Authorization` headers seen, in order, with the path. */
   seen: { path: string; authorization?: string }[];
   refused: Set<string>;
+  /** Downloads whose reader went away before the end. */
+  cut: number;
   close(): Promise<void>;
 }
 
@@ -58,7 +60,8 @@ function json(res: ServerResponse, status: number, body: unknown, headers: Recor
 }
 
 /** Writes `bytes` of the pattern with backpressure. */
-function download(res: ServerResponse, bytes: number): void {
+function download(res: ServerResponse, bytes: number, onCut: () => void): void {
+  res.once("close", () => void (res.writableFinished || onCut()));
   res.writeHead(200, { "content-type": "application/octet-stream", "content-length": String(bytes) });
   let left = bytes;
   const pump = () => {
@@ -102,7 +105,7 @@ export async function startTestApi(basePath = "/v1"): Promise<TestApi> {
       case "/headers":
         return json(res, 200, { headers: req.headers, method: req.method }, { "set-cookie": ["api_session=abc; Path=/"], connection: "x-api-hop", "x-api-hop": "1", "x-api-kept": "yes" });
       case "/download":
-        return download(res, Number(url.searchParams.get("bytes") ?? "0"));
+        return download(res, Number(url.searchParams.get("bytes") ?? "0"), () => void api.cut++);
       case "/upload": {
         const hash = createHash("md5");
         let bytes = 0;
@@ -127,17 +130,19 @@ export async function startTestApi(basePath = "/v1"): Promise<TestApi> {
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
+  const api: TestApi = {
     url,
     server,
     seen,
     refused,
+    cut: 0,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
       }),
   };
+  return api;
 }
 
 /** A test API closed when the test ends. */

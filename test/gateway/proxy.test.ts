@@ -191,3 +191,21 @@ test("proxy: an OAuth failure is 502 oauth_error, before anything reaches the AP
   assert.equal(JSON.parse(res.body).error.code, "oauth_error");
   assert.equal(testApi.seen.length, 0);
 });
+
+test("proxy: a client that goes away mid-download ends the API's response too (nothing keeps streaming into memory)", async (t) => {
+  const { gateway, testApi } = await proxyGateway(t);
+  await new Promise<void>((resolve, reject) => {
+    const req = request(`${gateway.url}/proxy/bulk/download?bytes=${1024 * 1024 * 1024}`, { headers: auth() }, (res) => {
+      assert.equal(res.statusCode, 200);
+      res.once("data", () => {
+        req.destroy();
+        resolve();
+      });
+    });
+    req.on("error", () => {});
+    req.end();
+    setTimeout(() => reject(new Error("no data")), 10_000).unref();
+  });
+  for (let i = 0; i < 100 && testApi.cut === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(testApi.cut, 1);
+});
