@@ -20,7 +20,7 @@ import { median, type Report } from "./report.js";
  */
 
 const CONCURRENCY = 32;
-const REQUESTS = 3000;
+const REQUESTS = 5000;
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
 const LATENCY_SAMPLES = 2000;
 const DOWNLOAD = 1024 * 1024 * 1024;
@@ -45,10 +45,10 @@ http.createServer((req, res) => {
 }).listen(0, "127.0.0.1", function () { process.stdout.write(String(this.address().port) + "\\n"); });
 `;
 
-async function startApi(): Promise<{ url: string; stop(): void }> {
+async function startApi(): Promise<{ url: string; pid: number; stop(): void }> {
   const child = spawn(process.execPath, ["-e", API_SOURCE], { stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<string>((resolve) => child.stdout.once("data", (d) => resolve(String(d).trim())));
-  return { url: `http://127.0.0.1:${port}/v1`, stop: () => void child.kill() };
+  return { url: `http://127.0.0.1:${port}/v1`, pid: child.pid!, stop: () => void child.kill() };
 }
 
 /** `tokensmith proxy NAME --config PATH` from the build, once it has printed its address and key. */
@@ -64,6 +64,14 @@ async function startProxyProcess(configPath: string): Promise<{ url: string; key
     child.on("exit", () => reject(new Error(`tokensmith proxy exited: ${stderr}`)));
   });
   return { url: /listening on (\S+)/.exec(stderr)![1], key: /key: (\S+)/.exec(stderr)![1], child };
+}
+
+/** A process's CPU time so far (user + system), seconds (Linux; clock ticks of 10 ms). */
+async function cpuOf(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const TICKS_PER_S = 100;
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_S;
 }
 
 /** A process's current and peak resident set, bytes (Linux). */
@@ -98,6 +106,18 @@ export async function run(report: Report): Promise<void> {
       });
 
     const rates = await compare(send(direct), send(proxied));
+    // CPU per request: the proxy's against the API's own, over the same proxied requests.
+    const [proxyCpu, apiCpu] = await Promise.all([cpuOf(proxy.child.pid!), cpuOf(api.pid)]);
+    await throughput(send(proxied));
+    const [proxyCpu2, apiCpu2] = await Promise.all([cpuOf(proxy.child.pid!), cpuOf(api.pid)]);
+    report({
+      name: "CPU per proxied request in the proxy process",
+      value: ((proxyCpu2 - proxyCpu) / REQUESTS) * 1e6,
+      unit: "µs",
+      baseline: ((apiCpu2 - apiCpu) / REQUESTS) * 1e6,
+      baselineName: "the API process for the same request",
+      higherIsBetter: false,
+    });
     report({
       name: `proxy throughput, ${CONCURRENCY} concurrent small JSON requests`,
       value: rates.ours,
