@@ -1,31 +1,6 @@
 import type { Command } from "commander";
-import { TokenSmithError } from "../../errors.js";
 import type { CliRun } from "../context.js";
-
-/** Highest TCP port. */
-const MAX_PORT = 65535;
-
-function parsePort(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > MAX_PORT) {
-    throw new TokenSmithError("usage_error", `--port must be a port number (got "${value}")`, { hint: "e.g. --port 7374; 0 (the default) takes a free one" });
-  }
-  return port;
-}
-
-/** Resolves on the first SIGINT or SIGTERM. */
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      resolve(signal);
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
-}
+import { parsePort, untilSignal } from "./serve.js";
 
 /** `tokensmith proxy NAME [--port P] [--no-auth]`: a loopback reverse proxy for one connection (SPEC §3, §5). */
 export function registerProxy(program: Command, run: CliRun): void {

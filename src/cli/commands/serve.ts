@@ -5,7 +5,7 @@ import type { CliRun } from "../context.js";
 /** Highest TCP port. */
 const MAX_PORT = 65535;
 
-function parsePort(value: string | undefined): number | undefined {
+export function parsePort(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > MAX_PORT) {
@@ -15,7 +15,7 @@ function parsePort(value: string | undefined): number | undefined {
 }
 
 /** Resolves on the first SIGINT or SIGTERM. */
-function untilSignal(): Promise<NodeJS.Signals> {
+export function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       process.off("SIGINT", stop);
