@@ -55,6 +55,9 @@ export interface LoadedConfig {
   source: ConfigSource;
   store?: StoreSection;
   gateway?: GatewaySection;
+  /** Top-level `proxy` and `tls`: every connection's defaults (SPEC §1). */
+  proxy?: string;
+  tls?: ConfigFile["tls"];
   connections: Record<string, ConnectionConfig>;
   /** Connection names in file order. */
   connectionNames(): string[];
@@ -120,6 +123,8 @@ function build(config: ConfigFile, source: ConfigSource, dir: string, env: NodeJ
     source,
     store: config.store ?? undefined,
     gateway: config.gateway ?? undefined,
+    proxy: config.proxy,
+    tls: config.tls,
     connections,
     connectionNames: () => Object.keys(connections),
   };
