@@ -93,6 +93,17 @@ export async function startMtlsServer(t: TestContext, ca: TestCa, options: MtlsS
           .sign(SIGNING_KEY);
         return json(res, 200, { access_token: token, token_type: "Bearer", expires_in: 3600 });
       }
+      if (req.method === "GET" && url.pathname === "/.well-known/oauth-authorization-server") {
+        // RFC 8705 §5: mutual TLS at another URL than the plain token endpoint (which refuses everyone here).
+        const base = `https://127.0.0.1:${(server.address() as { port: number }).port}`;
+        return json(res, 200, {
+          issuer: base,
+          token_endpoint: `${base}/plain-token`,
+          mtls_endpoint_aliases: { token_endpoint: `${base}/token` },
+          tls_client_certificate_bound_access_tokens: true,
+          token_endpoint_auth_methods_supported: ["tls_client_auth", "self_signed_tls_client_auth"],
+        });
+      }
       if (url.pathname.startsWith("/api/")) {
         const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
         const claims = bearer ? await jwtVerify(bearer, SIGNING_KEY).then((r) => r.payload, () => undefined) : undefined;

@@ -83,6 +83,21 @@ test("self_signed_tls_client_auth: a self-signed client certificate registered w
   assert.deepEqual(server.tokenRequests, [{ clientId: "reports", secretSent: false, thumbprint: own.thumbprint }]);
 });
 
+test("with a client certificate, discovery uses the metadata's mtls_endpoint_aliases (RFC 8705 §5)", async (t) => {
+  const ca = await createTestCa(t);
+  const client = await ca.client("billing-client");
+  const server = await startMtlsServer(t, ca, { clients: { billing: { method: "tls_client_auth", subjectCn: "billing-client" } } });
+  const conn = await load(t, {
+    issuer: server.url,
+    grant: "client_credentials",
+    client_id: "billing",
+    client_auth: "tls_client_auth",
+    tls: { ca_file: ca.ca.certFile, client_cert: client.certFile, client_key: client.keyFile },
+  });
+  assert.equal((await conn.fetch(`${server.apiUrl}/x`)).status, 200);
+  assert.equal(server.tokenRequests.length, 1);
+});
+
 test("a server whose certificate comes from a company CA fails without tls.ca_file, naming the host and the fix, and works with it", async (t) => {
   const ca = await createTestCa(t);
   const client = await ca.client("billing-client");
