@@ -108,6 +108,9 @@ test("a server whose certificate comes from a company CA fails without tls.ca_fi
   assert.equal(err.code, "network_error");
   assert.match(err.message, /TLS with 127\.0\.0\.1:\d+ failed: self-signed certificate in the chain: set tls\.ca_file/);
   assert.equal(server.tokenRequests.length, 0);
+  // With no tls setting at all (Node's own fetch, no dispatcher), the same words.
+  const plain = await load(t, { token_url: server.tokenUrl, client_id: "billing", client_secret: "s3cret-value" });
+  assert.match((await rejection(plain.accessToken())).message, /TLS with 127\.0\.0\.1:\d+ failed: self-signed certificate in the chain: set tls\.ca_file/);
 
   const withCa = await load(t, { ...settings, tls: { ca_file: ca.ca.certFile, client_cert: client.certFile, client_key: client.keyFile } });
   assert.ok(await withCa.accessToken());

@@ -181,3 +181,13 @@ test("tokensmith call and the gateway go through HTTP_PROXY too", async (t) => {
   const tokens = (await seen(proxy, server.url)).filter((line) => line.endsWith(new URL(server.endpoints.token).pathname));
   assert.equal(tokens.length, 2);
 });
+
+test("a proxy setting that is not an http(s) URL or none is refused at load, naming the field and never the URL", async () => {
+  const err = await rejection(
+    TokenSmith.load({ config: { connections: { api: { token_url: "https://auth.example.com/token", client_id: "x", client_secret: "y", proxy: "socks5://svc:hidden-pa55@proxy:1080" } } }, env: {} }),
+  );
+  assert.equal(err.code, "config_invalid");
+  assert.match(err.message, /connections\.api\.proxy/);
+  assert.match(err.message, /must be an http:\/\/ or https:\/\/ proxy URL, or none/);
+  assert.ok(!JSON.stringify(err.toJSON()).includes("hidden-pa55"));
+});
