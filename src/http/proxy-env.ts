@@ -78,8 +78,15 @@ export function describeProxy(proxy: string): string {
 /** Proxy credentials are secrets (SPEC §1): as written, decoded, and as the Basic header carries them. */
 export function registerProxyCredentials(url: URL): void {
   if (!url.password) return;
-  const user = decodeURIComponent(url.username);
-  const password = decodeURIComponent(url.password);
+  const decode = (value: string) => {
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      return value;
+    }
+  };
+  const user = decode(url.username);
+  const password = decode(url.password);
   registerSecret(url.password);
   registerSecret(password);
   registerSecret(`${user}:${password}`);
