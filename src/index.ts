@@ -13,7 +13,7 @@ export { Connection, type TokenInfo, type TokenOptions } from "./lifecycle/conne
 /** What `connection.status()` reports (SPEC §3 `status`); never secrets. */
 export type { ConnectionStatus } from "./lifecycle/status.js";
 /** Interactive authorization (`connection.login()`): browser, manual paste or device flow. */
-export type { LoginFlow, LoginOptions, LoginResult } from "./flows/login.js";
+export type { LoginFlow, LoginOptions, LoginResult } from "./lifecycle/login.js";
 /** What the device flow shows the user (RFC 8628), through `onUserCode`. */
 export type { DeviceProgress, UserCodeInfo } from "./flows/device.js";
 /** The authorization URL handed to `onAuthorizationUrl`, for callers that open it themselves. */
@@ -31,8 +31,8 @@ export { trustConfig, forgetConfig, type TrustResult } from "./config/trust.js";
 export { TokenSmithError, type ErrorCode } from "./errors.js";
 /** Injectable time (`LoadOptions.clock`), so tests need not wait for real expiry. */
 export type { Clock } from "./clock.js";
-/** The store contract (SPEC §6), for `LoadOptions.store` and custom drivers. */
-export type { Store, StoreRecord, StoreConfig, UpdateOptions, UpdateResult } from "./store/types.js";
+/** The store contract, for `LoadOptions.store` and custom drivers. */
+export type { Lease, Store, StoreRecord, StoreConfig, Updater, UpdateOptions, UpdateResult } from "./store/types.js";
 /** A provider preset, as `ts.providers()` lists them. */
 export type { Preset } from "./providers/registry.js";
 /** The least number of token requests a run can make (SPEC §2.10), the bar benchmarks report against. */

@@ -2,7 +2,9 @@ import { systemClock, type Clock } from "./clock.js";
 import { loadConfig, type ConfigCache } from "./config/load.js";
 import { TokenSmithError, toTokenSmithError } from "./errors.js";
 import { Connection } from "./lifecycle/connection.js";
+import { internals } from "./lifecycle/handle.js";
 import { Runtime, unknownConnection } from "./lifecycle/runtime.js";
+import { connectionStatuses, type ConnectionStatus } from "./lifecycle/status.js";
 import { importState, type ImportOptions, type ImportResult } from "./lifecycle/transfer.js";
 import { listPresets, type Preset } from "./providers/registry.js";
 import type { FetchLike } from "./protocol/types.js";
@@ -28,6 +30,11 @@ export interface LoadOptions {
   store?: Store;
   /** @internal The CLI's cache of validated config files (src/cli/config-cache.ts). */
   configCache?: ConfigCache;
+  /**
+   * @internal The gateway's: open the store now (so one that cannot be opened fails the load)
+   * and use it through this wrapper, which observes it for metrics.
+   */
+  observeStore?: (store: Store) => Store;
 }
 
 /**
@@ -55,8 +62,10 @@ export class TokenSmith {
         fetch: options.fetch ?? ((url, init) => globalThis.fetch(url, init)),
         refreshAhead: options.refreshAhead ?? true,
         store: options.store,
+        observeStore: options.observeStore,
         onWarning: options.onWarning ?? (() => {}),
       });
+      if (options.observeStore) await runtime.store();
       return new TokenSmith(runtime);
     } catch (err) {
       throw toTokenSmithError(err);
@@ -69,7 +78,7 @@ export class TokenSmith {
     if (!connection) {
       const names = this.runtime.connectionNames();
       if (!names.includes(name)) throw unknownConnection(name, names);
-      connection = new Connection(name, this.runtime);
+      connection = Connection.create(name, this.runtime);
       this.connections.set(name, connection);
     }
     return connection;
@@ -90,7 +99,16 @@ export class TokenSmith {
    * `name`'s token state; refused when the bundle is for another token state.
    */
   async import(name: string, bundle: string | object, options: ImportOptions): Promise<ImportResult> {
-    return importState(this, name, bundle, options);
+    return importState(() => internals(this.connection(name)), name, bundle, options);
+  }
+
+  /**
+   * Every connection's status (or those of `names`), in config order: what `tokensmith status`
+   * and the gateway list. A connection whose settings don't resolve is a row with `error` set;
+   * a store that cannot be read fails the call (`store_error`) rather than showing "none".
+   */
+  async statuses(names: string[] = this.connectionNames()): Promise<ConnectionStatus[]> {
+    return connectionStatuses(names.map((name) => internals(this.connection(name))));
   }
 
   /** The provider presets (`provider:` values). */

@@ -1,5 +1,7 @@
 import type { AxiosError, AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from "axios";
 import { TokenSmithError } from "../errors.js";
+import type { Connection } from "../lifecycle/connection.js";
+import { internals } from "../lifecycle/handle.js";
 import { AuthorizedCall, type CallOptions, type HttpSettings, type TokenProvider } from "./call.js";
 import { followRedirects } from "./fetch.js";
 import { checkOrigin, RedirectChain, tokenHeader } from "./origins.js";
@@ -43,7 +45,12 @@ interface CallState {
 type Carrier = InternalAxiosRequestConfig & { [CALL]?: CallState };
 
 /** Attach tokensmith to an axios instance; returns a function that detaches it. */
-export function authorize(instance: AxiosInstance, connection: TokenProvider, options: CallOptions = {}): () => void {
+export function authorize(instance: AxiosInstance, connection: Connection, options: CallOptions = {}): () => void {
+  return authorizeProvider(instance, internals(connection), options);
+}
+
+/** The interceptors over what the HTTP layer needs of a connection (its handle). */
+function authorizeProvider(instance: AxiosInstance, connection: TokenProvider, options: CallOptions): () => void {
   const guards = new FetchGuards();
   const request = instance.interceptors.request.use(async (config: Carrier) => {
     const settings = await connection.setup();

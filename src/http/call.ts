@@ -3,8 +3,9 @@ import type { ResolvedConnection } from "../config/types.js";
 import { apiRetryDelay, retryPolicy, type ApiRetryOptions, type ApiRetryPolicy } from "./retry.js";
 
 /**
- * What the HTTP layer needs of a connection; `Connection` is one. fetch, the undici
- * interceptor and the axios interceptor all take one, so they recover from a 401 the same way.
+ * What the HTTP layer needs of a connection: its handle (lifecycle/handle.ts) is one. fetch,
+ * the undici interceptor and the axios interceptor all take one, so they recover from a 401
+ * the same way. Internal: the adapters' public functions take a `Connection`.
  */
 export interface TokenProvider {
   readonly name: string;

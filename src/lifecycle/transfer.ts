@@ -1,7 +1,6 @@
 import { TokenSmithError, toTokenSmithError } from "../errors.js";
-import type { TokenSmith } from "../tokensmith.js";
 import { bundleSealer, checkPassphrase, checkPassphraseStrength, openBundle, parseBundle } from "./bundle.js";
-import type { Connection } from "./connection.js";
+import type { ConnectionHandle } from "./handle.js";
 import { live, type TokenState } from "./state.js";
 import { portable, transition } from "./transitions.js";
 
@@ -49,7 +48,7 @@ interface Payload {
 }
 
 /** Seals the connection's token state into a bundle; tombstones the source unless `copy`. */
-export async function exportState(connection: Connection, options: ExportOptions): Promise<string> {
+export async function exportState(connection: ConnectionHandle, options: ExportOptions): Promise<string> {
   try {
     checkPassphrase(options.passphrase);
     checkPassphraseStrength(options.passphrase, { allowWeak: options.weakPassphrase, override: "weakPassphrase: true" });
@@ -87,11 +86,16 @@ export async function exportState(connection: Connection, options: ExportOptions
  * the same token state (fingerprint, SPEC §2.1); the target keeps the seeds it has used, and
  * its configured seed counts as used, so the next refresh does not replace the import (§2.9).
  */
-export async function importState(ts: TokenSmith, name: string, bundle: string | object, options: ImportOptions): Promise<ImportResult> {
+export async function importState(
+  connectionNamed: () => ConnectionHandle,
+  name: string,
+  bundle: string | object,
+  options: ImportOptions,
+): Promise<ImportResult> {
   try {
     checkPassphrase(options.passphrase);
     const parsed = parseBundle(bundle);
-    const connection = ts.connection(name);
+    const connection = connectionNamed();
     const { manager, ctx, fingerprint, clock, warn } = await connection.setup();
     if (parsed.fingerprint !== fingerprint) throw mismatch(parsed.connection, name);
     if (ctx.cache === "none") throw nothingStored(name);
