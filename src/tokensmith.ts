@@ -11,14 +11,14 @@ import type { FetchLike } from "./protocol/types.js";
 import type { Store } from "./store/types.js";
 
 export interface LoadOptions {
-  /** A config file path, or the config itself as an object. Default: the lookup of SPEC §1. */
+  /** A config file path, or the config itself as an object. Default: `$TOKENSMITH_CONFIG`, else `./tokensmith.yaml` (once trusted), else `~/.config/tokensmith/config.yaml`. */
   config?: string | object;
   /** Environment for `${env:}` and the config lookup. Default: process.env. */
   env?: NodeJS.ProcessEnv;
   /** Where `./tokensmith.yaml` is looked for. Default: process.cwd(). */
   cwd?: string;
   /**
-   * Refresh in the background inside the refresh margin (SPEC §2.3). Default true: right for
+   * Refresh in the background inside the refresh margin. Default true: right for
    * services; the CLI turns it off because a short-lived process must not start one.
    */
   refreshAhead?: boolean;
@@ -38,7 +38,7 @@ export interface LoadOptions {
 }
 
 /**
- * The library's entry point (SPEC §4): load a config, then get connections by name.
+ * The library's entry point: load a config, then get connections by name.
  *
  * ```ts
  * const ts = await TokenSmith.load();
@@ -95,7 +95,7 @@ export class TokenSmith {
   }
 
   /**
-   * Take over a login exported on another machine (`Connection.export`, SPEC §3) as connection
+   * Take over a login exported on another machine (`Connection.export`) as connection
    * `name`'s token state; refused when the bundle is for another token state.
    */
   async import(name: string, bundle: string | object, options: ImportOptions): Promise<ImportResult> {

@@ -10,7 +10,7 @@ import { loginEndpoints } from "./endpoints.js";
 import type { FlowContext, ObtainedTokens } from "./types.js";
 
 /**
- * Getting tokens from a person (SPEC §3 `login`): the browser, manual or device flow, run
+ * Getting tokens from a person (`tokensmith login`): the browser, manual or device flow, run
  * once. The lock, the store write and the result are the lifecycle's (lifecycle/login.ts);
  * this layer only talks to the person and the authorization server.
  */
@@ -35,7 +35,7 @@ export interface FlowOptions {
   timeoutMs?: number;
 }
 
-/** What a flow runs with: the connection's settings, transport, time, and where discovered metadata is cached. */
+/** @internal What a flow runs with: the connection's settings, transport, time, and where discovered metadata is cached. */
 export interface FlowDeps {
   conn: ResolvedConnection;
   fetch: FetchLike;
@@ -44,7 +44,7 @@ export interface FlowDeps {
   warn(message: string): void;
 }
 
-/** Runs the chosen flow once: the tokens the person's authorization gave. */
+/** @internal Runs the chosen flow once: the tokens the person's authorization gave. */
 export async function runFlow(deps: FlowDeps, flow: LoginFlow, options: FlowOptions, signal: AbortSignal | undefined): Promise<ObtainedTokens> {
   const { conn } = deps;
   const endpoints = await loginEndpoints(conn, flow === "device" ? "device" : "authorization_code", deps);

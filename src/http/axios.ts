@@ -2,14 +2,15 @@ import type { AxiosError, AxiosInstance, AxiosResponse, InternalAxiosRequestConf
 import { TokenSmithError } from "../errors.js";
 import type { Connection } from "../lifecycle/connection.js";
 import { internals } from "../lifecycle/handle.js";
-import { AuthorizedCall, type CallOptions, type HttpSettings, type TokenProvider } from "./call.js";
+import { AuthorizedCall, type HttpSettings, type TokenProvider } from "./call.js";
+import type { CallOptions } from "./call-options.js";
 import { followRedirects } from "./fetch.js";
 import { checkOrigin, RedirectChain, tokenHeader } from "./origins.js";
 
 /**
  * `tokensmith/axios`: request and response interceptors that put a connection's token on
  * every request of an axios instance, with the same 401 recovery and `api_retry` as
- * `connection.fetch` (SPEC §2.11, §2.13).
+ * `connection.fetch`.
  *
  * ```ts
  * import axios from "axios";
@@ -20,7 +21,7 @@ import { checkOrigin, RedirectChain, tokenHeader } from "./origins.js";
  * ```
  *
  * Redirects are checked hop by hop whatever the transport: once a hop leaves the origin, the
- * token header is removed for the rest of the chain, whatever its name (SPEC §2.13). With
+ * token header is removed for the rest of the chain, whatever its name. With
  * axios's `http` adapter (Node's default) through its `beforeRedirect` hook; with its `fetch`
  * adapter, by following the redirects here (`redirect: "manual"` on every hop, the request
  * body buffered so a 307 can replay it). Any other adapter, or a custom `transport`, could

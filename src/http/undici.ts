@@ -2,7 +2,8 @@ import type { Dispatcher } from "undici";
 import { TokenSmithError } from "../errors.js";
 import type { Connection } from "../lifecycle/connection.js";
 import { internals } from "../lifecycle/handle.js";
-import { AuthorizedCall, type CallOptions, type HeaderReader, type TokenProvider } from "./call.js";
+import { AuthorizedCall, type HeaderReader, type TokenProvider } from "./call.js";
+import type { CallOptions } from "./call-options.js";
 import { checkOrigin, tokenHeader } from "./origins.js";
 import { RedirectTargets } from "./redirect-targets.js";
 import { isLegacy, LegacyHandler, ModernHandler, type AttemptCore } from "./undici-handlers.js";
@@ -10,7 +11,7 @@ import { retryPolicy } from "./retry.js";
 
 /**
  * `tokensmith/undici`: a dispatcher interceptor that puts a connection's token on every
- * request, with the same 401 recovery and `api_retry` as `connection.fetch` (SPEC §2.11, §2.13).
+ * request, with the same 401 recovery and `api_retry` as `connection.fetch`.
  *
  * ```ts
  * import { Agent, interceptors, request } from "undici";

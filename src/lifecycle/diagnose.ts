@@ -53,6 +53,7 @@ async function neverLoggedIn(connection: ConnectionHandle): Promise<boolean> {
   }
 }
 
+/** @internal */
 export async function diagnose(connection: ConnectionHandle): Promise<Diagnosis> {
   const { runtime } = connection;
   const steps: DiagnosisStep[] = [];

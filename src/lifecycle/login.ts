@@ -11,7 +11,7 @@ import { live, type TokenState } from "./state.js";
 import { transition } from "./transitions.js";
 
 /**
- * Login orchestration (SPEC §3 `login`, §4 `connection.login()`): one interactive
+ * Login orchestration (`tokensmith login`, `connection.login()`): one interactive
  * authorization per connection at a time, on a lock of its own in the store (separate from
  * the refresh lease, so `token` never waits on a person), then the tokens stored as a new
  * state under the refresh lease. Getting the tokens from the person is flows/'s job; the
@@ -43,12 +43,13 @@ export interface LoginResult {
   completedElsewhere: boolean;
 }
 
-/** The login lock's lease: renewed while the login runs, so this only bounds how long a crashed login blocks the next one. */
+/** @internal The login lock's lease: renewed while the login runs, so this only bounds how long a crashed login blocks the next one. */
 export const LOGIN_LEASE_MS = 30_000;
 
 /**
  * `login_in_progress` (exit 3): another login holds the connection's login lock (`holder` is its
  * pid@host). `waited`: still so after waiting; `hint` replaces the one for the CLI.
+ * @internal
  */
 export function loginInProgress(connection: string, holder: string | undefined, options: { waited?: boolean; hint?: string } = {}): TokenSmithError {
   const who = holder ?? "another process";
@@ -63,14 +64,14 @@ export function loginInProgress(connection: string, holder: string | undefined, 
   });
 }
 
-/** How the login lock is taken: at once or waiting, until when, and the caller's abort. */
+/** @internal How the login lock is taken: at once or waiting, until when, and the caller's abort. */
 export interface LoginLockOptions {
   mode: "try" | "wait";
   deadline?: number;
   signal?: AbortSignal;
 }
 
-/** Runs `fn` holding the connection's login lock (writing nothing under it); `busy` when another login holds it. */
+/** @internal Runs `fn` holding the connection's login lock (writing nothing under it); `busy` when another login holds it. */
 export function withLoginLock(setup: ConnectionSetup, fn: (lease: Lease) => Promise<void>, options: LoginLockOptions): Promise<UpdateResult<undefined>> {
   return setup.store.update<undefined>(
     loginLockKey(setup.fingerprint),
@@ -85,6 +86,7 @@ export function withLoginLock(setup: ConnectionSetup, fn: (lease: Lease) => Prom
 /**
  * Stores a login's tokens as a new state (`tokensmith login`, the gateway's `/callback`): only
  * the used seeds and the counters carry over; a configured seed counts as used (§2.9).
+ * @internal
  */
 export async function storeLogin(setup: ConnectionSetup, obtained: ObtainedTokens): Promise<TokenState> {
   const { conn, manager, ctx, clock } = setup;
@@ -113,6 +115,7 @@ function resultOf(connection: string, flow: LoginFlow, state: TokenState, comple
  * Interactive authorization for a connection: takes the connection's login lock
  * (`login_in_progress` when another login holds it, unless `wait`), runs the browser, manual
  * or device flow, and stores the tokens.
+ * @internal
  */
 export async function login(connection: ConnectionHandle, options: LoginOptions = {}): Promise<LoginResult> {
   const name = connection.name;

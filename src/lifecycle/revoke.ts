@@ -36,6 +36,7 @@ function unavailable(err: unknown): boolean {
  * between its revocation and the tombstone. The local state is dropped only when the server
  * answered, or with `force` when it could not be reached. A configured seed refresh token
  * that was never used is what gets revoked when nothing is stored, and counts as used.
+ * @internal
  */
 export async function revokeConnection(connection: ConnectionHandle, options: RevokeOptions): Promise<RevokeResult> {
   const setup = await connection.setup();

@@ -29,7 +29,7 @@ export interface ConnectionStatus {
   error?: { code: string; message: string; hint: string | null };
 }
 
-/** A connection's status; `store_error` and the like are thrown, never shown as a state (§2.9). */
+/** @internal A connection's status; `store_error` and the like are thrown, never shown as a state (§2.9). */
 export async function connectionStatus(connection: ConnectionHandle): Promise<ConnectionStatus> {
   const { runtime } = connection;
   const { conn, fingerprint, manager, ctx } = await connection.setup();
@@ -68,6 +68,7 @@ export async function connectionStatus(connection: ConnectionHandle): Promise<Co
  * A status line for a connection whose settings don't resolve (e.g. a missing variable), or
  * whose stored state cannot be decrypted (`unreadable`, each on its own row: §2.15). One
  * policy for the CLI, the library and the gateway.
+ * @internal
  */
 export function brokenStatus(name: string, err: unknown): ConnectionStatus {
   const e = err instanceof TokenSmithError ? err : new TokenSmithError("unexpected", String(err));
@@ -96,6 +97,7 @@ export function brokenStatus(name: string, err: unknown): ConnectionStatus {
  * the gateway's list): a connection whose settings don't resolve is a broken row of its own;
  * any other failure (the store cannot be read) fails the whole listing, since showing that as
  * "none" would say there is no login when there may well be one (§2.9).
+ * @internal
  */
 export async function connectionStatuses(connections: ConnectionHandle[]): Promise<ConnectionStatus[]> {
   return Promise.all(

@@ -22,7 +22,7 @@ export interface TokenInfo {
   extra: Record<string, unknown>;
 }
 
-/** The public view of a token state. */
+/** @internal The public view of a token state. */
 export function toTokenInfo(state: TokenState): TokenInfo {
   if (!state.accessToken) {
     throw new TokenSmithError("unexpected", "no access token in a state handed out");

@@ -5,7 +5,7 @@ import { live, type TokenState } from "./state.js";
 import { portable, transition } from "./transitions.js";
 
 /**
- * Moving a login to another machine (SPEC §3 `export` / `import`). Export is a move: in one
+ * Moving a login to another machine (`tokensmith export` / `import`). Export is a move: in one
  * store update it reads the state and leaves a tombstone "moved" (§2.16), because two holders
  * of one rotating refresh token revoke each other at the first refresh. Import writes the
  * state under the target's lease, as a new generation of the target's record.
@@ -47,7 +47,7 @@ interface Payload {
   exportedAt: number;
 }
 
-/** Seals the connection's token state into a bundle; tombstones the source unless `copy`. */
+/** @internal Seals the connection's token state into a bundle; tombstones the source unless `copy`. */
 export async function exportState(connection: ConnectionHandle, options: ExportOptions): Promise<string> {
   try {
     checkPassphrase(options.passphrase);
@@ -83,8 +83,9 @@ export async function exportState(connection: ConnectionHandle, options: ExportO
 
 /**
  * Takes over the login in `bundle` as connection `name`'s token state. The bundle must be for
- * the same token state (fingerprint, SPEC §2.1); the target keeps the seeds it has used, and
+ * the same token state (same token URL, client, grant and identity); the target keeps the seeds it has used, and
  * its configured seed counts as used, so the next refresh does not replace the import (§2.9).
+ * @internal
  */
 export async function importState(
   connectionNamed: () => ConnectionHandle,
