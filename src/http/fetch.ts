@@ -1,6 +1,7 @@
 import type { Clock } from "../clock.js";
 import { TokenSmithError } from "../errors.js";
 import type { FetchLike } from "../protocol/types.js";
+import { redact } from "../redact.js";
 import { AuthorizedCall, type HttpSettings, type TokenProvider } from "./call.js";
 import type { CallOptions } from "./call-options.js";
 import { checkOrigin, describeUrl, RedirectChain, tokenHeader } from "./origins.js";
@@ -129,7 +130,7 @@ export function unreachable(err: unknown, url: URL, conn: { name: string }, sign
   if (code && TIMEOUT_CODES.has(code)) {
     return new TokenSmithError("timeout", `${describeUrl(url)} did not answer in time (${code})`, { connection: conn.name, url: describeUrl(url), cause: err });
   }
-  const reason = code ?? detail;
+  const reason = code ?? redact(detail);
   return new TokenSmithError("network_error", `cannot reach ${describeUrl(url)}: ${reason}`, {
     connection: conn.name,
     url: describeUrl(url),

@@ -287,6 +287,14 @@ describe("tokensmith export and import (the built binary)", () => {
     const wrong = await cliProcess(["import", "demo-password", file, "--config", configB], { env: { TOKENSMITH_PASSPHRASE: "not the passphrase" } });
     assert.equal(wrong.code, 2, wrong.stderr);
     assert.match(wrong.stderr, /wrong passphrase/);
+    // A passphrase that is a word of the message must not rewrite it (or give itself away).
+    for (const json of [false, true]) {
+      const word = await cliProcess(["import", "demo-password", file, "--config", configB, ...(json ? ["--json"] : [])], { env: { TOKENSMITH_PASSPHRASE: "wrong" } });
+      assert.equal(word.code, 2, word.stderr);
+      const message = json ? JSON.parse(word.stdout).error.message : word.stderr;
+      assert.match(message, /could not be decrypted: wrong passphrase, or the bundle was modified/);
+      assert.ok(!message.includes("[redacted]"), message);
+    }
     const imported = await cliProcess(["import", "demo-password", file, "--config", configB], { env });
     assert.equal(imported.code, 0, imported.stderr);
     assert.match(imported.stdout, /imported "demo-password"/);
