@@ -1,10 +1,10 @@
 import { redact, redactMessage } from "./redact.js";
 
 /**
- * One error class for everything tokensmith reports, with a stable `code` (SPEC §4).
+ * One error class for everything tokensmith reports, with a stable `code`.
  * Messages never contain secrets: build them from names, URLs and OAuth error codes only,
  * and pass anything untrusted (server text, values, foreign error messages) through
- * `redact()` where it enters the message — never the composed message (SPEC §2.14).
+ * `redact()` where it enters the message — never the composed message.
  */
 export type ErrorCode =
   | "config_invalid"
@@ -68,12 +68,12 @@ export class TokenSmithError extends Error {
     this.retryAfter = options.retryAfter;
   }
 
-  /** The RFC 6749 §5.2 field under the name SPEC §4 and the wire use. */
+  /** The RFC 6749 §5.2 field, under the name the wire uses. */
   get error_description(): string | undefined {
     return this.errorDescription;
   }
 
-  /** The RFC 6749 §5.2 field under the name SPEC §4 and the wire use. */
+  /** The RFC 6749 §5.2 field, under the name the wire uses. */
   get error_uri(): string | undefined {
     return this.errorUri;
   }
@@ -108,7 +108,7 @@ export class TokenSmithError extends Error {
     };
   }
 
-  /** The JSON shape of SPEC §3 (`--json`) and §5 (gateway). */
+  /** The JSON shape of the CLI's `--json` errors and the gateway's. */
   toJSON(): { code: ErrorCode; message: string; hint: string | null; connection: string | null } & Record<string, unknown> {
     const out: { code: ErrorCode; message: string; hint: string | null; connection: string | null } & Record<string, unknown> = {
       code: this.code,
@@ -134,7 +134,7 @@ export class TokenSmithError extends Error {
 const OWN_WORDS = new Set(["code", "message", "hint", "connection", "field"]);
 
 /**
- * The error's JSON (SPEC §3 `--json`, §5 gateway) as it leaves the process: its own words
+ * The error's JSON (the CLI's `--json`, the gateway) as it leaves the process: its own words
  * through the `redactMessage()` safety net, values and server text through `redact()`.
  */
 export function redactedJSON(e: TokenSmithError): ReturnType<TokenSmithError["toJSON"]> {
@@ -153,7 +153,7 @@ const TEMPORARY_OAUTH_ERRORS = new Set(["temporarily_unavailable", "server_error
 
 /**
  * True for errors worth retrying with backoff, because the server or the network may recover
- * (SPEC §2.7: 5xx, 429, timeouts, resets): also a 5xx or 429 that carries an OAuth error body,
+ * (5xx, 429, timeouts, resets): also a 5xx or 429 that carries an OAuth error body,
  * and the OAuth codes that mean "temporarily", whatever their status.
  */
 export function isTransient(err: unknown): boolean {

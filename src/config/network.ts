@@ -1,6 +1,6 @@
 import { registerProxyCredentials } from "../http/proxy-env.js";
 import { configError, type ConfigErrorOptions } from "./issues.js";
-import type { LoadedConfig } from "./load.js";
+import type { LoadedConfig } from "./loaded.js";
 import { absolutePath } from "./paths.js";
 import { hasReference, resolveDeep, type Resolver } from "./references.js";
 import { proxyProblem, type ConnectionConfig } from "./schema.js";
