@@ -1,6 +1,17 @@
+import type { Clock } from "../clock.js";
 import { registerSecret } from "../redact.js";
 
 /** What the networked drivers (postgres, redis) share beyond the engine. */
+
+/** The options every networked driver receives from its registry row. */
+export interface NetworkStoreOptions {
+  url: string;
+  /** Current encryption key (required for networked stores). */
+  key: Buffer;
+  oldKeys: Buffer[];
+  clock?: Clock;
+  onWarning?: (message: string) => void;
+}
 
 /** Socket errors that a restart or a network blip explains: worth retrying. */
 export const TRANSIENT_ERRNO: ReadonlySet<string> = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);

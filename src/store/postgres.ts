@@ -2,11 +2,10 @@ import type { Client, Pool, QueryResultRow } from "pg";
 import { TokenSmithError } from "../errors.js";
 import { idle, systemClock, type Clock } from "../clock.js";
 import { importDriverPackage } from "./driver-package.js";
-import type { NetworkStoreOptions } from "./index.js";
 import { recordTag, type LeaseBackend, type LeaseTicket, type RawRecord } from "./backend.js";
 import { createChannelWatch, type ChannelListener } from "./channel.js";
 import { createStoreFromBackend } from "./engine.js";
-import { TRANSIENT_ERRNO, describeServer, serverHint } from "./network.js";
+import { TRANSIENT_ERRNO, describeServer, serverHint, type NetworkStoreOptions } from "./network.js";
 import { migrate, tablesOf, type PostgresTables } from "./postgres-schema.js";
 import type { Store } from "./types.js";
 

@@ -1,11 +1,10 @@
 import type { Redis } from "ioredis";
 import { systemClock, type Clock } from "../clock.js";
 import { importDriverPackage } from "./driver-package.js";
-import type { NetworkStoreOptions } from "./index.js";
 import { recordTag, type LeaseBackend, type RawRecord } from "./backend.js";
 import { createChannelWatch, type ChannelListener } from "./channel.js";
 import { createStoreFromBackend } from "./engine.js";
-import { TRANSIENT_ERRNO, describeServer, serverHint } from "./network.js";
+import { TRANSIENT_ERRNO, describeServer, serverHint, type NetworkStoreOptions } from "./network.js";
 import { createDurability } from "./redis-durability.js";
 import { runScript } from "./redis-scripts.js";
 import type { Store } from "./types.js";
