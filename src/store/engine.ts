@@ -108,14 +108,17 @@ export function createStoreFromBackend(backend: LeaseBackend, options: EngineOpt
   async function acquire(key: string, ticket: LeaseTicket, leaseMs: number, opts: UpdateOptions): Promise<AcquireResult & { sentAt: number }> {
     const deadline = opts.deadline ?? Infinity;
     let deadOwner: string | undefined;
-    let changed = false;
-    const wake = { controller: new AbortController() };
+    let wake = new AbortController();
     let unwatch: (() => void) | undefined;
+    const onAbort = () => wake.abort();
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
     try {
       for (;;) {
-        changed = false;
-        const sentAt = clock.now();
-        const result = await call("take the lease of", key, () => backend.acquire(key, ticket, leaseMs, deadOwner));
+        // A change seen from here on ends the next pause early; one seen before was already acted on.
+        if (wake.signal.aborted) wake = new AbortController();
+        // Measured per try: a retry with the same ticket restarts the lease on the backend.
+        let sentAt = clock.now();
+        const result = await call("take the lease of", key, () => ((sentAt = clock.now()), backend.acquire(key, ticket, leaseMs, deadOwner)));
         if (!result.acquired && result.owner !== undefined && result.owner !== deadOwner && holderIsGone(result.owner)) {
           deadOwner = result.owner;
           continue;
@@ -125,20 +128,13 @@ export function createStoreFromBackend(backend: LeaseBackend, options: EngineOpt
         if (opts.signal?.aborted) throw opts.signal.reason;
         const now = clock.now();
         if (now >= deadline) throw lockTimeout(result.holder);
-        unwatch ??= backend.watch?.(key, () => ((changed = true), wake.controller.abort()));
-        if (changed) continue;
+        unwatch ??= backend.watch?.(key, () => wake.abort());
         const pollMs = backend.pollMs ?? DEFAULT_POLL_MS;
         const pause = Math.max(1, Math.min(pollMs, deadline - now, (result.expiresInMs ?? pollMs) + 1));
-        const onAbort = () => wake.controller.abort();
-        opts.signal?.addEventListener("abort", onAbort, { once: true });
-        try {
-          await idle(clock, pause, { signal: wake.controller.signal, keepAlive: true });
-        } finally {
-          opts.signal?.removeEventListener("abort", onAbort);
-          if (wake.controller.signal.aborted) wake.controller = new AbortController();
-        }
+        await idle(clock, pause, { signal: wake.signal, keepAlive: true });
       }
     } finally {
+      opts.signal?.removeEventListener("abort", onAbort);
       unwatch?.();
     }
   }
