@@ -2,7 +2,7 @@ import { TokenSmithError } from "../errors.js";
 import { excerpt, redact } from "../redact.js";
 import { idle, systemClock, type Clock } from "../clock.js";
 import type { AcquireResult, LeaseBackend, LeaseTicket, RawRecord } from "./backend.js";
-import { lockTimeout } from "./errors.js";
+import { leaseLost, lockTimeout } from "./errors.js";
 import { holdLease, type HeldLease } from "./hold.js";
 import { holderIsGone, newOwner } from "./holder.js";
 import { createInFlight } from "./in-flight.js";
@@ -149,7 +149,7 @@ export function createStoreFromBackend(backend: LeaseBackend, options: EngineOpt
     const now = await call("read", key, () => backend.read(key));
     if (now?.generation === generation && now.data === data) return; // our earlier try landed
     if (!(await call("renew the lease of", key, () => backend.renew(key, ticket, leaseMs)))) {
-      throw new TokenSmithError("lock_timeout", `${label}: write of "${key}" rejected: the update lease was lost before the write`);
+      throw leaseLost(`another holder has it, so the ${label} refused the write of "${key}"`);
     }
     throw new TokenSmithError("store_error", `${label}: write of "${key}" rejected: generation ${now?.generation ?? 0} was written meanwhile (the record changed while the lease was not held)`);
   }
