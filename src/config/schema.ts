@@ -5,6 +5,7 @@ import { GRANT_NAMES } from "./grants.js";
 import { JSONPATH_HINT, jsonPathProblem } from "../protocol/jsonpath.js";
 import { API_KEY_HINT, apiKeyProblem, hostNameProblem } from "./gateway-rules.js";
 import { isLoopbackHost } from "./urls.js";
+import { STORE_DRIVERS, STORE_FIELDS, STORE_TYPES } from "../store/registry.js";
 
 /**
  * The shape of the config file (SPEC §1), checked eagerly and whole at load. Field names are
@@ -20,7 +21,7 @@ if (!z.config().localeError) z.config(en());
 
 export const GRANTS = GRANT_NAMES;
 export const CLIENT_AUTHS = ["basic", "post", "none", "private_key_jwt", "client_secret_jwt", "tls_client_auth", "self_signed_tls_client_auth"] as const;
-export const STORE_TYPES = ["memory", "file", "postgres", "redis"] as const;
+export { STORE_TYPES };
 /** JWS algorithms jose can sign with; anything else is a typo or unsupported. */
 export const JWS_ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519", "HS256", "HS384", "HS512"] as const;
 
@@ -260,26 +261,24 @@ const storeShape = {
   old_keys: optionalTexts,
 };
 
-/** Which store types each location field belongs to: a field for another driver is a mistake. */
-const STORE_FIELD_TYPES: Record<string, readonly string[]> = {
-  dir: ["file"],
-  url: ["postgres", "redis"],
-  schema: ["postgres"],
-  prefix: ["redis"],
-};
+/** Which store types take each location field (the driver registry's rows): a field for another driver is a mistake. */
+const STORE_FIELD_TYPES = STORE_FIELDS.map(
+  (field) => [field, STORE_TYPES.filter((type) => (STORE_DRIVERS[type].fields as readonly string[]).includes(field))] as const,
+);
 
 export const storeSchema = z.strictObject(storeShape, { error: expected("a map") }).check(
   z.superRefine((store, ctx) => {
     const type = store.type ?? "file";
-    for (const [field, types] of Object.entries(STORE_FIELD_TYPES)) {
-      if (store[field as keyof typeof store] !== undefined && !types.includes(type)) {
+    const driver = STORE_DRIVERS[type];
+    for (const [field, types] of STORE_FIELD_TYPES) {
+      if (store[field] !== undefined && !types.includes(type)) {
         ctx.addIssue({ code: "custom", path: [field], message: `only applies to store type ${types.join(" or ")} (this store is ${type})` });
       }
     }
-    if (type === "postgres" || type === "redis") {
+    if ("schemes" in driver && !store.url) ctx.addIssue({ code: "custom", path: ["url"], message: `required for store type ${type}` });
+    if (driver.needsKey && !store.key) {
       const hint = "a shared store is encrypted with a key every machine has: key: ${env:TOKENSMITH_KEY} (32 bytes, base64)";
-      if (!store.url) ctx.addIssue({ code: "custom", path: ["url"], message: `required for store type ${type}` });
-      if (!store.key) ctx.addIssue({ code: "custom", path: ["key"], message: `required for store type ${type}`, params: { hint } });
+      ctx.addIssue({ code: "custom", path: ["key"], message: `required for store type ${type}`, params: { hint } });
     }
   }),
 );
