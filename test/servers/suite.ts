@@ -7,6 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { readFile, rm, writeFile, mkdtemp } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -50,6 +52,8 @@ const PROCESSES = 2;
 const MAX_TOKEN_REQUESTS = minimumTokenRequests(RUN_MS, TOKEN_TTL_S * 1000) + 1;
 /** A client secret with the characters that form and raw Basic encodings disagree on. */
 const SECRET = "s3cr+t/x:y%25 &=z";
+/** How long the holding proxy keeps a refresh response from its caller. */
+const HOLD_MS = 1_500;
 const USER = { username: "alice", password: "wonder land+%" };
 
 export function serverSuite(profile: ServerProfile): void {
@@ -59,6 +63,7 @@ export function serverSuite(profile: ServerProfile): void {
     let config: string;
     let child: string;
     let bundleDir: string | undefined;
+    let slow: HoldingProxy;
     const url = (path: string) => `${server.url}${path}`;
     const other = profile.basicEncoding === "raw" ? "form" : "raw";
 
@@ -76,6 +81,7 @@ export function serverSuite(profile: ServerProfile): void {
       };
       const [started, bundled] = await Promise.all([startAuthServer(profile.kind, spec), bundleChild(join(FIXTURES, "chain-child.ts"))]);
       server = started;
+      slow = await holdingProxy(server.url);
       child = bundled.path;
       const [a, b] = profile.scopes;
       const basic = { client_secret: SECRET, client_auth: "basic", basic_encoding: profile.basicEncoding };
@@ -84,6 +90,7 @@ export function serverSuite(profile: ServerProfile): void {
         "service-other-encoding": { grant: "client_credentials", token_url: url(profile.paths.token), client_id: "service", ...basic, basic_encoding: other, scopes: [b] },
         "service-post": { grant: "client_credentials", token_url: url(profile.paths.token), client_id: "service", client_secret: SECRET, client_auth: "post", scopes: [a] },
         script: { grant: "password", token_url: url(profile.paths.token), client_id: "script", ...basic, ...USER, test_url: url(profile.paths.api) },
+        slow: { grant: "password", scopes: [b], token_url: `${slow.url}${profile.paths.token}`, client_id: "script", ...basic, ...USER },
         chain: { grant: "password", scopes: [a], token_url: url(profile.paths.token), client_id: "script", ...basic, ...USER },
         user: {
           grant: "authorization_code",
@@ -102,6 +109,7 @@ export function serverSuite(profile: ServerProfile): void {
       bundleDir = bundled.dir;
     });
     after(async () => {
+      await slow?.close();
       await server?.close();
       await rm(dir, { recursive: true, force: true, maxRetries: 5 });
       if (bundleDir) await rm(bundleDir, { recursive: true, force: true });
@@ -171,6 +179,24 @@ export function serverSuite(profile: ServerProfile): void {
         assert.equal(await apiStatus(first), profile.replacedTokenStatus, "the server drops the old access token at a refresh");
         const res = await a.connection("script").fetch(url(profile.paths.api));
         assert.equal(res.status, 200, await res.text());
+        assert.equal(await apiStatus(second), 200);
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    });
+
+    it(`a token dropped by a refresh still in flight in another process: connection.fetch waits for that refresh and sends the new token`, async () => {
+      const [a, b] = await Promise.all([load(), load()]);
+      try {
+        const first = await a.connection("slow").accessToken();
+        const held = slow.holdNextRefresh(HOLD_MS);
+        const refreshing = b.connection("slow").accessToken({ forceRefresh: true });
+        await held.answered; // the server has rotated: `first` is gone there; b has not got the new token yet
+        assert.equal(await apiStatus(first), profile.replacedTokenStatus);
+        const res = await a.connection("slow").fetch(url(profile.paths.api));
+        assert.equal(res.status, 200, await res.text());
+        const second = await refreshing;
+        assert.notEqual(second, first);
         assert.equal(await apiStatus(second), 200);
       } finally {
         await Promise.all([a.close(), b.close()]);
@@ -272,4 +298,46 @@ export function serverSuite(profile: ServerProfile): void {
       }
     }
   });
+}
+
+interface HoldingProxy {
+  url: string;
+  /** Holds the next refresh_token response for `ms` after the server has answered it. */
+  holdNextRefresh(ms: number): { answered: Promise<void> };
+  close(): Promise<void>;
+}
+
+/**
+ * A pass-through to the server's token endpoint that can hold one refresh response back, so a
+ * test sees the moment between the server's rotation and its caller's store write.
+ */
+async function holdingProxy(target: string): Promise<HoldingProxy> {
+  let hold: { ms: number; answered: () => void } | undefined;
+  const server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== "host" && k !== "content-length")) as Record<string, string>;
+    const upstream = await fetch(`${target}${req.url}`, { method: req.method, headers, body: req.method === "POST" ? body : undefined });
+    const text = await upstream.text();
+    const mine = hold && new URLSearchParams(body.toString()).get("grant_type") === "refresh_token" ? hold : undefined;
+    if (mine) {
+      hold = undefined;
+      mine.answered();
+      await new Promise((resolve) => setTimeout(resolve, mine.ms));
+    }
+    res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "application/json" });
+    res.end(text);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    holdNextRefresh(ms) {
+      let answered!: () => void;
+      const promise = new Promise<void>((resolve) => (answered = resolve));
+      hold = { ms, answered };
+      return { answered: promise };
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
