@@ -32,6 +32,8 @@ export interface ServerProfile {
   paths: { token: string; authorize: string; revoke?: string; api: string };
   /** The Basic encoding this server understands; the other one is refused (`invalid_client`). */
   basicEncoding: "form" | "raw";
+  /** The issuer, when the server has metadata (RFC 8414 or OpenID discovery) at all. */
+  issuerPath?: string;
   /**
    * Two scopes the server grants. Connections that differ only in how the client authenticates
    * would share one token state (SPEC §2.1), so each such connection asks for its own scopes.
@@ -90,6 +92,9 @@ export function serverSuite(profile: ServerProfile): void {
         "service-other-encoding": { grant: "client_credentials", token_url: url(profile.paths.token), client_id: "service", ...basic, basic_encoding: other, scopes: [b] },
         "service-post": { grant: "client_credentials", token_url: url(profile.paths.token), client_id: "service", client_secret: SECRET, client_auth: "post", scopes: [a] },
         script: { grant: "password", token_url: url(profile.paths.token), client_id: "script", ...basic, ...USER, test_url: url(profile.paths.api) },
+        ...(profile.issuerPath
+          ? { discovered: { grant: "client_credentials", issuer: url(profile.issuerPath), client_id: "service", ...basic, scopes: [a, b] } }
+          : {}),
         slow: { grant: "password", scopes: [b], token_url: `${slow.url}${profile.paths.token}`, client_id: "script", ...basic, ...USER },
         chain: { grant: "password", scopes: [a], token_url: url(profile.paths.token), client_id: "script", ...basic, ...USER },
         user: {
@@ -144,6 +149,18 @@ export function serverSuite(profile: ServerProfile): void {
         await ts.close();
       }
     });
+
+    if (profile.issuerPath) {
+      it("endpoints discovered from the issuer's metadata (the standard path answered with a redirect to the server's own)", async () => {
+        const ts = await load();
+        try {
+          const token = await ts.connection("discovered").accessToken();
+          assert.equal(await apiStatus(token), 200);
+        } finally {
+          await ts.close();
+        }
+      });
+    }
 
     it("client_credentials, client_secret_post", async () => {
       const ts = await load();
