@@ -155,16 +155,17 @@ export class Connection {
 
   /**
    * @internal after an API 403 to `sent` (§2.11): re-read the store; the token it holds when
-   * that is another one, still good. Never a token request. When the store still holds `sent`,
-   * a refresh may be under way (Django OAuth Toolkit drops the old token the moment the refresh
-   * request arrives, before its holder has the new one): wait for the lease, then read again.
+   * that is another one, still good. Never a token request. When the store holds `sent` still
+   * (or nothing good: `sent` may have passed its usable time on the way), a refresh may be under
+   * way (Django OAuth Toolkit drops the old token the moment the refresh request arrives, before
+   * its holder has the new one): wait for the lease, then read again.
    */
   async storedToken(sent: string): Promise<string | undefined> {
     const { manager, ctx } = await this.setup();
     if (ctx.cache === "none") return undefined;
     await manager.reload(ctx);
     let stored = manager.cachedToken(ctx);
-    if (stored === sent) {
+    if (stored === sent || stored === undefined) {
       await manager.write(ctx, () => undefined);
       stored = manager.cachedToken(ctx);
     }
