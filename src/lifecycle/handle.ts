@@ -125,7 +125,14 @@ export class ConnectionHandle implements TokenProvider {
     const { manager, ctx } = await this.setup();
     if (ctx.cache === "none") return undefined;
     await manager.reload(ctx);
-    const stored = manager.cachedToken(ctx);
+    let stored = manager.cachedToken(ctx);
+    // Still `sent` (or nothing good: `sent` may have passed its usable time on the way): a
+    // refresh may be under way (Django OAuth Toolkit drops the old token the moment the refresh
+    // request arrives, before its holder has the new one): wait for the lease, then read again.
+    if (stored === sent || stored === undefined) {
+      await manager.write(ctx, () => undefined);
+      stored = manager.cachedToken(ctx);
+    }
     return stored !== sent ? stored : undefined;
   }
 
