@@ -6,6 +6,7 @@
  * What differs per server is data (`ServerProfile`), and docs/servers.md says the same.
  */
 import assert from "node:assert/strict";
+import { internals } from "../../src/lifecycle/handle.js";
 import { readFile, rm, writeFile, mkdtemp } from "node:fs/promises";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -306,7 +307,7 @@ export function serverSuite(profile: ServerProfile): void {
     async function stored(name: string): Promise<{ accessToken: string; refreshToken?: string }> {
       const ts = await load();
       try {
-        const { store, fingerprint } = await ts.connection(name).setup();
+        const { store, fingerprint } = await internals(ts.connection(name)).setup();
         const state = await store.get<TokenState>(`state:${fingerprint}`);
         assert.ok(state, `${name} has a stored state`);
         assert.ok(state.value.accessToken);
