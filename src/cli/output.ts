@@ -98,7 +98,7 @@ export class Printer {
     const e = toTokenSmithError(err);
     const code = exitCodeOf(e);
     if (this.flags.json) {
-      this.out.stdout(`${JSON.stringify({ error: pick(e) }, null, 2)}\n`);
+      this.out.stdout(`${JSON.stringify({ error: errorJson(e) }, null, 2)}\n`);
     } else {
       const where = e.connection ? ` [${e.connection}]` : "";
       this.out.stderr(`error${where}: ${redact(e.message)}\n`);
@@ -114,7 +114,7 @@ export class Printer {
 }
 
 /** The error's JSON with every text redacted: description, URL and field too, not just the message. */
-function pick(e: TokenSmithError) {
+export function errorJson(e: TokenSmithError): Record<string, unknown> {
   const json = e.toJSON();
   return Object.fromEntries(Object.entries(json).map(([key, value]) => [key, typeof value === "string" ? redact(value) : value]));
 }

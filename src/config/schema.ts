@@ -222,6 +222,7 @@ export const connectionShape = {
   timeout: optionalPositiveDuration,
   allow_insecure_http: z.optional(flag),
   test_url: optionalText,
+  base_url: optionalText,
 };
 
 export const connectionSchema = z.strictObject(connectionShape, { error: expected("a map of connection fields") });

@@ -96,6 +96,8 @@ export interface ResolvedConnection {
   timeoutMs: number;
   allowInsecureHttp: boolean;
   testUrl?: string;
+  /** The API's base URL: relative URLs in `call` are resolved against it (SPEC §1). */
+  baseUrl?: string;
   vars: Record<string, string>;
 }
 
