@@ -9,7 +9,10 @@ import type { Command, Option } from "commander";
  */
 
 /** What the completion of one positional argument offers. */
-export type ArgKind = "connection" | "preset" | "shell" | "file";
+export type ArgKind = "connection" | "preset" | "shell" | "file" | "method";
+
+/** What `-X` and `call NAME <Tab>` offer. */
+const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
 
 export interface CompletionFlag {
   /** Every spelling: `-o`, `--output`. */
@@ -19,6 +22,8 @@ export interface CompletionFlag {
   takesValue: boolean;
   /** That value is a file name. */
   file: boolean;
+  /** The values it takes, when they are a known few. */
+  values?: string[];
 }
 
 export interface CompletionCommand {
@@ -45,13 +50,15 @@ const HELP: CompletionFlag = { names: ["-h", "--help"], description: "show help"
 function flagOf(option: Option): CompletionFlag {
   const names = [option.short, option.long].filter((name): name is string => !!name);
   const takesValue = option.required || option.optional;
-  return { names, description: option.description, takesValue, file: takesValue && (FILE_FLAGS.has(option.long ?? "") || /<(?:file|path)>/i.test(option.flags)) };
+  const file = takesValue && (FILE_FLAGS.has(option.long ?? "") || /<(?:file|path)>/i.test(option.flags));
+  return { names, description: option.description, takesValue, file, values: option.long === "--request" ? METHODS : undefined };
 }
 
 /** What a command's argument is: a connection (its description says so), a preset, a shell, a file. */
 function argKind(command: string, name: string, description: string): ArgKind | undefined {
   if (command === "completion") return "shell";
   if (command === "providers") return "preset";
+  if (name === "method-or-url") return "method";
   if (/connection/i.test(description)) return "connection";
   if (/^(?:file|path)$/i.test(name)) return "file";
   return undefined;
@@ -119,7 +126,25 @@ _tokensmith_arg() {
   case "$1:$2" in
 ${argArms(model)}
   esac
+}
+_tokensmith_flag_values() {
+  case "$1" in
+${valueArms(model, (flag, values) => `    ${flag.names.join("|")}) echo ${quote(values.join(" "))} ;;`)}
+  esac
 }`;
+}
+
+/** One arm per flag with known values (each flag once, whichever commands have it). */
+function valueArms(model: CompletionModel, arm: (flag: CompletionFlag, values: string[]) => string): string {
+  const seen = new Set<string>();
+  const arms: string[] = [];
+  for (const flag of [...model.globals, ...model.commands.flatMap((c) => c.flags)]) {
+    const key = flag.names.join(" ");
+    if (!flag.values || seen.has(key)) continue;
+    seen.add(key);
+    arms.push(arm(flag, flag.values));
+  }
+  return arms.join("\n");
 }
 
 /**
@@ -167,7 +192,10 @@ ${scanLoop("COMP_WORDS", 0, "COMP_CWORD")}
     COMPREPLY=($(compgen -f -- "$cur"))
     return
   fi
-  [[ " $(_tokensmith_value_flags "$cmd") " == *" $prev "* ]] && return
+  if [[ " $(_tokensmith_value_flags "$cmd") " == *" $prev "* ]]; then
+    COMPREPLY=($(compgen -W "$(_tokensmith_flag_values "$prev")" -- "$cur"))
+    return
+  fi
   if [[ $cur == -* ]]; then
     COMPREPLY=($(compgen -W "$_tokensmith_globals $(_tokensmith_flags "$cmd")" -- "$cur"))
     return
@@ -182,6 +210,7 @@ ${scanLoop("COMP_WORDS", 0, "COMP_CWORD")}
       COMPREPLY=($(compgen -W "$("$self" "\${config[@]}" __complete connections 2>/dev/null)" -- "$cur")) ;;
     preset) COMPREPLY=($(compgen -W "$_tokensmith_presets" -- "$cur")) ;;
     shell) COMPREPLY=($(compgen -W "bash zsh fish" -- "$cur")) ;;
+    method) COMPREPLY=($(compgen -W ${quote(METHODS.join(" "))} -- "$cur")) ;;
     file)
       compopt -o filenames 2>/dev/null
       COMPREPLY=($(compgen -f -- "$cur")) ;;
@@ -219,9 +248,14 @@ ${describeItems(flagItems(model.globals))}
 }
 _tokensmith() {
   local cur="\${words[CURRENT]}" prev="\${words[CURRENT-1]}"
+  local -a found
 ${scanLoop("words", 1, "CURRENT")}
   if [[ " $(_tokensmith_file_flags "$cmd") " == *" $prev "* ]]; then _files; return; fi
-  [[ " $(_tokensmith_value_flags "$cmd") " == *" $prev "* ]] && return 1
+  if [[ " $(_tokensmith_value_flags "$cmd") " == *" $prev "* ]]; then
+    found=(\${=$(_tokensmith_flag_values "$prev")})
+    (( \${#found} )) && _wanted values expl 'value' compadd -a found
+    return
+  fi
   if [[ $cur == -* ]]; then _tokensmith_describe_flags "$cmd"; return; fi
   if [[ -z $cmd ]]; then
     local -a commands
@@ -231,13 +265,13 @@ ${describeItems(model.commands)}
     _describe -t commands 'tokensmith command' commands
     return
   fi
-  local -a found
   case "$(_tokensmith_arg "$cmd" "$pos")" in
     connection)
       found=(\${(f)"$(\${~words[1]} "\${config[@]}" __complete connections 2>/dev/null)"})
       _wanted connections expl 'connection' compadd -a found ;;
     preset) found=(\${=_tokensmith_presets}); _wanted presets expl 'provider preset' compadd -a found ;;
     shell) _wanted shells expl 'shell' compadd bash zsh fish ;;
+    method) _wanted methods expl 'method' compadd ${METHODS.join(" ")} ;;
     file) _files ;;
   esac
 }
@@ -317,6 +351,9 @@ function __tokensmith_complete
     return
   end
   if test -n "$prev"; and contains -- $prev (__tokensmith_value_flags "$cmd")
+    switch $prev
+${valueArms(model, (flag, values) => `      case ${flag.names.map(quote).join(" ")}\n        printf '%s\\n' ${values.map(quote).join(" ")}`)}
+    end
     return
   end
   if string match -q -- '-*' $cur
@@ -339,6 +376,8 @@ ${flagArms}
       printf '%s\\tpreset\\n' ${model.presets.map(quote).join(" ")}
     case shell
       printf '%s\\n' bash zsh fish
+    case method
+      printf '%s\\tmethod\\n' ${METHODS.join(" ")}
     case file
       __fish_complete_path $cur
   end

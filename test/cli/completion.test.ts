@@ -83,6 +83,9 @@ describe("tokensmith completion bash", () => {
     assert.deepEqual(await bashComplete(s, ["tokensmith", "token", "billing", "--f"]), ["--force-refresh"]);
     assert.deepEqual(await bashComplete(s, ["tokensmith", "completion", ""]), ["bash", "zsh", "fish"]);
     assert.deepEqual(await bashComplete(s, ["tokensmith", "providers", "hub"]), ["hubspot"]);
+    assert.deepEqual(await bashComplete(s, ["tokensmith", "call", "billing", "-X", "P"]), ["POST", "PUT", "PATCH"]);
+    assert.deepEqual(await bashComplete(s, ["tokensmith", "call", "billing", "D"]), ["DELETE"]);
+    assert.deepEqual(await bashComplete(s, ["tokensmith", "call", "-H", ""]), [], "a header is the user's to write");
   });
 
   it("completes connection names from the config in use, and from the --config on the line", async (t) => {
