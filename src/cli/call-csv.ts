@@ -80,6 +80,8 @@ export class CsvWriter {
   private readonly pending: unknown[] = [];
   private count = 0;
   private extraKeysWarned = false;
+  /** The columns come from the first records, not from --columns. */
+  private readonly derived: boolean;
 
   constructor(
     private readonly sink: Sink,
@@ -88,6 +90,7 @@ export class CsvWriter {
     private readonly connection?: string,
   ) {
     this.columns = columns;
+    this.derived = columns === undefined;
   }
 
   get written(): number {
@@ -124,9 +127,10 @@ export class CsvWriter {
   private async row(record: unknown): Promise<void> {
     const flat = flatten(record);
     const cells = this.columns!.map((column) => (column.path === undefined ? flat[column.name] : pick(record, column.path, this.connection)));
-    if (!this.extraKeysWarned) {
-      const known = new Set(this.columns!.filter((c) => c.path === undefined).map((c) => c.name));
-      const extra = this.columns!.every((c) => c.path === undefined) ? Object.keys(flat).filter((key) => !known.has(key)) : [];
+    if (this.derived && !this.extraKeysWarned) {
+      // Columns taken from the first records: a later record with keys of its own loses them; say so once.
+      const known = new Set(this.columns!.map((c) => c.name));
+      const extra = Object.keys(flat).filter((key) => !known.has(key));
       if (extra.length) {
         this.extraKeysWarned = true;
         this.warn(`record ${this.count + 1} has keys that are not columns (${extra.slice(0, 5).join(", ")}); name every column with --columns to keep them`);

@@ -223,6 +223,19 @@ describe("tokensmith call --csv", () => {
     assert.equal(await readFile(file, "utf8"), "id,who,user.email,first_sku\r\n1,Ann,ann@example.com,x\r\n2,Bo,,\r\n");
   });
 
+  it("warns once when a record after the first 100 has keys that are not columns; never with --columns", async (t) => {
+    const { config } = await demo(t);
+    const records = Array.from({ length: 102 }, (_, i) => (i < 100 ? { id: i + 1 } : { id: i + 1, late: "x" }));
+    const api = await recordingServer(t, (_req, res) => json(res, 200, records));
+    const res = await call(config, ["demo-service", `${api.url}/rows`, "--csv"]);
+    assert.equal(res.code, 0, res.stderr);
+    const lines = res.stdout.split("\r\n");
+    assert.deepEqual([lines[0], lines[101], lines[102]], ["id", "101", "102"]);
+    assert.equal(res.stderr, "warning: record 101 has keys that are not columns (late); name every column with --columns to keep them\n");
+    const chosen = await call(config, ["demo-service", `${api.url}/rows`, "--csv", "--columns", "id"]);
+    assert.equal(chosen.stderr, "");
+  });
+
   it("refuses --columns without --csv, and --csv with --ndjson or --json, before sending anything", async (t) => {
     const { server, config } = await demo(t);
     const cases: [string[], RegExp][] = [
