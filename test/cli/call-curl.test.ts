@@ -122,6 +122,30 @@ describe("tokensmith call: curl's flags", () => {
     assert.match(failed.stderr, /^error \[demo-service\]: GET .* answered 404/);
   });
 
+  it("-s draws no progress bar for a long download to a file", async (t) => {
+    const { config, dir } = await demo(t);
+    // A body that takes more than a second (PROGRESS_DELAY_MS) to arrive: long enough for a bar.
+    const api = await recordingServer(t, (_req, res) => {
+      res.writeHead(200, { "content-type": "application/octet-stream", "content-length": "4096" });
+      let sent = 0;
+      const timer = setInterval(() => {
+        res.write(Buffer.alloc(512));
+        if (++sent === 8) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, 200);
+    });
+    const file = join(dir, "blob.bin");
+    const loud = await call(config, ["demo-service", `${api.url}/blob`, "-o", file], { stderrIsTTY: true });
+    assert.equal(loud.code, 0, loud.stderr);
+    assert.match(loud.stderr, /\[#*-*\] +\d+% /, "without -s a bar is drawn");
+    const silent = await call(config, ["demo-service", `${api.url}/blob`, "-o", file, "-s"], { stderrIsTTY: true });
+    assert.equal(silent.code, 0, silent.stderr);
+    assert.equal(silent.stderr, "");
+    assert.equal((await readFile(file)).length, 4096);
+  });
+
   it("-v traces each request and response on stderr: the token as Bearer … and its last 4 characters, other secrets redacted", async (t) => {
     const { server, config } = await demo(t);
     const api = await recordingServer(t, (_req, res) => json(res, 200, { ok: true }, { "set-cookie": "session=s3cr3t-cookie; HttpOnly", "x-request-id": "r-42" }));
