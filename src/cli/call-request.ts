@@ -47,7 +47,8 @@ export function methodAndTarget(
 /**
  * The URL to call: `target` when it is an absolute http(s) URL, else `target` appended to the
  * connection's `base_url` (`/items` and `items` both give `<base_url>/items`, keeping the
- * base's path, as `gh api` and httpie sessions do, not the browser rule that drops it).
+ * base's path, as `gh api` and httpie sessions do, not the browser rule that drops it, and its
+ * query).
  */
 export function resolveTarget(target: string, baseUrl: string | undefined, name = "NAME"): URL {
   if (isAbsoluteUrl(target)) return new URL(target);
@@ -55,7 +56,12 @@ export function resolveTarget(target: string, baseUrl: string | undefined, name 
   if (baseUrl !== undefined) {
     const base = new URL(baseUrl);
     const joined = `${base.origin}${base.pathname.replace(/\/+$/, "")}/${target.replace(/^\/+/, "")}`;
-    if (URL.canParse(joined)) return new URL(joined);
+    if (URL.canParse(joined)) {
+      const url = new URL(joined);
+      // A query on the base (Azure's `?api-version=...`) goes on every call, before the call's own.
+      if (base.search) url.search = `${base.search.slice(1)}${url.search ? `&${url.search.slice(1)}` : ""}`;
+      return url;
+    }
     throw usage(`"${target}" does not make a URL with base_url ${base.origin}${base.pathname}`, "give a path such as /items?page=2");
   }
   // curl would guess http://; a token must not go out over a guessed scheme, so say what to write.

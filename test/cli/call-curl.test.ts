@@ -185,6 +185,17 @@ describe("tokensmith call: curl's flags", () => {
     );
   });
 
+  it("keeps a query on base_url (Azure's api-version) before the call's own", async (t) => {
+    const api = await recordingServerFor(t);
+    const { config } = await demo(t, (conn) => void (conn.base_url = `${api.url}/subscriptions?api-version=2024-01-01`));
+    assert.equal((await call(config, ["demo-service", "/groups?top=5"])).code, 0);
+    assert.equal((await call(config, ["demo-service", "groups"])).code, 0);
+    assert.deepEqual(
+      api.seen.map((s) => s.path),
+      ["/subscriptions/groups?api-version=2024-01-01&top=5", "/subscriptions/groups?api-version=2024-01-01"],
+    );
+  });
+
   it("says to set base_url when a relative URL is given without one, and sends nothing", async (t) => {
     const { server, config } = await demo(t);
     const res = await call(config, ["demo-service", "/items"]);
