@@ -53,16 +53,23 @@ export class CallTrace {
 /** Header names whose values are secrets: cookies, keys, tokens, sessions, signatures, other credentials. */
 const SECRET_HEADER = /cookie|key|token|secret|passw|session|signature|credential|auth/i;
 
+/** Characters of a token shown in the trace (SPEC §3): enough to tell two tokens apart, never enough to use. */
+const SHOWN_TAIL = 4;
+/** A token shorter than this shows no tail at all: 4 characters would be too much of it. */
+const MIN_LENGTH_FOR_TAIL = 12;
+/** A run of token characters (RFC 6750 b64token) this long in a token header is taken for the token. */
+const CREDENTIAL = /[A-Za-z0-9\-._~+/=]{8,}/g;
+
 /**
  * A token header's value with the token cut to `…` and its last 4 characters (`Bearer …x7Qz`);
- * Basic (client credentials) and short values are not shown at all.
+ * Basic (client credentials) and values with nothing like a token in them are not shown at all.
  */
 export function showCredential(value: string): string {
   if (/^\s*basic\b/i.test(value)) return "Basic [redacted]";
   let shown = false;
-  const out = value.replace(/[A-Za-z0-9\-._~+/=]{8,}/g, (credential) => {
+  const out = value.replace(CREDENTIAL, (credential) => {
     shown = true;
-    return credential.length >= 12 ? `…${credential.slice(-4)}` : "…";
+    return credential.length >= MIN_LENGTH_FOR_TAIL ? `…${credential.slice(-SHOWN_TAIL)}` : "…";
   });
   return shown ? out : "[redacted]";
 }

@@ -169,6 +169,16 @@ describe("tokensmith call: curl's flags", () => {
     assert.deepEqual(JSON.parse(res.stdout), { ok: true }, "the body still goes to stdout");
   });
 
+  it("-v shows a token sent in the connection's own header the same way, its last 4 characters only", async (t) => {
+    const api = await recordingServerFor(t);
+    const { config } = await demo(t, (conn) => void (conn.header = { name: "X-Access-Token", value: "Token {token}" }));
+    const res = await call(config, ["demo-service", `${api.url}/items`, "-v"]);
+    assert.equal(res.code, 0, res.stderr);
+    const token = String(api.seen[0].headers["x-access-token"]).replace(/^Token /, "");
+    assert.ok(res.stderr.includes(`> x-access-token: Token …${token.slice(-4)}\n`), res.stderr);
+    assert.ok(!res.stderr.includes(token));
+  });
+
   it("resolves a relative URL against the connection's base_url, keeping the base's path", async (t) => {
     const api = await recordingServerFor(t);
     const { config } = await demo(t, (conn) => void (conn.base_url = `${api.url}/v1/`));
