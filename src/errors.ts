@@ -1,7 +1,10 @@
+import { redact, redactMessage } from "./redact.js";
+
 /**
- * One error class for everything tokensmith reports, with a stable `code` (SPEC §4).
+ * One error class for everything tokensmith reports, with a stable `code`.
  * Messages never contain secrets: build them from names, URLs and OAuth error codes only,
- * and pass anything untrusted through `redact()` first.
+ * and pass anything untrusted (server text, values, foreign error messages) through
+ * `redact()` where it enters the message — never the composed message.
  */
 export type ErrorCode =
   | "config_invalid"
@@ -65,12 +68,12 @@ export class TokenSmithError extends Error {
     this.retryAfter = options.retryAfter;
   }
 
-  /** The RFC 6749 §5.2 field under the name SPEC §4 and the wire use. */
+  /** The RFC 6749 §5.2 field, under the name the wire uses. */
   get error_description(): string | undefined {
     return this.errorDescription;
   }
 
-  /** The RFC 6749 §5.2 field under the name SPEC §4 and the wire use. */
+  /** The RFC 6749 §5.2 field, under the name the wire uses. */
   get error_uri(): string | undefined {
     return this.errorUri;
   }
@@ -105,7 +108,7 @@ export class TokenSmithError extends Error {
     };
   }
 
-  /** The JSON shape of SPEC §3 (`--json`) and §5 (gateway). */
+  /** The JSON shape of the CLI's `--json` errors and the gateway's. */
   toJSON(): { code: ErrorCode; message: string; hint: string | null; connection: string | null } & Record<string, unknown> {
     const out: { code: ErrorCode; message: string; hint: string | null; connection: string | null } & Record<string, unknown> = {
       code: this.code,
@@ -124,6 +127,25 @@ export class TokenSmithError extends Error {
 }
 
 /**
+ * Fields of the JSON that hold tokensmith's own words and names from the config (a connection
+ * named like a passphrase stays readable); every other string (`error`, `error_description`,
+ * `error_uri`, `url`) is server text or a value.
+ */
+const OWN_WORDS = new Set(["code", "message", "hint", "connection", "field"]);
+
+/**
+ * The error's JSON (the CLI's `--json`, the gateway) as it leaves the process: its own words
+ * through the `redactMessage()` safety net, values and server text through `redact()`.
+ */
+export function redactedJSON(e: TokenSmithError): ReturnType<TokenSmithError["toJSON"]> {
+  const json = e.toJSON();
+  for (const [key, value] of Object.entries(json)) {
+    if (typeof value === "string") json[key] = OWN_WORDS.has(key) ? redactMessage(value) : redact(value);
+  }
+  return json;
+}
+
+/**
  * OAuth error codes that say "try again later" (RFC 6749 §4.1.2.1, used by token endpoints
  * too, e.g. Microsoft's 503 temporarily_unavailable), and the throttling codes some send.
  */
@@ -131,7 +153,7 @@ const TEMPORARY_OAUTH_ERRORS = new Set(["temporarily_unavailable", "server_error
 
 /**
  * True for errors worth retrying with backoff, because the server or the network may recover
- * (SPEC §2.7: 5xx, 429, timeouts, resets): also a 5xx or 429 that carries an OAuth error body,
+ * (5xx, 429, timeouts, resets): also a 5xx or 429 that carries an OAuth error body,
  * and the OAuth codes that mean "temporarily", whatever their status.
  */
 export function isTransient(err: unknown): boolean {
@@ -145,7 +167,7 @@ export function isTransient(err: unknown): boolean {
 /** Wrap anything thrown into a TokenSmithError, keeping the original as `cause`. */
 export function toTokenSmithError(err: unknown, connection?: string): TokenSmithError {
   if (err instanceof TokenSmithError) return connection ? err.withConnection(connection) : err;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = redact(err instanceof Error ? err.message : String(err));
   return new TokenSmithError("unexpected", `unexpected failure: ${message}`, {
     connection,
     hint: "this is a bug in tokensmith: please report it with the output of --verbose",

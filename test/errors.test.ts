@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { isTransient, TokenSmithError } from "../src/errors.js";
+import { isTransient, redactedJSON, TokenSmithError } from "../src/errors.js";
+import { errorLogLine, errorResponse } from "../src/gateway/errors.js";
+import { registerSecret } from "../src/redact.js";
 
 const oauth = (status: number, error?: string) => new TokenSmithError("oauth_error", "refused", { status, error });
 
@@ -35,5 +37,24 @@ describe("TokenSmithError", () => {
     assert.equal(err.error_description, "grant revoked");
     assert.equal(err.error_uri, "https://as.example/e");
     assert.equal(err.withConnection("billing").error_description, "grant revoked");
+  });
+});
+
+describe("redactedJSON and the gateway's error log", () => {
+  it("keep tokensmith's words when a registered passphrase is one of them, and redact server text", () => {
+    registerSecret("modified");
+    registerSecret("server-echo-9f2c");
+    const err = new TokenSmithError("usage_error", 'the bundle of "x" could not be decrypted: wrong passphrase, or the bundle was modified', {
+      connection: "billing",
+      hint: "check that the file is not modified",
+      errorDescription: "bad: server-echo-9f2c",
+    });
+    const json = redactedJSON(err);
+    assert.equal(json.message, err.message);
+    assert.equal(json.hint, err.hint);
+    assert.equal(json.error_description, "bad: [redacted]");
+    assert.equal(errorResponse(err).body.error.message, err.message);
+    const line = errorLogLine(err, { method: "GET", path: "/v1/connections/billing/token?x=server-echo-9f2c" });
+    assert.equal(line, `GET /v1/connections/billing/token?x=[redacted]: 500 usage_error [billing]: ${err.message}`);
   });
 });

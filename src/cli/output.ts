@@ -1,5 +1,5 @@
-import { TokenSmithError, toTokenSmithError } from "../errors.js";
-import { redact } from "../redact.js";
+import { TokenSmithError, redactedJSON, toTokenSmithError } from "../errors.js";
+import { redact, redactMessage } from "../redact.js";
 import { exitCodeOf } from "./exit-codes.js";
 
 /** Global flags every command sees. */
@@ -82,15 +82,15 @@ export class Printer {
 
   /** A diagnostic line on stderr (not with --quiet). */
   info(text: string): void {
-    if (!this.flags.quiet) this.out.stderr(`${redact(text)}\n`);
+    if (!this.flags.quiet) this.out.stderr(`${redactMessage(text)}\n`);
   }
 
   warn(text: string): void {
-    if (!this.flags.quiet) this.out.stderr(`warning: ${redact(text)}\n`);
+    if (!this.flags.quiet) this.out.stderr(`warning: ${redactMessage(text)}\n`);
   }
 
   verbose(text: string): void {
-    if (this.flags.verbose) this.out.stderr(`${redact(text)}\n`);
+    if (this.flags.verbose) this.out.stderr(`${redactMessage(text)}\n`);
   }
 
   /** Report an error the way SPEC §3 says and return the exit code. Never a stack trace for user errors. */
@@ -98,23 +98,19 @@ export class Printer {
     const e = toTokenSmithError(err);
     const code = exitCodeOf(e);
     if (this.flags.json) {
-      this.out.stdout(`${JSON.stringify({ error: errorJson(e) }, null, 2)}\n`);
+      this.out.stdout(`${JSON.stringify({ error: redactedJSON(e) }, null, 2)}\n`);
     } else {
       const where = e.connection ? ` [${e.connection}]` : "";
-      this.out.stderr(`error${where}: ${redact(e.message)}\n`);
+      this.out.stderr(`error${where}: ${redactMessage(e.message)}\n`);
       if (e.errorDescription && !e.message.includes(e.errorDescription)) this.out.stderr(`  server said: ${redact(e.errorDescription)}\n`);
-      if (e.hint) this.out.stderr(`  hint: ${redact(e.hint)}\n`);
+      if (e.hint) this.out.stderr(`  hint: ${redactMessage(e.hint)}\n`);
     }
     if (e.code === "unexpected" || this.flags.verbose) {
+      // A foreign error's stack holds its foreign message: untrusted text. Ours holds our words.
+      const foreign = e.cause instanceof Error && !(e.cause instanceof TokenSmithError);
       const stack = e.cause instanceof Error ? e.cause.stack : e.stack;
-      if (stack && (this.flags.verbose || e.code === "unexpected")) this.out.stderr(`${redact(stack)}\n`);
+      if (stack && (this.flags.verbose || e.code === "unexpected")) this.out.stderr(`${foreign ? redact(stack) : redactMessage(stack)}\n`);
     }
     return code;
   }
-}
-
-/** The error's JSON with every text redacted: description, URL and field too, not just the message. */
-export function errorJson(e: TokenSmithError): Record<string, unknown> {
-  const json = e.toJSON();
-  return Object.fromEntries(Object.entries(json).map(([key, value]) => [key, typeof value === "string" ? redact(value) : value]));
 }

@@ -2,7 +2,7 @@ import { getPreset, listPresets, type Preset } from "../providers/registry.js";
 import { templateNames } from "../providers/variables.js";
 import { deriveConnection } from "./derive.js";
 import { configError, type ConfigErrorOptions } from "./issues.js";
-import type { LoadedConfig } from "./load.js";
+import type { LoadedConfig } from "./loaded.js";
 import { applyPreset, fillUrlTemplate, URL_FIELDS, type MergedConnection } from "./merge.js";
 import { createDryResolver, createResolver, createSecretlessResolver, hasReference, resolveDeep, type Resolver } from "./references.js";
 import { didYouMean } from "./suggest.js";

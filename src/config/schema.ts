@@ -278,7 +278,7 @@ const gatewayShape = {
       { error: expected("a list") },
     ),
   ),
-  /** More names the Host header may carry (SPEC §5): a TLS certificate's DNS name. */
+  /** More names the Host header may carry: a TLS certificate's DNS name. */
   hosts: z.optional(z.array(literalWhere(hostNameProblem, "list names alone, e.g. hosts: [gateway.example.com]"), { error: expected("a list of host names") })),
   tls: z.optional(z.strictObject({ cert: text, key: text }, { error: expected("a map with cert and key") })),
 };
@@ -326,7 +326,7 @@ export const configSchema = z.strictObject(configShape, { error: expected("a map
 );
 
 export type ConfigFile = z.output<typeof configSchema>;
-/** A config as written (SPEC §1): what `TokenSmith.load({ config })` and `defineConfig()` take. */
+/** A config as written (the YAML or JSON file's shape): what `TokenSmith.load({ config })` and `defineConfig()` take. */
 export type TokenSmithConfig = z.input<typeof configSchema>;
 export type ConnectionConfig = z.output<typeof connectionSchema>;
 export type StoreSection = z.output<typeof storeSchema>;

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { registerSecret } from "../redact.js";
 import type { StoreConfig } from "../store/types.js";
 import { configError, type ConfigErrorOptions } from "./issues.js";
-import type { LoadedConfig } from "./load.js";
+import type { LoadedConfig } from "./loaded.js";
 import { absolutePath, xdgStateHome } from "./paths.js";
 import { createDryResolver, createResolver, hasReference, resolveDeep, type Resolver } from "./references.js";
 import { API_KEY_HINT, apiKeyProblem, hostNameProblem } from "./gateway-rules.js";

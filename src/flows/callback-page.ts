@@ -1,4 +1,4 @@
-import { redact } from "../redact.js";
+import { redactMessage } from "../redact.js";
 
 /**
  * The page the browser shows after the redirect to the loopback listener (SPEC §3). It is
@@ -56,8 +56,8 @@ ${parts.body}
 
 /** The page as HTML; the text is redacted and escaped. */
 export function renderCallbackPage(page: CallbackPage): string {
-  const title = escapeHtml(redact(page.title));
-  const message = escapeHtml(redact(page.message));
+  const title = escapeHtml(redactMessage(page.title));
+  const message = escapeHtml(redactMessage(page.message));
   const accent = page.ok ? "#1a7f37" : "#b42318";
   const style = `
 body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; background: #f6f8fa; color: #1f2328; }
@@ -65,5 +65,5 @@ main { max-width: 32rem; margin: 12vh auto; padding: 2rem; background: #fff; bor
 h1 { font-size: 1.25rem; margin: 0 0 .75rem; color: ${accent}; }
 p { margin: 0; }
 `;
-  return htmlDocument({ title: `tokensmith: ${redact(page.title)}`, style, body: `<main>\n<h1>${title}</h1>\n<p>${message}</p>\n</main>` });
+  return htmlDocument({ title: `tokensmith: ${redactMessage(page.title)}`, style, body: `<main>\n<h1>${title}</h1>\n<p>${message}</p>\n</main>` });
 }

@@ -58,7 +58,7 @@ function checkIss(params: URLSearchParams, expected: ExpectedResponse): void {
  */
 export function checkAuthorizationResponse(params: URLSearchParams, expected: ExpectedResponse): string {
   const code = params.get("code");
-  registerSecret(code);
+  registerSecret(code, { rotating: true });
   const state = params.get("state");
   if (state === null || state === "") {
     throw refuse(expected, STATE_MISMATCH, "the authorization response has no state", "it may be forged, or the server drops state; the code was not used: run the login again");
@@ -133,6 +133,6 @@ export function parsePastedResponse(text: string, connection: string): PastedRes
       hint: "paste the whole URL from the browser's address bar (or the code alone) on one line",
     });
   }
-  registerSecret(line);
+  registerSecret(line, { rotating: true });
   return { kind: "code", code: line };
 }

@@ -33,6 +33,7 @@ export interface DeviceProgress {
   remainingMs: number;
 }
 
+/** @internal */
 export interface DeviceFlowOptions extends FlowContext {
   onUserCode?: (info: UserCodeInfo) => void | Promise<void>;
   onProgress?: (progress: DeviceProgress) => void;
@@ -95,7 +96,7 @@ async function poll(options: DeviceFlowOptions, authorization: DeviceAuthorizati
   }
 }
 
-/** The device flow: request a user code, show it, poll for the tokens. */
+/** @internal The device flow: request a user code, show it, poll for the tokens. */
 export async function deviceFlow(options: DeviceFlowOptions): Promise<ObtainedTokens> {
   const { conn, clock } = options;
   const authorization = await requestDeviceAuthorization(conn, options.endpoints, { fetch: options.fetch, now: () => clock.now(), signal: options.signal });

@@ -1,6 +1,7 @@
 import type { ResolvedConnection } from "../config/types.js";
 import { TokenSmithError } from "../errors.js";
 import { parseBody } from "../protocol/response.js";
+import { excerpt } from "../redact.js";
 import { sendTokenRequest } from "../protocol/send.js";
 import type { Endpoints, FetchLike } from "../protocol/types.js";
 
@@ -43,7 +44,7 @@ function invalid(expected: Pick<IdTokenExpectations, "connection">, why: string,
 /** The claim checks (pure): iss, aud/azp, exp, nonce. */
 export function checkIdTokenClaims(claims: Record<string, unknown>, expected: IdTokenExpectations): void {
   if (typeof claims.iss !== "string") throw invalid(expected, "it has no iss");
-  if (expected.issuer !== undefined && !expected.isIssuer(claims.iss)) throw invalid(expected, `it was issued by ${claims.iss}, not ${expected.issuer}`);
+  if (expected.issuer !== undefined && !expected.isIssuer(claims.iss)) throw invalid(expected, `it was issued by ${excerpt(claims.iss, 200)}, not ${expected.issuer}`);
   const audiences = typeof claims.aud === "string" ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud : [];
   if (!audiences.includes(expected.clientId)) throw invalid(expected, "its audience is not this client_id");
   if (audiences.length > 1 && claims.azp !== expected.clientId) throw invalid(expected, "it has several audiences and its azp is not this client_id");

@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
-import { toTokenSmithError, type ErrorCode, type TokenSmithError } from "../errors.js";
-import { redact } from "../redact.js";
+import { redactedJSON, toTokenSmithError, type ErrorCode, TokenSmithError } from "../errors.js";
+import { redact, redactMessage } from "../redact.js";
 import { sendJson } from "./http.js";
 
 /**
@@ -60,18 +60,7 @@ export function errorResponse(err: unknown): { status: number; body: { error: Re
     return { status: err.status, body: { error: { code: err.code, message: err.message, hint: err.hint ?? null } } };
   }
   const e = toTokenSmithError(err);
-  const json = e.toJSON();
-  return {
-    status: STATUS_BY_CODE[e.code] ?? 500,
-    body: {
-      error: {
-        ...json,
-        message: redact(json.message),
-        hint: json.hint === null ? null : redact(json.hint),
-        ...(typeof json.error_description === "string" ? { error_description: redact(json.error_description) } : {}),
-      },
-    },
-  };
+  return { status: STATUS_BY_CODE[e.code] ?? 500, body: { error: redactedJSON(e) } };
 }
 
 /** Answer with the error's status and JSON body. */
@@ -87,11 +76,14 @@ export function sendError(res: ServerResponse, err: unknown, headers: Record<str
  */
 export function errorLogLine(error: TokenSmithError, request: { method: string; path: string }): string {
   const where = error.connection ? ` [${error.connection}]` : "";
-  return redact(`${request.method} ${request.path}: 500 ${error.code}${where}: ${error.message}`).replace(/\s+/g, " ").trim();
+  // The method and path are the client's (values); the message is tokensmith's words.
+  return `${redact(request.method)} ${redact(request.path)}: 500 ${error.code}${where}: ${redactMessage(error.message)}`.replace(/\s+/g, " ").trim();
 }
 
 /** The stack behind an error (its cause's, when it wraps one), redacted; for `--verbose`. */
 export function errorStack(error: TokenSmithError): string | undefined {
   const stack = error.cause instanceof Error ? error.cause.stack : error.stack;
-  return stack === undefined ? undefined : redact(stack);
+  if (stack === undefined) return undefined;
+  // A foreign error's stack holds its foreign message (untrusted); ours holds our words.
+  return error.cause instanceof Error && !(error.cause instanceof TokenSmithError) ? redact(stack) : redactMessage(stack);
 }

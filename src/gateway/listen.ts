@@ -3,6 +3,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { isLoopbackHost } from "../config/urls.js";
 import { TokenSmithError } from "../errors.js";
+import { redact } from "../redact.js";
 
 /**
  * Binding the gateway's socket (SPEC §5): plain HTTP on loopback, HTTPS (required) anywhere
@@ -92,5 +93,5 @@ function bindError(err: NodeJS.ErrnoException, host: string, port: number): Toke
       cause: err,
     });
   }
-  return new TokenSmithError("unexpected", `cannot listen on ${host}:${port}: ${err.message}`, { cause: err });
+  return new TokenSmithError("unexpected", `cannot listen on ${host}:${port}: ${redact(err.message)}`, { cause: err });
 }

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes, scrypt, type ScryptOptions } from "node:crypto";
 import { TokenSmithError } from "../errors.js";
+import { redact } from "../redact.js";
 
 /**
  * The export bundle (SPEC §3): a token state sealed with a passphrase, to carry a login to
@@ -26,6 +27,8 @@ const SALT_BYTES = 16;
 const KEY_BYTES = 32; // AES-256
 const IV_BYTES = 12; // the GCM standard IV length (NIST SP 800-38D)
 const TAG_BYTES = 16; // full-length GCM tag
+/** A connection name longer than this in a bundle is cut when shown: names are short, a hostile file need not be. */
+const MAX_SHOWN_NAME = 100;
 
 /** The bundle as written: everything but `ciphertext` is readable, nothing secret is. */
 export interface Bundle {
@@ -149,7 +152,8 @@ export function parseBundle(input: string | object): Bundle {
   const kdf = b.kdf;
   if (!kdf || kdf.name !== "scrypt" || typeof kdf.salt !== "string") throw notABundle("unknown key derivation");
   checkKdf(kdf);
-  return b as Bundle;
+  // The connection name is shown in messages: a file's text, so redacted and without controls (§2.14).
+  return { ...(b as Bundle), connection: redact(b.connection as string).slice(0, MAX_SHOWN_NAME) };
 }
 
 /** Sane scrypt parameters only: a power-of-two N, within the memory cap. */

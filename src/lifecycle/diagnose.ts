@@ -1,6 +1,6 @@
 import { TokenSmithError, toTokenSmithError } from "../errors.js";
-import type { Connection } from "./connection.js";
-import type { Runtime } from "./runtime.js";
+import type { ConnectionHandle } from "./handle.js";
+import { connectionStatus } from "./status.js";
 
 /** One step of `tokensmith test`. */
 export interface DiagnosisStep {
@@ -45,15 +45,17 @@ const CODE_CAUSES: Partial<Record<TokenSmithError["code"], string>> = {
 const NO_LOGIN_YET = "no login has been made yet: a person must log in once, after which jobs run on the refresh token";
 
 /** True when the store holds no state at all for the connection (as opposed to a refused login). */
-async function neverLoggedIn(connection: Connection): Promise<boolean> {
+async function neverLoggedIn(connection: ConnectionHandle): Promise<boolean> {
   try {
-    return (await connection.status()).state === "none";
+    return (await connectionStatus(connection)).state === "none";
   } catch {
     return false;
   }
 }
 
-export async function diagnose(connection: Connection, runtime: Runtime): Promise<Diagnosis> {
+/** @internal */
+export async function diagnose(connection: ConnectionHandle): Promise<Diagnosis> {
+  const { runtime } = connection;
   const steps: DiagnosisStep[] = [];
   const fail = (step: DiagnosisStep["step"], err: unknown): Diagnosis => {
     const e = toTokenSmithError(err, connection.name);

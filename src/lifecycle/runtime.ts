@@ -7,7 +7,7 @@ import { describeConnection, resolveConnection, resolveStoreConfig, resolveWitho
 import type { ResolvedConnection, TokenSource } from "../config/types.js";
 import { isLoopbackHttpUrl } from "../config/urls.js";
 import { TokenSmithError } from "../errors.js";
-import { resolveEndpoints } from "../providers/discovery.js";
+import { resolveEndpoints, type DiscoveryCache } from "../providers/discovery.js";
 import { requestToken } from "../protocol/send.js";
 import type { Endpoints, FetchLike, GrantRequest } from "../protocol/types.js";
 import { hashSecret } from "../redact.js";
@@ -27,6 +27,8 @@ export interface ConnectionSetup {
   fetch: FetchLike;
   /** The opened store (login lock, export/import). */
   store: Store;
+  /** Discovered metadata, shared through the store (§2.12). */
+  metadataCache: DiscoveryCache;
   clock: Clock;
   /** "pid@host", shown to others waiting on a lease or a login lock. */
   holder: string;
@@ -40,6 +42,8 @@ export interface RuntimeOptions {
   fetch: FetchLike;
   refreshAhead: boolean;
   store?: Store;
+  /** Wraps the store once opened (the gateway's metrics). */
+  observeStore?: (store: Store) => Store;
   onWarning: (message: string) => void;
 }
 
@@ -55,7 +59,7 @@ export class Runtime {
   readonly holder = `${process.pid}@${hostname()}`;
 
   constructor(readonly options: RuntimeOptions) {
-    if (options.store) this.storePromise = Promise.resolve(options.store);
+    if (options.store) this.storePromise = Promise.resolve(options.observeStore?.(options.store) ?? options.store);
   }
 
   get clock(): Clock {
@@ -77,7 +81,7 @@ export class Runtime {
     this.storePromise ??= createStore(resolveStoreConfig(this.options.loaded, this.options.env), {
       clock: this.options.clock,
       onWarning: (message: string) => this.warn(message),
-    });
+    }).then((store) => this.options.observeStore?.(store) ?? store);
     return this.storePromise!;
   }
 
@@ -179,7 +183,7 @@ export class Runtime {
     const store = await this.store();
     let manager = this.managers.get(fp);
     if (!manager) {
-      manager = new TokenManager(`state:${fp}`, {
+      manager = new TokenManager(stateKey(fp), {
         store,
         clock: this.clock,
         refreshAhead: this.options.refreshAhead,
@@ -188,14 +192,11 @@ export class Runtime {
       });
       this.managers.set(fp, manager);
     }
+    const metadataCache = storeMetadataCache(store, this.clock);
     let endpointsPromise: Promise<Endpoints> | undefined;
     const endpoints = (): Promise<Endpoints> => {
       if (endpointsPromise) return endpointsPromise;
-      const promise = resolveEndpoints(conn, {
-        fetch: this.fetch,
-        now: () => this.clock.now(),
-        cache: storeMetadataCache(store, this.clock),
-      });
+      const promise = resolveEndpoints(conn, { fetch: this.fetch, now: () => this.clock.now(), cache: metadataCache });
       endpointsPromise = promise;
       promise.catch(() => (endpointsPromise = undefined));
       return promise;
@@ -229,6 +230,7 @@ export class Runtime {
       endpoints,
       fetch: this.fetch,
       store,
+      metadataCache,
       clock: this.clock,
       holder: this.holder,
       warn: (message) => this.warn(message),
@@ -264,9 +266,21 @@ export function loginLockKey(fp: string): string {
   return `login:${fp}`;
 }
 
+const STATE_KEY_PREFIX = "state:";
+
+/** The store key of a token state. */
+export function stateKey(fp: string): string {
+  return `${STATE_KEY_PREFIX}${fp}`;
+}
+
 /** Used by `status` to say which states are the same without printing anything secret. */
 export function stateId(fp: string): string {
   return hashSecret(fp).slice(0, 8);
+}
+
+/** The state id (as `status` shows it) of a token state's store key; undefined for other keys (login locks, metadata). */
+export function stateIdOfStoreKey(key: string): string | undefined {
+  return key.startsWith(STATE_KEY_PREFIX) ? stateId(key.slice(STATE_KEY_PREFIX.length)) : undefined;
 }
 
 /**

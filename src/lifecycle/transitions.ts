@@ -1,7 +1,7 @@
 import type { TokenSmithError } from "../errors.js";
 import { MAX_EXTRA_BYTES } from "../protocol/token-response.js";
 import type { GrantRequest, TokenSet } from "../protocol/types.js";
-import { hashSecret } from "../redact.js";
+import { hashSecret, redact, redactMessage } from "../redact.js";
 import { OAUTH_ERROR_BACKOFF_MS } from "./retry.js";
 import { live, type RememberedError, type TokenState } from "./state.js";
 
@@ -122,15 +122,16 @@ function counted(state: TokenState | undefined, requests: number): TokenState {
   return { ...base, tokenRequests: (base.tokenRequests ?? 0) + requests };
 }
 
+/** An OAuth error kept for a short backoff (§2.7); stored and shown by `status`, so redacted as it is printed. */
 function remembered(err: TokenSmithError, now: number): RememberedError {
   return {
     code: err.code,
-    message: err.message,
-    hint: err.hint,
+    message: redactMessage(err.message),
+    hint: err.hint === undefined ? undefined : redactMessage(err.hint),
     status: err.status,
-    error: err.error,
-    errorDescription: err.errorDescription,
-    errorUri: err.errorUri,
+    error: err.error === undefined ? undefined : redact(err.error),
+    errorDescription: err.errorDescription === undefined ? undefined : redact(err.errorDescription),
+    errorUri: err.errorUri === undefined ? undefined : redact(err.errorUri),
     at: now,
     until: now + OAUTH_ERROR_BACKOFF_MS,
   };

@@ -28,7 +28,7 @@ export function randomToken(): string {
 /** RFC 7636 §4.1–4.2: a 43-character verifier and its challenge. */
 export function generatePkce(method: "S256" | "plain" = "S256"): Pkce {
   const verifier = randomToken();
-  registerSecret(verifier);
+  registerSecret(verifier, { rotating: true });
   return { verifier, challenge: pkceChallenge(verifier, method), method };
 }
 

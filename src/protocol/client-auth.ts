@@ -1,5 +1,6 @@
 import type { ResolvedConnection } from "../config/types.js";
 import { TokenSmithError } from "../errors.js";
+import { registerSecret, registerSecretEncoding } from "../redact.js";
 import { signClientAssertion } from "./assertion.js";
 import type { Endpoints } from "./types.js";
 import { fieldPath } from "./urls.js";
@@ -17,9 +18,15 @@ export interface ClientAuthentication {
 /** RFC 7523 §2.2: the type of a JWT client assertion. */
 export const CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
-/** application/x-www-form-urlencoded, as RFC 6749 Appendix B and the WHATWG serializer define it. */
-function formEncode(value: string): string {
-  return new URLSearchParams([["", value]]).toString().slice(1);
+/**
+ * RFC 6749 Appendix B's application/x-www-form-urlencoded: UTF-8, every octet but ALPHA and
+ * DIGIT percent-encoded (`*`, `-`, `.`, `_` too, which the WHATWG serializer leaves), space as
+ * `+` — as oauth4webapi and simple-oauth2 send it.
+ */
+export function formEncode(value: string): string {
+  return encodeURIComponent(value)
+    .replace(/[!'()*\-._~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`)
+    .replace(/%20/g, "+");
 }
 
 /**
@@ -29,6 +36,20 @@ function formEncode(value: string): string {
 export function basicAuthorization(clientId: string, clientSecret: string, encoding: "form" | "raw"): string {
   const pair = encoding === "form" ? `${formEncode(clientId)}:${formEncode(clientSecret)}` : `${clientId}:${clientSecret}`;
   return `Basic ${Buffer.from(pair, "utf8").toString("base64")}`;
+}
+
+/**
+ * Registers a client secret for redaction in every encoding tokensmith sends it (SPEC §2.14):
+ * as is and form-encoded (body), and inside both `basic_encoding` variants of the Basic
+ * header's base64 — a server that echoes the header's credentials back must not get them
+ * printed. The one place this happens, where the client authentication is built.
+ */
+export function registerClientSecret(clientId: string | undefined, clientSecret: string | undefined): void {
+  if (!clientSecret) return;
+  registerSecret(clientSecret);
+  registerSecretEncoding(formEncode(clientSecret));
+  if (clientId === undefined) return;
+  for (const encoding of ["form", "raw"] as const) registerSecretEncoding(basicAuthorization(clientId, clientSecret, encoding).slice("Basic ".length));
 }
 
 function requireField(conn: ResolvedConnection, value: string | undefined, field: string): string {
@@ -44,6 +65,7 @@ export async function clientAuthentication(
   endpoints: Endpoints,
   options: { now: () => number },
 ): Promise<ClientAuthentication> {
+  registerClientSecret(conn.clientId, conn.clientSecret);
   switch (conn.clientAuth) {
     case "basic": {
       const id = requireField(conn, conn.clientId, "client_id");

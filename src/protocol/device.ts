@@ -1,6 +1,6 @@
 import type { ResolvedConnection } from "../config/types.js";
 import { TokenSmithError } from "../errors.js";
-import { registerSecret } from "../redact.js";
+import { registerSecret, stripControls } from "../redact.js";
 import { clientAuthentication } from "./client-auth.js";
 import { oauthError, oauthErrorFields } from "./oauth-error.js";
 import { prepareRequest } from "./request.js";
@@ -80,11 +80,12 @@ export function processDeviceAuthorizationResponse(response: ReceivedResponse, o
   ].filter((f) => f !== undefined);
   if (missing.length > 0) throw invalidResponse(WHAT, response, parsed, { problem: `a response missing ${missing.join(", ")}` });
   const complete = body.verification_uri_complete ?? body.verification_url_complete;
+  // The user code and URLs are printed for the user to read: server text, controls removed (§2.14).
   return {
     deviceCode: body.device_code as string,
-    userCode: body.user_code as string,
-    verificationUri: verificationUri as string,
-    verificationUriComplete: typeof complete === "string" && complete ? complete : undefined,
+    userCode: stripControls(body.user_code as string),
+    verificationUri: stripControls(verificationUri as string),
+    verificationUriComplete: typeof complete === "string" && complete ? stripControls(complete) : undefined,
     expiresInMs: expiresIn! * MS_PER_S,
     intervalMs: (seconds(body.interval) ?? DEFAULT_DEVICE_INTERVAL_MS / MS_PER_S) * MS_PER_S,
   };
@@ -113,7 +114,7 @@ export async function requestDeviceAuthorization(conn: ResolvedConnection, endpo
     const request = await buildDeviceAuthorizationRequest(conn, endpoints, { now: deps.now });
     const response = await sendTokenRequest(request, { fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? conn.timeoutMs, signal: deps.signal, now: deps.now, what: WHAT });
     const authorization = processDeviceAuthorizationResponse(response, { now: deps.now });
-    registerSecret(authorization.deviceCode);
+    registerSecret(authorization.deviceCode, { rotating: true });
     return authorization;
   } catch (err) {
     throw connectionError(err, conn, deps.signal);

@@ -50,7 +50,7 @@ export async function buildIntrospectionRequest(
   options: { now: () => number },
 ): Promise<PreparedRequest> {
   const url = introspectionEndpoint(conn, endpoints);
-  registerSecret(input.token);
+  registerSecret(input.token, { rotating: true });
   const auth = await clientAuthentication(conn, endpoints, options);
   return prepareRequest(url, { token: input.token, token_type_hint: input.tokenTypeHint }, { auth, headers: conn.tokenHeaders });
 }

@@ -16,7 +16,7 @@ export interface OAuthErrorFields {
 /** What to check for the common error codes: the user's next step, not a restatement. */
 export const OAUTH_ERROR_HINTS: Readonly<Record<string, string>> = {
   invalid_client:
-    "the server did not accept the client: check client_id and client_secret, and client_auth (basic or post); for basic, try basic_encoding: raw if the secret has special characters",
+    "the server did not accept the client: check client_id and client_secret, and client_auth (basic or post); for basic, try basic_encoding: raw if the id or secret has anything but letters and digits (the server may not URL-decode them)",
   invalid_grant:
     "the grant was refused: a refresh token may have expired, been revoked, or been rotated by another process or machine; a code may have been used already or expired",
   invalid_scope: "a requested scope is unknown or not allowed for this client: check scopes and the client's registration",

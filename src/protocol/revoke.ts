@@ -46,7 +46,7 @@ export async function buildRevocationRequest(
   options: { now: () => number },
 ): Promise<PreparedRequest> {
   const url = revocationEndpoint(conn, endpoints);
-  registerSecret(input.token);
+  registerSecret(input.token, { rotating: true });
   const auth = await clientAuthentication(conn, endpoints, options);
   return prepareRequest(url, { token: input.token, token_type_hint: input.tokenTypeHint }, { auth, headers: conn.tokenHeaders });
 }

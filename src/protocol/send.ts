@@ -1,5 +1,6 @@
 import type { ResolvedConnection } from "../config/types.js";
 import { TokenSmithError, toTokenSmithError } from "../errors.js";
+import { redact } from "../redact.js";
 import { displayUrl } from "./response.js";
 import { buildTokenRequest } from "./token-request.js";
 import { processTokenResponse } from "./token-response.js";
@@ -105,7 +106,7 @@ export async function sendTokenRequest(request: HttpRequest, options: SendOption
         cause: err,
       });
     }
-    const reason = (code && NETWORK_CAUSES[code]) ?? code ?? (err instanceof Error ? err.message : "request failed");
+    const reason = (code && NETWORK_CAUSES[code]) ?? code ?? (err instanceof Error ? redact(err.message) : "request failed");
     throw new TokenSmithError("network_error", `cannot reach ${what} ${url}: ${reason}`, {
       url,
       hint: "check the URL, the network and any proxy; tokensmith retries transient failures",

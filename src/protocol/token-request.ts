@@ -80,19 +80,23 @@ async function grantParams(conn: ResolvedConnection, endpoints: Endpoints, grant
   }
 }
 
-/** Secrets this request carries, registered so no error or log can show them. */
+/**
+ * Secrets this request carries, registered so no error or log can show them (the client secret
+ * is registered, in every encoding, where the client authentication is built). Rotating values
+ * are registered again before every request, which makes them the newest in the bounded registry.
+ */
 function registerRequestSecrets(conn: ResolvedConnection, grant: GrantRequest): void {
-  registerSecret(conn.clientSecret);
   registerSecret(conn.password);
-  if (grant.kind === "refresh_token") registerSecret(grant.refreshToken);
+  if (grant.kind === "refresh_token") registerSecret(grant.refreshToken, { rotating: true });
   if (grant.kind === "authorization_code") {
-    registerSecret(grant.code);
-    registerSecret(grant.codeVerifier);
+    registerSecret(grant.code, { rotating: true });
+    registerSecret(grant.codeVerifier, { rotating: true });
   }
-  if (grant.kind === "device_code") registerSecret(grant.deviceCode);
+  if (grant.kind === "device_code") registerSecret(grant.deviceCode, { rotating: true });
   if (grant.kind === "token_exchange") {
-    registerSecret(grant.subjectToken);
-    registerSecret(grant.actorToken);
+    // Often another connection's access token, new after each of its refreshes.
+    registerSecret(grant.subjectToken, { rotating: true });
+    registerSecret(grant.actorToken, { rotating: true });
   }
 }
 

@@ -2,6 +2,7 @@ import { JSONPath } from "jsonpath-plus";
 import { JSONPATH_HINT, jsonPathProblem } from "./jsonpath.js";
 import type { ResolvedConnection } from "../config/types.js";
 import { TokenSmithError } from "../errors.js";
+import { redact, stripControls } from "../redact.js";
 import { oauthError, oauthErrorFields } from "./oauth-error.js";
 import { SECRET_KEY, bodyExcerpt, invalidResponse, isPlainObject, parseBody} from "./response.js";
 import type { ReceivedResponse, TokenSet } from "./types.js";
@@ -79,19 +80,21 @@ function toTokenSet(conn: ResolvedConnection, body: Record<string, unknown>, fai
   const pick = (field: StandardField): unknown => mapped(conn, body, field);
   const accessToken = pick("access_token");
   if (accessToken === undefined || accessToken === null) {
-    const fields = Object.keys(body).slice(0, 12).join(", ") || "none";
+    const fields = redact(Object.keys(body).slice(0, 12).join(", ")) || "none";
     const where = mapping?.access_token ? `nothing at ${mapping.access_token}` : "no access_token";
     return fail(`${where} (fields: ${fields})`);
   }
   if (typeof accessToken !== "string" || accessToken === "") return fail(`an access_token that is not a non-empty string (${typeof accessToken})`);
 
-  const tokens: TokenSet = { accessToken, tokenType: tokenType(conn, pick("token_type"), fail), extra: {} };
+  // token_type and scope are printed and shown (status, dashboard): server text, controls removed (§2.14).
+  const type = pick("token_type");
+  const tokens: TokenSet = { accessToken, tokenType: tokenType(conn, typeof type === "string" ? stripControls(type) : type, fail), extra: {} };
   const refreshToken = optionalString(pick("refresh_token"), "refresh_token", fail);
   if (refreshToken !== undefined) tokens.refreshToken = refreshToken;
   const idToken = optionalString(pick("id_token"), "id_token", fail);
   if (idToken !== undefined) tokens.idToken = idToken;
   const scope = scopeOf(pick("scope"), fail);
-  if (scope !== undefined) tokens.scope = scope;
+  if (scope !== undefined) tokens.scope = stripControls(scope);
   const expiresInMs = expiresIn(pick("expires_in"), fail);
   if (expiresInMs !== undefined) {
     tokens.expiresInMs = expiresInMs;

@@ -4,6 +4,7 @@ import { invalidResponse, parseBody } from "../protocol/response.js";
 import { sendTokenRequest } from "../protocol/send.js";
 import type { Endpoints, ProtocolDeps } from "../protocol/types.js";
 import { checkEndpointUrl, fieldPath } from "../protocol/urls.js";
+import { excerpt } from "../redact.js";
 
 /**
  * Authorization server metadata (OpenID Connect Discovery 1.0, RFC 8414), fetched only when a
@@ -147,7 +148,7 @@ function checkIssuer(conn: ResolvedConnection, metadata: Record<string, unknown>
     throw new TokenSmithError("invalid_response", `metadata at ${source} has no issuer`, { url: source });
   }
   if (!issuerMatches(conn, metadata.issuer)) {
-    throw new TokenSmithError("config_invalid", `issuer mismatch: metadata at ${source} is for ${metadata.issuer}, not ${conn.issuer ?? conn.issuerTemplate}`, {
+    throw new TokenSmithError("config_invalid", `issuer mismatch: metadata at ${source} is for ${excerpt(metadata.issuer, 200)}, not ${conn.issuer ?? conn.issuerTemplate}`, {
       field: fieldPath(conn.name, "issuer"),
       url: source,
       hint: "set issuer exactly as the provider spells it (the metadata's issuer), or check discovery_url",

@@ -158,7 +158,10 @@ describe("the library against the demo authorization server", () => {
   });
 });
 
-/** The README's TypeScript recipes from "The library" up to "Moving a login", in order. */
+/**
+ * The README's TypeScript recipes (```ts blocks) from "The library" up to "Moving a login", in
+ * order; each must make an API call. A config-only snippet is fenced ```typescript and checked elsewhere.
+ */
 async function readmeRecipes(): Promise<string[]> {
   const readme = await readFile(fileURLToPath(new URL("../../README.md", import.meta.url)), "utf8");
   const section = readme.slice(readme.indexOf("## The library"), readme.indexOf("## Moving a login"));

@@ -31,6 +31,7 @@ describe("ID token claims", () => {
 
   it("refuses another issuer, another audience, an expired token and another nonce", () => {
     rejectsClaims({ iss: "https://evil.example.com" }, /issued by https:\/\/evil\.example\.com, not https:\/\/auth\.example\.com/);
+    rejectsClaims({ iss: "https://evil.example.com\u001b[2J" }, /issued by https:\/\/evil\.example\.com\[2J, not/);
     rejectsClaims({ aud: "someone-else" }, /audience is not this client_id/);
     rejectsClaims({ aud: [CLIENT_ID, "other"] }, /azp/);
     rejectsClaims({ exp: NOW_S - 120 }, /expired/);

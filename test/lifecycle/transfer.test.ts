@@ -10,6 +10,7 @@ import { TokenSmithError } from "../../src/errors.js";
 import { TokenSmith } from "../../src/tokensmith.js";
 import { cli, cliProcess, hasStackTrace } from "../support/cli.js";
 import { basicAuth, postForm, tmpDir, withDemoServer } from "../support/demo.js";
+import { internals } from "../../src/lifecycle/handle.js";
 
 /** The lowest cost the bundle format accepts: the library tests need no half-second scrypt. */
 const FAST = 2 ** 10;
@@ -193,7 +194,7 @@ describe("export and import of a login", () => {
       assert.match(err.message, new RegExp(`"${target}"`));
     }
     // A fingerprint edited to match does not help: it is bound into the ciphertext.
-    const setup = await b.ts.connection("other-scopes").setup();
+    const setup = await internals(b.ts.connection("other-scopes")).setup();
     const relabelled = JSON.stringify({ ...JSON.parse(bundle), fingerprint: setup.fingerprint });
     await rejects(b.ts.import("other-scopes", relabelled, { passphrase: PASSPHRASE }), "usage_error", /could not be decrypted/);
   });
@@ -286,6 +287,14 @@ describe("tokensmith export and import (the built binary)", () => {
     const wrong = await cliProcess(["import", "demo-password", file, "--config", configB], { env: { TOKENSMITH_PASSPHRASE: "not the passphrase" } });
     assert.equal(wrong.code, 2, wrong.stderr);
     assert.match(wrong.stderr, /wrong passphrase/);
+    // A passphrase that is a word of the message must not rewrite it (or give itself away).
+    for (const json of [false, true]) {
+      const word = await cliProcess(["import", "demo-password", file, "--config", configB, ...(json ? ["--json"] : [])], { env: { TOKENSMITH_PASSPHRASE: "wrong" } });
+      assert.equal(word.code, 2, word.stderr);
+      const message = json ? JSON.parse(word.stdout).error.message : word.stderr;
+      assert.match(message, /could not be decrypted: wrong passphrase, or the bundle was modified/);
+      assert.ok(!message.includes("[redacted]"), message);
+    }
     const imported = await cliProcess(["import", "demo-password", file, "--config", configB], { env });
     assert.equal(imported.code, 0, imported.stderr);
     assert.match(imported.stdout, /imported "demo-password"/);

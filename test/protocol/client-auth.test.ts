@@ -4,6 +4,7 @@ import { describe, it } from "node:test";
 import { createLocalJWKSet, decodeProtectedHeader, exportJWK, jwtVerify } from "jose";
 import { CLIENT_ASSERTION_TYPE, basicAuthorization, clientAuthentication } from "../../src/protocol/client-auth.js";
 import { loadPrivateKey } from "../../src/protocol/assertion.js";
+import { redact } from "../../src/redact.js";
 import { caught, connection } from "./helpers.js";
 
 const NOW = Date.UTC(2030, 0, 1);
@@ -34,7 +35,7 @@ describe("basic client authentication", () => {
   it("puts the credentials in the Authorization header only", async () => {
     const auth = await clientAuthentication(connection({ clientAuth: "basic" }), { tokenUrl: TOKEN_URL }, { now });
     assert.deepEqual(auth.params, {});
-    assert.equal(decodeBasic(auth.headers.Authorization!), "my-client:s3cret-value");
+    assert.equal(decodeBasic(auth.headers.Authorization!), "my%2Dclient:s3cret%2Dvalue");
   });
 
   it("needs a client secret", async () => {
@@ -139,5 +140,26 @@ describe("client_secret_jwt", () => {
     const { payload } = await jwtVerify(jwt, new TextEncoder().encode("s3cret-value"), { currentDate: new Date(NOW), audience: TOKEN_URL });
     assert.equal(payload.sub, "my-client");
     assert.equal(auth.params.client_secret, undefined);
+  });
+});
+
+describe("basic_encoding form (RFC 6749 Appendix B)", () => {
+  it("percent-encodes every character but ALPHA and DIGIT, `*-._~!'()` too, and sends space as +", () => {
+    const header = basicAuthorization("client-id_1.0", "a*b-c.d_e f~g!h'(i)", "form");
+    const pair = "client%2Did%5F1%2E0:a%2Ab%2Dc%2Ed%5Fe+f%7Eg%21h%27%28i%29";
+    assert.equal(header, `Basic ${Buffer.from(pair).toString("base64")}`);
+    assert.equal(header, "Basic Y2xpZW50JTJEaWQlNUYxJTJFMDphJTJBYiUyRGMlMkVkJTVGZStmJTdFZyUyMWglMjclMjhpJTI5");
+  });
+});
+
+describe("client secret redaction", () => {
+  it("registers the secret in every encoding sent: form, and both Basic header variants", async () => {
+    const conn = connection({ clientAuth: "post", clientId: "unit-client", clientSecret: "unit.secret-*_x y" });
+    await clientAuthentication(conn, { tokenUrl: TOKEN_URL }, { now });
+    for (const encoding of ["form", "raw"] as const) {
+      const base64 = basicAuthorization("unit-client", "unit.secret-*_x y", encoding).slice("Basic ".length);
+      assert.equal(redact(`the server echoed ${base64}`), "the server echoed [redacted]", encoding);
+    }
+    assert.equal(redact("body: unit%2Esecret%2D%2A%5Fx+y"), "body: [redacted]");
   });
 });

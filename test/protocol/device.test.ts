@@ -86,6 +86,24 @@ describe("device authorization (RFC 8628)", () => {
     assert.equal(auth.intervalMs, DEFAULT_DEVICE_INTERVAL_MS);
   });
 
+  it("removes terminal escapes from the user code and verification URLs it shows", () => {
+    const auth = processDeviceAuthorizationResponse({
+      status: 200,
+      headers: new Headers({ "content-type": "application/json" }),
+      body: JSON.stringify({
+        device_code: "d",
+        user_code: "WDJB-\u001b[2JMJHT",
+        verification_uri: "https://example.com/device\u001b]8;;https://evil.example/\u0007",
+        verification_uri_complete: "https://example.com/device?c=1\u009b31m",
+        expires_in: 600,
+      }),
+      url: "https://example.com/device/code",
+    });
+    assert.equal(auth.userCode, "WDJB-[2JMJHT");
+    assert.equal(auth.verificationUri, "https://example.com/device]8;;https://evil.example/");
+    assert.equal(auth.verificationUriComplete, "https://example.com/device?c=131m");
+  });
+
   it("refuses a device authorization response with missing fields, naming them", async () => {
     const err = await caught(() =>
       processDeviceAuthorizationResponse({ status: 200, headers: new Headers(), body: `{"device_code":"d"}`, url: "https://a/device" }),

@@ -1,16 +1,16 @@
 import type { Command } from "commander";
-import { TokenSmithError } from "../../errors.js";
+import { redactedJSON, TokenSmithError } from "../../errors.js";
 import { isInsufficientScope } from "../../http/call.js";
 import type { PaginateOptions } from "../../http/paginate.js";
 import type { ApiRetryOptions } from "../../http/retry.js";
 import type { Connection } from "../../lifecycle/connection.js";
+import { internals } from "../../lifecycle/handle.js";
 import { CsvWriter, parseColumns } from "../call-csv.js";
 import { buildRequest, type CallRequest, type DataItem } from "../call-request.js";
 import { headerBlock, memorySink, openSink, RecordWriter, writeBody, type Sink } from "../call-output.js";
 import { CallTrace } from "../call-trace.js";
 import type { CliContext, CliRun } from "../context.js";
 import { exitCodeOf } from "../exit-codes.js";
-import { errorJson } from "../output.js";
 
 interface CallFlags {
   request?: string;
@@ -81,9 +81,9 @@ export function registerCall(program: Command, run: CliRun): void {
         const ts = await ctx.tokensmith({ fetch: trace?.wrap((url, init) => globalThis.fetch(url, init)) });
         const connection = ts.connection(name);
         const data = [...(flags.data ?? []), ...(flags.dataUrlencode ?? [])].sort((a, b) => a.at - b.at);
-        const baseUrl = async () => (await connection.setup()).conn.baseUrl;
+        const baseUrl = async () => (await internals(connection).setup()).conn.baseUrl;
         const request = await buildRequest({ name, first, second, method: flags.request, header: flags.header ?? [], data, get: flags.get }, ctx.stdin, baseUrl);
-        if (trace) trace.addTokenHeader((await connection.setup()).conn.header.name);
+        if (trace) trace.addTokenHeader((await internals(connection).setup()).conn.header.name);
         const retry = parseRetry(flags.retry);
         const paginated = flags.paginate || flags.next !== undefined || flags.cursor !== undefined;
         if (paginated || flags.jsonpath !== undefined || flags.ndjson || flags.csv) {
@@ -117,7 +117,7 @@ async function single(ctx: CliContext, connection: Connection, request: CallRequ
     if (!failed) return ctx.printer.data(text, doc);
     // The error, and the API's own answer beside it: the body says why (SPEC §3, issue 13).
     const err = httpError(connection.name, request, response);
-    ctx.printer.out.stdout(`${JSON.stringify({ error: errorJson(err), ...doc }, null, 2)}\n`);
+    ctx.printer.out.stdout(`${JSON.stringify({ error: redactedJSON(err), ...doc }, null, 2)}\n`);
     return exitCodeOf(err);
   }
   const out = ctx.printer.out;

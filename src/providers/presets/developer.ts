@@ -84,6 +84,9 @@ export const DEVELOPER_PRESETS: Preset[] = [
     // Basic client authentication with a JSON body, and the API version header the token
     // endpoint requires.
     client_auth: "basic",
+    // Notion documents base64 of "id:secret" as they are; its ids hold '-' and its secrets '_',
+    // which RFC 6749 Appendix B would send percent-encoded.
+    basic_encoding: "raw",
     token_body: "json",
     token_headers: { "Notion-Version": "2025-09-03" },
     // Token responses carry no expires_in.

@@ -51,6 +51,9 @@ export const SOCIAL_PRESETS: Preset[] = [
     revocation_url: "https://www.reddit.com/api/v1/revoke_token",
     // HTTP Basic is required; a refresh token only with duration=permanent.
     client_auth: "basic",
+    // Reddit's docs (and its r2 code) split the decoded header at ':' without URL-decoding;
+    // its ids and secrets hold '-' and '_', which RFC 6749 Appendix B would send as %2D, %5F.
+    basic_encoding: "raw",
     authorization_params: { duration: "permanent" },
     // Reddit throttles generic User-Agents; this one identifies tokensmith until the user sets
     // their own in token_headers (which replaces it, whatever the case of the name).
