@@ -109,6 +109,8 @@ function build(config: ConfigFile, source: ConfigSource, dir: string, env: NodeJ
     source,
     store: config.store ?? undefined,
     gateway: config.gateway ?? undefined,
+    proxy: config.proxy,
+    tls: config.tls,
     connections,
     connectionNames: () => Object.keys(connections),
   };

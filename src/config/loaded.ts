@@ -1,4 +1,4 @@
-import type { ConnectionConfig, GatewaySection, StoreSection } from "./schema.js";
+import type { ConfigFile, ConnectionConfig, GatewaySection, StoreSection } from "./schema.js";
 
 /**
  * A loaded config, as resolution reads it: its own module (types only), so loading, which
@@ -17,6 +17,9 @@ export interface LoadedConfig {
   source: ConfigSource;
   store?: StoreSection;
   gateway?: GatewaySection;
+  /** Top-level `proxy` and `tls`: every connection's defaults (SPEC §1). */
+  proxy?: string;
+  tls?: ConfigFile["tls"];
   connections: Record<string, ConnectionConfig>;
   /** Connection names in file order. */
   connectionNames(): string[];

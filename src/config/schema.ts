@@ -19,7 +19,7 @@ import { isLoopbackHost } from "./urls.js";
 if (!z.config().localeError) z.config(en());
 
 export const GRANTS = GRANT_NAMES;
-export const CLIENT_AUTHS = ["basic", "post", "none", "private_key_jwt", "client_secret_jwt"] as const;
+export const CLIENT_AUTHS = ["basic", "post", "none", "private_key_jwt", "client_secret_jwt", "tls_client_auth", "self_signed_tls_client_auth"] as const;
 export const STORE_TYPES = ["memory", "file", "postgres", "redis"] as const;
 /** JWS algorithms jose can sign with; anything else is a typo or unsupported. */
 export const JWS_ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519", "HS256", "HS384", "HS512"] as const;
@@ -168,6 +168,28 @@ const apiRetrySchema = z.strictObject(
   { error: expected("a map") },
 );
 
+/** `proxy:` (SPEC §1): `none`, or an http(s) proxy URL; a reference's value is checked once resolved. */
+export function proxyProblem(value: string): string | undefined {
+  if (value === "none") return undefined;
+  if (!URL.canParse(value)) return "must be an http:// or https:// proxy URL, or none";
+  const protocol = new URL(value).protocol;
+  return protocol === "http:" || protocol === "https:" ? undefined : `must be an http:// or https:// proxy URL, or none (got ${protocol})`;
+}
+const PROXY_HINT = "e.g. proxy: http://proxy.example.com:3128 (credentials: ${env:HTTPS_PROXY} or http://user:${env:PROXY_PASSWORD}@host:port), or none to go direct";
+const proxySchema = z.optional(literalWhere(proxyProblem, PROXY_HINT));
+const tlsShape = { ca_file: optionalText, client_cert: optionalText, client_key: optionalText };
+/** `tls:` (SPEC §1): extra CAs and a client certificate; a certificate goes with its key. */
+const tlsSchema = z.optional(
+  z.strictObject(tlsShape, { error: expected("a map with ca_file, client_cert, client_key") }).check(
+    z.superRefine((tls, ctx) => {
+      if (Boolean(tls.client_cert) !== Boolean(tls.client_key)) {
+        const missing = tls.client_cert ? "client_key" : "client_cert";
+        ctx.addIssue({ code: "custom", path: [missing], message: "required with " + (tls.client_cert ? "client_cert" : "client_key"), params: { hint: "a client certificate (PEM) goes with its private key (PEM)" } });
+      }
+    }),
+  ),
+);
+
 /** A token given in a token exchange: a value or reference, or `{connection: NAME}` for that connection's access token. */
 const tokenSource = z.union([text, z.strictObject({ connection: text }, { error: expected("{connection: NAME}") })], {
   error: expected("a token (a value or ${env:}/${file:} reference) or {connection: NAME}"),
@@ -223,6 +245,8 @@ export const connectionShape = {
   allow_insecure_http: z.optional(flag),
   test_url: optionalText,
   base_url: optionalText,
+  proxy: proxySchema,
+  tls: tlsSchema,
 };
 
 export const connectionSchema = z.strictObject(connectionShape, { error: expected("a map of connection fields") });
@@ -309,10 +333,13 @@ const configShape = {
   // Nullable: `connections:` with nothing under it (YAML null) reads as "none yet".
   store: z.nullish(storeSchema),
   gateway: z.nullish(gatewaySchema),
+  /** Defaults of every connection's `proxy` and `tls` (SPEC §1). */
+  proxy: proxySchema,
+  tls: tlsSchema,
   connections: z.nullish(z.record(connectionName, connectionSchema, { error: expected("a map of connection names to connections") })),
 };
 
-export const configSchema = z.strictObject(configShape, { error: expected("a map with store, gateway and connections") }).check(
+export const configSchema = z.strictObject(configShape, { error: expected("a map with store, gateway, proxy, tls and connections") }).check(
   z.superRefine((config, ctx) => {
     const names = new Set(Object.keys(config.connections ?? {}));
     config.gateway?.api_keys?.forEach((apiKey, i) => {
@@ -337,6 +364,7 @@ export function fieldsAt(path: readonly PropertyKey[]): string[] {
   const keys = path.filter((segment) => typeof segment !== "number").map(String);
   const [section, , sub] = keys;
   if (keys.length === 0) return Object.keys(configShape);
+  if (section === "tls" || (section === "connections" && sub === "tls")) return Object.keys(tlsShape);
   if (section === "store") return Object.keys(storeShape);
   if (section === "gateway") {
     if (keys[1] === "api_keys") return ["key", "connections"];

@@ -8,7 +8,7 @@ import type { GrantName } from "./grants.js";
 export type { GrantName } from "./grants.js";
 export { isUserGrant, USER_GRANTS } from "./grants.js";
 
-export type ClientAuth = "basic" | "post" | "none" | "private_key_jwt" | "client_secret_jwt";
+export type ClientAuth = "basic" | "post" | "none" | "private_key_jwt" | "client_secret_jwt" | "tls_client_auth" | "self_signed_tls_client_auth";
 
 /** JSONPath mapping for non-standard token responses (SPEC §1 `response`). */
 export interface ResponseMapping {
@@ -96,9 +96,13 @@ export interface ResolvedConnection {
   timeoutMs: number;
   allowInsecureHttp: boolean;
   testUrl?: string;
-  /** The API's base URL: relative URLs in `call` are resolved against it (SPEC §1). */
+  /** The API's base URL: relative URLs in `call` are resolved against it. */
   baseUrl?: string;
   vars: Record<string, string>;
+  /** `none`, a proxy URL, or undefined for `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` (SPEC §1). */
+  proxy?: string;
+  /** Extra CAs and the mutual-TLS client certificate: absolute paths or PEM text (SPEC §1). */
+  tls?: { caFile?: string; clientCert?: string; clientKey?: string };
 }
 
 /** A token given in a token exchange: a value (or reference), or another connection's access token. */

@@ -7,6 +7,7 @@ import { describeConnection, resolveConnection, resolveStoreConfig, resolveWitho
 import type { ResolvedConnection, TokenSource } from "../config/types.js";
 import { isLoopbackHttpUrl } from "../config/urls.js";
 import { TokenSmithError } from "../errors.js";
+import { Transport } from "../http/transport.js";
 import { resolveEndpoints, type DiscoveryCache } from "../providers/discovery.js";
 import { requestToken } from "../protocol/send.js";
 import type { Endpoints, FetchLike, GrantRequest } from "../protocol/types.js";
@@ -57,9 +58,12 @@ export class Runtime {
   private readonly setups = new Map<string, Promise<ConnectionSetup>>();
   private readonly warned = new Set<string>();
   readonly holder = `${process.pid}@${hostname()}`;
+  /** Proxy and TLS per connection (SPEC §1), on the injected or global fetch. */
+  private readonly transport: Transport;
 
   constructor(readonly options: RuntimeOptions) {
     if (options.store) this.storePromise = Promise.resolve(options.observeStore?.(options.store) ?? options.store);
+    this.transport = new Transport(options.fetch, options.env);
   }
 
   get clock(): Clock {
@@ -181,6 +185,8 @@ export class Runtime {
     const conn = secrets ? this.resolve(name) : this.resolveIdentity(name);
     const fp = fingerprint(conn, this.subjectFingerprint(conn));
     const store = await this.store();
+    // Every request of this connection, the token's and the API's, goes through its transport.
+    const fetch = this.transport.fetchFor(conn);
     let manager = this.managers.get(fp);
     if (!manager) {
       manager = new TokenManager(stateKey(fp), {
@@ -196,7 +202,7 @@ export class Runtime {
     let endpointsPromise: Promise<Endpoints> | undefined;
     const endpoints = (): Promise<Endpoints> => {
       if (endpointsPromise) return endpointsPromise;
-      const promise = resolveEndpoints(conn, { fetch: this.fetch, now: () => this.clock.now(), cache: metadataCache });
+      const promise = resolveEndpoints(conn, { fetch, now: () => this.clock.now(), cache: metadataCache });
       endpointsPromise = promise;
       promise.catch(() => (endpointsPromise = undefined));
       return promise;
@@ -218,7 +224,7 @@ export class Runtime {
           // Unreachable by design: a setup without secrets only drops or moves state.
           if (!secrets) throw new TokenSmithError("unexpected", `connection "${name}" was set up without its secrets, for its stored state only`);
           const filled = grant.kind === "token_exchange" ? await this.exchangeTokens(conn, grant, signal) : grant;
-          return requestToken(conn, await endpoints(), filled, { fetch: this.fetch, now: () => this.clock.now(), timeoutMs, signal });
+          return requestToken(conn, await endpoints(), filled, { fetch, now: () => this.clock.now(), timeoutMs, signal });
         },
       },
     };
@@ -228,7 +234,7 @@ export class Runtime {
       manager,
       ctx,
       endpoints,
-      fetch: this.fetch,
+      fetch,
       store,
       metadataCache,
       clock: this.clock,
@@ -257,7 +263,7 @@ export class Runtime {
 
   async close(): Promise<void> {
     const store = this.storePromise ? await this.storePromise.catch(() => undefined) : undefined;
-    await store?.close();
+    await Promise.all([store?.close(), this.transport.close()]);
   }
 }
 

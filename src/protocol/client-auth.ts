@@ -79,6 +79,10 @@ export async function clientAuthentication(
       };
     case "none":
       return { headers: {}, params: conn.clientId ? { client_id: conn.clientId } : {} };
+    case "tls_client_auth":
+    case "self_signed_tls_client_auth":
+      // RFC 8705 §2: the TLS client certificate authenticates (the transport presents it); the body names the client.
+      return { headers: {}, params: { client_id: requireField(conn, conn.clientId, "client_id") } };
     case "private_key_jwt":
     case "client_secret_jwt": {
       const assertion = await signClientAssertion(conn, endpoints, options.now());
