@@ -208,6 +208,7 @@ export function deriveConnection(m: MergedConnection, ctx: DeriveContext): { con
     timeoutMs: parseDuration(m.timeout ?? DEFAULT_TIMEOUT_S, field("timeout")),
     allowInsecureHttp: m.allow_insecure_http ?? false,
     testUrl: m.test_url,
+    baseUrl: m.base_url,
     vars,
   };
   return { connection, warnings };

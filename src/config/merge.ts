@@ -16,8 +16,8 @@ const PRESET_SCALARS = [...TEMPLATED_FIELDS, "basic_encoding", "token_body", "sc
 /** Maps merged key by key. */
 const PRESET_MAPS = ["vars", "authorization_params", "token_params", "refresh_params", "response", "header"] as const;
 
-/** URL fields that may hold `{var}` templates: a preset's endpoint URLs, and the connection's test URL. */
-export const URL_FIELDS = [...TEMPLATED_FIELDS, "test_url"] as const;
+/** URL fields that may hold `{var}` templates: a preset's endpoint URLs, and the connection's test and base URLs. */
+export const URL_FIELDS = [...TEMPLATED_FIELDS, "test_url", "base_url"] as const;
 
 export type UrlField = (typeof URL_FIELDS)[number];
 

@@ -245,6 +245,7 @@ export const connectionShape = {
   timeout: optionalPositiveDuration,
   allow_insecure_http: z.optional(flag),
   test_url: optionalText,
+  base_url: optionalText,
   proxy: proxySchema,
   tls: tlsSchema,
 };

@@ -96,6 +96,8 @@ export interface ResolvedConnection {
   timeoutMs: number;
   allowInsecureHttp: boolean;
   testUrl?: string;
+  /** The API's base URL: relative URLs in `call` are resolved against it. */
+  baseUrl?: string;
   vars: Record<string, string>;
   /** `none`, a proxy URL, or undefined for `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` (SPEC §1). */
   proxy?: string;

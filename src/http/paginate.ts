@@ -94,7 +94,7 @@ export function pickRecords(body: unknown, jsonpath: string | undefined, connect
   if (body === undefined) return [];
   if (!jsonpath) return Array.isArray(body) ? body : [body];
   if (body === null || typeof body !== "object") return [];
-  const found = evaluate(jsonpath, body, "--jsonpath", connection);
+  const found = jsonPathMatches(jsonpath, body, "--jsonpath", connection);
   return found.length === 1 && Array.isArray(found[0]) ? found[0] : found;
 }
 
@@ -116,10 +116,11 @@ function nextPage(first: URL, page: URL, headers: Headers, body: unknown, option
 
 function firstMatch(body: unknown, path: string, what: string, connection: string): unknown {
   if (body === null || typeof body !== "object") return undefined;
-  return evaluate(path, body, what, connection)[0];
+  return jsonPathMatches(path, body, what, connection)[0];
 }
 
-function evaluate(path: string, json: object, what: string, connection?: string): unknown[] {
+/** Every match of a user's JSONPath (`--jsonpath`, `--columns`), scripts never run; a bad one is a usage error naming `what`. */
+export function jsonPathMatches(path: string, json: object, what: string, connection?: string): unknown[] {
   try {
     // eval: false — expressions come from the user, but scripts in them are never run (docs/decisions.md).
     return JSONPath({ path, json, wrap: true, eval: false }) as unknown[];

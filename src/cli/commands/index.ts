@@ -26,6 +26,8 @@ export const COMMANDS: Record<string, () => Promise<RegisterCommand>> = {
   providers: async () => (await import("./providers.js")).registerProviders,
   serve: async () => (await import("./serve.js")).registerServe,
   demo: async () => (await import("./demo.js")).registerDemo,
+  completion: async () => (await import("./completion.js")).registerCompletion,
+  __complete: async () => (await import("./completion.js")).registerCompleteHelper,
 };
 
 /**
