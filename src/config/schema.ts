@@ -169,7 +169,7 @@ const apiRetrySchema = z.strictObject(
   { error: expected("a map") },
 );
 
-/** `proxy:` (SPEC §1): `none`, or an http(s) proxy URL; a reference's value is checked once resolved. */
+/** `proxy:`: `none`, or an http(s) proxy URL; a reference's value is checked once resolved. */
 export function proxyProblem(value: string): string | undefined {
   if (value === "none") return undefined;
   if (!URL.canParse(value)) return "must be an http:// or https:// proxy URL, or none";
@@ -179,7 +179,7 @@ export function proxyProblem(value: string): string | undefined {
 const PROXY_HINT = "e.g. proxy: http://proxy.example.com:3128 (credentials: ${env:HTTPS_PROXY} or http://user:${env:PROXY_PASSWORD}@host:port), or none to go direct";
 const proxySchema = z.optional(literalWhere(proxyProblem, PROXY_HINT));
 const tlsShape = { ca_file: optionalText, client_cert: optionalText, client_key: optionalText };
-/** `tls:` (SPEC §1): extra CAs and a client certificate; a certificate goes with its key. */
+/** `tls:`: extra CAs and a client certificate; a certificate goes with its key. */
 const tlsSchema = z.optional(
   z.strictObject(tlsShape, { error: expected("a map with ca_file, client_cert, client_key") }).check(
     z.superRefine((tls, ctx) => {
@@ -332,7 +332,7 @@ const configShape = {
   // Nullable: `connections:` with nothing under it (YAML null) reads as "none yet".
   store: z.nullish(storeSchema),
   gateway: z.nullish(gatewaySchema),
-  /** Defaults of every connection's `proxy` and `tls` (SPEC §1). */
+  /** Defaults of every connection's `proxy` and `tls`. */
   proxy: proxySchema,
   tls: tlsSchema,
   connections: z.nullish(z.record(connectionName, connectionSchema, { error: expected("a map of connection names to connections") })),

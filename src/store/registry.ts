@@ -4,7 +4,7 @@ import type { Clock } from "../clock.js";
 import type { Store, StoreConfig } from "./types.js";
 
 /**
- * The driver registry (SPEC §6): one row per store driver, read by the config schema (the
+ * The driver registry: one row per store driver, read by the config schema (the
  * `store.type` values and which fields each type takes), config validation (URL schemes) and
  * `createStore`. Cheap to import: a row's `open` imports its driver only when chosen, so `pg`
  * and the Redis client cost nothing to a user of the file store. A new driver is one backend
@@ -36,7 +36,7 @@ export interface StoreDriver {
   open(config: StoreConfig, context: DriverContext): Promise<Store>;
 }
 
-/** `$XDG_STATE_HOME/tokensmith`, else `~/.local/state/tokensmith` (SPEC §1). */
+/** `$XDG_STATE_HOME/tokensmith`, else `~/.local/state/tokensmith`. */
 export function defaultStoreDir(env: NodeJS.ProcessEnv = process.env): string {
   const xdg = env.XDG_STATE_HOME;
   // The XDG spec says relative paths are invalid and must be ignored.
