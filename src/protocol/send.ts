@@ -1,5 +1,6 @@
 import type { ResolvedConnection } from "../config/types.js";
-import { TokenSmithError, toTokenSmithError } from "../errors.js";
+import { TokenSmithError, networkError, timeoutError, toTokenSmithError } from "../errors.js";
+import { classifyNetworkError } from "../network-errors.js";
 import { redact } from "../redact.js";
 import { displayUrl } from "./response.js";
 import { buildTokenRequest } from "./token-request.js";
@@ -33,31 +34,6 @@ export interface SentResponse extends ReceivedResponse {
 
 /** Token responses are a few KB; a misbehaving endpoint must not fill our memory. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
-
-/** Socket-level error codes worth naming in a message, as Node and undici report them. */
-const NETWORK_CAUSES: Record<string, string> = {
-  ECONNREFUSED: "connection refused",
-  ECONNRESET: "connection reset",
-  ENOTFOUND: "host not found (DNS)",
-  EAI_AGAIN: "DNS lookup failed",
-  EHOSTUNREACH: "host unreachable",
-  ENETUNREACH: "network unreachable",
-  EPIPE: "connection closed while sending",
-  UND_ERR_SOCKET: "connection closed by the server",
-  CERT_HAS_EXPIRED: "TLS certificate expired",
-  DEPTH_ZERO_SELF_SIGNED_CERT: "self-signed TLS certificate",
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "TLS certificate not trusted",
-};
-/** undici's own connect timeout is a timeout too, not a network error. */
-const TIMEOUT_CAUSES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "ETIMEDOUT"]);
-
-function causeCode(err: unknown): string | undefined {
-  for (let e = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string") return code;
-  }
-  return undefined;
-}
 
 async function readLimited(response: Response, url: string, what: string): Promise<string> {
   if (!response.body) return "";
@@ -98,20 +74,14 @@ export async function sendTokenRequest(request: HttpRequest, options: SendOption
   } catch (err) {
     if (err instanceof TokenSmithError) throw err;
     if (options.signal?.aborted) throw options.signal.reason;
-    const code = causeCode(err);
-    if (timeout.aborted || (code !== undefined && TIMEOUT_CAUSES.has(code))) {
-      throw new TokenSmithError("timeout", `${what} ${url} did not answer within ${options.timeoutMs} ms`, {
-        url,
-        hint: "the server is slow or unreachable; raise timeout if it is just slow",
-        cause: err,
-      });
+    const failure = classifyNetworkError(err, timeout.aborted);
+    if (failure.kind === "timeout") {
+      throw timeoutError({ url, what, cause: err, hint: "the server is slow or unreachable; raise timeout if it is just slow" }, { ms: options.timeoutMs });
     }
-    const reason = (code && NETWORK_CAUSES[code]) ?? code ?? (err instanceof Error ? redact(err.message) : "request failed");
-    throw new TokenSmithError("network_error", `cannot reach ${what} ${url}: ${reason}`, {
-      url,
-      hint: "check the URL, the network and any proxy; tokensmith retries transient failures",
-      cause: err,
-    });
+    throw networkError(
+      { url, what, cause: err, hint: "check the URL, the network and any proxy; tokensmith retries transient failures" },
+      failure.code ? failure.reason : redact(failure.reason),
+    );
   }
 }
 

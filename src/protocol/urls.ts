@@ -1,5 +1,5 @@
-import { isLoopbackHost } from "../config/urls.js";
 import { TokenSmithError } from "../errors.js";
+import { refusesPlainHttp } from "../urls.js";
 
 /**
  * SPEC §2.13: credentials and tokens travel only over TLS, except to this machine (a local
@@ -12,7 +12,7 @@ export interface EndpointUrlOptions {
 }
 
 /** One rule for "this machine" everywhere (config checks, the login listener, transport). */
-export { isLoopbackHost } from "../config/urls.js";
+export { isLoopbackHost } from "../urls.js";
 
 /**
  * Parses and checks an endpoint URL: https, or http only on loopback unless allowed. A
@@ -33,7 +33,7 @@ export function checkEndpointUrl(url: string, options: EndpointUrlOptions): stri
       url: shown,
     });
   }
-  if (parsed.protocol === "http:" && !options.allowInsecureHttp && !isLoopbackHost(parsed.hostname)) {
+  if (refusesPlainHttp(parsed, options.allowInsecureHttp)) {
     throw new TokenSmithError("config_invalid", `${options.field} uses plain http to a non-loopback host: ${shown}`, {
       field: options.field,
       url: shown,
