@@ -13,7 +13,7 @@ export {
   tokenEndpoint,
 } from "./token-request.js";
 export { processTokenResponse } from "./token-response.js";
-export { OAUTH_ERROR_HINTS, oauthError, oauthErrorFields, type OAuthErrorFields } from "./oauth-error.js";
+export { OAUTH_ERRORS, OAUTH_ERROR_HINTS, oauthError, oauthErrorCause, oauthErrorFields, type OAuthErrorFields } from "./oauth-error.js";
 export { bodyExcerpt, displayUrl, invalidResponse, parseBody, retryAfterSeconds, type ParsedBody } from "./response.js";
 export { connectionError, requestToken, sendTokenRequest, type SendOptions, type SentResponse } from "./send.js";
 export {
