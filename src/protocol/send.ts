@@ -1,11 +1,11 @@
-import type { ResolvedConnection } from "../config/types.js";
 import { TokenSmithError, networkError, timeoutError, toTokenSmithError } from "../errors.js";
 import { classifyNetworkError } from "../network-errors.js";
 import { redact } from "../redact.js";
 import { displayUrl } from "./response.js";
-import { buildTokenRequest } from "./token-request.js";
+import { buildTokenRequest, grantSecrets } from "./token-request.js";
 import { processTokenResponse } from "./token-response.js";
-import type { Endpoints, FetchLike, GrantRequest, HttpRequest, ProtocolDeps, ReceivedResponse, TokenSet } from "./types.js";
+import { announceSecrets } from "./request.js";
+import type { Endpoints, FetchLike, GrantRequest, HttpRequest, OAuthClient, ProtocolDeps, ReceivedResponse, TokenSet } from "./types.js";
 
 /**
  * The one sender for requests to the authorization server (token, revocation, introspection,
@@ -104,27 +104,33 @@ function redirectTarget(request: HttpRequest, from: string, response: Response, 
   return target;
 }
 
+/** The sender's options for one request of `client` with `deps`; `what` names the endpoint in errors. */
+export function sendOptions(client: Pick<OAuthClient, "options">, deps: ProtocolDeps, what?: string): SendOptions {
+  return { fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? client.options.timeoutMs, signal: deps.signal, now: deps.now, what };
+}
+
 /**
  * One token request: build, send, process. Returns the tokens with `sentAt` (the lifetime's
  * origin, SPEC §2.10). Errors carry the connection name.
  */
 export async function requestToken(
-  conn: ResolvedConnection,
+  client: OAuthClient,
   endpoints: Endpoints,
   grant: GrantRequest,
   deps: ProtocolDeps,
 ): Promise<{ tokens: TokenSet; sentAt: number }> {
   try {
-    const request = await buildTokenRequest(conn, endpoints, grant, { now: deps.now });
-    const response = await sendTokenRequest(request, { fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? conn.timeoutMs, signal: deps.signal, now: deps.now });
-    return { tokens: processTokenResponse(conn, response, { now: deps.now }), sentAt: response.sentAt };
+    const request = await buildTokenRequest(client, endpoints, grant, { now: deps.now });
+    announceSecrets(client, grantSecrets(grant));
+    const response = await sendTokenRequest(request, sendOptions(client, deps));
+    return { tokens: processTokenResponse(client, response, { now: deps.now }), sentAt: response.sentAt };
   } catch (err) {
-    throw connectionError(err, conn, deps.signal);
+    throw connectionError(err, client, deps.signal);
   }
 }
 
 /** Names the connection on our errors; a caller's abort passes through untouched. */
-export function connectionError(err: unknown, conn: ResolvedConnection, signal?: AbortSignal): unknown {
+export function connectionError(err: unknown, client: { name: string }, signal?: AbortSignal): unknown {
   if (signal?.aborted && err === signal.reason) return err;
-  return toTokenSmithError(err, conn.name);
+  return toTokenSmithError(err, client.name);
 }

@@ -1,4 +1,5 @@
 import { TokenSmithError } from "../errors.js";
+import type { OAuthClient } from "./types.js";
 import { refusesPlainHttp } from "../urls.js";
 
 /**
@@ -52,4 +53,28 @@ export function checkEndpointUrl(url: string, options: EndpointUrlOptions): stri
 /** The config field path for a connection's setting, as errors name it. */
 export function fieldPath(connection: string, field: string): string {
   return `connections.${connection}.${field}`;
+}
+
+/** Which endpoint a request needs: the setting that names it, and what to say when there is none. */
+export interface EndpointSpec {
+  /** The connection setting, e.g. `token_url`. */
+  setting: string;
+  /** How the message names it, e.g. "token URL". */
+  noun: string;
+  /** `config_invalid` when the grant cannot work without it; `not_supported` for optional features. */
+  code: "config_invalid" | "not_supported";
+  hint: string;
+}
+
+/** The endpoint's URL, checked (https or loopback); none at all is the spec's error, naming the setting. */
+export function requiredEndpoint(client: Pick<OAuthClient, "name" | "options">, url: string | undefined, spec: EndpointSpec): string {
+  const field = fieldPath(client.name, spec.setting);
+  if (!url) {
+    throw new TokenSmithError(spec.code, `connection ${client.name} has no ${spec.noun}`, {
+      field,
+      connection: spec.code === "not_supported" ? client.name : undefined,
+      hint: spec.hint,
+    });
+  }
+  return checkEndpointUrl(url, { field, allowInsecureHttp: client.options.allowInsecureHttp });
 }
