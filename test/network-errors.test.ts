@@ -4,17 +4,7 @@ import { TokenSmithError, lockTimeout, networkError, timeoutError } from "../src
 import { unreachable } from "../src/http/fetch.js";
 import { NETWORK_CAUSES, TRANSIENT_ERRNO, classifyNetworkError, errorCode } from "../src/network-errors.js";
 import { sendTokenRequest } from "../src/protocol/send.js";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
-
-/** A port nothing listens on: bind one, note it, close it. */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
+import { closedPort } from "./protocol/helpers.js";
 
 /** What fetch throws: "fetch failed", with the socket error one or two causes down. */
 function fetchFailure(code: string, message = `connect ${code} 10.0.0.1:443`): TypeError {

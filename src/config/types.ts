@@ -3,7 +3,7 @@
  * resolved: what the protocol and lifecycle layers work with. Durations are in milliseconds
  * here (the config file takes seconds or "5m").
  */
-import type { ResponseMapping } from "../protocol/types.js";
+import type { AssertionSettings, ResponseMapping } from "../protocol/types.js";
 import type { GrantName } from "./grants.js";
 
 export type { GrantName } from "./grants.js";
@@ -14,16 +14,7 @@ export type ClientAuth = "basic" | "post" | "none" | "private_key_jwt" | "client
 /** JSONPath mapping for non-standard token responses (SPEC §1 `response`): the protocol layer's own type. */
 export type { ResponseMapping } from "../protocol/types.js";
 
-export interface AssertionSettings {
-  iss?: string;
-  sub?: string;
-  aud?: string;
-  kid?: string;
-  alg?: string;
-  /** Lifetime of a generated assertion, ms. */
-  ttlMs: number;
-  claims: Record<string, unknown>;
-}
+export type { AssertionSettings } from "../protocol/types.js";
 
 export interface ResolvedConnection {
   name: string;

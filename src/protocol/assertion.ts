@@ -1,6 +1,6 @@
 import { createPrivateKey, randomUUID, type JsonWebKey, type KeyObject } from "node:crypto";
 import { TokenSmithError } from "../errors.js";
-import type { AuthContext, Endpoints } from "./types.js";
+import type { AssertionSettings, AuthContext, Endpoints } from "./types.js";
 import { fieldPath } from "./urls.js";
 
 /**
@@ -114,17 +114,10 @@ export async function signClientAssertion(clientId: string, signing: SigningKey,
   return signAssertion(claims, signing, { now: context.now, ttlMs: options.ttlMs, field: options.field });
 }
 
-/** The `jwt_bearer` grant's assertion settings (SPEC §1 `assertion`), as configured. */
-export interface GrantAssertionSettings {
+/** The `jwt_bearer` grant's assertion settings (SPEC §1 `assertion`) with the key that signs it. */
+export interface GrantAssertionSettings extends AssertionSettings {
   /** PEM or JWK text. */
   privateKey?: string;
-  iss?: string;
-  sub?: string;
-  aud?: string;
-  kid?: string;
-  alg?: string;
-  ttlMs: number;
-  claims: Record<string, unknown>;
 }
 
 /**

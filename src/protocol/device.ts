@@ -2,7 +2,7 @@ import { stripControls } from "../redact.js";
 import { oauthError, oauthErrorFields } from "./oauth-error.js";
 import { announceSecrets, clientRequest } from "./request.js";
 import { invalidResponse, parseBody } from "./response.js";
-import { connectionError, sendOptions, sendTokenRequest } from "./send.js";
+import { exchange } from "./send.js";
 import { audienceParams, buildTokenRequest, scopeParam } from "./token-request.js";
 import { processTokenResponse } from "./token-response.js";
 import type { Endpoints, OAuthClient, PreparedRequest, ProtocolDeps, ReceivedResponse, TokenSet } from "./types.js";
@@ -104,15 +104,15 @@ export function processDevicePollResponse(client: OAuthClient, response: Receive
 
 /** Asks for a device code and user code. */
 export async function requestDeviceAuthorization(client: OAuthClient, endpoints: Endpoints, deps: ProtocolDeps): Promise<DeviceAuthorization> {
-  try {
-    const request = await buildDeviceAuthorizationRequest(client, endpoints, { now: deps.now });
-    const response = await sendTokenRequest(request, sendOptions(client, deps, WHAT));
-    const authorization = processDeviceAuthorizationResponse(response, { now: deps.now });
-    announceSecrets(client, [authorization.deviceCode]);
-    return authorization;
-  } catch (err) {
-    throw connectionError(err, client, deps.signal);
-  }
+  return exchange(client, deps, {
+    what: WHAT,
+    build: () => buildDeviceAuthorizationRequest(client, endpoints, { now: deps.now }),
+    process: (response) => {
+      const authorization = processDeviceAuthorizationResponse(response, { now: deps.now });
+      announceSecrets(client, [authorization.deviceCode]);
+      return authorization;
+    },
+  });
 }
 
 /** One poll of the token endpoint; `sentAt` dates the tokens when authorized. */
@@ -122,12 +122,10 @@ export async function pollDeviceToken(
   deviceCode: string,
   deps: ProtocolDeps,
 ): Promise<DevicePollResult & { sentAt: number }> {
-  try {
-    const request = await buildTokenRequest(client, endpoints, { kind: "device_code", deviceCode }, { now: deps.now });
-    announceSecrets(client, [deviceCode]);
-    const response = await sendTokenRequest(request, sendOptions(client, deps));
-    return { ...processDevicePollResponse(client, response, { now: deps.now }), sentAt: response.sentAt };
-  } catch (err) {
-    throw connectionError(err, client, deps.signal);
-  }
+  const grant = { kind: "device_code", deviceCode } as const;
+  return exchange(client, deps, {
+    build: () => buildTokenRequest(client, endpoints, grant, { now: deps.now }),
+    secrets: [deviceCode],
+    process: (response) => ({ ...processDevicePollResponse(client, response, { now: deps.now }), sentAt: response.sentAt }),
+  });
 }

@@ -53,7 +53,7 @@ export {
 export { processTokenResponse } from "./token-response.js";
 export { OAUTH_ERRORS, OAUTH_ERROR_HINTS, oauthError, oauthErrorCause, oauthErrorFields, type OAuthErrorFields } from "./oauth-error.js";
 export { bodyExcerpt, displayUrl, invalidResponse, parseBody, retryAfterSeconds, type ParsedBody } from "./response.js";
-export { connectionError, requestToken, sendOptions, sendTokenRequest, type SendOptions, type SentResponse } from "./send.js";
+export { connectionError, exchange, requestToken, sendTokenRequest, type Exchange, type SendOptions, type SentResponse } from "./send.js";
 export {
   buildRevocationRequest,
   processRevocationResponse,

@@ -1,7 +1,7 @@
 import { oauthError, oauthErrorFields } from "./oauth-error.js";
-import { announceSecrets, clientRequest } from "./request.js";
+import { clientRequest } from "./request.js";
 import { SECRET_KEY, invalidResponse, parseBody } from "./response.js";
-import { connectionError, sendOptions, sendTokenRequest } from "./send.js";
+import { exchange } from "./send.js";
 import type { Endpoints, OAuthClient, PreparedRequest, ProtocolDeps, ReceivedResponse } from "./types.js";
 import { requiredEndpoint } from "./urls.js";
 import type { TokenTypeHint } from "./revoke.js";
@@ -81,12 +81,10 @@ export async function introspectToken(
   input: { token: string; tokenTypeHint?: TokenTypeHint },
   deps: ProtocolDeps,
 ): Promise<IntrospectionResult> {
-  try {
-    const request = await buildIntrospectionRequest(client, endpoints, input, { now: deps.now });
-    announceSecrets(client, [input.token]);
-    const response = await sendTokenRequest(request, sendOptions(client, deps, WHAT));
-    return processIntrospectionResponse(response, { now: deps.now });
-  } catch (err) {
-    throw connectionError(err, client, deps.signal);
-  }
+  return exchange(client, deps, {
+    what: WHAT,
+    build: () => buildIntrospectionRequest(client, endpoints, input, { now: deps.now }),
+    secrets: [input.token],
+    process: (response) => processIntrospectionResponse(response, { now: deps.now }),
+  });
 }

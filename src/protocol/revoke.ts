@@ -1,7 +1,7 @@
 import { oauthError, oauthErrorFields } from "./oauth-error.js";
-import { announceSecrets, clientRequest } from "./request.js";
+import { clientRequest } from "./request.js";
 import { invalidResponse, parseBody } from "./response.js";
-import { connectionError, sendOptions, sendTokenRequest } from "./send.js";
+import { exchange } from "./send.js";
 import type { Endpoints, OAuthClient, PreparedRequest, ProtocolDeps, ReceivedResponse } from "./types.js";
 import { requiredEndpoint } from "./urls.js";
 
@@ -54,12 +54,10 @@ export function processRevocationResponse(response: ReceivedResponse, options: {
 
 /** Build, send, process one revocation. */
 export async function revokeToken(client: OAuthClient, endpoints: Endpoints, input: RevocationInput, deps: ProtocolDeps): Promise<RevocationResult> {
-  try {
-    const request = await buildRevocationRequest(client, endpoints, input, { now: deps.now });
-    announceSecrets(client, [input.token]);
-    const response = await sendTokenRequest(request, sendOptions(client, deps, WHAT));
-    return processRevocationResponse(response, { now: deps.now });
-  } catch (err) {
-    throw connectionError(err, client, deps.signal);
-  }
+  return exchange(client, deps, {
+    what: WHAT,
+    build: () => buildRevocationRequest(client, endpoints, input, { now: deps.now }),
+    secrets: [input.token],
+    process: (response) => processRevocationResponse(response, { now: deps.now }),
+  });
 }

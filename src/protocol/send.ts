@@ -5,7 +5,7 @@ import { displayUrl } from "./response.js";
 import { buildTokenRequest, grantSecrets } from "./token-request.js";
 import { processTokenResponse } from "./token-response.js";
 import { announceSecrets } from "./request.js";
-import type { Endpoints, FetchLike, GrantRequest, HttpRequest, OAuthClient, ProtocolDeps, ReceivedResponse, TokenSet } from "./types.js";
+import type { Endpoints, FetchLike, GrantRequest, HttpRequest, OAuthClient, PreparedRequest, ProtocolDeps, ReceivedResponse, TokenSet } from "./types.js";
 
 /**
  * The one sender for requests to the authorization server (token, revocation, introspection,
@@ -105,28 +105,42 @@ function redirectTarget(request: HttpRequest, from: string, response: Response, 
 }
 
 /** The sender's options for one request of `client` with `deps`; `what` names the endpoint in errors. */
-export function sendOptions(client: Pick<OAuthClient, "options">, deps: ProtocolDeps, what?: string): SendOptions {
+function sendOptions(client: Pick<OAuthClient, "options">, deps: ProtocolDeps, what?: string): SendOptions {
   return { fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? client.options.timeoutMs, signal: deps.signal, now: deps.now, what };
+}
+
+/** One exchange with the authorization server: how to build the request, what it sends that is secret, how to read the answer. */
+export interface Exchange<T> {
+  /** Names the endpoint in errors; default "token endpoint". */
+  what?: string;
+  build: () => Promise<PreparedRequest>;
+  /** Short-lived secrets the request carries, told to the client before it is sent. */
+  secrets?: ReadonlyArray<string | undefined>;
+  process: (response: SentResponse) => T;
+}
+
+/** Build, announce, send, process; errors carry the connection name, a caller's abort passes through. */
+export async function exchange<T>(client: OAuthClient, deps: ProtocolDeps, step: Exchange<T>): Promise<T> {
+  try {
+    const request = await step.build();
+    announceSecrets(client, step.secrets ?? []);
+    const response = await sendTokenRequest(request, sendOptions(client, deps, step.what));
+    return step.process(response);
+  } catch (err) {
+    throw connectionError(err, client, deps.signal);
+  }
 }
 
 /**
  * One token request: build, send, process. Returns the tokens with `sentAt` (the lifetime's
  * origin, SPEC §2.10). Errors carry the connection name.
  */
-export async function requestToken(
-  client: OAuthClient,
-  endpoints: Endpoints,
-  grant: GrantRequest,
-  deps: ProtocolDeps,
-): Promise<{ tokens: TokenSet; sentAt: number }> {
-  try {
-    const request = await buildTokenRequest(client, endpoints, grant, { now: deps.now });
-    announceSecrets(client, grantSecrets(grant));
-    const response = await sendTokenRequest(request, sendOptions(client, deps));
-    return { tokens: processTokenResponse(client, response, { now: deps.now }), sentAt: response.sentAt };
-  } catch (err) {
-    throw connectionError(err, client, deps.signal);
-  }
+export async function requestToken(client: OAuthClient, endpoints: Endpoints, grant: GrantRequest, deps: ProtocolDeps): Promise<{ tokens: TokenSet; sentAt: number }> {
+  return exchange(client, deps, {
+    build: () => buildTokenRequest(client, endpoints, grant, { now: deps.now }),
+    secrets: grantSecrets(grant),
+    process: (response) => ({ tokens: processTokenResponse(client, response, { now: deps.now }), sentAt: response.sentAt }),
+  });
 }
 
 /** Names the connection on our errors; a caller's abort passes through untouched. */

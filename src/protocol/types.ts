@@ -156,6 +156,18 @@ export interface GrantSettings {
   tokenExchange?: { subjectType?: string; actorType?: string; requestedType?: string };
 }
 
+/** The JWTs tokensmith signs (SPEC §1 `assertion`): claims, lifetime and signing choices. */
+export interface AssertionSettings {
+  iss?: string;
+  sub?: string;
+  aud?: string;
+  kid?: string;
+  alg?: string;
+  /** Lifetime of a generated assertion, ms. */
+  ttlMs: number;
+  claims: Record<string, unknown>;
+}
+
 /** Where each standard token response field is found (JSONPath), for servers that nest them. */
 export interface ResponseMapping {
   access_token?: string;

@@ -113,3 +113,12 @@ export async function caught(fn: () => unknown): Promise<TokenSmithError> {
 export function form(body: string): Record<string, string> {
   return Object.fromEntries(new URLSearchParams(body));
 }
+
+/** A port nothing listens on: bind one, note it, close it. */
+export async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
+}

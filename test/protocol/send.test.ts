@@ -1,22 +1,11 @@
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 import { afterEach, describe, it } from "node:test";
 import { requestToken, sendTokenRequest } from "../../src/protocol/send.js";
 import type { FetchLike, PreparedRequest } from "../../src/protocol/types.js";
-import { caught, client, deps, json, startServer, type TestServer } from "./helpers.js";
+import { caught, client, closedPort, deps, json, startServer, type TestServer } from "./helpers.js";
 
 const post = (url: string): PreparedRequest => ({ url, method: "POST", headers: { Accept: "application/json" }, body: "grant_type=client_credentials" });
 const realFetch: FetchLike = (url, init) => fetch(url, init);
-
-/** A port nothing listens on: bind one, note it, close it. */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 describe("sendTokenRequest", () => {
   const servers: TestServer[] = [];
