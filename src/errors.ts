@@ -174,3 +174,49 @@ export function toTokenSmithError(err: unknown, connection?: string): TokenSmith
     cause: err,
   });
 }
+
+/*
+ * One factory per error that is raised in more than one place (STYLE "One factory per error"):
+ * the message says what and where, the hint what to do, in the same words everywhere.
+ */
+
+/** `lock_timeout`: the wait for another holder of the same state's update lease ran out. */
+export function lockTimeout(holder?: string): TokenSmithError {
+  return new TokenSmithError("lock_timeout", `timed out waiting for another update of the same token state${holder ? ` (held by ${holder})` : ""}`, {
+    hint: "another caller holds the refresh lock; it is released when its token request ends",
+  });
+}
+
+/** Where a failed send went: `what` names the kind of server ("token endpoint"), `url` is shown as given. */
+export interface SendTarget {
+  url: string;
+  what?: string;
+  connection?: string;
+  hint?: string;
+  cause?: unknown;
+}
+
+const NETWORK_HINT = "check the URL, the network and any proxy";
+
+/** `network_error`: the server could not be reached; `reason` is tokensmith's words or already redacted text. */
+export function networkError(target: SendTarget, reason: string): TokenSmithError {
+  const where = target.what ? `${target.what} ${target.url}` : target.url;
+  return new TokenSmithError("network_error", `cannot reach ${where}: ${reason}`, {
+    connection: target.connection,
+    url: target.url,
+    hint: target.hint ?? NETWORK_HINT,
+    cause: target.cause,
+  });
+}
+
+/** `timeout`: no answer within `ms` (or, without it, within the transport's own limit named by `code`). */
+export function timeoutError(target: SendTarget, limit: { ms: number } | { code?: string }): TokenSmithError {
+  const where = target.what ? `${target.what} ${target.url}` : target.url;
+  const within = "ms" in limit ? `within ${limit.ms} ms` : `in time${limit.code ? ` (${limit.code})` : ""}`;
+  return new TokenSmithError("timeout", `${where} did not answer ${within}`, {
+    connection: target.connection,
+    url: target.url,
+    hint: target.hint,
+    cause: target.cause,
+  });
+}

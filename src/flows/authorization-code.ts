@@ -1,3 +1,4 @@
+import { protocolClient } from "../config/protocol-client.js";
 import type { ResolvedConnection } from "../config/types.js";
 import { TokenSmithError, toTokenSmithError } from "../errors.js";
 import { prepareAuthorization, type PreparedAuthorization } from "../protocol/authorization-url.js";
@@ -66,7 +67,7 @@ export async function exchangeCode(
   const { conn, endpoints, clock, signal } = context;
   const now = () => clock.now();
   const grant = { kind: "authorization_code" as const, code, redirectUri, codeVerifier: secrets.codeVerifier };
-  const { tokens, sentAt } = await requestToken(conn, endpoints, grant, { fetch: context.fetch, now, signal });
+  const { tokens, sentAt } = await requestToken(protocolClient(conn), endpoints, grant, { fetch: context.fetch, now, signal });
   if (tokens.idToken) {
     await validateIdToken(tokens.idToken, conn, endpoints, { ...expectedIssuer(conn, endpoints), nonce: secrets.nonce }, { fetch: context.fetch, now, signal });
   }
@@ -89,7 +90,7 @@ export async function browserFlow(options: BrowserFlowOptions): Promise<Obtained
   const { conn } = options;
   const listener = await listenLoopback(planLoopback(conn.redirectUri, conn.name), { connection: conn.name });
   try {
-    const prepared = prepareAuthorization(conn, options.endpoints, { redirectUri: listener.redirectUri });
+    const prepared = prepareAuthorization(protocolClient(conn), options.endpoints, { redirectUri: listener.redirectUri });
     const browserOpened = options.openUrl ? await options.openUrl(prepared.url) : false;
     await options.onAuthorizationUrl?.(prepared.url, { browserOpened, redirectUri: listener.redirectUri });
     const callback = await untilDeadline(listener.callback(), {
@@ -119,7 +120,7 @@ export async function browserFlow(options: BrowserFlowOptions): Promise<Obtained
 export async function manualFlow(options: ManualFlowOptions): Promise<ObtainedTokens> {
   const { conn } = options;
   const redirectUri = conn.redirectUri ?? MANUAL_DEFAULT_REDIRECT_URI;
-  const prepared = prepareAuthorization(conn, options.endpoints, { redirectUri });
+  const prepared = prepareAuthorization(protocolClient(conn), options.endpoints, { redirectUri });
   await options.onAuthorizationUrl?.(prepared.url, { browserOpened: false, redirectUri });
   const pasted = await untilDeadline(options.readPastedUrl(), {
     timeoutMs: options.timeoutMs,

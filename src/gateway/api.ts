@@ -1,6 +1,7 @@
-import type { Connection, TokenInfo } from "../lifecycle/connection.js";
+import type { Connection } from "../lifecycle/connection.js";
 import { internals } from "../lifecycle/handle.js";
 import type { ConnectionStatus } from "../lifecycle/status.js";
+import { tokenJson, type TokenJson } from "../lifecycle/token-json.js";
 import type { TokenSmith } from "../tokensmith.js";
 import { TokenSmithError, toTokenSmithError } from "../errors.js";
 import { mayUse, type Principal } from "./auth.js";
@@ -28,30 +29,6 @@ export interface GatewayConnectionStatus extends ConnectionStatus {
   authorize: BrowserAuthorization;
   /** What this gateway answered for the connection since it started. */
   served: { tokens: number; cacheHits: number; waits: number; errors: number };
-}
-
-/** The SPEC §3 `token --json` document. */
-export interface TokenJson {
-  access_token: string;
-  token_type: string;
-  expires_at: number | null;
-  expires_in: number | null;
-  scope: string;
-  extra: Record<string, unknown>;
-}
-
-const MS_PER_S = 1000;
-
-/** `token --json`'s shape, byte for byte the same fields and rounding as the CLI. */
-export function tokenJson(info: TokenInfo, now: number): TokenJson {
-  return {
-    access_token: info.accessToken,
-    token_type: info.tokenType,
-    expires_at: info.expiresAt ? Math.floor(info.expiresAt.getTime() / MS_PER_S) : null,
-    expires_in: info.expiresAt ? Math.max(0, Math.floor((info.expiresAt.getTime() - now) / MS_PER_S)) : null,
-    scope: info.scope,
-    extra: info.extra,
-  };
 }
 
 /** The connection, if the principal may use it; 403 otherwise (even for unknown names, so a limited key learns nothing), 404 when unknown. */

@@ -1,3 +1,4 @@
+import { protocolClient } from "../config/protocol-client.js";
 import { exchangeCode, expectedResponse, type AuthorizationSecrets } from "../flows/authorization-code.js";
 import { checkAuthorizationResponse } from "../flows/callback.js";
 import { DEFAULT_LOGIN_TIMEOUT_MS } from "../flows/deadline.js";
@@ -57,7 +58,7 @@ export class BrowserAuthorizations {
     }
     await this.checkNoLogin(setup, connection.name);
     const endpoints = await loginEndpoints(setup.conn, "authorization_code", setup);
-    const prepared = prepareAuthorization(setup.conn, endpoints, { redirectUri: redirect.redirectUri });
+    const prepared = prepareAuthorization(protocolClient(setup.conn), endpoints, { redirectUri: redirect.redirectUri });
     this.prune();
     this.pending.set(prepared.state, {
       connection,

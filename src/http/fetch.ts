@@ -1,5 +1,6 @@
 import type { Clock } from "../clock.js";
-import { TokenSmithError } from "../errors.js";
+import { TokenSmithError, networkError, timeoutError } from "../errors.js";
+import { classifyNetworkError } from "../network-errors.js";
 import type { FetchLike } from "../protocol/types.js";
 import { redact } from "../redact.js";
 import { AuthorizedCall, type HttpSettings, type TokenProvider } from "./call.js";
@@ -119,25 +120,8 @@ export async function followRedirects(
 /** @internal A failed send as a TokenSmithError (`network_error`, `timeout`); the caller's own abort stays as it is. */
 export function unreachable(err: unknown, url: URL, conn: { name: string }, signal?: AbortSignal | null): unknown {
   if (err instanceof TokenSmithError || signal?.aborted) return err;
-  // fetch says only "fetch failed"; the cause (or its cause) says what happened.
-  let code: string | undefined;
-  let detail = err instanceof Error ? err.message : String(err);
-  for (let e = err, depth = 0; e && !code && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const c = (e as { code?: unknown }).code;
-    if (typeof c === "string") code = c;
-    if (e instanceof Error && e.message) detail = e.message;
-  }
-  if (code && TIMEOUT_CODES.has(code)) {
-    return new TokenSmithError("timeout", `${describeUrl(url)} did not answer in time (${code})`, { connection: conn.name, url: describeUrl(url), cause: err });
-  }
-  const reason = code ?? redact(detail);
-  return new TokenSmithError("network_error", `cannot reach ${describeUrl(url)}: ${reason}`, {
-    connection: conn.name,
-    url: describeUrl(url),
-    hint: "check the URL, the network and any proxy",
-    cause: err,
-  });
+  const failure = classifyNetworkError(err);
+  const target = { url: describeUrl(url), connection: conn.name, cause: err };
+  if (failure.kind === "timeout") return timeoutError(target, { code: failure.code });
+  return networkError(target, failure.code ? failure.reason : redact(failure.reason));
 }
-
-/** undici's and Node's names for "no answer in time". */
-const TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "ETIMEDOUT"]);

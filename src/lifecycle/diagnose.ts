@@ -1,4 +1,5 @@
 import { TokenSmithError, toTokenSmithError } from "../errors.js";
+import { oauthErrorCause } from "../protocol/oauth-error.js";
 import type { ConnectionHandle } from "./handle.js";
 import { connectionStatus } from "./status.js";
 
@@ -20,17 +21,6 @@ export interface Diagnosis {
   /** The error of the first failure. */
   error: ReturnType<TokenSmithError["toJSON"]> | null;
 }
-
-/** Likely causes per OAuth error, from what goes wrong most often in practice. */
-const CAUSES: Record<string, string> = {
-  invalid_client:
-    "the server did not accept the client credentials: a wrong client_id or client_secret, or the wrong client_auth style (try client_auth: post, or basic_encoding: raw)",
-  invalid_grant: "the grant (refresh token, code, password or assertion) is expired, revoked or was rotated elsewhere",
-  invalid_scope: "a requested scope is unknown to the server or not allowed for this client",
-  unauthorized_client: "this client is not allowed to use this grant type: check the app's settings at the provider",
-  unsupported_grant_type: "the server does not support this grant type at this endpoint",
-  invalid_request: "the server rejected the request's parameters: check token_params, audience and resource",
-};
 
 const CODE_CAUSES: Partial<Record<TokenSmithError["code"], string>> = {
   network_error: "the authorization server could not be reached: check the URL, DNS, proxy and firewall",
@@ -64,7 +54,7 @@ export async function diagnose(connection: ConnectionHandle): Promise<Diagnosis>
       connection: connection.name,
       ok: false,
       steps,
-      cause: (e.error && CAUSES[e.error]) ?? CODE_CAUSES[e.code] ?? null,
+      cause: (e.error && oauthErrorCause(e.error)) || (CODE_CAUSES[e.code] ?? null),
       hint: e.hint ?? null,
       error: e.toJSON(),
     };

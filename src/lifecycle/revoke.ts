@@ -1,4 +1,5 @@
 import { GRANT_TABLE } from "../config/grants.js";
+import { protocolClient } from "../config/protocol-client.js";
 import { isTransient, TokenSmithError } from "../errors.js";
 import { revokeToken } from "../protocol/revoke.js";
 import { hashSecret } from "../redact.js";
@@ -57,7 +58,7 @@ export async function revokeConnection(connection: ConnectionHandle, options: Re
       const what = hint.replace("_", " ");
       let answer;
       try {
-        answer = await revokeToken(setup.conn, endpoints, { token, tokenTypeHint: hint }, {
+        answer = await revokeToken(protocolClient(setup.conn), endpoints, { token, tokenTypeHint: hint }, {
           fetch: setup.fetch,
           now: () => setup.clock.now(),
           timeoutMs: timeoutWithin(lease, setup.conn.timeoutMs),

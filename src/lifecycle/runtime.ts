@@ -3,6 +3,7 @@ import type { Clock } from "../clock.js";
 import { fingerprint, fingerprintInput } from "../config/fingerprint.js";
 import type { LoadedConfig } from "../config/load.js";
 import { hasReference } from "../config/references.js";
+import { protocolClient } from "../config/protocol-client.js";
 import { describeConnection, resolveConnection, resolveStoreConfig, resolveWithoutSecrets } from "../config/resolve.js";
 import type { ResolvedConnection, TokenSource } from "../config/types.js";
 import { isLoopbackHttpUrl } from "../config/urls.js";
@@ -224,7 +225,7 @@ export class Runtime {
           // Unreachable by design: a setup without secrets only drops or moves state.
           if (!secrets) throw new TokenSmithError("unexpected", `connection "${name}" was set up without its secrets, for its stored state only`);
           const filled = grant.kind === "token_exchange" ? await this.exchangeTokens(conn, grant, signal) : grant;
-          return requestToken(conn, await endpoints(), filled, { fetch, now: () => this.clock.now(), timeoutMs, signal });
+          return requestToken(protocolClient(conn), await endpoints(), filled, { fetch, now: () => this.clock.now(), timeoutMs, signal });
         },
       },
     };
