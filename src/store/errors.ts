@@ -5,11 +5,8 @@ import { TokenSmithError } from "../errors.js";
  * that cannot be had in time is `lock_timeout`, never mistaken for an authorization failure).
  */
 
-/** A waiter reached its deadline while another update held the lease. */
-export const lockTimeout = (holder?: string): TokenSmithError =>
-  new TokenSmithError("lock_timeout", `timed out waiting for another update of the same token state${holder ? ` (held by ${holder})` : ""}`, {
-    hint: "another caller holds the refresh lock; it is released when its token request ends",
-  });
+/** A waiter reached its deadline while another update held the lease (the one factory, in errors.ts). */
+export { lockTimeout } from "../errors.js";
 
 /** The lease ran out or was taken over while its holder still worked under it. */
 export const leaseLost = (why: string): TokenSmithError => new TokenSmithError("lock_timeout", `the update lease was lost: ${why}`);

@@ -1,6 +1,8 @@
 import type { Clock } from "../clock.js";
 import { registerSecret } from "../redact.js";
 
+export { TRANSIENT_ERRNO } from "../network-errors.js";
+
 /** What the networked drivers (postgres, redis) share beyond the engine. */
 
 /** The options every networked driver receives from its registry row. */
@@ -13,8 +15,6 @@ export interface NetworkStoreOptions {
   onWarning?: (message: string) => void;
 }
 
-/** Socket errors that a restart or a network blip explains: worth retrying. */
-export const TRANSIENT_ERRNO: ReadonlySet<string> = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
 
 /** `host:port/database` of a connection URL for messages; its password is registered for redaction. */
 export function describeServer(url: string): string {
