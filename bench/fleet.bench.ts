@@ -9,6 +9,7 @@ import type { Store } from "../src/store/types.js";
 import { TokenSmith } from "../src/tokensmith.js";
 import { bundleFleetHost, dropStoreSection, fleetTotals, runFleet, SHARED_URL, storeSection, writeHostConfigs, type NetworkStoreKind } from "../test/e2e/fixtures/fleet.js";
 import { median, type Report } from "./report.js";
+import { internals } from "../src/lifecycle/handle.js";
 
 /**
  * The networked stores across a fleet (issue 6, SPEC §2.1, §2.10): token requests made by
@@ -113,7 +114,7 @@ async function hotPath(connections: Array<{ accessToken(): Promise<string> }>): 
 
 /** A store read on an open store, and a fresh TokenSmith's first accessToken(), for one store holding a token. */
 async function coldPaths(s: Subject, primer: TokenSmith): Promise<Omit<Latency, "hotNs">> {
-  const { store, fingerprint } = await primer.connection("demo-service").setup();
+  const { store, fingerprint } = await internals(primer.connection("demo-service")).setup();
   const reads: number[] = [];
   for (let i = 0; i < READS; i++) {
     const t0 = performance.now();
@@ -125,7 +126,7 @@ async function coldPaths(s: Subject, primer: TokenSmith): Promise<Omit<Latency, 
     const fresh = await s.open();
     try {
       const c = fresh.connection("demo-service");
-      await c.setup(); // config, connection, store object: not the part measured
+      await internals(c).setup(); // config, connection, store object: not the part measured
       const t0 = performance.now();
       await c.accessToken();
       first.push(performance.now() - t0);

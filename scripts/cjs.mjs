@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The CommonJS entry points, for `require("tokensmith")` on Node versions without
-// require(esm) (Node 20 by default): dist/index.cjs, dist/http/undici.cjs, dist/http/axios.cjs.
+// require(esm) (Node 20 by default): dist/index.cjs, dist/http/undici.cjs, dist/http/axios.cjs,
+// dist/store/public.cjs.
 // They share one bundle (dist/cjs/tokensmith.cjs), so the adapters and the library see the same
 // TokenSmithError class and the same secret registry. Packages stay packages (required, or
 // import()ed when ES-only like jose and oidc-provider). ES module users get dist/*.js as before.
@@ -11,7 +12,7 @@ import { fileURLToPath } from "node:url";
 
 const root = resolve(import.meta.dirname, "..");
 const dist = resolve(root, "dist");
-const ENTRIES = { index: "./src/index.ts", undici: "./src/http/undici.ts", axios: "./src/http/axios.ts" };
+const ENTRIES = { index: "./src/index.ts", undici: "./src/http/undici.ts", axios: "./src/http/axios.ts", store: "./src/store/public.ts" };
 
 /**
  * zod's locales are ES modules even under `require` (its exports map sends both conditions to
@@ -45,3 +46,5 @@ const shim = (from, name) => `"use strict";\nmodule.exports = require(${JSON.str
 writeFileSync(resolve(dist, "index.cjs"), shim("./cjs/tokensmith.cjs", "index"));
 writeFileSync(resolve(dist, "http", "undici.cjs"), shim("../cjs/tokensmith.cjs", "undici"));
 writeFileSync(resolve(dist, "http", "axios.cjs"), shim("../cjs/tokensmith.cjs", "axios"));
+mkdirSync(resolve(dist, "store"), { recursive: true });
+writeFileSync(resolve(dist, "store", "public.cjs"), shim("../cjs/tokensmith.cjs", "store"));

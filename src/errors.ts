@@ -1,10 +1,10 @@
 import { redact, redactMessage } from "./redact.js";
 
 /**
- * One error class for everything tokensmith reports, with a stable `code` (SPEC §4).
+ * One error class for everything tokensmith reports, with a stable `code`.
  * Messages never contain secrets: build them from names, URLs and OAuth error codes only,
  * and pass anything untrusted (server text, values, foreign error messages) through
- * `redact()` where it enters the message — never the composed message (SPEC §2.14).
+ * `redact()` where it enters the message — never the composed message.
  */
 export type ErrorCode =
   | "config_invalid"
@@ -68,12 +68,12 @@ export class TokenSmithError extends Error {
     this.retryAfter = options.retryAfter;
   }
 
-  /** The RFC 6749 §5.2 field under the name SPEC §4 and the wire use. */
+  /** The RFC 6749 §5.2 field, under the name the wire uses. */
   get error_description(): string | undefined {
     return this.errorDescription;
   }
 
-  /** The RFC 6749 §5.2 field under the name SPEC §4 and the wire use. */
+  /** The RFC 6749 §5.2 field, under the name the wire uses. */
   get error_uri(): string | undefined {
     return this.errorUri;
   }
@@ -108,7 +108,7 @@ export class TokenSmithError extends Error {
     };
   }
 
-  /** The JSON shape of SPEC §3 (`--json`) and §5 (gateway). */
+  /** The JSON shape of the CLI's `--json` errors and the gateway's. */
   toJSON(): { code: ErrorCode; message: string; hint: string | null; connection: string | null } & Record<string, unknown> {
     const out: { code: ErrorCode; message: string; hint: string | null; connection: string | null } & Record<string, unknown> = {
       code: this.code,
@@ -134,7 +134,7 @@ export class TokenSmithError extends Error {
 const OWN_WORDS = new Set(["code", "message", "hint", "connection", "field"]);
 
 /**
- * The error's JSON (SPEC §3 `--json`, §5 gateway) as it leaves the process: its own words
+ * The error's JSON (the CLI's `--json`, the gateway) as it leaves the process: its own words
  * through the `redactMessage()` safety net, values and server text through `redact()`.
  */
 export function redactedJSON(e: TokenSmithError): ReturnType<TokenSmithError["toJSON"]> {
@@ -153,7 +153,7 @@ const TEMPORARY_OAUTH_ERRORS = new Set(["temporarily_unavailable", "server_error
 
 /**
  * True for errors worth retrying with backoff, because the server or the network may recover
- * (SPEC §2.7: 5xx, 429, timeouts, resets): also a 5xx or 429 that carries an OAuth error body,
+ * (5xx, 429, timeouts, resets): also a 5xx or 429 that carries an OAuth error body,
  * and the OAuth codes that mean "temporarily", whatever their status.
  */
 export function isTransient(err: unknown): boolean {
@@ -172,5 +172,51 @@ export function toTokenSmithError(err: unknown, connection?: string): TokenSmith
     connection,
     hint: "this is a bug in tokensmith: please report it with the output of --verbose",
     cause: err,
+  });
+}
+
+/*
+ * One factory per error that is raised in more than one place (STYLE "One factory per error"):
+ * the message says what and where, the hint what to do, in the same words everywhere.
+ */
+
+/** `lock_timeout`: the wait for another holder of the same state's update lease ran out. */
+export function lockTimeout(holder?: string): TokenSmithError {
+  return new TokenSmithError("lock_timeout", `timed out waiting for another update of the same token state${holder ? ` (held by ${holder})` : ""}`, {
+    hint: "another caller holds the refresh lock; it is released when its token request ends",
+  });
+}
+
+/** Where a failed send went: `what` names the kind of server ("token endpoint"), `url` is shown as given. */
+export interface SendTarget {
+  url: string;
+  what?: string;
+  connection?: string;
+  hint?: string;
+  cause?: unknown;
+}
+
+const NETWORK_HINT = "check the URL, the network and any proxy";
+
+/** `network_error`: the server could not be reached; `reason` is tokensmith's words or already redacted text. */
+export function networkError(target: SendTarget, reason: string): TokenSmithError {
+  const where = target.what ? `${target.what} ${target.url}` : target.url;
+  return new TokenSmithError("network_error", `cannot reach ${where}: ${reason}`, {
+    connection: target.connection,
+    url: target.url,
+    hint: target.hint ?? NETWORK_HINT,
+    cause: target.cause,
+  });
+}
+
+/** `timeout`: no answer within `ms` (or, without it, within the transport's own limit named by `code`). */
+export function timeoutError(target: SendTarget, limit: { ms: number } | { code?: string }): TokenSmithError {
+  const where = target.what ? `${target.what} ${target.url}` : target.url;
+  const within = "ms" in limit ? `within ${limit.ms} ms` : `in time${limit.code ? ` (${limit.code})` : ""}`;
+  return new TokenSmithError("timeout", `${where} did not answer ${within}`, {
+    connection: target.connection,
+    url: target.url,
+    hint: target.hint,
+    cause: target.cause,
   });
 }

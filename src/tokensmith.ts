@@ -2,21 +2,23 @@ import { systemClock, type Clock } from "./clock.js";
 import { loadConfig, type ConfigCache } from "./config/load.js";
 import { TokenSmithError, toTokenSmithError } from "./errors.js";
 import { Connection } from "./lifecycle/connection.js";
+import { internals } from "./lifecycle/handle.js";
 import { Runtime, unknownConnection } from "./lifecycle/runtime.js";
+import { connectionStatuses, type ConnectionStatus } from "./lifecycle/status.js";
 import { importState, type ImportOptions, type ImportResult } from "./lifecycle/transfer.js";
 import { listPresets, type Preset } from "./providers/registry.js";
 import type { FetchLike } from "./protocol/types.js";
 import type { Store } from "./store/types.js";
 
 export interface LoadOptions {
-  /** A config file path, or the config itself as an object. Default: the lookup of SPEC §1. */
+  /** A config file path, or the config itself as an object. Default: `$TOKENSMITH_CONFIG`, else `./tokensmith.yaml` (once trusted), else `~/.config/tokensmith/config.yaml`. */
   config?: string | object;
   /** Environment for `${env:}` and the config lookup. Default: process.env. */
   env?: NodeJS.ProcessEnv;
   /** Where `./tokensmith.yaml` is looked for. Default: process.cwd(). */
   cwd?: string;
   /**
-   * Refresh in the background inside the refresh margin (SPEC §2.3). Default true: right for
+   * Refresh in the background inside the refresh margin. Default true: right for
    * services; the CLI turns it off because a short-lived process must not start one.
    */
   refreshAhead?: boolean;
@@ -28,10 +30,15 @@ export interface LoadOptions {
   store?: Store;
   /** @internal The CLI's cache of validated config files (src/cli/config-cache.ts). */
   configCache?: ConfigCache;
+  /**
+   * @internal The gateway's: open the store now (so one that cannot be opened fails the load)
+   * and use it through this wrapper, which observes it for metrics.
+   */
+  observeStore?: (store: Store) => Store;
 }
 
 /**
- * The library's entry point (SPEC §4): load a config, then get connections by name.
+ * The library's entry point: load a config, then get connections by name.
  *
  * ```ts
  * const ts = await TokenSmith.load();
@@ -55,8 +62,10 @@ export class TokenSmith {
         fetch: options.fetch ?? ((url, init) => globalThis.fetch(url, init)),
         refreshAhead: options.refreshAhead ?? true,
         store: options.store,
+        observeStore: options.observeStore,
         onWarning: options.onWarning ?? (() => {}),
       });
+      if (options.observeStore) await runtime.store();
       return new TokenSmith(runtime);
     } catch (err) {
       throw toTokenSmithError(err);
@@ -69,7 +78,7 @@ export class TokenSmith {
     if (!connection) {
       const names = this.runtime.connectionNames();
       if (!names.includes(name)) throw unknownConnection(name, names);
-      connection = new Connection(name, this.runtime);
+      connection = Connection.create(name, this.runtime);
       this.connections.set(name, connection);
     }
     return connection;
@@ -86,11 +95,20 @@ export class TokenSmith {
   }
 
   /**
-   * Take over a login exported on another machine (`Connection.export`, SPEC §3) as connection
+   * Take over a login exported on another machine (`Connection.export`) as connection
    * `name`'s token state; refused when the bundle is for another token state.
    */
   async import(name: string, bundle: string | object, options: ImportOptions): Promise<ImportResult> {
-    return importState(this, name, bundle, options);
+    return importState(() => internals(this.connection(name)), name, bundle, options);
+  }
+
+  /**
+   * Every connection's status (or those of `names`), in config order: what `tokensmith status`
+   * and the gateway list. A connection whose settings don't resolve is a row with `error` set;
+   * a store that cannot be read fails the call (`store_error`) rather than showing "none".
+   */
+  async statuses(names: string[] = this.connectionNames()): Promise<ConnectionStatus[]> {
+    return connectionStatuses(names.map((name) => internals(this.connection(name))));
   }
 
   /** The provider presets (`provider:` values). */

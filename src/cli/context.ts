@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import type { ConfigCache } from "../config/load.js";
 import { toTokenSmithError } from "../errors.js";
+import type { FetchLike } from "../protocol/types.js";
 import { TokenSmith } from "../tokensmith.js";
 import { exitCodeOf } from "./exit-codes.js";
 import { OutputClosed, Printer, type GlobalFlags, type Output } from "./output.js";
@@ -9,8 +10,11 @@ import { OutputClosed, Printer, type GlobalFlags, type Output } from "./output.j
 export interface CliContext {
   printer: Printer;
   flags: GlobalFlags;
-  /** Loads the config on first call; CLI processes never refresh in the background (§2.3). */
-  tokensmith(): Promise<TokenSmith>;
+  /**
+   * Loads the config on first call; CLI processes never refresh in the background (§2.3).
+   * `fetch` (given on the first call) is the transport: `call -v` traces through it.
+   */
+  tokensmith(options?: { fetch?: FetchLike }): Promise<TokenSmith>;
   /** Standard input, for `-d @-`, `import NAME` and `login --manual`. */
   stdin: NodeJS.ReadableStream;
 }
@@ -47,8 +51,9 @@ export class CliRun {
         get stdin() {
           return cliRun.stdin;
         },
-        tokensmith: () => {
+        tokensmith: (options = {}) => {
           this.instance ??= TokenSmith.load({
+            fetch: options.fetch,
             config: flags.config,
             refreshAhead: false,
             configCache: this.configCache,

@@ -5,9 +5,12 @@ import { configError } from "./issues.js";
 import { absolutePath, xdgConfigHome } from "./paths.js";
 import { readOwnFile } from "./own-file.js";
 import { checkConnection } from "./resolve.js";
-import type { ConfigFile, ConnectionConfig, GatewaySection, StoreSection } from "./schema.js";
+import type { ConfigSource, LoadedConfig } from "./loaded.js";
+import type { ConfigFile } from "./schema.js";
 import { checkSections } from "./sections.js";
 import { isTrusted, untrustedError } from "./trust.js";
+
+export type { ConfigSource, LoadedConfig } from "./loaded.js";
 
 /**
  * Finding and loading the config file (SPEC §1): the first found wins, no merging. The whole
@@ -22,8 +25,6 @@ import { isTrusted, untrustedError } from "./trust.js";
  * wherever found, is refused when another user owns it or may write it (`config_untrusted`).
  */
 
-/** Where the config came from: the `config` option (a path or an object), $TOKENSMITH_CONFIG, the working folder, or the XDG config folder. */
-export type ConfigSource = "option" | "object" | "env" | "cwd" | "xdg";
 
 export interface LoadOptions {
   /** A config file path (relative to `cwd`), or the config itself as an object. */
@@ -47,18 +48,6 @@ export interface ConfigCache {
 }
 
 /** A validated config whose references are not resolved yet. */
-export interface LoadedConfig {
-  /** Absolute path of the config file; undefined when the config was given as an object. */
-  path?: string;
-  /** The folder relative `${file:}` and `store.dir` paths are taken from. */
-  dir: string;
-  source: ConfigSource;
-  store?: StoreSection;
-  gateway?: GatewaySection;
-  connections: Record<string, ConnectionConfig>;
-  /** Connection names in file order. */
-  connectionNames(): string[];
-}
 
 const CWD_NAMES = ["tokensmith.yaml", "tokensmith.yml", "tokensmith.json"];
 const XDG_NAMES = ["config.yaml", "config.yml", "config.json"];
@@ -120,6 +109,8 @@ function build(config: ConfigFile, source: ConfigSource, dir: string, env: NodeJ
     source,
     store: config.store ?? undefined,
     gateway: config.gateway ?? undefined,
+    proxy: config.proxy,
+    tls: config.tls,
     connections,
     connectionNames: () => Object.keys(connections),
   };

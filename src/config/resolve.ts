@@ -2,9 +2,10 @@ import { getPreset, listPresets, type Preset } from "../providers/registry.js";
 import { templateNames } from "../providers/variables.js";
 import { deriveConnection } from "./derive.js";
 import { configError, type ConfigErrorOptions } from "./issues.js";
-import type { LoadedConfig } from "./load.js";
+import type { LoadedConfig } from "./loaded.js";
 import { applyPreset, fillUrlTemplate, URL_FIELDS, type MergedConnection } from "./merge.js";
 import { createDryResolver, createResolver, createSecretlessResolver, hasReference, resolveDeep, type Resolver } from "./references.js";
+import { checkTlsClientAuth, networkSettings } from "./network.js";
 import { didYouMean } from "./suggest.js";
 import type { ConnectionConfig } from "./schema.js";
 import type { ResolvedConnection } from "./types.js";
@@ -82,7 +83,7 @@ function checkVarsUsed(merged: MergedConnection, own: ConnectionConfig, preset: 
   }
 }
 
-function build(loaded: LoadedConfig, name: string, resolver: Resolver): ResolvedResult {
+function build(loaded: LoadedConfig, name: string, resolver: Resolver, env: NodeJS.ProcessEnv = process.env): ResolvedResult {
   const path = `connections.${name}`;
   const options: ConfigErrorOptions = { connection: name, file: loaded.path };
   const own = resolveDeep(loaded.connections[name], ["connections", name], resolver);
@@ -99,6 +100,8 @@ function build(loaded: LoadedConfig, name: string, resolver: Resolver): Resolved
   const urls = checkUrls(merged, path, options, resolver.dry);
   const derived = deriveConnection(merged, { ...options, name, path, preset, dry: resolver.dry });
   derived.connection.allowedOrigins = urls.origins;
+  Object.assign(derived.connection, networkSettings(loaded, own, resolver, env, { ...options, path }));
+  checkTlsClientAuth(derived.connection.clientAuth, derived.connection.tls, { ...options, path });
   checkTokenSources(loaded, name, derived.connection, options);
   return { connection: derived.connection, warnings: [...urls.warnings, ...derived.warnings] };
 }
@@ -134,7 +137,7 @@ function requireConnection(loaded: LoadedConfig, name: string): void {
 export function resolveConnection(loaded: LoadedConfig, name: string, options: ResolveOptions = {}): ResolvedResult {
   requireConnection(loaded, name);
   const env = options.env ?? process.env;
-  return build(loaded, name, createResolver({ dir: loaded.dir, env, connection: name, file: loaded.path }));
+  return build(loaded, name, createResolver({ dir: loaded.dir, env, connection: name, file: loaded.path }), env);
 }
 
 /**
@@ -146,7 +149,7 @@ export function resolveConnection(loaded: LoadedConfig, name: string, options: R
 export function resolveWithoutSecrets(loaded: LoadedConfig, name: string, options: ResolveOptions = {}): ResolvedResult {
   requireConnection(loaded, name);
   const env = options.env ?? process.env;
-  return build(loaded, name, createSecretlessResolver({ dir: loaded.dir, env, connection: name, file: loaded.path }));
+  return build(loaded, name, createSecretlessResolver({ dir: loaded.dir, env, connection: name, file: loaded.path }), env);
 }
 
 /**

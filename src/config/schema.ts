@@ -5,6 +5,7 @@ import { GRANT_NAMES } from "./grants.js";
 import { JSONPATH_HINT, jsonPathProblem } from "../protocol/jsonpath.js";
 import { API_KEY_HINT, apiKeyProblem, hostNameProblem } from "./gateway-rules.js";
 import { isLoopbackHost } from "./urls.js";
+import { STORE_DRIVERS, STORE_FIELDS, STORE_TYPES } from "../store/registry.js";
 
 /**
  * The shape of the config file (SPEC §1), checked eagerly and whole at load. Field names are
@@ -19,8 +20,8 @@ import { isLoopbackHost } from "./urls.js";
 if (!z.config().localeError) z.config(en());
 
 export const GRANTS = GRANT_NAMES;
-export const CLIENT_AUTHS = ["basic", "post", "none", "private_key_jwt", "client_secret_jwt"] as const;
-export const STORE_TYPES = ["memory", "file", "postgres", "redis"] as const;
+export const CLIENT_AUTHS = ["basic", "post", "none", "private_key_jwt", "client_secret_jwt", "tls_client_auth", "self_signed_tls_client_auth"] as const;
+export { STORE_TYPES };
 /** JWS algorithms jose can sign with; anything else is a typo or unsupported. */
 export const JWS_ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519", "HS256", "HS384", "HS512"] as const;
 
@@ -168,6 +169,28 @@ const apiRetrySchema = z.strictObject(
   { error: expected("a map") },
 );
 
+/** `proxy:`: `none`, or an http(s) proxy URL; a reference's value is checked once resolved. */
+export function proxyProblem(value: string): string | undefined {
+  if (value === "none") return undefined;
+  if (!URL.canParse(value)) return "must be an http:// or https:// proxy URL, or none";
+  const protocol = new URL(value).protocol;
+  return protocol === "http:" || protocol === "https:" ? undefined : `must be an http:// or https:// proxy URL, or none (got ${protocol})`;
+}
+const PROXY_HINT = "e.g. proxy: http://proxy.example.com:3128 (credentials: ${env:HTTPS_PROXY} or http://user:${env:PROXY_PASSWORD}@host:port), or none to go direct";
+const proxySchema = z.optional(literalWhere(proxyProblem, PROXY_HINT));
+const tlsShape = { ca_file: optionalText, client_cert: optionalText, client_key: optionalText };
+/** `tls:`: extra CAs and a client certificate; a certificate goes with its key. */
+const tlsSchema = z.optional(
+  z.strictObject(tlsShape, { error: expected("a map with ca_file, client_cert, client_key") }).check(
+    z.superRefine((tls, ctx) => {
+      if (Boolean(tls.client_cert) !== Boolean(tls.client_key)) {
+        const missing = tls.client_cert ? "client_key" : "client_cert";
+        ctx.addIssue({ code: "custom", path: [missing], message: "required with " + (tls.client_cert ? "client_cert" : "client_key"), params: { hint: "a client certificate (PEM) goes with its private key (PEM)" } });
+      }
+    }),
+  ),
+);
+
 /** A token given in a token exchange: a value or reference, or `{connection: NAME}` for that connection's access token. */
 const tokenSource = z.union([text, z.strictObject({ connection: text }, { error: expected("{connection: NAME}") })], {
   error: expected("a token (a value or ${env:}/${file:} reference) or {connection: NAME}"),
@@ -223,6 +246,8 @@ export const connectionShape = {
   allow_insecure_http: z.optional(flag),
   test_url: optionalText,
   base_url: optionalText,
+  proxy: proxySchema,
+  tls: tlsSchema,
 };
 
 export const connectionSchema = z.strictObject(connectionShape, { error: expected("a map of connection fields") });
@@ -237,26 +262,24 @@ const storeShape = {
   old_keys: optionalTexts,
 };
 
-/** Which store types each location field belongs to: a field for another driver is a mistake. */
-const STORE_FIELD_TYPES: Record<string, readonly string[]> = {
-  dir: ["file"],
-  url: ["postgres", "redis"],
-  schema: ["postgres"],
-  prefix: ["redis"],
-};
+/** Which store types take each location field (the driver registry's rows): a field for another driver is a mistake. */
+const STORE_FIELD_TYPES = STORE_FIELDS.map(
+  (field) => [field, STORE_TYPES.filter((type) => (STORE_DRIVERS[type].fields as readonly string[]).includes(field))] as const,
+);
 
 export const storeSchema = z.strictObject(storeShape, { error: expected("a map") }).check(
   z.superRefine((store, ctx) => {
     const type = store.type ?? "file";
-    for (const [field, types] of Object.entries(STORE_FIELD_TYPES)) {
-      if (store[field as keyof typeof store] !== undefined && !types.includes(type)) {
+    const driver = STORE_DRIVERS[type];
+    for (const [field, types] of STORE_FIELD_TYPES) {
+      if (store[field] !== undefined && !types.includes(type)) {
         ctx.addIssue({ code: "custom", path: [field], message: `only applies to store type ${types.join(" or ")} (this store is ${type})` });
       }
     }
-    if (type === "postgres" || type === "redis") {
+    if ("schemes" in driver && !store.url) ctx.addIssue({ code: "custom", path: ["url"], message: `required for store type ${type}` });
+    if (driver.needsKey && !store.key) {
       const hint = "a shared store is encrypted with a key every machine has: key: ${env:TOKENSMITH_KEY} (32 bytes, base64)";
-      if (!store.url) ctx.addIssue({ code: "custom", path: ["url"], message: `required for store type ${type}` });
-      if (!store.key) ctx.addIssue({ code: "custom", path: ["key"], message: `required for store type ${type}`, params: { hint } });
+      ctx.addIssue({ code: "custom", path: ["key"], message: `required for store type ${type}`, params: { hint } });
     }
   }),
 );
@@ -278,7 +301,7 @@ const gatewayShape = {
       { error: expected("a list") },
     ),
   ),
-  /** More names the Host header may carry (SPEC §5): a TLS certificate's DNS name. */
+  /** More names the Host header may carry: a TLS certificate's DNS name. */
   hosts: z.optional(z.array(literalWhere(hostNameProblem, "list names alone, e.g. hosts: [gateway.example.com]"), { error: expected("a list of host names") })),
   tls: z.optional(z.strictObject({ cert: text, key: text }, { error: expected("a map with cert and key") })),
 };
@@ -309,10 +332,13 @@ const configShape = {
   // Nullable: `connections:` with nothing under it (YAML null) reads as "none yet".
   store: z.nullish(storeSchema),
   gateway: z.nullish(gatewaySchema),
+  /** Defaults of every connection's `proxy` and `tls`. */
+  proxy: proxySchema,
+  tls: tlsSchema,
   connections: z.nullish(z.record(connectionName, connectionSchema, { error: expected("a map of connection names to connections") })),
 };
 
-export const configSchema = z.strictObject(configShape, { error: expected("a map with store, gateway and connections") }).check(
+export const configSchema = z.strictObject(configShape, { error: expected("a map with store, gateway, proxy, tls and connections") }).check(
   z.superRefine((config, ctx) => {
     const names = new Set(Object.keys(config.connections ?? {}));
     config.gateway?.api_keys?.forEach((apiKey, i) => {
@@ -326,7 +352,7 @@ export const configSchema = z.strictObject(configShape, { error: expected("a map
 );
 
 export type ConfigFile = z.output<typeof configSchema>;
-/** A config as written (SPEC §1): what `TokenSmith.load({ config })` and `defineConfig()` take. */
+/** A config as written (the YAML or JSON file's shape): what `TokenSmith.load({ config })` and `defineConfig()` take. */
 export type TokenSmithConfig = z.input<typeof configSchema>;
 export type ConnectionConfig = z.output<typeof connectionSchema>;
 export type StoreSection = z.output<typeof storeSchema>;
@@ -337,6 +363,7 @@ export function fieldsAt(path: readonly PropertyKey[]): string[] {
   const keys = path.filter((segment) => typeof segment !== "number").map(String);
   const [section, , sub] = keys;
   if (keys.length === 0) return Object.keys(configShape);
+  if (section === "tls" || (section === "connections" && sub === "tls")) return Object.keys(tlsShape);
   if (section === "store") return Object.keys(storeShape);
   if (section === "gateway") {
     if (keys[1] === "api_keys") return ["key", "connections"];

@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { registerSecret } from "../redact.js";
+import { storeDriver } from "../store/registry.js";
 import type { StoreConfig } from "../store/types.js";
 import { configError, type ConfigErrorOptions } from "./issues.js";
-import type { LoadedConfig } from "./load.js";
+import type { LoadedConfig } from "./loaded.js";
 import { absolutePath, xdgStateHome } from "./paths.js";
 import { createDryResolver, createResolver, hasReference, resolveDeep, type Resolver } from "./references.js";
 import { API_KEY_HINT, apiKeyProblem, hostNameProblem } from "./gateway-rules.js";
@@ -20,7 +21,6 @@ export const DEFAULT_GATEWAY_PORT = 7373;
 const KEY_BYTES = 32;
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
 const KEY_HINT = "generate one with: openssl rand -base64 32";
-const URL_SCHEMES: Record<string, string[]> = { postgres: ["postgres:", "postgresql:"], redis: ["redis:", "rediss:"] };
 
 export interface GatewayConfig {
   host: string;
@@ -40,15 +40,17 @@ function checkKey(key: string, field: string, options: ConfigErrorOptions): void
 }
 
 function checkStoreUrl(url: string, type: string, options: ConfigErrorOptions): void {
+  const schemes = storeDriver(type)?.schemes;
+  if (!schemes) return; // a field for another driver: the schema reports it
   let protocol: string;
   try {
     protocol = new URL(url).protocol;
   } catch (cause) {
     // Never echo a store URL: it usually carries a password.
-    throw configError("store.url", `not a ${type} URL`, { ...options, cause, hint: `e.g. ${URL_SCHEMES[type][0]}//user:password@host/db` });
+    throw configError("store.url", `not a ${type} URL`, { ...options, cause, hint: `e.g. ${schemes[0]}//user:password@host/db` });
   }
-  if (!URL_SCHEMES[type].includes(protocol)) {
-    throw configError("store.url", `must be a ${URL_SCHEMES[type].join(" or ")} URL (got ${protocol})`, options);
+  if (!schemes.includes(protocol)) {
+    throw configError("store.url", `must be a ${schemes.join(" or ")} URL (got ${protocol})`, options);
   }
 }
 

@@ -27,7 +27,7 @@ interface TrustList {
   configs: Record<string, { sha256: string; trusted_at: string }>;
 }
 
-/** Where the trust list lives for this environment. */
+/** @internal Where the trust list lives for this environment. */
 export function trustListPath(env: NodeJS.ProcessEnv): string {
   return join(xdgStateHome(env), "tokensmith", TRUST_FILE);
 }
@@ -63,13 +63,13 @@ async function writeList(list: TrustList, env: NodeJS.ProcessEnv): Promise<void>
   await rename(temp, path);
 }
 
-/** True when `path` (absolute) was trusted with exactly this content. */
+/** @internal True when `path` (absolute) was trusted with exactly this content. */
 export async function isTrusted(path: string, sha256: string, env: NodeJS.ProcessEnv): Promise<boolean> {
   const { configs } = await readList(env);
   return Object.hasOwn(configs, path) && configs[path].sha256 === sha256;
 }
 
-/** The `config_untrusted` error for a working-folder config not trusted (or changed since). */
+/** @internal The `config_untrusted` error for a working-folder config not trusted (or changed since). */
 export async function untrustedError(path: string, env: NodeJS.ProcessEnv): Promise<TokenSmithError> {
   const known = Object.hasOwn((await readList(env)).configs, path);
   const problem = known ? "has changed since it was trusted" : "is not trusted yet";

@@ -3,35 +3,18 @@
  * resolved: what the protocol and lifecycle layers work with. Durations are in milliseconds
  * here (the config file takes seconds or "5m").
  */
+import type { AssertionSettings, ResponseMapping } from "../protocol/types.js";
 import type { GrantName } from "./grants.js";
 
 export type { GrantName } from "./grants.js";
 export { isUserGrant, USER_GRANTS } from "./grants.js";
 
-export type ClientAuth = "basic" | "post" | "none" | "private_key_jwt" | "client_secret_jwt";
+export type ClientAuth = "basic" | "post" | "none" | "private_key_jwt" | "client_secret_jwt" | "tls_client_auth" | "self_signed_tls_client_auth";
 
-/** JSONPath mapping for non-standard token responses (SPEC §1 `response`). */
-export interface ResponseMapping {
-  access_token?: string;
-  refresh_token?: string;
-  expires_in?: string;
-  expires_at?: string;
-  token_type?: string;
-  scope?: string;
-  id_token?: string;
-  expires_at_unit?: "s" | "ms";
-}
+/** JSONPath mapping for non-standard token responses (SPEC §1 `response`): the protocol layer's own type. */
+export type { ResponseMapping } from "../protocol/types.js";
 
-export interface AssertionSettings {
-  iss?: string;
-  sub?: string;
-  aud?: string;
-  kid?: string;
-  alg?: string;
-  /** Lifetime of a generated assertion, ms. */
-  ttlMs: number;
-  claims: Record<string, unknown>;
-}
+export type { AssertionSettings } from "../protocol/types.js";
 
 export interface ResolvedConnection {
   name: string;
@@ -99,6 +82,10 @@ export interface ResolvedConnection {
   /** The API's base URL (`base_url`): relative URLs in `call`, the gateway's proxy route (SPEC §5). */
   baseUrl?: string;
   vars: Record<string, string>;
+  /** `none`, a proxy URL, or undefined for `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` (SPEC §1). */
+  proxy?: string;
+  /** Extra CAs and the mutual-TLS client certificate: absolute paths or PEM text (SPEC §1). */
+  tls?: { caFile?: string; clientCert?: string; clientKey?: string };
 }
 
 /** A token given in a token exchange: a value (or reference), or another connection's access token. */

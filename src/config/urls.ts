@@ -1,3 +1,4 @@
+import { isInsecureHttp, isLoopbackHost, isLoopbackHttpUrl, refusesPlainHttp } from "../urls.js";
 import { configError, showUrl, type ConfigErrorOptions } from "./issues.js";
 
 /**
@@ -5,20 +6,8 @@ import { configError, showUrl, type ConfigErrorOptions } from "./issues.js";
  * `allow_insecure_http: true`), never credentials inside the URL.
  */
 
-/** An IPv4 address in 127.0.0.0/8 (node:net's isIP would load the whole net module at start). */
-const LOOPBACK_V4 = /^127\.(25[0-5]|2[0-4]\d|1?\d?\d)\.(25[0-5]|2[0-4]\d|1?\d?\d)\.(25[0-5]|2[0-4]\d|1?\d?\d)$/;
-
-/** A plain-http URL on this machine: the only kind of redirect URI `login` can listen on. */
-export function isLoopbackHttpUrl(url: URL): boolean {
-  return url.protocol === "http:" && isLoopbackHost(url.hostname);
-}
-
-/** 127.0.0.0/8, ::1 and `localhost`: the only hosts plain http may reach by default. */
-export function isLoopbackHost(host: string): boolean {
-  const bare = host.toLowerCase().replace(/^\[(.*)\]$/, "$1");
-  if (bare === "localhost" || bare === "::1") return true;
-  return LOOPBACK_V4.test(bare);
-}
+/** The shared rules (src/urls.ts), re-exported for the config layer's importers. */
+export { isInsecureHttp, isLoopbackHost, isLoopbackHttpUrl };
 
 export interface UrlRuleOptions extends ConfigErrorOptions {
   allowInsecureHttp: boolean;
@@ -44,7 +33,7 @@ function parse(value: string, field: string, options: UrlRuleOptions): URL {
 }
 
 function refuseInsecure(url: URL, value: string, field: string, options: UrlRuleOptions): void {
-  if (url.protocol === "http:" && !isLoopbackHost(url.hostname) && !options.allowInsecureHttp) {
+  if (refusesPlainHttp(url, options.allowInsecureHttp)) {
     throw configError(field, `plain http is refused for a non-loopback host (got ${showUrl(value)})`, { ...options, hint: INSECURE_HINT });
   }
 }
@@ -64,9 +53,4 @@ export function checkRedirectUri(value: string, field: string, options: UrlRuleO
   const url = parse(value, field, options);
   refuseInsecure(url, value, field, options);
   return url;
-}
-
-/** True when a URL is plain http to a host other than loopback (worth a warning when allowed). */
-export function isInsecureHttp(url: URL): boolean {
-  return url.protocol === "http:" && !isLoopbackHost(url.hostname);
 }

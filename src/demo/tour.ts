@@ -3,7 +3,6 @@ import { mkdir } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import type { Printer } from "../cli/output.js";
 import { hashSecret } from "../redact.js";
 import { TokenSmith } from "../tokensmith.js";
 import { writeDemoConfig } from "./config.js";
@@ -14,10 +13,16 @@ const TOUR_TOKEN_TTL_S = 4;
 /** How many cached calls the "reuse" step makes. */
 const REUSE_CALLS = 1000;
 
+/** Where the tour writes: the CLI's printer is one (the demo knows nothing of the CLI). */
+export interface TourPrinter {
+  data(text: string): void;
+  warn(text: string): void;
+}
+
 export interface TourOptions {
   dir: string;
   serve: boolean;
-  printer: Printer;
+  printer: TourPrinter;
 }
 
 /** A token shown as a short fingerprint: the tour proves reuse without printing a secret. */

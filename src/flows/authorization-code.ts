@@ -1,3 +1,4 @@
+import { protocolClient } from "../config/protocol-client.js";
 import type { ResolvedConnection } from "../config/types.js";
 import { TokenSmithError, toTokenSmithError } from "../errors.js";
 import { prepareAuthorization, type PreparedAuthorization } from "../protocol/authorization-url.js";
@@ -12,7 +13,7 @@ import { expectedIssuer, type FlowContext, type ObtainedTokens } from "./types.j
 
 /**
  * The authorization code flow (RFC 6749 §4.1) with PKCE, `state`, `nonce`, RFC 9207 `iss`
- * and ID token validation, in its two shapes (SPEC §3): the browser flow, which receives the
+ * and ID token validation, in its two shapes (`tokensmith login`): the browser flow, which receives the
  * redirect on a loopback listener, and the manual flow, which has the redirected URL pasted.
  */
 
@@ -26,22 +27,24 @@ export interface AuthorizationUrlInfo {
 
 export type OnAuthorizationUrl = (url: string, info: AuthorizationUrlInfo) => void | Promise<void>;
 
+/** @internal */
 export interface BrowserFlowOptions extends FlowContext {
   onAuthorizationUrl?: OnAuthorizationUrl;
   /** Opens the URL in a browser (true when it did); absent for `--no-browser`. */
   openUrl?: (url: string) => Promise<boolean>;
 }
 
+/** @internal */
 export interface ManualFlowOptions extends FlowContext {
   onAuthorizationUrl?: OnAuthorizationUrl;
   /** One pasted line: the URL the browser was redirected to, or the bare code. */
   readPastedUrl: () => Promise<string>;
 }
 
-/** Where the manual flow sends the browser when no redirect_uri is configured: nothing listens there, the address bar keeps the code. */
+/** @internal Where the manual flow sends the browser when no redirect_uri is configured: nothing listens there, the address bar keeps the code. */
 export const MANUAL_DEFAULT_REDIRECT_URI = "http://127.0.0.1/callback";
 
-/** What this login's authorization response must carry: its `state`, and `iss` per RFC 9207. */
+/** @internal What this login's authorization response must carry: its `state`, and `iss` per RFC 9207. */
 export function expectedResponse(conn: ResolvedConnection, endpoints: Endpoints, state: string): ExpectedResponse {
   return {
     connection: conn.name,
@@ -51,10 +54,10 @@ export function expectedResponse(conn: ResolvedConnection, endpoints: Endpoints,
   };
 }
 
-/** What the code exchange keeps of the authorization request: the PKCE verifier and the nonce the ID token must echo. */
+/** @internal What the code exchange keeps of the authorization request: the PKCE verifier and the nonce the ID token must echo. */
 export type AuthorizationSecrets = Pick<PreparedAuthorization, "codeVerifier" | "nonce">;
 
-/** The code exchange (through the protocol layer) and the ID token check (OIDC Core §3.1.3.7). */
+/** @internal The code exchange (through the protocol layer) and the ID token check (OIDC Core §3.1.3.7). */
 export async function exchangeCode(
   context: Pick<FlowContext, "conn" | "endpoints" | "fetch" | "clock" | "signal">,
   secrets: AuthorizationSecrets,
@@ -64,7 +67,7 @@ export async function exchangeCode(
   const { conn, endpoints, clock, signal } = context;
   const now = () => clock.now();
   const grant = { kind: "authorization_code" as const, code, redirectUri, codeVerifier: secrets.codeVerifier };
-  const { tokens, sentAt } = await requestToken(conn, endpoints, grant, { fetch: context.fetch, now, signal });
+  const { tokens, sentAt } = await requestToken(protocolClient(conn), endpoints, grant, { fetch: context.fetch, now, signal });
   if (tokens.idToken) {
     await validateIdToken(tokens.idToken, conn, endpoints, { ...expectedIssuer(conn, endpoints), nonce: secrets.nonce }, { fetch: context.fetch, now, signal });
   }
@@ -81,12 +84,13 @@ function pageFor(connection: string, err?: unknown): CallbackPage {
 /**
  * The browser flow: listen on the redirect URI, send the browser to the authorization URL,
  * take exactly one callback, check it, exchange the code, show the outcome, close.
+ * @internal
  */
 export async function browserFlow(options: BrowserFlowOptions): Promise<ObtainedTokens> {
   const { conn } = options;
   const listener = await listenLoopback(planLoopback(conn.redirectUri, conn.name), { connection: conn.name });
   try {
-    const prepared = prepareAuthorization(conn, options.endpoints, { redirectUri: listener.redirectUri });
+    const prepared = prepareAuthorization(protocolClient(conn), options.endpoints, { redirectUri: listener.redirectUri });
     const browserOpened = options.openUrl ? await options.openUrl(prepared.url) : false;
     await options.onAuthorizationUrl?.(prepared.url, { browserOpened, redirectUri: listener.redirectUri });
     const callback = await untilDeadline(listener.callback(), {
@@ -111,11 +115,12 @@ export async function browserFlow(options: BrowserFlowOptions): Promise<Obtained
 /**
  * The manual flow, for redirect URIs that are not on this machine: show the URL, read the
  * redirected URL (state checked) or the bare code, exchange it.
+ * @internal
  */
 export async function manualFlow(options: ManualFlowOptions): Promise<ObtainedTokens> {
   const { conn } = options;
   const redirectUri = conn.redirectUri ?? MANUAL_DEFAULT_REDIRECT_URI;
-  const prepared = prepareAuthorization(conn, options.endpoints, { redirectUri });
+  const prepared = prepareAuthorization(protocolClient(conn), options.endpoints, { redirectUri });
   await options.onAuthorizationUrl?.(prepared.url, { browserOpened: false, redirectUri });
   const pasted = await untilDeadline(options.readPastedUrl(), {
     timeoutMs: options.timeoutMs,
@@ -127,7 +132,7 @@ export async function manualFlow(options: ManualFlowOptions): Promise<ObtainedTo
   return exchangeCode(options, prepared, code, redirectUri);
 }
 
-/** The flow needs something to read the paste from (the library has no terminal). */
+/** @internal The flow needs something to read the paste from (the library has no terminal). */
 export function missingPasteReader(connection: string): TokenSmithError {
   return new TokenSmithError("usage_error", `connection "${connection}": the manual flow needs readPastedUrl to read the redirected URL`, { connection });
 }

@@ -1,3 +1,4 @@
+import { protocolClient } from "../config/protocol-client.js";
 import { isTransient, TokenSmithError } from "../errors.js";
 import { pollDeviceToken, requestDeviceAuthorization, SLOW_DOWN_INCREMENT_MS, type DeviceAuthorization } from "../protocol/device.js";
 import { excerpt } from "../redact.js";
@@ -33,6 +34,7 @@ export interface DeviceProgress {
   remainingMs: number;
 }
 
+/** @internal */
 export interface DeviceFlowOptions extends FlowContext {
   onUserCode?: (info: UserCodeInfo) => void | Promise<void>;
   onProgress?: (progress: DeviceProgress) => void;
@@ -74,7 +76,7 @@ async function poll(options: DeviceFlowOptions, authorization: DeviceAuthorizati
     polls++;
     let result;
     try {
-      result = await pollDeviceToken(conn, endpoints, authorization.deviceCode, { fetch: options.fetch, now: () => clock.now(), signal });
+      result = await pollDeviceToken(protocolClient(conn), endpoints, authorization.deviceCode, { fetch: options.fetch, now: () => clock.now(), signal });
     } catch (err) {
       if (!isTransient(err)) throw err;
       options.onProgress?.({ status: "retrying", polls, intervalMs, remainingMs: deadline.at - clock.now() });
@@ -95,10 +97,10 @@ async function poll(options: DeviceFlowOptions, authorization: DeviceAuthorizati
   }
 }
 
-/** The device flow: request a user code, show it, poll for the tokens. */
+/** @internal The device flow: request a user code, show it, poll for the tokens. */
 export async function deviceFlow(options: DeviceFlowOptions): Promise<ObtainedTokens> {
   const { conn, clock } = options;
-  const authorization = await requestDeviceAuthorization(conn, options.endpoints, { fetch: options.fetch, now: () => clock.now(), signal: options.signal });
+  const authorization = await requestDeviceAuthorization(protocolClient(conn), options.endpoints, { fetch: options.fetch, now: () => clock.now(), signal: options.signal });
   const started = clock.now();
   const byTimeout = options.timeoutMs < authorization.expiresInMs;
   const deadline = { at: started + Math.min(options.timeoutMs, authorization.expiresInMs), byTimeout };

@@ -1,10 +1,8 @@
 import type { Clock } from "../clock.js";
 import type { ResolvedConnection } from "../config/types.js";
 import { TokenSmithError } from "../errors.js";
-import { storeMetadataCache } from "../lifecycle/metadata-cache.js";
-import { configuredEndpoints, discover, resolveEndpoints, type EndpointName } from "../providers/discovery.js";
+import { configuredEndpoints, discover, resolveEndpoints, type DiscoveryCache, type EndpointName } from "../providers/discovery.js";
 import type { Endpoints, FetchLike } from "../protocol/types.js";
-import type { Store } from "../store/types.js";
 
 /**
  * The endpoints a login needs. Token requests are content with the configured endpoints, but
@@ -15,14 +13,15 @@ import type { Store } from "../store/types.js";
 export interface LoginEndpointDeps {
   fetch: FetchLike;
   clock: Clock;
-  store: Store;
+  /** Where discovered metadata is shared between processes (the store's, given by the lifecycle). */
+  metadataCache?: DiscoveryCache;
   warn(message: string): void;
 }
 
 /** The endpoints for a browser/manual login or a device login, discovered when an issuer is known. */
 export async function loginEndpoints(conn: ResolvedConnection, flow: "authorization_code" | "device", deps: LoginEndpointDeps): Promise<Endpoints> {
   const need: EndpointName[] = ["tokenUrl", flow === "device" ? "deviceAuthorizationUrl" : "authorizationUrl"];
-  const discovery = { fetch: deps.fetch, now: () => deps.clock.now(), cache: storeMetadataCache(deps.store, deps.clock) };
+  const discovery = { fetch: deps.fetch, now: () => deps.clock.now(), cache: deps.metadataCache };
   if (!conn.issuer && !conn.discoveryUrl) return resolveEndpoints(conn, discovery, need);
   let endpoints: Endpoints;
   try {

@@ -1,10 +1,8 @@
-import { GRANT_TABLE } from "../config/grants.js";
-import { TokenSmithError, toTokenSmithError } from "../errors.js";
-import type { Connection } from "../lifecycle/connection.js";
-import { transition } from "../lifecycle/transitions.js";
-import { loginLockKey, type ConnectionSetup } from "../lifecycle/runtime.js";
-import { live, type TokenState } from "../lifecycle/state.js";
-import { browserFlow, manualFlow, missingPasteReader, type OnAuthorizationUrl } from "./authorization-code.js";
+import type { Clock } from "../clock.js";
+import type { ResolvedConnection } from "../config/types.js";
+import type { DiscoveryCache } from "../providers/discovery.js";
+import type { FetchLike } from "../protocol/types.js";
+import { browserFlow, manualFlow, type OnAuthorizationUrl } from "./authorization-code.js";
 import { openInBrowser } from "./browser.js";
 import { DEFAULT_LOGIN_TIMEOUT_MS } from "./deadline.js";
 import { deviceFlow, type DeviceProgress, type UserCodeInfo } from "./device.js";
@@ -12,17 +10,15 @@ import { loginEndpoints } from "./endpoints.js";
 import type { FlowContext, ObtainedTokens } from "./types.js";
 
 /**
- * `login` (SPEC §3, §4): one interactive authorization per connection at a time, on a lock of
- * its own in the store (separate from the refresh lease, so `token` never waits on a person),
- * then the tokens stored as a new state under the refresh lease.
+ * Getting tokens from a person (`tokensmith login`): the browser, manual or device flow, run
+ * once. The lock, the store write and the result are the lifecycle's (lifecycle/login.ts);
+ * this layer only talks to the person and the authorization server.
  */
 
 export type LoginFlow = "browser" | "manual" | "device";
 
-/** Options of `connection.login()`; the callbacks are how the library talks to a person (it never prints). */
-export interface LoginOptions {
-  /** Default: `device` for `grant: device_code`, else `browser`. */
-  flow?: LoginFlow;
+/** How the library talks to a person during a login (it never prints). */
+export interface FlowOptions {
   /** Show the authorization URL (browser and manual flows). */
   onAuthorizationUrl?: OnAuthorizationUrl;
   /** Show the user code and verification URL (device flow). */
@@ -35,63 +31,24 @@ export interface LoginOptions {
   openBrowser?: boolean;
   /** How to open a URL; default `$BROWSER`, else the system opener. Resolves true when it did. */
   openUrl?: (url: string) => Promise<boolean>;
-  /** How long the person has, ms. Default 300 000 (SPEC §3). */
+  /** How long the person has, ms. Default 300 000 (five minutes). */
   timeoutMs?: number;
-  /** Wait for a login in progress elsewhere instead of failing with `login_in_progress`. */
-  wait?: boolean;
-  /** Told once when `wait` is set and another login holds the lock. */
-  onWaiting?: (holder: string | undefined) => void;
-  signal?: AbortSignal;
 }
 
-/** What a login produced; never a secret. */
-export interface LoginResult {
-  connection: string;
-  flow: LoginFlow;
-  scope: string;
-  /** null when the token does not expire. */
-  expiresAt: Date | null;
-  hasRefreshToken: boolean;
-  /** True when `wait` found that the login being waited for had succeeded, so none was started. */
-  completedElsewhere: boolean;
+/** @internal What a flow runs with: the connection's settings, transport, time, and where discovered metadata is cached. */
+export interface FlowDeps {
+  conn: ResolvedConnection;
+  fetch: FetchLike;
+  clock: Clock;
+  metadataCache?: DiscoveryCache;
+  warn(message: string): void;
 }
 
-/** The login lock's lease: renewed while the login runs, so this only bounds how long a crashed login blocks the next one. */
-export const LOGIN_LEASE_MS = 30_000;
-
-/**
- * `login_in_progress` (exit 3): another login holds the connection's login lock (`holder` is its
- * pid@host). `waited`: still so after waiting; `hint` replaces the one for the CLI.
- */
-export function loginInProgress(connection: string, holder: string | undefined, options: { waited?: boolean; hint?: string } = {}): TokenSmithError {
-  const who = holder ?? "another process";
-  const { waited = false } = options;
-  return new TokenSmithError("login_in_progress", `connection "${connection}": login in progress (${who})${waited ? ", still, after waiting" : ""}`, {
-    connection,
-    hint:
-      options.hint ??
-      (waited
-        ? "finish or cancel that login, then try again"
-        : `finish that login, or run \`tokensmith login ${connection} --wait\` to wait for it (a crashed one's lock expires within ${LOGIN_LEASE_MS / 1000} s)`),
-  });
-}
-
-function resultOf(connection: string, flow: LoginFlow, state: TokenState, completedElsewhere: boolean): LoginResult {
-  return {
-    connection,
-    flow,
-    scope: state.scope ?? "",
-    expiresAt: typeof state.expiresAt === "number" ? new Date(state.expiresAt) : null,
-    hasRefreshToken: !!state.refreshToken,
-    completedElsewhere,
-  };
-}
-
-/** Runs the chosen flow. */
-async function runFlow(setup: ConnectionSetup, flow: LoginFlow, options: LoginOptions, signal: AbortSignal | undefined): Promise<ObtainedTokens> {
-  const { conn } = setup;
-  const endpoints = await loginEndpoints(conn, flow === "device" ? "device" : "authorization_code", setup);
-  const context: FlowContext = { conn, endpoints, fetch: setup.fetch, clock: setup.clock, timeoutMs: options.timeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS, signal };
+/** @internal Runs the chosen flow once: the tokens the person's authorization gave. */
+export async function runFlow(deps: FlowDeps, flow: LoginFlow, options: FlowOptions, signal: AbortSignal | undefined): Promise<ObtainedTokens> {
+  const { conn } = deps;
+  const endpoints = await loginEndpoints(conn, flow === "device" ? "device" : "authorization_code", deps);
+  const context: FlowContext = { conn, endpoints, fetch: deps.fetch, clock: deps.clock, timeoutMs: options.timeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS, signal };
   const openUrl = options.openBrowser === false ? undefined : (options.openUrl ?? ((url: string) => openInBrowser(url)));
   switch (flow) {
     case "device":
@@ -100,91 +57,5 @@ async function runFlow(setup: ConnectionSetup, flow: LoginFlow, options: LoginOp
       return manualFlow({ ...context, onAuthorizationUrl: options.onAuthorizationUrl, readPastedUrl: options.readPastedUrl! });
     default:
       return browserFlow({ ...context, onAuthorizationUrl: options.onAuthorizationUrl, openUrl });
-  }
-}
-
-/**
- * Stores a login's tokens as a new state (`tokensmith login`, the gateway's `/callback`): only
- * the used seeds and the counters carry over; a configured seed counts as used (§2.9).
- */
-export async function storeLogin(setup: ConnectionSetup, obtained: ObtainedTokens): Promise<TokenState> {
-  const { conn, manager, ctx, clock } = setup;
-  let stored!: TokenState;
-  await manager.write(ctx, (current) => {
-    // A configured seed predates this login; adopting it later would throw the login away (§2.9).
-    const event = { type: "logged_in", ...obtained, policy: conn, seedRefreshToken: conn.refreshToken } as const;
-    stored = transition(current, event, clock.now());
-    return stored;
-  });
-  return stored;
-}
-
-/**
- * Interactive authorization for a connection (SPEC §3 `login`, §4 `connection.login()`):
- * takes the connection's login lock (`login_in_progress` when another login holds it, unless
- * `wait`), runs the browser, manual or device flow, and stores the tokens.
- */
-export async function login(connection: Connection, options: LoginOptions = {}): Promise<LoginResult> {
-  const name = connection.name;
-  try {
-    const setup = await connection.setup();
-    const { conn, store: kv } = setup;
-    if (!GRANT_TABLE[conn.grant].interactive) {
-      throw new TokenSmithError("usage_error", `connection "${name}" uses the ${conn.grant} grant: there is nothing to log in to`, {
-        connection: name,
-        hint: `\`tokensmith token ${name}\` gets its tokens without a person`,
-      });
-    }
-    const flow: LoginFlow = options.flow ?? GRANT_TABLE[conn.grant].loginFlow ?? "browser";
-    if (flow === "manual" && !options.readPastedUrl) throw missingPasteReader(name);
-
-    let result: LoginResult | undefined;
-    let locked = false;
-    const attempt = (mode: "try" | "wait", waitedFrom?: number) =>
-      kv.update(
-        loginLockKey(setup.fingerprint),
-        async (_current, lease) => {
-          locked = true;
-          if (waitedFrom !== undefined) {
-            // The login we waited for may have done the job: then there is nothing to start.
-            const record = await kv.get<TokenState>(setup.manager.key);
-            const state = live(record?.value);
-            if (record && record.generation > waitedFrom && state?.accessToken && !state.reauth) {
-              result = resultOf(name, flow, state, true);
-              await setup.manager.reload(setup.ctx);
-              return undefined;
-            }
-          }
-          const signal = options.signal ? AbortSignal.any([options.signal, lease.signal]) : lease.signal;
-          const obtained = await runFlow(setup, flow, options, signal);
-          result = resultOf(name, flow, await storeLogin(setup, obtained), false);
-          return undefined;
-        },
-        {
-          mode,
-          holder: setup.holder,
-          leaseMs: LOGIN_LEASE_MS,
-          deadline: setup.clock.now() + (options.timeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS) + LOGIN_LEASE_MS,
-          signal: options.signal,
-        },
-      );
-
-    const first = await attempt("try");
-    if (first.status === "busy") {
-      if (!options.wait) throw loginInProgress(name, first.holder);
-      options.onWaiting?.(first.holder);
-      const waitedFrom = (await kv.get(setup.manager.key))?.generation ?? 0;
-      try {
-        await attempt("wait", waitedFrom);
-      } catch (err) {
-        if (!locked && err instanceof TokenSmithError && err.code === "lock_timeout") throw loginInProgress(name, first.holder, { waited: true });
-        throw err;
-      }
-    }
-    if (!result) throw new TokenSmithError("unexpected", `connection "${name}": the login lock was released without a result`);
-    return result;
-  } catch (err) {
-    if (options.signal?.aborted && err === options.signal.reason) throw err;
-    throw toTokenSmithError(err, name);
   }
 }

@@ -1,5 +1,7 @@
-import type { Connection, TokenInfo } from "../lifecycle/connection.js";
-import { brokenStatus, type ConnectionStatus } from "../lifecycle/status.js";
+import type { Connection } from "../lifecycle/connection.js";
+import { internals } from "../lifecycle/handle.js";
+import type { ConnectionStatus } from "../lifecycle/status.js";
+import { tokenJson, type TokenJson } from "../lifecycle/token-json.js";
 import type { TokenSmith } from "../tokensmith.js";
 import { TokenSmithError, toTokenSmithError } from "../errors.js";
 import { mayUse, type Principal } from "./auth.js";
@@ -29,30 +31,6 @@ export interface GatewayConnectionStatus extends ConnectionStatus {
   served: ReturnType<GatewayMetrics["served"]>;
 }
 
-/** The SPEC §3 `token --json` document. */
-export interface TokenJson {
-  access_token: string;
-  token_type: string;
-  expires_at: number | null;
-  expires_in: number | null;
-  scope: string;
-  extra: Record<string, unknown>;
-}
-
-const MS_PER_S = 1000;
-
-/** `token --json`'s shape, byte for byte the same fields and rounding as the CLI. */
-export function tokenJson(info: TokenInfo, now: number): TokenJson {
-  return {
-    access_token: info.accessToken,
-    token_type: info.tokenType,
-    expires_at: info.expiresAt ? Math.floor(info.expiresAt.getTime() / MS_PER_S) : null,
-    expires_in: info.expiresAt ? Math.max(0, Math.floor((info.expiresAt.getTime() - now) / MS_PER_S)) : null,
-    scope: info.scope,
-    extra: info.extra,
-  };
-}
-
 /** The connection, if the principal may use it; 403 otherwise (even for unknown names, so a limited key learns nothing), 404 when unknown. */
 export function connectionFor(deps: ApiDeps, principal: Principal, name: string): Connection {
   if (!mayUse(principal, name)) {
@@ -65,21 +43,26 @@ export function connectionFor(deps: ApiDeps, principal: Principal, name: string)
   return deps.ts.connection(name);
 }
 
-/** One connection's status with the gateway's additions; a connection that does not resolve gets a broken status. */
-export async function statusOf(deps: ApiDeps, connection: Connection): Promise<GatewayConnectionStatus> {
-  let status: ConnectionStatus;
-  try {
-    status = await connection.status();
-  } catch (err) {
-    status = brokenStatus(connection.name, err);
-  }
+/** A status with the gateway's additions. */
+async function withAdditions(deps: ApiDeps, status: ConnectionStatus): Promise<GatewayConnectionStatus> {
+  const connection = deps.ts.connection(status.name);
   return { ...status, authorize: await browserAuthorization(connection, deps.callbackUrl), served: deps.metrics.served(connection.name) };
+}
+
+/**
+ * One connection's status with the gateway's additions, under `ts.statuses()`'s policy: a
+ * connection that does not resolve is a broken row; a store that cannot be read is an error.
+ */
+export async function statusOf(deps: ApiDeps, connection: Connection): Promise<GatewayConnectionStatus> {
+  const [status] = await deps.ts.statuses([connection.name]);
+  return withAdditions(deps, status!);
 }
 
 /** Every connection the principal may see, in config order. */
 export async function listStatuses(deps: ApiDeps, principal: Principal): Promise<GatewayConnectionStatus[]> {
   const names = deps.ts.connectionNames().filter((name) => mayUse(principal, name));
-  return Promise.all(names.map((name) => statusOf(deps, deps.ts.connection(name))));
+  const statuses = await deps.ts.statuses(names);
+  return Promise.all(statuses.map((status) => withAdditions(deps, status)));
 }
 
 /** A `min_ttl` query value: non-negative seconds. */
@@ -114,6 +97,7 @@ export async function tokenOf(deps: ApiDeps, connection: Connection, options: { 
 
 /** The access token this process holds in memory for the connection, without any I/O. */
 async function heldToken(connection: Connection): Promise<string | undefined> {
-  const { manager } = await connection.setup();
-  return manager.peek()?.accessToken;
+  const handle = internals(connection);
+  await handle.setup();
+  return handle.heldToken();
 }

@@ -1,6 +1,7 @@
 import { isLoopbackHost } from "../config/urls.js";
 import type { ResolvedConnection } from "../config/types.js";
 import type { Connection } from "../lifecycle/connection.js";
+import { internals } from "../lifecycle/handle.js";
 
 /**
  * Whether the dashboard can authorize a connection in the browser (SPEC §5): the connection
@@ -50,7 +51,7 @@ export function redirectFor(conn: ResolvedConnection, callbackUrl: string): Brow
 /** `redirectFor` for a connection by name; one whose settings don't resolve is not available. */
 export async function browserAuthorization(connection: Connection, callbackUrl: string): Promise<BrowserAuthorization> {
   try {
-    const { conn } = await connection.setup();
+    const { conn } = await internals(connection).setup();
     return redirectFor(conn, callbackUrl);
   } catch (err) {
     return { available: false, reason: err instanceof Error ? err.message : String(err) };

@@ -1,10 +1,12 @@
+import { protocolClient } from "../config/protocol-client.js";
 import { exchangeCode, expectedResponse, type AuthorizationSecrets } from "../flows/authorization-code.js";
 import { checkAuthorizationResponse } from "../flows/callback.js";
 import { DEFAULT_LOGIN_TIMEOUT_MS } from "../flows/deadline.js";
 import { loginEndpoints } from "../flows/endpoints.js";
-import { LOGIN_LEASE_MS, loginInProgress, storeLogin } from "../flows/login.js";
 import type { Connection } from "../lifecycle/connection.js";
-import { loginLockKey, type ConnectionSetup } from "../lifecycle/runtime.js";
+import { internals } from "../lifecycle/handle.js";
+import { loginInProgress, storeLogin, withLoginLock } from "../lifecycle/login.js";
+import type { ConnectionSetup } from "../lifecycle/runtime.js";
 import { prepareAuthorization } from "../protocol/authorization-url.js";
 import type { Endpoints } from "../protocol/types.js";
 import { redirectFor } from "./authorize-check.js";
@@ -17,8 +19,8 @@ import { GatewayError } from "./errors.js";
  * authorization the signed-in user started, so the callback needs no session cookie — which
  * a SameSite=Strict cookie would not carry on a redirect from the authorization server.
  * `tokensmith login`'s browser flow listens on a port of its own, so it cannot be used as is;
- * its parts are (src/flows/): endpoints, the response check, the code exchange with the ID
- * token check, the login lock and storing the login.
+ * its parts are: endpoints, the response check, the code exchange with the ID token check
+ * (src/flows/), and the login lock and storing the login (src/lifecycle/login.ts).
  */
 
 /** A person has this long to finish at the provider, as with `tokensmith login`. */
@@ -44,7 +46,7 @@ export class BrowserAuthorizations {
 
   /** Starts an authorization: the URL to send the browser to. */
   async start(connection: Connection): Promise<string> {
-    const setup = await connection.setup();
+    const setup = await internals(connection).setup();
     const redirect = redirectFor(setup.conn, this.callbackUrl);
     if (!redirect.available) {
       throw new GatewayError(
@@ -56,7 +58,7 @@ export class BrowserAuthorizations {
     }
     await this.checkNoLogin(setup, connection.name);
     const endpoints = await loginEndpoints(setup.conn, "authorization_code", setup);
-    const prepared = prepareAuthorization(setup.conn, endpoints, { redirectUri: redirect.redirectUri });
+    const prepared = prepareAuthorization(protocolClient(setup.conn), endpoints, { redirectUri: redirect.redirectUri });
     this.prune();
     this.pending.set(prepared.state, {
       connection,
@@ -82,17 +84,16 @@ export class BrowserAuthorizations {
     }
     this.pending.delete(state);
     const { connection, endpoints } = pending;
-    const setup = await connection.setup();
+    const setup = await internals(connection).setup();
     const code = checkAuthorizationResponse(query, expectedResponse(setup.conn, endpoints, state));
     // Under the login lock, as `tokensmith login`: one interactive login per connection at a time.
-    const locked = await setup.store.update(
-      loginLockKey(setup.fingerprint),
+    const locked = await withLoginLock(
+      setup,
       async () => {
         const obtained = await exchangeCode({ conn: setup.conn, endpoints, fetch: setup.fetch, clock: setup.clock }, pending, code, pending.redirectUri);
         await storeLogin(setup, obtained);
-        return undefined;
       },
-      { mode: "try", holder: setup.holder, leaseMs: LOGIN_LEASE_MS },
+      { mode: "try" },
     );
     if (locked.status === "busy") throw inProgress(connection.name, locked.holder);
     return connection.name;
@@ -100,7 +101,7 @@ export class BrowserAuthorizations {
 
   /** One interactive login per connection at a time (SPEC §3): refuse while `tokensmith login` holds its lock. */
   private async checkNoLogin(setup: ConnectionSetup, name: string): Promise<void> {
-    const result = await setup.store.update(loginLockKey(setup.fingerprint), () => undefined, { mode: "try", holder: setup.holder });
+    const result = await withLoginLock(setup, async () => {}, { mode: "try" });
     if (result.status === "busy") throw inProgress(name, result.holder);
   }
 

@@ -3,8 +3,8 @@ import { dirname, join } from "node:path";
 import { xdgStateHome } from "../config/paths.js";
 import { TokenSmithError } from "../errors.js";
 import { registerSecret } from "../redact.js";
-import { checkPrivateDir, ensureDir, linkExclusive, readPrivateFile, syncDir, writeTemp } from "../store/file-io.js";
-import type { StoreConfig } from "../store/types.js";
+import { checkPrivateDir, ensureDir, linkExclusive, readPrivateFile, syncDir, writeTemp } from "../fs-private.js";
+import type { StoreConfig } from "../index.js";
 
 /**
  * The gateway is never open (SPEC §5): with no `api_keys` configured it uses a random key

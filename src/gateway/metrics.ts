@@ -1,5 +1,7 @@
+import { stateIdOfStoreKey } from "../lifecycle/runtime.js";
 import type { ConnectionStatus } from "../lifecycle/status.js";
 import type { StoreObserver } from "./observed-store.js";
+import { labels } from "./prometheus.js";
 import { ProxyMetrics, type ProxyServed } from "./proxy-metrics.js";
 
 /**
@@ -14,18 +16,6 @@ import { ProxyMetrics, type ProxyServed } from "./proxy-metrics.js";
  */
 export const LEASE_WAIT_THRESHOLD_MS = 50;
 const MS_PER_S = 1000;
-
-/** Text format 0.0.4 label escaping: backslash, double quote, newline. */
-function label(value: string): string {
-  return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
-}
-
-export function labels(pairs: Record<string, string>): string {
-  const text = Object.entries(pairs)
-    .map(([k, v]) => `${k}="${label(v)}"`)
-    .join(",");
-  return text ? `{${text}}` : "";
-}
 
 /** A counter keyed by its label values. */
 class Family {
@@ -58,7 +48,8 @@ export class GatewayMetrics {
   readonly waits = new Family("tokensmith_token_waits_total", "counter", "Token requests that waited for a new token (this gateway's token request or another process's).");
   /** The proxy route's counters (`/proxy/NAME/...`). */
   readonly proxy = new ProxyMetrics();
-  private readonly refreshesByKey = new Map<string, number>();
+  /** New tokens stored, by state id (`status`'s `stateId`: non-secret, equal for connections that share a state). */
+  private readonly refreshesByState = new Map<string, number>();
   private leaseWaits = 0;
   private leaseWaitMs = 0;
   private leaseTaken = 0;
@@ -72,7 +63,10 @@ export class GatewayMetrics {
       if (waitedMs > LEASE_WAIT_THRESHOLD_MS) this.leaseWaits++;
     },
     leaseBusy: () => void this.leaseBusy++,
-    refreshed: (key) => void this.refreshesByKey.set(key, (this.refreshesByKey.get(key) ?? 0) + 1),
+    refreshed: (key) => {
+      const id = stateIdOfStoreKey(key);
+      if (id !== undefined) this.refreshesByState.set(id, (this.refreshesByState.get(id) ?? 0) + 1);
+    },
   };
 
   /** What the gateway answered for one connection since it started (the dashboard's counts). */
@@ -91,25 +85,25 @@ export class GatewayMetrics {
     };
   }
 
-  /** New tokens this gateway obtained and stored under a token state's store key. */
-  refreshesOf(storeKey: string): number {
-    return this.refreshesByKey.get(storeKey) ?? 0;
+  /** New tokens this gateway obtained and stored for the token state of id `stateId`. */
+  refreshesOf(stateId: string): number {
+    return this.refreshesByState.get(stateId) ?? 0;
   }
 
   /**
-   * The exposition text. `connections` are the statuses to report and, per connection, its
-   * token state's store key (refreshes are counted per token state, which connections may
-   * share); counters of other connections are left out, so a limited key sees only its own.
+   * The exposition text for `statuses` (refreshes are counted per token state, by the status's
+   * `stateId`, since connections may share one); counters of other connections are left out,
+   * so a limited key sees only its own.
    */
-  render(connections: { status: ConnectionStatus; storeKey?: string }[]): string {
-    const visible = new Set(connections.map((c) => c.status.name));
+  render(statuses: ConnectionStatus[]): string {
+    const visible = new Set(statuses.map((status) => status.name));
     const refreshes = new Family("tokensmith_refreshes_total", "counter", "New tokens this gateway obtained for the connection's token state (including refresh-ahead and forced refreshes).");
     const stateRequests = new Family("tokensmith_connection_token_requests", "gauge", "Token requests made for the connection's token state by every process sharing the store.");
     const expiresIn = new Family("tokensmith_connection_expires_in_seconds", "gauge", "Seconds until the connection's access token expires (absent when it has none or it never expires).");
     const state = new Family("tokensmith_connection_state", "gauge", "1 for the connection's current state.");
-    for (const { status, storeKey } of connections) {
+    for (const status of statuses) {
       const connection = { connection: status.name };
-      refreshes.add(connection, storeKey ? this.refreshesOf(storeKey) : 0);
+      refreshes.add(connection, status.stateId ? this.refreshesOf(status.stateId) : 0);
       stateRequests.add(connection, status.tokenRequests);
       if (status.expiresIn !== null) expiresIn.add(connection, status.expiresIn);
       state.add({ ...connection, state: status.error ? "error" : status.state }, 1);

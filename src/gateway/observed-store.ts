@@ -1,4 +1,4 @@
-import type { Store, UpdateOptions, Updater, UpdateResult } from "../store/types.js";
+import type { Store, UpdateOptions, Updater, UpdateResult } from "../index.js";
 
 /**
  * A store wrapper that tells the gateway's metrics what only the store can see: how long

@@ -1,4 +1,4 @@
-import { labels } from "./metrics.js";
+import { labels } from "./prometheus.js";
 
 /**
  * The data gateway's counters (SPEC §5 `/metrics`, issue 14): proxied requests by connection

@@ -1,6 +1,7 @@
 import type { Clock } from "../clock.js";
 import { TokenSmithError } from "../errors.js";
 import type { FetchLike } from "../protocol/types.js";
+import { internals } from "../lifecycle/handle.js";
 import { TokenSmith } from "../tokensmith.js";
 import { ApiKeys, randomSecret } from "./auth.js";
 import { GatewayError, sendError } from "./errors.js";
@@ -35,6 +36,8 @@ export interface ProxyServerOptions {
 export interface ProxyServer {
   /** e.g. http://127.0.0.1:54321 — the API's base_url, through the proxy. */
   url: string;
+  /** Where it sends requests: the connection's `base_url`. */
+  baseUrl: string;
   /** The key to send as `Authorization: Bearer <key>`; undefined with `auth: false`. */
   key?: string;
   metrics: ProxyMetrics;
@@ -49,7 +52,7 @@ export async function startProxy(options: ProxyServerOptions): Promise<ProxyServ
   try {
     const connection = ts.connection(options.name);
     // Settings (and so base_url) checked now, not at the first request.
-    const { conn } = await connection.setup();
+    const { conn } = await internals(connection).setup();
     if (!conn.baseUrl) {
       throw new TokenSmithError("config_invalid", `connection "${conn.name}" has no base_url to proxy to`, {
         connection: conn.name,
@@ -85,6 +88,7 @@ export async function startProxy(options: ProxyServerOptions): Promise<ProxyServ
     });
     return {
       url,
+      baseUrl: conn.baseUrl,
       key,
       metrics,
       tokensmith: ts,

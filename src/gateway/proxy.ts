@@ -2,8 +2,11 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type 
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { pipeline } from "node:stream";
 import { TokenSmithError } from "../errors.js";
-import { AuthorizedCall, checkOrigin, tokenHeader, unreachable } from "../http/fetch.js";
+import { AuthorizedCall } from "../http/call.js";
+import { unreachable } from "../http/fetch.js";
+import { checkOrigin, tokenHeader } from "../http/origins.js";
 import type { Connection } from "../lifecycle/connection.js";
+import { internals } from "../lifecycle/handle.js";
 import type { ProxyMetrics } from "./proxy-metrics.js";
 
 /**
@@ -56,7 +59,9 @@ type Body = { kind: "none"; length?: "0" } | { kind: "held"; data: Buffer } | { 
 
 /** Proxies `req` and answers on `res`; rejects (before any answer) with an error for the gateway's JSON shape. */
 export async function proxy(target: ProxyRequest, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const { connection, metrics } = target;
+  const { metrics } = target;
+  // The connection's engine, as the undici and axios adapters reach it.
+  const connection = internals(target.connection);
   const { conn, clock } = await connection.setup();
   const base = baseUrlOf(conn);
   const url = targetUrl(base, target.path, target.search, conn.name);

@@ -4,10 +4,9 @@ import { resolveGatewayConfig, resolveStoreConfig } from "../config/resolve.js";
 import { toTokenSmithError, type TokenSmithError } from "../errors.js";
 import type { FetchLike } from "../protocol/types.js";
 import { registerSecret } from "../redact.js";
-import { createStore } from "../store/index.js";
 import { TokenSmith } from "../tokensmith.js";
 import { listStatuses, type ApiDeps } from "./api.js";
-import { ApiKeys, mayUse, Sessions, type Principal } from "./auth.js";
+import { ApiKeys, Sessions, type Principal } from "./auth.js";
 import { BrowserAuthorizations } from "./authorize.js";
 import { createHandler, type HandlerDeps } from "./handler.js";
 import { baseUrl, hostChecker } from "./hosts.js";
@@ -15,6 +14,11 @@ import { gatewayKeyPath, loadOrCreateGatewayKey } from "./key-file.js";
 import { checkBind, listen } from "./listen.js";
 import { GatewayMetrics } from "./metrics.js";
 import { observeStore } from "./observed-store.js";
+
+export { startProxy, type ProxyServer, type ProxyServerOptions } from "./proxy-server.js";
+
+/** The operator's log line and stack for a 500, for `tokensmith serve` (the gateway's one way in). */
+export { errorLogLine, errorStack } from "./errors.js";
 
 /**
  * `tokensmith serve` as a library call (SPEC §5): load the config, open the store (observed
@@ -72,19 +76,16 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   checkBind(host, !!settings.tls);
   const storeConfig = resolveStoreConfig(loaded, env);
   const metrics = new GatewayMetrics();
-  const store = observeStore(await createStore(storeConfig, { onWarning }), metrics.storeObserver);
+  // The store is opened now (a store that cannot be opened fails the start), observed for metrics.
   const ts = await TokenSmith.load({
     config: loaded.path ?? options.config,
     cwd: options.cwd,
     env,
-    store,
+    observeStore: (store) => observeStore(store, metrics.storeObserver),
     refreshAhead: true,
     onWarning,
     fetch: options.fetch,
     clock,
-  }).catch(async (err: unknown) => {
-    await store.close();
-    throw err;
   });
   try {
     let keyFile: string | undefined;
@@ -133,12 +134,5 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
 
 /** `/metrics`: the counters, and gauges for the connections the principal may see. */
 async function metricsText(deps: ApiDeps, principal: Principal): Promise<string> {
-  const statuses = await listStatuses(deps, principal);
-  const rows = await Promise.all(
-    statuses.map(async (status) => {
-      const storeKey = mayUse(principal, status.name) ? await deps.ts.connection(status.name).setup().then((s) => s.manager.key, () => undefined) : undefined;
-      return { status, storeKey };
-    }),
-  );
-  return deps.metrics.render(rows);
+  return deps.metrics.render(await listStatuses(deps, principal));
 }

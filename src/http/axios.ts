@@ -1,13 +1,16 @@
 import type { AxiosError, AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from "axios";
 import { TokenSmithError } from "../errors.js";
-import { AuthorizedCall, type CallOptions, type HttpSettings, type TokenProvider } from "./call.js";
+import type { Connection } from "../lifecycle/connection.js";
+import { internals } from "../lifecycle/handle.js";
+import { AuthorizedCall, type HttpSettings, type TokenProvider } from "./call.js";
+import type { CallOptions } from "./call-options.js";
 import { followRedirects } from "./fetch.js";
 import { checkOrigin, RedirectChain, tokenHeader } from "./origins.js";
 
 /**
  * `tokensmith/axios`: request and response interceptors that put a connection's token on
  * every request of an axios instance, with the same 401 recovery and `api_retry` as
- * `connection.fetch` (SPEC §2.11, §2.13).
+ * `connection.fetch`.
  *
  * ```ts
  * import axios from "axios";
@@ -18,7 +21,7 @@ import { checkOrigin, RedirectChain, tokenHeader } from "./origins.js";
  * ```
  *
  * Redirects are checked hop by hop whatever the transport: once a hop leaves the origin, the
- * token header is removed for the rest of the chain, whatever its name (SPEC §2.13). With
+ * token header is removed for the rest of the chain, whatever its name. With
  * axios's `http` adapter (Node's default) through its `beforeRedirect` hook; with its `fetch`
  * adapter, by following the redirects here (`redirect: "manual"` on every hop, the request
  * body buffered so a 307 can replay it). Any other adapter, or a custom `transport`, could
@@ -43,7 +46,12 @@ interface CallState {
 type Carrier = InternalAxiosRequestConfig & { [CALL]?: CallState };
 
 /** Attach tokensmith to an axios instance; returns a function that detaches it. */
-export function authorize(instance: AxiosInstance, connection: TokenProvider, options: CallOptions = {}): () => void {
+export function authorize(instance: AxiosInstance, connection: Connection, options: CallOptions = {}): () => void {
+  return authorizeProvider(instance, internals(connection), options);
+}
+
+/** The interceptors over what the HTTP layer needs of a connection (its handle). */
+function authorizeProvider(instance: AxiosInstance, connection: TokenProvider, options: CallOptions): () => void {
   const guards = new FetchGuards();
   const request = instance.interceptors.request.use(async (config: Carrier) => {
     const settings = await connection.setup();

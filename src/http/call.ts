@@ -3,8 +3,9 @@ import type { ResolvedConnection } from "../config/types.js";
 import { apiRetryDelay, retryPolicy, type ApiRetryOptions, type ApiRetryPolicy } from "./retry.js";
 
 /**
- * What the HTTP layer needs of a connection; `Connection` is one. fetch, the undici
- * interceptor and the axios interceptor all take one, so they recover from a 401 the same way.
+ * What the HTTP layer needs of a connection: its handle (lifecycle/handle.ts) is one. fetch,
+ * the undici interceptor and the axios interceptor all take one, so they recover from a 401
+ * the same way. Internal: the adapters' public functions take a `Connection`.
  */
 export interface TokenProvider {
   readonly name: string;
@@ -14,7 +15,7 @@ export interface TokenProvider {
   cachedToken?(): string | undefined;
   /** A token other than the one with hash `rejectHash` (the one an API just refused). */
   token(options?: { rejectHash?: string; forceRefresh?: boolean }): Promise<{ accessToken: string }>;
-  /** Compare-and-invalidate `token` wherever it is cached; returns its hash (SPEC §2.11). */
+  /** Compare-and-invalidate `token` wherever it is cached; returns its hash. */
   invalidate(token: string): Promise<string>;
   /**
    * True when `token` got a 401 right after it was issued, in this process or another sharing
@@ -47,12 +48,6 @@ export type HeaderReader = (name: string) => string | null | undefined;
  */
 export function isInsufficientScope(challenge: string | null | undefined): boolean {
   return !!challenge && /\berror\s*=\s*"?insufficient_scope\b/i.test(challenge);
-}
-
-/** Options every adapter accepts per call. */
-export interface CallOptions {
-  /** Retries on 429/503 for this call (`false`: none, even if the connection has `api_retry`). */
-  retry?: ApiRetryOptions | false;
 }
 
 /**

@@ -1,20 +1,19 @@
 import type { Clock } from "../clock.js";
-import { TokenSmithError } from "../errors.js";
+import { TokenSmithError, networkError, timeoutError } from "../errors.js";
+import { classifyNetworkError } from "../network-errors.js";
 import type { FetchLike } from "../protocol/types.js";
 import { redact } from "../redact.js";
-import { AuthorizedCall, type CallOptions, type HttpSettings, type TokenProvider } from "./call.js";
+import { AuthorizedCall, type HttpSettings, type TokenProvider } from "./call.js";
+import type { CallOptions } from "./call-options.js";
 import { checkOrigin, describeUrl, RedirectChain, tokenHeader } from "./origins.js";
-
-export { AuthorizedCall, type CallOptions, type HttpSettings, type TokenProvider } from "./call.js";
-export { checkOrigin, tokenHeader } from "./origins.js";
 
 /** `RequestInit` plus tokensmith's per-call options (`retry`). */
 export interface AuthorizedInit extends RequestInit, CallOptions {}
 
-/** Redirects followed by hand (so the token never crosses origins), as browsers cap them. */
+/** @internal Redirects followed by hand (so the token never crosses origins), as browsers cap them. */
 export const MAX_REDIRECTS = 20;
 
-/** A body that can be sent twice (a stream cannot: no retry after a 401 then). */
+/** @internal A body that can be sent twice (a stream cannot: no retry after a 401 then). */
 export function isReplayable(body: RequestInit["body"]): boolean {
   return (
     body === undefined ||
@@ -33,6 +32,7 @@ export function isReplayable(body: RequestInit["body"]): boolean {
  * only to the origin called (redirects to other origins are followed without it), a 401
  * invalidates exactly that token and retries once with a fresh one when the body replays, and
  * `api_retry` (or `init.retry`) retries 429/503 after `Retry-After`.
+ * @internal
  */
 export async function authorizedFetch(
   source: TokenProvider,
@@ -73,6 +73,7 @@ async function sendFollowingRedirects(conn: HttpSettings, fetchImpl: FetchLike, 
  * origin, until a hop leaves it. `init.redirect` "manual" hands a redirect back, "error"
  * rejects it. Shared by `connection.fetch` and the axios fetch adapter. A failed send is
  * rethrown as `fail` makes it (as it is without one).
+ * @internal
  */
 export async function followRedirects(
   conn: HttpSettings,
@@ -116,28 +117,11 @@ export async function followRedirects(
   }
 }
 
-/** A failed send as a TokenSmithError (`network_error`, `timeout`); the caller's own abort stays as it is. */
+/** @internal A failed send as a TokenSmithError (`network_error`, `timeout`); the caller's own abort stays as it is. */
 export function unreachable(err: unknown, url: URL, conn: { name: string }, signal?: AbortSignal | null): unknown {
   if (err instanceof TokenSmithError || signal?.aborted) return err;
-  // fetch says only "fetch failed"; the cause (or its cause) says what happened.
-  let code: string | undefined;
-  let detail = err instanceof Error ? err.message : String(err);
-  for (let e = err, depth = 0; e && !code && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const c = (e as { code?: unknown }).code;
-    if (typeof c === "string") code = c;
-    if (e instanceof Error && e.message) detail = e.message;
-  }
-  if (code && TIMEOUT_CODES.has(code)) {
-    return new TokenSmithError("timeout", `${describeUrl(url)} did not answer in time (${code})`, { connection: conn.name, url: describeUrl(url), cause: err });
-  }
-  const reason = code ?? redact(detail);
-  return new TokenSmithError("network_error", `cannot reach ${describeUrl(url)}: ${reason}`, {
-    connection: conn.name,
-    url: describeUrl(url),
-    hint: "check the URL, the network and any proxy",
-    cause: err,
-  });
+  const failure = classifyNetworkError(err);
+  const target = { url: describeUrl(url), connection: conn.name, cause: err };
+  if (failure.kind === "timeout") return timeoutError(target, { code: failure.code });
+  return networkError(target, failure.code ? failure.reason : redact(failure.reason));
 }
-
-/** undici's and Node's names for "no answer in time". */
-const TIMEOUT_CODES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "ETIMEDOUT"]);

@@ -2,11 +2,12 @@ import { JSONPath } from "jsonpath-plus";
 import type { ResolvedConnection } from "../config/types.js";
 import { TokenSmithError } from "../errors.js";
 import { excerpt } from "../redact.js";
-import type { AuthorizedInit, CallOptions } from "./fetch.js";
+import type { CallOptions } from "./call-options.js";
+import type { AuthorizedInit } from "./fetch.js";
 import { describeUrl } from "./origins.js";
 
 /**
- * Every record of a paginated API, page after page (SPEC §3 `call --paginate`, §4
+ * Every record of a paginated API, page after page (`tokensmith call --paginate`,
  * `connection.paginate`). Three ways to find the next page: the `Link: <...>; rel="next"`
  * header (RFC 8288; the default), a JSONPath to the next page's URL in the body, or a JSONPath
  * to a cursor sent back as a query parameter. Pages are fetched one at a time, with the
@@ -30,13 +31,13 @@ export interface PaginateOptions extends CallOptions {
   onWarning?: (message: string) => void;
 }
 
-/** What paginate needs of a connection; `Connection` is one. */
+/** @internal What paginate needs of a connection; `Connection` is one. */
 export interface PageSource {
   fetch(input: string | URL, init?: AuthorizedInit): Promise<Response>;
   setup(): Promise<{ conn: Pick<ResolvedConnection, "name" | "allowedOrigins"> }>;
 }
 
-/** Yields every record of every page, in order. */
+/** @internal Yields every record of every page, in order. */
 export async function* paginate<T = unknown>(source: PageSource, input: string | URL, options: PaginateOptions = {}): AsyncGenerator<T, void, undefined> {
   const { conn } = await source.setup();
   const first = new URL(input);
@@ -77,7 +78,7 @@ export async function* paginate<T = unknown>(source: PageSource, input: string |
   }
 }
 
-/** The `rel="next"` target of a Link header (RFC 8288), or undefined. */
+/** @internal The `rel="next"` target of a Link header (RFC 8288), or undefined. */
 export function nextLink(header: string | null | undefined): string | undefined {
   if (!header) return undefined;
   for (const [, target, params] of header.matchAll(/<([^>]*)>([^<]*)/g)) {
@@ -88,12 +89,12 @@ export function nextLink(header: string | null | undefined): string | undefined 
   return undefined;
 }
 
-/** A page's records: the JSONPath's matches, one array match flattened. */
+/** @internal A page's records: the JSONPath's matches, one array match flattened. */
 export function pickRecords(body: unknown, jsonpath: string | undefined, connection?: string): unknown[] {
   if (body === undefined) return [];
   if (!jsonpath) return Array.isArray(body) ? body : [body];
   if (body === null || typeof body !== "object") return [];
-  const found = evaluate(jsonpath, body, "--jsonpath", connection);
+  const found = jsonPathMatches(jsonpath, body, "--jsonpath", connection);
   return found.length === 1 && Array.isArray(found[0]) ? found[0] : found;
 }
 
@@ -115,10 +116,11 @@ function nextPage(first: URL, page: URL, headers: Headers, body: unknown, option
 
 function firstMatch(body: unknown, path: string, what: string, connection: string): unknown {
   if (body === null || typeof body !== "object") return undefined;
-  return evaluate(path, body, what, connection)[0];
+  return jsonPathMatches(path, body, what, connection)[0];
 }
 
-function evaluate(path: string, json: object, what: string, connection?: string): unknown[] {
+/** Every match of a user's JSONPath (`--jsonpath`, `--columns`), scripts never run; a bad one is a usage error naming `what`. */
+export function jsonPathMatches(path: string, json: object, what: string, connection?: string): unknown[] {
   try {
     // eval: false — expressions come from the user, but scripts in them are never run (docs/decisions.md).
     return JSONPath({ path, json, wrap: true, eval: false }) as unknown[];

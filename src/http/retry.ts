@@ -1,7 +1,7 @@
 import type { ResolvedConnection } from "../config/types.js";
 
 /**
- * Retries of API calls (SPEC §1 `api_retry`, §2.13): opt-in, per connection or per call. Only
+ * Retries of API calls (`api_retry`): opt-in, per connection or per call. Only
  * statuses that say "try again later" (429, 503 by default), only for methods that may be sent
  * twice unless the caller says otherwise, honouring `Retry-After` up to a cap.
  */
@@ -21,7 +21,7 @@ export interface ApiRetryOptions {
   maxDelayMs?: number;
 }
 
-/** The settings one call runs with. */
+/** @internal The settings one call runs with. */
 export interface ApiRetryPolicy {
   max: number;
   on: readonly number[];
@@ -29,22 +29,25 @@ export interface ApiRetryPolicy {
   maxDelayMs: number;
 }
 
-/** Retries when `api_retry` or the call names none: the config's own default (SPEC §1). */
+/** @internal Retries when `api_retry` or the call names none: the config's own default (SPEC §1). */
 export const DEFAULT_API_RETRIES = 3;
+/** @internal */
 export const DEFAULT_API_RETRY_ON: readonly number[] = [429, 503];
 /**
  * A server that wants more than a minute of quiet is better answered with its own 429 than by
  * a script hanging silently; the caller sees the status and decides.
+ * @internal
  */
 export const MAX_RETRY_DELAY_MS = 60_000;
-/** Backoff without `Retry-After`: full jitter from this base, doubling per attempt... */
+/** @internal Backoff without `Retry-After`: full jitter from this base, doubling per attempt... */
 export const RETRY_BASE_MS = 500;
-/** ...up to this, so three retries fit in well under a minute. */
+/** @internal ...up to this, so three retries fit in well under a minute. */
 export const RETRY_CAP_MS = 8_000;
 
 /** RFC 9110 §9.2.2: methods whose repetition has the same effect as sending them once. */
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 
+/** @internal */
 export function isIdempotent(method: string): boolean {
   return IDEMPOTENT.has(method.toUpperCase());
 }
@@ -52,6 +55,7 @@ export function isIdempotent(method: string): boolean {
 /**
  * The policy for one call: the call's options over the connection's `api_retry`. Undefined
  * (no retries) when neither asks for them, or the call passes `false`.
+ * @internal
  */
 export function retryPolicy(
   conn: Pick<ResolvedConnection, "apiRetry">,
@@ -70,6 +74,7 @@ export function retryPolicy(
  * How long to wait before retry number `attempt` (1-based) of a response with `status`, or
  * undefined when it must not be retried: a status not in the policy, retries used up, a method
  * that is not idempotent, or a `Retry-After` longer than the cap.
+ * @internal
  */
 export function apiRetryDelay(
   policy: ApiRetryPolicy | undefined,
@@ -86,7 +91,7 @@ export function apiRetryDelay(
   return Math.min(policy.maxDelayMs, Math.round(exp / 2 + random() * (exp / 2)));
 }
 
-/** `Retry-After` (RFC 9110 §10.2.3) in ms: delay-seconds or an HTTP date; undefined if absent or unreadable. */
+/** @internal `Retry-After` (RFC 9110 §10.2.3) in ms: delay-seconds or an HTTP date; undefined if absent or unreadable. */
 export function parseRetryAfter(value: string | null | undefined, now: number): number | undefined {
   if (!value) return undefined;
   const text = value.trim();

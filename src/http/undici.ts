@@ -1,6 +1,9 @@
 import type { Dispatcher } from "undici";
 import { TokenSmithError } from "../errors.js";
-import { AuthorizedCall, type CallOptions, type HeaderReader, type TokenProvider } from "./call.js";
+import type { Connection } from "../lifecycle/connection.js";
+import { internals } from "../lifecycle/handle.js";
+import { AuthorizedCall, type HeaderReader, type TokenProvider } from "./call.js";
+import type { CallOptions } from "./call-options.js";
 import { checkOrigin, tokenHeader } from "./origins.js";
 import { RedirectTargets } from "./redirect-targets.js";
 import { isLegacy, LegacyHandler, ModernHandler, type AttemptCore } from "./undici-handlers.js";
@@ -8,7 +11,7 @@ import { retryPolicy } from "./retry.js";
 
 /**
  * `tokensmith/undici`: a dispatcher interceptor that puts a connection's token on every
- * request, with the same 401 recovery and `api_retry` as `connection.fetch` (SPEC §2.11, §2.13).
+ * request, with the same 401 recovery and `api_retry` as `connection.fetch`.
  *
  * ```ts
  * import { Agent, interceptors, request } from "undici";
@@ -25,7 +28,12 @@ import { retryPolicy } from "./retry.js";
  * Bodies are replayed after a 401 when they are strings, buffers or FormData; undici's `fetch`
  * streams every body, so its requests with a body get the 401 back instead.
  */
-export function authorize(connection: TokenProvider, options: CallOptions = {}): Dispatcher.DispatcherComposeInterceptor {
+export function authorize(connection: Connection, options: CallOptions = {}): Dispatcher.DispatcherComposeInterceptor {
+  return authorizeProvider(internals(connection), options);
+}
+
+/** The interceptor over what the HTTP layer needs of a connection (its handle). */
+function authorizeProvider(connection: TokenProvider, options: CallOptions): Dispatcher.DispatcherComposeInterceptor {
   const shared = { connection, options, offOrigin: new RedirectTargets(), origins: new OriginCache() };
   return (dispatch) => {
     const ctx: Context = { ...shared, dispatch };

@@ -1,6 +1,7 @@
 import { TokenSmithError, toTokenSmithError } from "../errors.js";
-import type { Connection } from "./connection.js";
-import type { Runtime } from "./runtime.js";
+import { oauthErrorCause } from "../protocol/oauth-error.js";
+import type { ConnectionHandle } from "./handle.js";
+import { connectionStatus } from "./status.js";
 
 /** One step of `tokensmith test`. */
 export interface DiagnosisStep {
@@ -21,17 +22,6 @@ export interface Diagnosis {
   error: ReturnType<TokenSmithError["toJSON"]> | null;
 }
 
-/** Likely causes per OAuth error, from what goes wrong most often in practice. */
-const CAUSES: Record<string, string> = {
-  invalid_client:
-    "the server did not accept the client credentials: a wrong client_id or client_secret, or the wrong client_auth style (try client_auth: post, or basic_encoding: raw)",
-  invalid_grant: "the grant (refresh token, code, password or assertion) is expired, revoked or was rotated elsewhere",
-  invalid_scope: "a requested scope is unknown to the server or not allowed for this client",
-  unauthorized_client: "this client is not allowed to use this grant type: check the app's settings at the provider",
-  unsupported_grant_type: "the server does not support this grant type at this endpoint",
-  invalid_request: "the server rejected the request's parameters: check token_params, audience and resource",
-};
-
 const CODE_CAUSES: Partial<Record<TokenSmithError["code"], string>> = {
   network_error: "the authorization server could not be reached: check the URL, DNS, proxy and firewall",
   timeout: "the authorization server did not answer in time",
@@ -45,15 +35,17 @@ const CODE_CAUSES: Partial<Record<TokenSmithError["code"], string>> = {
 const NO_LOGIN_YET = "no login has been made yet: a person must log in once, after which jobs run on the refresh token";
 
 /** True when the store holds no state at all for the connection (as opposed to a refused login). */
-async function neverLoggedIn(connection: Connection): Promise<boolean> {
+async function neverLoggedIn(connection: ConnectionHandle): Promise<boolean> {
   try {
-    return (await connection.status()).state === "none";
+    return (await connectionStatus(connection)).state === "none";
   } catch {
     return false;
   }
 }
 
-export async function diagnose(connection: Connection, runtime: Runtime): Promise<Diagnosis> {
+/** @internal */
+export async function diagnose(connection: ConnectionHandle): Promise<Diagnosis> {
+  const { runtime } = connection;
   const steps: DiagnosisStep[] = [];
   const fail = (step: DiagnosisStep["step"], err: unknown): Diagnosis => {
     const e = toTokenSmithError(err, connection.name);
@@ -62,7 +54,7 @@ export async function diagnose(connection: Connection, runtime: Runtime): Promis
       connection: connection.name,
       ok: false,
       steps,
-      cause: (e.error && CAUSES[e.error]) ?? CODE_CAUSES[e.code] ?? null,
+      cause: (e.error && oauthErrorCause(e.error)) || (CODE_CAUSES[e.code] ?? null),
       hint: e.hint ?? null,
       error: e.toJSON(),
     };

@@ -1,9 +1,10 @@
 import { GRANT_TABLE } from "../config/grants.js";
+import { protocolClient } from "../config/protocol-client.js";
 import { isTransient, TokenSmithError } from "../errors.js";
 import { revokeToken } from "../protocol/revoke.js";
 import { hashSecret } from "../redact.js";
 import type { Lease } from "../store/types.js";
-import type { Connection } from "./connection.js";
+import type { ConnectionHandle } from "./handle.js";
 import { timeoutWithin } from "./manager.js";
 import { hasNewSeed } from "./decide.js";
 import { live, type TokenState } from "./state.js";
@@ -36,8 +37,9 @@ function unavailable(err: unknown): boolean {
  * between its revocation and the tombstone. The local state is dropped only when the server
  * answered, or with `force` when it could not be reached. A configured seed refresh token
  * that was never used is what gets revoked when nothing is stored, and counts as used.
+ * @internal
  */
-export async function revokeConnection(connection: Connection, options: RevokeOptions): Promise<RevokeResult> {
+export async function revokeConnection(connection: ConnectionHandle, options: RevokeOptions): Promise<RevokeResult> {
   const setup = await connection.setup();
   const endpoints = await setup.endpoints();
   if (!endpoints.revocationUrl) {
@@ -56,7 +58,7 @@ export async function revokeConnection(connection: Connection, options: RevokeOp
       const what = hint.replace("_", " ");
       let answer;
       try {
-        answer = await revokeToken(setup.conn, endpoints, { token, tokenTypeHint: hint }, {
+        answer = await revokeToken(protocolClient(setup.conn), endpoints, { token, tokenTypeHint: hint }, {
           fetch: setup.fetch,
           now: () => setup.clock.now(),
           timeoutMs: timeoutWithin(lease, setup.conn.timeoutMs),

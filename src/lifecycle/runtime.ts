@@ -3,11 +3,13 @@ import type { Clock } from "../clock.js";
 import { fingerprint, fingerprintInput } from "../config/fingerprint.js";
 import type { LoadedConfig } from "../config/load.js";
 import { hasReference } from "../config/references.js";
+import { protocolClient } from "../config/protocol-client.js";
 import { describeConnection, resolveConnection, resolveStoreConfig, resolveWithoutSecrets } from "../config/resolve.js";
 import type { ResolvedConnection, TokenSource } from "../config/types.js";
 import { isLoopbackHttpUrl } from "../config/urls.js";
 import { TokenSmithError } from "../errors.js";
-import { resolveEndpoints } from "../providers/discovery.js";
+import { Transport } from "../http/transport.js";
+import { resolveEndpoints, type DiscoveryCache } from "../providers/discovery.js";
 import { requestToken } from "../protocol/send.js";
 import type { Endpoints, FetchLike, GrantRequest } from "../protocol/types.js";
 import { hashSecret } from "../redact.js";
@@ -27,6 +29,8 @@ export interface ConnectionSetup {
   fetch: FetchLike;
   /** The opened store (login lock, export/import). */
   store: Store;
+  /** Discovered metadata, shared through the store (§2.12). */
+  metadataCache: DiscoveryCache;
   clock: Clock;
   /** "pid@host", shown to others waiting on a lease or a login lock. */
   holder: string;
@@ -40,6 +44,8 @@ export interface RuntimeOptions {
   fetch: FetchLike;
   refreshAhead: boolean;
   store?: Store;
+  /** Wraps the store once opened (the gateway's metrics). */
+  observeStore?: (store: Store) => Store;
   onWarning: (message: string) => void;
 }
 
@@ -53,9 +59,12 @@ export class Runtime {
   private readonly setups = new Map<string, Promise<ConnectionSetup>>();
   private readonly warned = new Set<string>();
   readonly holder = `${process.pid}@${hostname()}`;
+  /** Proxy and TLS per connection (SPEC §1), on the injected or global fetch. */
+  private readonly transport: Transport;
 
   constructor(readonly options: RuntimeOptions) {
-    if (options.store) this.storePromise = Promise.resolve(options.store);
+    if (options.store) this.storePromise = Promise.resolve(options.observeStore?.(options.store) ?? options.store);
+    this.transport = new Transport(options.fetch, options.env);
   }
 
   get clock(): Clock {
@@ -77,7 +86,7 @@ export class Runtime {
     this.storePromise ??= createStore(resolveStoreConfig(this.options.loaded, this.options.env), {
       clock: this.options.clock,
       onWarning: (message: string) => this.warn(message),
-    });
+    }).then((store) => this.options.observeStore?.(store) ?? store);
     return this.storePromise!;
   }
 
@@ -177,9 +186,11 @@ export class Runtime {
     const conn = secrets ? this.resolve(name) : this.resolveIdentity(name);
     const fp = fingerprint(conn, this.subjectFingerprint(conn));
     const store = await this.store();
+    // Every request of this connection, the token's and the API's, goes through its transport.
+    const fetch = this.transport.fetchFor(conn);
     let manager = this.managers.get(fp);
     if (!manager) {
-      manager = new TokenManager(`state:${fp}`, {
+      manager = new TokenManager(stateKey(fp), {
         store,
         clock: this.clock,
         refreshAhead: this.options.refreshAhead,
@@ -188,14 +199,11 @@ export class Runtime {
       });
       this.managers.set(fp, manager);
     }
+    const metadataCache = storeMetadataCache(store, this.clock);
     let endpointsPromise: Promise<Endpoints> | undefined;
     const endpoints = (): Promise<Endpoints> => {
       if (endpointsPromise) return endpointsPromise;
-      const promise = resolveEndpoints(conn, {
-        fetch: this.fetch,
-        now: () => this.clock.now(),
-        cache: storeMetadataCache(store, this.clock),
-      });
+      const promise = resolveEndpoints(conn, { fetch, now: () => this.clock.now(), cache: metadataCache });
       endpointsPromise = promise;
       promise.catch(() => (endpointsPromise = undefined));
       return promise;
@@ -217,7 +225,7 @@ export class Runtime {
           // Unreachable by design: a setup without secrets only drops or moves state.
           if (!secrets) throw new TokenSmithError("unexpected", `connection "${name}" was set up without its secrets, for its stored state only`);
           const filled = grant.kind === "token_exchange" ? await this.exchangeTokens(conn, grant, signal) : grant;
-          return requestToken(conn, await endpoints(), filled, { fetch: this.fetch, now: () => this.clock.now(), timeoutMs, signal });
+          return requestToken(protocolClient(conn), await endpoints(), filled, { fetch, now: () => this.clock.now(), timeoutMs, signal });
         },
       },
     };
@@ -227,8 +235,9 @@ export class Runtime {
       manager,
       ctx,
       endpoints,
-      fetch: this.fetch,
+      fetch,
       store,
+      metadataCache,
       clock: this.clock,
       holder: this.holder,
       warn: (message) => this.warn(message),
@@ -255,7 +264,7 @@ export class Runtime {
 
   async close(): Promise<void> {
     const store = this.storePromise ? await this.storePromise.catch(() => undefined) : undefined;
-    await store?.close();
+    await Promise.all([store?.close(), this.transport.close()]);
   }
 }
 
@@ -264,9 +273,21 @@ export function loginLockKey(fp: string): string {
   return `login:${fp}`;
 }
 
+const STATE_KEY_PREFIX = "state:";
+
+/** The store key of a token state. */
+export function stateKey(fp: string): string {
+  return `${STATE_KEY_PREFIX}${fp}`;
+}
+
 /** Used by `status` to say which states are the same without printing anything secret. */
 export function stateId(fp: string): string {
   return hashSecret(fp).slice(0, 8);
+}
+
+/** The state id (as `status` shows it) of a token state's store key; undefined for other keys (login locks, metadata). */
+export function stateIdOfStoreKey(key: string): string | undefined {
+  return key.startsWith(STATE_KEY_PREFIX) ? stateId(key.slice(STATE_KEY_PREFIX.length)) : undefined;
 }
 
 /**

@@ -1,7 +1,6 @@
 import { TokenSmithError } from "../errors.js";
 import { UnreadableRecordError } from "../store/sealed.js";
-import type { Connection } from "./connection.js";
-import type { Runtime } from "./runtime.js";
+import type { ConnectionHandle } from "./handle.js";
 import { stateId } from "./runtime.js";
 import { describeState, live } from "./state.js";
 
@@ -30,7 +29,9 @@ export interface ConnectionStatus {
   error?: { code: string; message: string; hint: string | null };
 }
 
-export async function connectionStatus(connection: Connection, runtime: Runtime): Promise<ConnectionStatus> {
+/** @internal A connection's status; `store_error` and the like are thrown, never shown as a state (§2.9). */
+export async function connectionStatus(connection: ConnectionHandle): Promise<ConnectionStatus> {
+  const { runtime } = connection;
   const { conn, fingerprint, manager, ctx } = await connection.setup();
   let state;
   try {
@@ -67,6 +68,7 @@ export async function connectionStatus(connection: Connection, runtime: Runtime)
  * A status line for a connection whose settings don't resolve (e.g. a missing variable), or
  * whose stored state cannot be decrypted (`unreadable`, each on its own row: §2.15). One
  * policy for the CLI, the library and the gateway.
+ * @internal
  */
 export function brokenStatus(name: string, err: unknown): ConnectionStatus {
   const e = err instanceof TokenSmithError ? err : new TokenSmithError("unexpected", String(err));
@@ -88,4 +90,24 @@ export function brokenStatus(name: string, err: unknown): ConnectionStatus {
     removed: null,
     ...(unreadable ? {} : { error: { code: e.code, message: e.message, hint: e.hint ?? null } }),
   };
+}
+
+/**
+ * Every named connection's status, in the given order (`ts.statuses()`; the CLI's `status` and
+ * the gateway's list): a connection whose settings don't resolve is a broken row of its own;
+ * any other failure (the store cannot be read) fails the whole listing, since showing that as
+ * "none" would say there is no login when there may well be one (§2.9).
+ * @internal
+ */
+export async function connectionStatuses(connections: ConnectionHandle[]): Promise<ConnectionStatus[]> {
+  return Promise.all(
+    connections.map(async (connection) => {
+      try {
+        return await connectionStatus(connection);
+      } catch (err) {
+        if (err instanceof TokenSmithError && err.code === "config_invalid") return brokenStatus(connection.name, err);
+        throw err;
+      }
+    }),
+  );
 }

@@ -1,5 +1,5 @@
 /**
- * Expiry arithmetic (SPEC §2.10 and `refresh_margin` in §1), in one place so the cache, the
+ * Expiry arithmetic (token lifetimes and `refresh_margin`), in one place so the cache, the
  * benchmarks and the tests agree on what "valid" and "due for refresh" mean.
  */
 
@@ -14,7 +14,7 @@ export const MAX_MARGIN_FRACTION = 0.5;
 /**
  * A whole-number `expires_in` is only good to the second: servers floor their clock when they
  * stamp `iat` (oidc-provider's "2 s" token dies between 1 and 2 s after issue), so one second
- * is counted off it (SPEC §2.10).
+ * is counted off it.
  */
 export const WHOLE_SECOND_RESOLUTION_MS = 1_000;
 
@@ -51,7 +51,7 @@ export function refreshAt(t: Lifetime, configuredMarginMs?: number): number {
 }
 
 /**
- * The fewest token requests a run of `runMs` needs (SPEC §2.10), for tests and benchmarks:
+ * The fewest token requests a run of `runMs` needs, for tests and benchmarks:
  * ceil(T / (lifetime − 1 s − skew − margin)) for a whole-number `expires_in`, e.g. 17 for 10 s
  * of 2-second tokens. Infinity when such a token is never usable past its first caller.
  */

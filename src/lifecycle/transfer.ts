@@ -1,12 +1,11 @@
 import { TokenSmithError, toTokenSmithError } from "../errors.js";
-import type { TokenSmith } from "../tokensmith.js";
 import { bundleSealer, checkPassphrase, checkPassphraseStrength, openBundle, parseBundle } from "./bundle.js";
-import type { Connection } from "./connection.js";
+import type { ConnectionHandle } from "./handle.js";
 import { live, type TokenState } from "./state.js";
 import { portable, transition } from "./transitions.js";
 
 /**
- * Moving a login to another machine (SPEC §3 `export` / `import`). Export is a move: in one
+ * Moving a login to another machine (`tokensmith export` / `import`). Export is a move: in one
  * store update it reads the state and leaves a tombstone "moved" (§2.16), because two holders
  * of one rotating refresh token revoke each other at the first refresh. Import writes the
  * state under the target's lease, as a new generation of the target's record.
@@ -48,8 +47,8 @@ interface Payload {
   exportedAt: number;
 }
 
-/** Seals the connection's token state into a bundle; tombstones the source unless `copy`. */
-export async function exportState(connection: Connection, options: ExportOptions): Promise<string> {
+/** @internal Seals the connection's token state into a bundle; tombstones the source unless `copy`. */
+export async function exportState(connection: ConnectionHandle, options: ExportOptions): Promise<string> {
   try {
     checkPassphrase(options.passphrase);
     checkPassphraseStrength(options.passphrase, { allowWeak: options.weakPassphrase, override: "weakPassphrase: true" });
@@ -84,14 +83,20 @@ export async function exportState(connection: Connection, options: ExportOptions
 
 /**
  * Takes over the login in `bundle` as connection `name`'s token state. The bundle must be for
- * the same token state (fingerprint, SPEC §2.1); the target keeps the seeds it has used, and
+ * the same token state (same token URL, client, grant and identity); the target keeps the seeds it has used, and
  * its configured seed counts as used, so the next refresh does not replace the import (§2.9).
+ * @internal
  */
-export async function importState(ts: TokenSmith, name: string, bundle: string | object, options: ImportOptions): Promise<ImportResult> {
+export async function importState(
+  connectionNamed: () => ConnectionHandle,
+  name: string,
+  bundle: string | object,
+  options: ImportOptions,
+): Promise<ImportResult> {
   try {
     checkPassphrase(options.passphrase);
     const parsed = parseBundle(bundle);
-    const connection = ts.connection(name);
+    const connection = connectionNamed();
     const { manager, ctx, fingerprint, clock, warn } = await connection.setup();
     if (parsed.fingerprint !== fingerprint) throw mismatch(parsed.connection, name);
     if (ctx.cache === "none") throw nothingStored(name);

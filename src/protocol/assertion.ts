@@ -1,7 +1,6 @@
 import { createPrivateKey, randomUUID, type JsonWebKey, type KeyObject } from "node:crypto";
-import type { ResolvedConnection } from "../config/types.js";
 import { TokenSmithError } from "../errors.js";
-import type { Endpoints } from "./types.js";
+import type { AssertionSettings, AuthContext, Endpoints } from "./types.js";
 import { fieldPath } from "./urls.js";
 
 /**
@@ -89,56 +88,55 @@ export async function signAssertion(
   }
 }
 
-/** The audience of a JWT we sign: `assertion.aud`, else the issuer when known, else the token URL. */
-function audience(conn: ResolvedConnection, endpoints: Endpoints, useSettings: boolean): string {
-  const aud = (useSettings ? conn.assertion.aud : undefined) ?? endpoints.issuer ?? endpoints.tokenUrl;
-  if (!aud) throw new TokenSmithError("config_invalid", "no audience for the assertion: no issuer or token_url", { field: fieldPath(conn.name, "token_url") });
-  return aud;
+/** What a client assertion (RFC 7523 §2.2) carries besides iss = sub = client_id. */
+export interface ClientAssertionOptions {
+  /** Lifetime of the assertion, ms. */
+  ttlMs: number;
+  claims?: Record<string, unknown>;
+  /** `aud`; default the issuer when known, else the token URL. */
+  aud?: string;
+  /** The config field named when signing fails (the key, or the secret). */
+  field: string;
+  /** The config field named when no audience is known. */
+  audienceField: string;
 }
 
-function requireClientId(conn: ResolvedConnection): string {
-  if (!conn.clientId) {
-    throw new TokenSmithError("config_invalid", `${conn.clientAuth} client authentication needs a client_id`, { field: fieldPath(conn.name, "client_id") });
-  }
-  return conn.clientId;
+/** The audience of a JWT we sign: the configured one, else the issuer when known, else the token URL. */
+function audience(aud: string | undefined, endpoints: Endpoints, field: string): string {
+  const found = aud ?? endpoints.issuer ?? endpoints.tokenUrl;
+  if (!found) throw new TokenSmithError("config_invalid", "no audience for the assertion: no issuer or token_url", { field });
+  return found;
+}
+
+/** RFC 7523 §2.2 / §3 client assertion: iss = sub = client_id. */
+export async function signClientAssertion(clientId: string, signing: SigningKey, options: ClientAssertionOptions, context: AuthContext): Promise<string> {
+  const claims = { ...options.claims, iss: clientId, sub: clientId, aud: audience(options.aud, context.endpoints, options.audienceField) };
+  return signAssertion(claims, signing, { now: context.now, ttlMs: options.ttlMs, field: options.field });
+}
+
+/** The `jwt_bearer` grant's assertion settings (SPEC §1 `assertion`) with the key that signs it. */
+export interface GrantAssertionSettings extends AssertionSettings {
+  /** PEM or JWK text. */
+  privateKey?: string;
 }
 
 /**
- * RFC 7523 §2.2 / §3 client assertion: iss = sub = client_id. For a `jwt_bearer` connection the
- * `assertion` settings describe the grant's assertion, so only kid/alg/ttl carry over here.
+ * The RFC 7523 §2.1 authorization grant assertion as a value: signs for `sub`, the identity the
+ * token is for. A missing key, subject or issuer is a configuration error naming the field of
+ * connection `name`, raised when a request is built.
  */
-export async function signClientAssertion(conn: ResolvedConnection, endpoints: Endpoints, now: number): Promise<string> {
-  const clientId = requireClientId(conn);
-  const own = conn.grant !== "jwt_bearer";
-  let signing: SigningKey;
-  let field: string;
-  if (conn.clientAuth === "client_secret_jwt") {
-    field = fieldPath(conn.name, "client_secret");
-    if (!conn.clientSecret) throw new TokenSmithError("config_invalid", "client_secret_jwt needs a client_secret", { field });
-    signing = { key: new TextEncoder().encode(conn.clientSecret), alg: conn.assertion.alg ?? "HS256", kid: conn.assertion.kid };
-  } else {
-    field = fieldPath(conn.name, "private_key");
-    if (!conn.privateKey) throw new TokenSmithError("config_invalid", "private_key_jwt needs a private_key", { field });
-    signing = loadPrivateKey(conn.privateKey, { field, alg: conn.assertion.alg, kid: conn.assertion.kid });
-  }
-  const claims = { ...(own ? conn.assertion.claims : {}), iss: clientId, sub: clientId, aud: audience(conn, endpoints, own) };
-  return signAssertion(claims, signing, { now, ttlMs: conn.assertion.ttlMs, field });
-}
-
-/** The RFC 7523 §2.1 authorization grant assertion: `sub` is the identity the token is for. */
-export async function signGrantAssertion(conn: ResolvedConnection, endpoints: Endpoints, now: number): Promise<string> {
-  const keyField = fieldPath(conn.name, "private_key");
-  if (!conn.privateKey) throw new TokenSmithError("config_invalid", "the jwt_bearer grant needs a private_key", { field: keyField });
-  if (!conn.assertion.sub) {
-    throw new TokenSmithError("config_invalid", "the jwt_bearer grant needs assertion.sub (whom the token is for)", {
-      field: fieldPath(conn.name, "assertion.sub"),
-    });
-  }
-  const iss = conn.assertion.iss ?? conn.clientId;
-  if (!iss) {
-    throw new TokenSmithError("config_invalid", "the jwt_bearer grant needs assertion.iss or a client_id", { field: fieldPath(conn.name, "assertion.iss") });
-  }
-  const signing = loadPrivateKey(conn.privateKey, { field: keyField, alg: conn.assertion.alg, kid: conn.assertion.kid });
-  const claims = { ...conn.assertion.claims, iss, sub: conn.assertion.sub, aud: audience(conn, endpoints, true) };
-  return signAssertion(claims, signing, { now, ttlMs: conn.assertion.ttlMs, field: keyField });
+export function jwtBearerAssertion(name: string, settings: GrantAssertionSettings): (context: AuthContext) => Promise<string> {
+  return async (context) => {
+    const keyField = fieldPath(name, "private_key");
+    if (!settings.privateKey) throw new TokenSmithError("config_invalid", "the jwt_bearer grant needs a private_key", { field: keyField });
+    if (!settings.sub) {
+      throw new TokenSmithError("config_invalid", "the jwt_bearer grant needs assertion.sub (whom the token is for)", { field: fieldPath(name, "assertion.sub") });
+    }
+    if (!settings.iss) {
+      throw new TokenSmithError("config_invalid", "the jwt_bearer grant needs assertion.iss or a client_id", { field: fieldPath(name, "assertion.iss") });
+    }
+    const signing = loadPrivateKey(settings.privateKey, { field: keyField, alg: settings.alg, kid: settings.kid });
+    const claims = { ...settings.claims, iss: settings.iss, sub: settings.sub, aud: audience(settings.aud, context.endpoints, fieldPath(name, "token_url")) };
+    return signAssertion(claims, signing, { now: context.now, ttlMs: settings.ttlMs, field: keyField });
+  };
 }

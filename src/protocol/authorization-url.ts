@@ -1,10 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { ResolvedConnection } from "../config/types.js";
 import { TokenSmithError } from "../errors.js";
-import { registerSecret } from "../redact.js";
+import { announceSecrets } from "./request.js";
 import { audienceParams, scopeParam } from "./token-request.js";
-import type { Endpoints } from "./types.js";
-import { checkEndpointUrl, fieldPath } from "./urls.js";
+import type { Endpoints, OAuthClient } from "./types.js";
+import { fieldPath, requiredEndpoint } from "./urls.js";
 
 /**
  * The authorization request (RFC 6749 §4.1.1) with PKCE (RFC 7636), `state` and, for OpenID
@@ -28,7 +27,6 @@ export function randomToken(): string {
 /** RFC 7636 §4.1–4.2: a 43-character verifier and its challenge. */
 export function generatePkce(method: "S256" | "plain" = "S256"): Pkce {
   const verifier = randomToken();
-  registerSecret(verifier, { rotating: true });
   return { verifier, challenge: pkceChallenge(verifier, method), method };
 }
 
@@ -47,27 +45,26 @@ export interface AuthorizationRequestInput {
  * Builds the authorization URL (pure). `authorization_params` may change ordinary parameters
  * (prompt, access_type, even scope) but never state, PKCE or nonce, which are set last.
  */
-export function buildAuthorizationUrl(conn: ResolvedConnection, endpoints: Endpoints, input: AuthorizationRequestInput): string {
-  const field = fieldPath(conn.name, "authorization_url");
-  if (!endpoints.authorizationUrl) {
-    throw new TokenSmithError("config_invalid", `connection ${conn.name} has no authorization URL`, {
-      field,
-      hint: "set authorization_url, or issuer for discovery",
-    });
-  }
-  if (!conn.clientId) throw new TokenSmithError("config_invalid", "an authorization request needs a client_id", { field: fieldPath(conn.name, "client_id") });
-  const url = new URL(checkEndpointUrl(endpoints.authorizationUrl, { field, allowInsecureHttp: conn.allowInsecureHttp }));
+export function buildAuthorizationUrl(client: OAuthClient, endpoints: Endpoints, input: AuthorizationRequestInput): string {
+  const checked = requiredEndpoint(client, endpoints.authorizationUrl, {
+    setting: "authorization_url",
+    noun: "authorization URL",
+    code: "config_invalid",
+    hint: "set authorization_url, or issuer for discovery",
+  });
+  if (!client.clientId) throw new TokenSmithError("config_invalid", "an authorization request needs a client_id", { field: fieldPath(client.name, "client_id") });
+  const url = new URL(checked);
   const set = (name: string, value: string | string[] | undefined) => {
     if (value === undefined) return;
     url.searchParams.delete(name);
     for (const one of Array.isArray(value) ? value : [value]) url.searchParams.append(name, one);
   };
   set("response_type", "code");
-  set("client_id", conn.clientId);
+  set("client_id", client.clientId);
   set("redirect_uri", input.redirectUri);
-  set("scope", scopeParam(conn));
-  for (const [name, value] of Object.entries(audienceParams(conn))) set(name, value);
-  for (const [name, value] of Object.entries(conn.authorizationParams)) set(name, value);
+  set("scope", scopeParam(client.options));
+  for (const [name, value] of Object.entries(audienceParams(client.options))) set(name, value);
+  for (const [name, value] of Object.entries(client.authorization.params)) set(name, value);
   set("state", input.state);
   if (input.pkce) {
     set("code_challenge", input.pkce.challenge);
@@ -87,10 +84,11 @@ export interface PreparedAuthorization {
 }
 
 /** Fresh state, PKCE per `pkce` and a nonce for OpenID Connect, and the URL carrying them. */
-export function prepareAuthorization(conn: ResolvedConnection, endpoints: Endpoints, options: { redirectUri: string }): PreparedAuthorization {
+export function prepareAuthorization(client: OAuthClient, endpoints: Endpoints, options: { redirectUri: string }): PreparedAuthorization {
   const state = randomToken();
-  const pkce = conn.pkce === "off" ? undefined : generatePkce(conn.pkce);
-  const nonce = conn.scopes.includes("openid") ? randomToken() : undefined;
-  const url = buildAuthorizationUrl(conn, endpoints, { redirectUri: options.redirectUri, state, pkce, nonce });
+  const pkce = client.authorization.pkce === "off" ? undefined : generatePkce(client.authorization.pkce);
+  announceSecrets(client, [pkce?.verifier]);
+  const nonce = client.options.scopes.includes("openid") ? randomToken() : undefined;
+  const url = buildAuthorizationUrl(client, endpoints, { redirectUri: options.redirectUri, state, pkce, nonce });
   return { url, state, codeVerifier: pkce?.verifier, nonce };
 }

@@ -1,14 +1,11 @@
-import type { ResolvedConnection } from "../config/types.js";
-import { TokenSmithError } from "../errors.js";
-import { registerSecret, registerSecretEncoding } from "../redact.js";
-import { signClientAssertion } from "./assertion.js";
-import type { Endpoints } from "./types.js";
-import { fieldPath } from "./urls.js";
+import { signClientAssertion, type ClientAssertionOptions, type SigningKey } from "./assertion.js";
+import type { AuthContext, ClientAuth, Endpoints, OAuthClient, Params } from "./types.js";
 
 /**
- * Client authentication at the token, revocation, introspection and device authorization
- * endpoints (RFC 6749 §2.3, RFC 7523 §2.2). The result is merged into a request: headers
- * (Basic) and body parameters (everything else).
+ * Client authentication as values (oauth4webapi's `ClientSecretBasic`): each factory returns a
+ * `ClientAuth` that applies itself to a request's headers (Basic) or body parameters
+ * (everything else). Which one a connection uses, and registering its secrets for redaction,
+ * is decided once, where the client is built (config/protocol-client.ts).
  */
 export interface ClientAuthentication {
   headers: Record<string, string>;
@@ -38,54 +35,59 @@ export function basicAuthorization(clientId: string, clientSecret: string, encod
   return `Basic ${Buffer.from(pair, "utf8").toString("base64")}`;
 }
 
-/**
- * Registers a client secret for redaction in every encoding tokensmith sends it (SPEC §2.14):
- * as is and form-encoded (body), and inside both `basic_encoding` variants of the Basic
- * header's base64 — a server that echoes the header's credentials back must not get them
- * printed. The one place this happens, where the client authentication is built.
- */
-export function registerClientSecret(clientId: string | undefined, clientSecret: string | undefined): void {
-  if (!clientSecret) return;
-  registerSecret(clientSecret);
-  registerSecretEncoding(formEncode(clientSecret));
-  if (clientId === undefined) return;
-  for (const encoding of ["form", "raw"] as const) registerSecretEncoding(basicAuthorization(clientId, clientSecret, encoding).slice("Basic ".length));
+/** `client_secret_basic` (RFC 6749 §2.3.1): the credentials in the Authorization header only. */
+export function clientSecretBasic(clientId: string, clientSecret: string, encoding: "form" | "raw" = "form"): ClientAuth {
+  return ({ headers }) => {
+    headers.Authorization = basicAuthorization(clientId, clientSecret, encoding);
+  };
 }
 
-function requireField(conn: ResolvedConnection, value: string | undefined, field: string): string {
-  if (!value) {
-    throw new TokenSmithError("config_invalid", `client_auth ${conn.clientAuth} needs ${field}`, { field: fieldPath(conn.name, field) });
-  }
-  return value;
+/** `client_secret_post`: client_id and client_secret in the body. */
+export function clientSecretPost(clientId: string, clientSecret: string): ClientAuth {
+  return ({ params }) => {
+    params.client_id = clientId;
+    params.client_secret = clientSecret;
+  };
 }
 
-/** Computes the client authentication for one request per `client_auth`; `now` dates assertions. */
-export async function clientAuthentication(
-  conn: ResolvedConnection,
-  endpoints: Endpoints,
-  options: { now: () => number },
-): Promise<ClientAuthentication> {
-  registerClientSecret(conn.clientId, conn.clientSecret);
-  switch (conn.clientAuth) {
-    case "basic": {
-      const id = requireField(conn, conn.clientId, "client_id");
-      const secret = requireField(conn, conn.clientSecret, "client_secret");
-      return { headers: { Authorization: basicAuthorization(id, secret, conn.basicEncoding) }, params: {} };
-    }
-    case "post":
-      return {
-        headers: {},
-        params: { client_id: requireField(conn, conn.clientId, "client_id"), client_secret: requireField(conn, conn.clientSecret, "client_secret") },
-      };
-    case "none":
-      return { headers: {}, params: conn.clientId ? { client_id: conn.clientId } : {} };
-    case "private_key_jwt":
-    case "client_secret_jwt": {
-      const assertion = await signClientAssertion(conn, endpoints, options.now());
-      return {
-        headers: {},
-        params: { client_id: requireField(conn, conn.clientId, "client_id"), client_assertion_type: CLIENT_ASSERTION_TYPE, client_assertion: assertion },
-      };
-    }
-  }
+/** A public client: only its client_id, when it has one, in the body. */
+export function none(clientId?: string): ClientAuth {
+  return ({ params }) => {
+    if (clientId) params.client_id = clientId;
+  };
+}
+
+/** Puts a signed client assertion (RFC 7523 §2.2) and the client_id in the body. */
+function assertionAuth(clientId: string, signing: () => SigningKey, options: ClientAssertionOptions): ClientAuth {
+  return async ({ params }, context) => {
+    params.client_id = clientId;
+    params.client_assertion_type = CLIENT_ASSERTION_TYPE;
+    params.client_assertion = await signClientAssertion(clientId, signing(), options, context);
+  };
+}
+
+/** `private_key_jwt`: an assertion signed with the client's private key (a key, or a loader that throws a config error). */
+export function privateKeyJwt(clientId: string, key: SigningKey | (() => SigningKey), options: ClientAssertionOptions): ClientAuth {
+  return assertionAuth(clientId, typeof key === "function" ? key : () => key, options);
+}
+
+/** `client_secret_jwt`: an assertion MACed with the client secret (HS256 unless `alg` says otherwise). */
+export function clientSecretJwt(clientId: string, clientSecret: string, options: ClientAssertionOptions & { alg?: string; kid?: string }): ClientAuth {
+  const signing = { key: new TextEncoder().encode(clientSecret), alg: options.alg ?? "HS256", kid: options.kid };
+  return assertionAuth(clientId, () => signing, options);
+}
+
+/** A client authentication that cannot work (a missing secret): it throws this error when a request is built. */
+export function misconfigured(error: Error): ClientAuth {
+  return () => {
+    throw error;
+  };
+}
+
+/** Applies the client's authentication to an empty request: what it adds to headers and body. */
+export async function clientAuthentication(client: Pick<OAuthClient, "auth">, endpoints: Endpoints, options: { now: () => number }): Promise<ClientAuthentication> {
+  const target: { params: Params; headers: Record<string, string> } = { params: {}, headers: {} };
+  const context: AuthContext = { endpoints, now: options.now() };
+  await client.auth(target, context);
+  return { headers: target.headers, params: target.params as Record<string, string> };
 }

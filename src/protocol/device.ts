@@ -1,15 +1,12 @@
-import type { ResolvedConnection } from "../config/types.js";
-import { TokenSmithError } from "../errors.js";
-import { registerSecret, stripControls } from "../redact.js";
-import { clientAuthentication } from "./client-auth.js";
+import { stripControls } from "../redact.js";
 import { oauthError, oauthErrorFields } from "./oauth-error.js";
-import { prepareRequest } from "./request.js";
+import { announceSecrets, clientRequest } from "./request.js";
 import { invalidResponse, parseBody } from "./response.js";
-import { connectionError, sendTokenRequest } from "./send.js";
+import { exchange } from "./send.js";
 import { audienceParams, buildTokenRequest, scopeParam } from "./token-request.js";
 import { processTokenResponse } from "./token-response.js";
-import type { Endpoints, PreparedRequest, ProtocolDeps, ReceivedResponse, TokenSet } from "./types.js";
-import { checkEndpointUrl, fieldPath } from "./urls.js";
+import type { Endpoints, OAuthClient, PreparedRequest, ProtocolDeps, ReceivedResponse, TokenSet } from "./types.js";
+import { requiredEndpoint } from "./urls.js";
 
 /** The device authorization grant (RFC 8628): the request for a user code, and the polls. */
 const WHAT = "device authorization endpoint";
@@ -38,22 +35,19 @@ export type DevicePollResult =
   | { status: "expired"; errorDescription?: string }
   | { status: "denied"; errorDescription?: string };
 
-export function deviceAuthorizationEndpoint(conn: ResolvedConnection, endpoints: Endpoints): string {
-  const field = fieldPath(conn.name, "device_authorization_url");
-  if (!endpoints.deviceAuthorizationUrl) {
-    throw new TokenSmithError("config_invalid", `connection ${conn.name} has no device authorization endpoint`, {
-      field,
-      hint: "set device_authorization_url, or issuer for discovery",
-    });
-  }
-  return checkEndpointUrl(endpoints.deviceAuthorizationUrl, { field, allowInsecureHttp: conn.allowInsecureHttp });
+export function deviceAuthorizationEndpoint(client: Pick<OAuthClient, "name" | "options">, endpoints: Endpoints): string {
+  return requiredEndpoint(client, endpoints.deviceAuthorizationUrl, {
+    setting: "device_authorization_url",
+    noun: "device authorization endpoint",
+    code: "config_invalid",
+    hint: "set device_authorization_url, or issuer for discovery",
+  });
 }
 
 /** RFC 8628 §3.1: client authentication (client_id in the body for public clients), scope, audience/resource. */
-export async function buildDeviceAuthorizationRequest(conn: ResolvedConnection, endpoints: Endpoints, options: { now: () => number }): Promise<PreparedRequest> {
-  const url = deviceAuthorizationEndpoint(conn, endpoints);
-  const auth = await clientAuthentication(conn, endpoints, options);
-  return prepareRequest(url, { scope: scopeParam(conn), ...audienceParams(conn) }, { auth, headers: conn.tokenHeaders });
+export async function buildDeviceAuthorizationRequest(client: OAuthClient, endpoints: Endpoints, options: { now: () => number }): Promise<PreparedRequest> {
+  const url = deviceAuthorizationEndpoint(client, endpoints);
+  return clientRequest(client, url, { scope: scopeParam(client.options), ...audienceParams(client.options) }, { endpoints, now: options.now });
 }
 
 function seconds(value: unknown): number | undefined {
@@ -92,7 +86,7 @@ export function processDeviceAuthorizationResponse(response: ReceivedResponse, o
 }
 
 /** Maps a token poll response (RFC 8628 §3.5) to a result; other errors throw as from any token request. */
-export function processDevicePollResponse(conn: ResolvedConnection, response: ReceivedResponse, options: { now?: () => number } = {}): DevicePollResult {
+export function processDevicePollResponse(client: OAuthClient, response: ReceivedResponse, options: { now?: () => number } = {}): DevicePollResult {
   const error = oauthErrorFields(parseBody(response, "token endpoint"));
   switch (error?.error) {
     case "authorization_pending":
@@ -104,35 +98,34 @@ export function processDevicePollResponse(conn: ResolvedConnection, response: Re
     case "access_denied":
       return { status: "denied", errorDescription: error.errorDescription };
     default:
-      return { status: "authorized", tokens: processTokenResponse(conn, response, options) };
+      return { status: "authorized", tokens: processTokenResponse(client, response, options) };
   }
 }
 
 /** Asks for a device code and user code. */
-export async function requestDeviceAuthorization(conn: ResolvedConnection, endpoints: Endpoints, deps: ProtocolDeps): Promise<DeviceAuthorization> {
-  try {
-    const request = await buildDeviceAuthorizationRequest(conn, endpoints, { now: deps.now });
-    const response = await sendTokenRequest(request, { fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? conn.timeoutMs, signal: deps.signal, now: deps.now, what: WHAT });
-    const authorization = processDeviceAuthorizationResponse(response, { now: deps.now });
-    registerSecret(authorization.deviceCode, { rotating: true });
-    return authorization;
-  } catch (err) {
-    throw connectionError(err, conn, deps.signal);
-  }
+export async function requestDeviceAuthorization(client: OAuthClient, endpoints: Endpoints, deps: ProtocolDeps): Promise<DeviceAuthorization> {
+  return exchange(client, deps, {
+    what: WHAT,
+    build: () => buildDeviceAuthorizationRequest(client, endpoints, { now: deps.now }),
+    process: (response) => {
+      const authorization = processDeviceAuthorizationResponse(response, { now: deps.now });
+      announceSecrets(client, [authorization.deviceCode]);
+      return authorization;
+    },
+  });
 }
 
 /** One poll of the token endpoint; `sentAt` dates the tokens when authorized. */
 export async function pollDeviceToken(
-  conn: ResolvedConnection,
+  client: OAuthClient,
   endpoints: Endpoints,
   deviceCode: string,
   deps: ProtocolDeps,
 ): Promise<DevicePollResult & { sentAt: number }> {
-  try {
-    const request = await buildTokenRequest(conn, endpoints, { kind: "device_code", deviceCode }, { now: deps.now });
-    const response = await sendTokenRequest(request, { fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? conn.timeoutMs, signal: deps.signal, now: deps.now });
-    return { ...processDevicePollResponse(conn, response, { now: deps.now }), sentAt: response.sentAt };
-  } catch (err) {
-    throw connectionError(err, conn, deps.signal);
-  }
+  const grant = { kind: "device_code", deviceCode } as const;
+  return exchange(client, deps, {
+    build: () => buildTokenRequest(client, endpoints, grant, { now: deps.now }),
+    secrets: [deviceCode],
+    process: (response) => ({ ...processDevicePollResponse(client, response, { now: deps.now }), sentAt: response.sentAt }),
+  });
 }

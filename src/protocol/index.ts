@@ -1,21 +1,59 @@
 /** The protocol layer: pure request builders and response processors, one sender. Re-exports only. */
-export type { Endpoints, FetchLike, GrantRequest, HttpRequest, PreparedRequest, ProtocolDeps, ReceivedResponse, TokenSet } from "./types.js";
-export { checkEndpointUrl, fieldPath, isLoopbackHost, type EndpointUrlOptions } from "./urls.js";
-export { loadPrivateKey, signAssertion, signClientAssertion, signGrantAssertion, type SigningKey } from "./assertion.js";
-export { CLIENT_ASSERTION_TYPE, basicAuthorization, clientAuthentication, type ClientAuthentication } from "./client-auth.js";
-export { prepareRequest, type Params } from "./request.js";
+export type {
+  AuthContext,
+  AuthTarget,
+  ClientAuth,
+  Endpoints,
+  FetchLike,
+  GrantRequest,
+  GrantSettings,
+  HttpRequest,
+  OAuthClient,
+  Params,
+  PreparedRequest,
+  ProtocolDeps,
+  ReceivedResponse,
+  RequestOptions,
+  ResponseMapping,
+  TokenSet,
+} from "./types.js";
+export { checkEndpointUrl, fieldPath, isLoopbackHost, requiredEndpoint, type EndpointSpec, type EndpointUrlOptions } from "./urls.js";
+export {
+  jwtBearerAssertion,
+  loadPrivateKey,
+  signAssertion,
+  signClientAssertion,
+  type ClientAssertionOptions,
+  type GrantAssertionSettings,
+  type SigningKey,
+} from "./assertion.js";
+export {
+  CLIENT_ASSERTION_TYPE,
+  basicAuthorization,
+  clientAuthentication,
+  clientSecretBasic,
+  clientSecretJwt,
+  clientSecretPost,
+  formEncode,
+  misconfigured,
+  none,
+  privateKeyJwt,
+  type ClientAuthentication,
+} from "./client-auth.js";
+export { announceSecrets, clientRequest, prepareRequest } from "./request.js";
 export {
   DEVICE_CODE_GRANT_TYPE,
   JWT_BEARER_GRANT_TYPE,
   audienceParams,
   buildTokenRequest,
+  grantSecrets,
   scopeParam,
   tokenEndpoint,
 } from "./token-request.js";
 export { processTokenResponse } from "./token-response.js";
-export { OAUTH_ERROR_HINTS, oauthError, oauthErrorFields, type OAuthErrorFields } from "./oauth-error.js";
+export { OAUTH_ERRORS, OAUTH_ERROR_HINTS, oauthError, oauthErrorCause, oauthErrorFields, type OAuthErrorFields } from "./oauth-error.js";
 export { bodyExcerpt, displayUrl, invalidResponse, parseBody, retryAfterSeconds, type ParsedBody } from "./response.js";
-export { connectionError, requestToken, sendTokenRequest, type SendOptions, type SentResponse } from "./send.js";
+export { connectionError, exchange, requestToken, sendTokenRequest, type Exchange, type SendOptions, type SentResponse } from "./send.js";
 export {
   buildRevocationRequest,
   processRevocationResponse,

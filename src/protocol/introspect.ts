@@ -1,13 +1,9 @@
-import type { ResolvedConnection } from "../config/types.js";
-import { TokenSmithError } from "../errors.js";
-import { registerSecret } from "../redact.js";
-import { clientAuthentication } from "./client-auth.js";
 import { oauthError, oauthErrorFields } from "./oauth-error.js";
-import { prepareRequest } from "./request.js";
+import { clientRequest } from "./request.js";
 import { SECRET_KEY, invalidResponse, parseBody } from "./response.js";
-import { connectionError, sendTokenRequest } from "./send.js";
-import type { Endpoints, PreparedRequest, ProtocolDeps, ReceivedResponse } from "./types.js";
-import { checkEndpointUrl, fieldPath } from "./urls.js";
+import { exchange } from "./send.js";
+import type { Endpoints, OAuthClient, PreparedRequest, ProtocolDeps, ReceivedResponse } from "./types.js";
+import { requiredEndpoint } from "./urls.js";
 import type { TokenTypeHint } from "./revoke.js";
 
 /** Token introspection (RFC 7662): is a token active, and what does the server know of it. */
@@ -30,29 +26,24 @@ export interface IntrospectionResult {
 
 const MS_PER_S = 1000;
 
-export function introspectionEndpoint(conn: ResolvedConnection, endpoints: Endpoints): string {
-  const field = fieldPath(conn.name, "introspection_url");
-  if (!endpoints.introspectionUrl) {
-    throw new TokenSmithError("not_supported", `connection ${conn.name} has no introspection endpoint`, {
-      field,
-      connection: conn.name,
-      hint: "set introspection_url if the provider has one",
-    });
-  }
-  return checkEndpointUrl(endpoints.introspectionUrl, { field, allowInsecureHttp: conn.allowInsecureHttp });
+export function introspectionEndpoint(client: Pick<OAuthClient, "name" | "options">, endpoints: Endpoints): string {
+  return requiredEndpoint(client, endpoints.introspectionUrl, {
+    setting: "introspection_url",
+    noun: "introspection endpoint",
+    code: "not_supported",
+    hint: "set introspection_url if the provider has one",
+  });
 }
 
 /** RFC 7662 §2.1: token and optional token_type_hint, with client authentication. */
 export async function buildIntrospectionRequest(
-  conn: ResolvedConnection,
+  client: OAuthClient,
   endpoints: Endpoints,
   input: { token: string; tokenTypeHint?: TokenTypeHint },
   options: { now: () => number },
 ): Promise<PreparedRequest> {
-  const url = introspectionEndpoint(conn, endpoints);
-  registerSecret(input.token, { rotating: true });
-  const auth = await clientAuthentication(conn, endpoints, options);
-  return prepareRequest(url, { token: input.token, token_type_hint: input.tokenTypeHint }, { auth, headers: conn.tokenHeaders });
+  const url = introspectionEndpoint(client, endpoints);
+  return clientRequest(client, url, { token: input.token, token_type_hint: input.tokenTypeHint }, { endpoints, now: options.now });
 }
 
 const str = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
@@ -85,16 +76,15 @@ export function processIntrospectionResponse(response: ReceivedResponse, options
 
 /** Build, send, process one introspection. */
 export async function introspectToken(
-  conn: ResolvedConnection,
+  client: OAuthClient,
   endpoints: Endpoints,
   input: { token: string; tokenTypeHint?: TokenTypeHint },
   deps: ProtocolDeps,
 ): Promise<IntrospectionResult> {
-  try {
-    const request = await buildIntrospectionRequest(conn, endpoints, input, { now: deps.now });
-    const response = await sendTokenRequest(request, { fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? conn.timeoutMs, signal: deps.signal, now: deps.now, what: WHAT });
-    return processIntrospectionResponse(response, { now: deps.now });
-  } catch (err) {
-    throw connectionError(err, conn, deps.signal);
-  }
+  return exchange(client, deps, {
+    what: WHAT,
+    build: () => buildIntrospectionRequest(client, endpoints, input, { now: deps.now }),
+    secrets: [input.token],
+    process: (response) => processIntrospectionResponse(response, { now: deps.now }),
+  });
 }

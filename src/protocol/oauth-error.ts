@@ -13,18 +13,46 @@ export interface OAuthErrorFields {
   errorUri?: string;
 }
 
-/** What to check for the common error codes: the user's next step, not a restatement. */
-export const OAUTH_ERROR_HINTS: Readonly<Record<string, string>> = {
-  invalid_client:
-    "the server did not accept the client: check client_id and client_secret, and client_auth (basic or post); for basic, try basic_encoding: raw if the id or secret has anything but letters and digits (the server may not URL-decode them)",
-  invalid_grant:
-    "the grant was refused: a refresh token may have expired, been revoked, or been rotated by another process or machine; a code may have been used already or expired",
-  invalid_scope: "a requested scope is unknown or not allowed for this client: check scopes and the client's registration",
-  unauthorized_client: "this client is not allowed to use this grant type: enable it in the client's registration at the provider",
-  unsupported_grant_type: "the server does not support this grant type: check grant (and grant_type) against the provider's documentation",
-  invalid_request: "the server found the request malformed: check token_params, scopes, redirect_uri and client_auth",
-  access_denied: "the user or an administrator refused the authorization",
+/**
+ * The one table of the common OAuth error codes: `hint` is the user's next step, shown on the
+ * error; `cause` the likely reason, shown by `tokensmith test` (diagnose).
+ */
+export const OAUTH_ERRORS: Readonly<Record<string, { hint: string; cause?: string }>> = {
+  invalid_client: {
+    hint: "the server did not accept the client: check client_id and client_secret, and client_auth (basic or post); for basic, try basic_encoding: raw if the id or secret has anything but letters and digits (the server may not URL-decode them)",
+    cause:
+      "the server did not accept the client credentials: a wrong client_id or client_secret, or the wrong client_auth style (try client_auth: post, or basic_encoding: raw)",
+  },
+  invalid_grant: {
+    hint: "the grant was refused: a refresh token may have expired, been revoked, or been rotated by another process or machine; a code may have been used already or expired",
+    cause: "the grant (refresh token, code, password or assertion) is expired, revoked or was rotated elsewhere",
+  },
+  invalid_scope: {
+    hint: "a requested scope is unknown or not allowed for this client: check scopes and the client's registration",
+    cause: "a requested scope is unknown to the server or not allowed for this client",
+  },
+  unauthorized_client: {
+    hint: "this client is not allowed to use this grant type: enable it in the client's registration at the provider",
+    cause: "this client is not allowed to use this grant type: check the app's settings at the provider",
+  },
+  unsupported_grant_type: {
+    hint: "the server does not support this grant type: check grant (and grant_type) against the provider's documentation",
+    cause: "the server does not support this grant type at this endpoint",
+  },
+  invalid_request: {
+    hint: "the server found the request malformed: check token_params, scopes, redirect_uri and client_auth",
+    cause: "the server rejected the request's parameters: check token_params, audience and resource",
+  },
+  access_denied: { hint: "the user or an administrator refused the authorization" },
 };
+
+/** The hints alone, by error code. */
+export const OAUTH_ERROR_HINTS: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(OAUTH_ERRORS).map(([code, entry]) => [code, entry.hint]));
+
+/** The likely cause of an OAuth error code, for a diagnosis; undefined for codes without one. */
+export function oauthErrorCause(error: string): string | undefined {
+  return Object.hasOwn(OAUTH_ERRORS, error) ? OAUTH_ERRORS[error]!.cause : undefined;
+}
 
 /** Description text from a server is shown redacted and short; servers do echo inputs. */
 const DESCRIPTION_CHARS = 200;
@@ -62,6 +90,6 @@ export function oauthError(what: string, response: ReceivedResponse, fields: OAu
     errorUri: fields.errorUri,
     url,
     retryAfter: retryAfterSeconds(response.headers, now),
-    hint: OAUTH_ERROR_HINTS[fields.error],
+    hint: Object.hasOwn(OAUTH_ERRORS, fields.error) ? OAUTH_ERRORS[fields.error]!.hint : undefined,
   });
 }

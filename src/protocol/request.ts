@@ -1,8 +1,7 @@
-import type { ClientAuthentication } from "./client-auth.js";
-import type { PreparedRequest } from "./types.js";
+import { clientAuthentication, type ClientAuthentication } from "./client-auth.js";
+import type { Endpoints, OAuthClient, Params, PreparedRequest } from "./types.js";
 
-/** Request parameters; an array sends the name once per value (RFC 8707 `resource`). */
-export type Params = Record<string, string | string[] | undefined>;
+export type { Params } from "./types.js";
 
 /**
  * Assembles a POST to the authorization server. Headers: `Accept: application/json` (SPEC
@@ -43,4 +42,24 @@ function encodeJson(params: Params): string {
   const body: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(params)) if (value !== undefined) body[name] = value;
   return JSON.stringify(body);
+}
+
+/**
+ * A POST from the client: its client authentication (addressed to `endpoints`, dated by `now`)
+ * and its extra headers on `params`.
+ */
+export async function clientRequest(
+  client: Pick<OAuthClient, "auth" | "options">,
+  url: string,
+  params: Params,
+  context: { endpoints: Endpoints; now: () => number; json?: boolean },
+): Promise<PreparedRequest> {
+  const auth = await clientAuthentication(client, context.endpoints, { now: context.now });
+  return prepareRequest(url, params, { auth, headers: client.options.headers, json: context.json });
+}
+
+/** Tells the client each short-lived secret a request is about to send (`OAuthClient.onSecret`). */
+export function announceSecrets(client: Pick<OAuthClient, "onSecret">, values: ReadonlyArray<string | undefined>): void {
+  if (!client.onSecret) return;
+  for (const value of values) if (value) client.onSecret(value);
 }

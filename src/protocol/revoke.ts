@@ -1,13 +1,9 @@
-import type { ResolvedConnection } from "../config/types.js";
-import { TokenSmithError } from "../errors.js";
-import { registerSecret } from "../redact.js";
-import { clientAuthentication } from "./client-auth.js";
 import { oauthError, oauthErrorFields } from "./oauth-error.js";
-import { prepareRequest } from "./request.js";
+import { clientRequest } from "./request.js";
 import { invalidResponse, parseBody } from "./response.js";
-import { connectionError, sendTokenRequest } from "./send.js";
-import type { Endpoints, PreparedRequest, ProtocolDeps, ReceivedResponse } from "./types.js";
-import { checkEndpointUrl, fieldPath } from "./urls.js";
+import { exchange } from "./send.js";
+import type { Endpoints, OAuthClient, PreparedRequest, ProtocolDeps, ReceivedResponse } from "./types.js";
+import { requiredEndpoint } from "./urls.js";
 
 /** Token revocation (RFC 7009). */
 const WHAT = "revocation endpoint";
@@ -26,29 +22,24 @@ export interface RevocationInput {
 export type RevocationResult = { outcome: "revoked" } | { outcome: "unsupported_token_type"; errorDescription?: string };
 
 /** The revocation URL, checked; none at all is `not_supported` ("use logout", SPEC §3). */
-export function revocationEndpoint(conn: ResolvedConnection, endpoints: Endpoints): string {
-  const field = fieldPath(conn.name, "revocation_url");
-  if (!endpoints.revocationUrl) {
-    throw new TokenSmithError("not_supported", `connection ${conn.name} has no revocation endpoint`, {
-      field,
-      connection: conn.name,
-      hint: `set revocation_url if the provider has one, or use "tokensmith logout ${conn.name}" to drop the local state only`,
-    });
-  }
-  return checkEndpointUrl(endpoints.revocationUrl, { field, allowInsecureHttp: conn.allowInsecureHttp });
+export function revocationEndpoint(client: Pick<OAuthClient, "name" | "options">, endpoints: Endpoints): string {
+  return requiredEndpoint(client, endpoints.revocationUrl, {
+    setting: "revocation_url",
+    noun: "revocation endpoint",
+    code: "not_supported",
+    hint: `set revocation_url if the provider has one, or use "tokensmith logout ${client.name}" to drop the local state only`,
+  });
 }
 
 /** RFC 7009 §2.1: token and token_type_hint, authenticated like a token request, always a form body. */
 export async function buildRevocationRequest(
-  conn: ResolvedConnection,
+  client: OAuthClient,
   endpoints: Endpoints,
   input: RevocationInput,
   options: { now: () => number },
 ): Promise<PreparedRequest> {
-  const url = revocationEndpoint(conn, endpoints);
-  registerSecret(input.token, { rotating: true });
-  const auth = await clientAuthentication(conn, endpoints, options);
-  return prepareRequest(url, { token: input.token, token_type_hint: input.tokenTypeHint }, { auth, headers: conn.tokenHeaders });
+  const url = revocationEndpoint(client, endpoints);
+  return clientRequest(client, url, { token: input.token, token_type_hint: input.tokenTypeHint }, { endpoints, now: options.now });
 }
 
 /** 2xx means revoked (also for tokens the server no longer knows, §2.2); errors throw. */
@@ -62,12 +53,11 @@ export function processRevocationResponse(response: ReceivedResponse, options: {
 }
 
 /** Build, send, process one revocation. */
-export async function revokeToken(conn: ResolvedConnection, endpoints: Endpoints, input: RevocationInput, deps: ProtocolDeps): Promise<RevocationResult> {
-  try {
-    const request = await buildRevocationRequest(conn, endpoints, input, { now: deps.now });
-    const response = await sendTokenRequest(request, { fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? conn.timeoutMs, signal: deps.signal, now: deps.now, what: WHAT });
-    return processRevocationResponse(response, { now: deps.now });
-  } catch (err) {
-    throw connectionError(err, conn, deps.signal);
-  }
+export async function revokeToken(client: OAuthClient, endpoints: Endpoints, input: RevocationInput, deps: ProtocolDeps): Promise<RevocationResult> {
+  return exchange(client, deps, {
+    what: WHAT,
+    build: () => buildRevocationRequest(client, endpoints, input, { now: deps.now }),
+    secrets: [input.token],
+    process: (response) => processRevocationResponse(response, { now: deps.now }),
+  });
 }

@@ -1,10 +1,11 @@
-import type { ResolvedConnection } from "../config/types.js";
-import { TokenSmithError, toTokenSmithError } from "../errors.js";
+import { TokenSmithError, networkError, timeoutError, toTokenSmithError } from "../errors.js";
+import { classifyNetworkError } from "../network-errors.js";
 import { redact } from "../redact.js";
 import { displayUrl } from "./response.js";
-import { buildTokenRequest } from "./token-request.js";
+import { buildTokenRequest, grantSecrets } from "./token-request.js";
 import { processTokenResponse } from "./token-response.js";
-import type { Endpoints, FetchLike, GrantRequest, HttpRequest, ProtocolDeps, ReceivedResponse, TokenSet } from "./types.js";
+import { announceSecrets } from "./request.js";
+import type { Endpoints, FetchLike, GrantRequest, HttpRequest, OAuthClient, PreparedRequest, ProtocolDeps, ReceivedResponse, TokenSet } from "./types.js";
 
 /**
  * The one sender for requests to the authorization server (token, revocation, introspection,
@@ -33,31 +34,6 @@ export interface SentResponse extends ReceivedResponse {
 
 /** Token responses are a few KB; a misbehaving endpoint must not fill our memory. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
-
-/** Socket-level error codes worth naming in a message, as Node and undici report them. */
-const NETWORK_CAUSES: Record<string, string> = {
-  ECONNREFUSED: "connection refused",
-  ECONNRESET: "connection reset",
-  ENOTFOUND: "host not found (DNS)",
-  EAI_AGAIN: "DNS lookup failed",
-  EHOSTUNREACH: "host unreachable",
-  ENETUNREACH: "network unreachable",
-  EPIPE: "connection closed while sending",
-  UND_ERR_SOCKET: "connection closed by the server",
-  CERT_HAS_EXPIRED: "TLS certificate expired",
-  DEPTH_ZERO_SELF_SIGNED_CERT: "self-signed TLS certificate",
-  UNABLE_TO_VERIFY_LEAF_SIGNATURE: "TLS certificate not trusted",
-};
-/** undici's own connect timeout is a timeout too, not a network error. */
-const TIMEOUT_CAUSES = new Set(["UND_ERR_CONNECT_TIMEOUT", "UND_ERR_HEADERS_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "ETIMEDOUT"]);
-
-function causeCode(err: unknown): string | undefined {
-  for (let e = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string") return code;
-  }
-  return undefined;
-}
 
 async function readLimited(response: Response, url: string, what: string): Promise<string> {
   if (!response.body) return "";
@@ -98,20 +74,14 @@ export async function sendTokenRequest(request: HttpRequest, options: SendOption
   } catch (err) {
     if (err instanceof TokenSmithError) throw err;
     if (options.signal?.aborted) throw options.signal.reason;
-    const code = causeCode(err);
-    if (timeout.aborted || (code !== undefined && TIMEOUT_CAUSES.has(code))) {
-      throw new TokenSmithError("timeout", `${what} ${url} did not answer within ${options.timeoutMs} ms`, {
-        url,
-        hint: "the server is slow or unreachable; raise timeout if it is just slow",
-        cause: err,
-      });
+    const failure = classifyNetworkError(err, timeout.aborted);
+    if (failure.kind === "timeout") {
+      throw timeoutError({ url, what, cause: err, hint: "the server is slow or unreachable; raise timeout if it is just slow" }, { ms: options.timeoutMs });
     }
-    const reason = (code && NETWORK_CAUSES[code]) ?? code ?? (err instanceof Error ? redact(err.message) : "request failed");
-    throw new TokenSmithError("network_error", `cannot reach ${what} ${url}: ${reason}`, {
-      url,
-      hint: "check the URL, the network and any proxy; tokensmith retries transient failures",
-      cause: err,
-    });
+    throw networkError(
+      { url, what, cause: err, hint: "check the URL, the network and any proxy; tokensmith retries transient failures" },
+      failure.code ? failure.reason : redact(failure.reason),
+    );
   }
 }
 
@@ -134,27 +104,47 @@ function redirectTarget(request: HttpRequest, from: string, response: Response, 
   return target;
 }
 
+/** The sender's options for one request of `client` with `deps`; `what` names the endpoint in errors. */
+function sendOptions(client: Pick<OAuthClient, "options">, deps: ProtocolDeps, what?: string): SendOptions {
+  return { fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? client.options.timeoutMs, signal: deps.signal, now: deps.now, what };
+}
+
+/** One exchange with the authorization server: how to build the request, what it sends that is secret, how to read the answer. */
+export interface Exchange<T> {
+  /** Names the endpoint in errors; default "token endpoint". */
+  what?: string;
+  build: () => Promise<PreparedRequest>;
+  /** Short-lived secrets the request carries, told to the client before it is sent. */
+  secrets?: ReadonlyArray<string | undefined>;
+  process: (response: SentResponse) => T;
+}
+
+/** Build, announce, send, process; errors carry the connection name, a caller's abort passes through. */
+export async function exchange<T>(client: OAuthClient, deps: ProtocolDeps, step: Exchange<T>): Promise<T> {
+  try {
+    const request = await step.build();
+    announceSecrets(client, step.secrets ?? []);
+    const response = await sendTokenRequest(request, sendOptions(client, deps, step.what));
+    return step.process(response);
+  } catch (err) {
+    throw connectionError(err, client, deps.signal);
+  }
+}
+
 /**
  * One token request: build, send, process. Returns the tokens with `sentAt` (the lifetime's
  * origin, SPEC §2.10). Errors carry the connection name.
  */
-export async function requestToken(
-  conn: ResolvedConnection,
-  endpoints: Endpoints,
-  grant: GrantRequest,
-  deps: ProtocolDeps,
-): Promise<{ tokens: TokenSet; sentAt: number }> {
-  try {
-    const request = await buildTokenRequest(conn, endpoints, grant, { now: deps.now });
-    const response = await sendTokenRequest(request, { fetch: deps.fetch, timeoutMs: deps.timeoutMs ?? conn.timeoutMs, signal: deps.signal, now: deps.now });
-    return { tokens: processTokenResponse(conn, response, { now: deps.now }), sentAt: response.sentAt };
-  } catch (err) {
-    throw connectionError(err, conn, deps.signal);
-  }
+export async function requestToken(client: OAuthClient, endpoints: Endpoints, grant: GrantRequest, deps: ProtocolDeps): Promise<{ tokens: TokenSet; sentAt: number }> {
+  return exchange(client, deps, {
+    build: () => buildTokenRequest(client, endpoints, grant, { now: deps.now }),
+    secrets: grantSecrets(grant),
+    process: (response) => ({ tokens: processTokenResponse(client, response, { now: deps.now }), sentAt: response.sentAt }),
+  });
 }
 
 /** Names the connection on our errors; a caller's abort passes through untouched. */
-export function connectionError(err: unknown, conn: ResolvedConnection, signal?: AbortSignal): unknown {
+export function connectionError(err: unknown, client: { name: string }, signal?: AbortSignal): unknown {
   if (signal?.aborted && err === signal.reason) return err;
-  return toTokenSmithError(err, conn.name);
+  return toTokenSmithError(err, client.name);
 }

@@ -1,11 +1,10 @@
 import { JSONPath } from "jsonpath-plus";
 import { JSONPATH_HINT, jsonPathProblem } from "./jsonpath.js";
-import type { ResolvedConnection } from "../config/types.js";
 import { TokenSmithError } from "../errors.js";
 import { redact, stripControls } from "../redact.js";
 import { oauthError, oauthErrorFields } from "./oauth-error.js";
 import { SECRET_KEY, bodyExcerpt, invalidResponse, isPlainObject, parseBody} from "./response.js";
-import type { ReceivedResponse, TokenSet } from "./types.js";
+import type { OAuthClient, ReceivedResponse, TokenSet } from "./types.js";
 import { fieldPath } from "./urls.js";
 
 /**
@@ -14,6 +13,9 @@ import { fieldPath } from "./urls.js";
  * `expires_in`, `expires_at`, lowercase `bearer`, errors with status 200.
  */
 const WHAT = "token endpoint";
+
+/** What reading a token response needs of the client: its name (for errors) and its response settings. */
+type ReadingClient = Pick<OAuthClient, "name" | "response">;
 
 /** The standard fields; everything else non-secret goes to `extra`. */
 const STANDARD_FIELDS = ["access_token", "token_type", "expires_in", "expires_at", "refresh_token", "scope", "id_token"] as const;
@@ -34,7 +36,7 @@ const NUMERIC = /^\s*\d+(\.\d+)?\s*$/;
  * body at any status, `invalid_response` for anything else that is not a token response.
  * Pure; errors name the URL and never show a token or secret from either side.
  */
-export function processTokenResponse(conn: ResolvedConnection, response: ReceivedResponse, options: { now?: () => number } = {}): TokenSet {
+export function processTokenResponse(client: ReadingClient, response: ReceivedResponse, options: { now?: () => number } = {}): TokenSet {
   const parsed = parseBody(response, WHAT);
   const error = oauthErrorFields(parsed);
   if (error) throw oauthError(WHAT, response, error, options.now);
@@ -43,7 +45,7 @@ export function processTokenResponse(conn: ResolvedConnection, response: Receive
   if (parsed.value.error !== undefined && parsed.value.error !== null) {
     throw invalidResponse(WHAT, response, parsed, { problem: `an error instead of a token: ${bodyExcerpt(response, parsed)}` });
   }
-  return toTokenSet(conn, parsed.value, (problem, hint) => {
+  return toTokenSet(client, parsed.value, (problem, hint) => {
     throw invalidResponse(WHAT, response, parsed, { problem, hint: hint ?? "this is not a usable token response: check token_url and the response mapping" });
   });
 }
@@ -56,13 +58,13 @@ type Fail = (problem: string, hint?: string) => never;
  * configuration's fault (checked at load too, but a `${...}` reference is only known now).
  * Evaluated with `eval: false`: no filter or script expression ever runs.
  */
-function mapped(conn: ResolvedConnection, body: Record<string, unknown>, field: StandardField): unknown {
-  const path = conn.response?.[field];
+function mapped(client: ReadingClient, body: Record<string, unknown>, field: StandardField): unknown {
+  const path = client.response.mapping?.[field];
   if (!path) return body[field];
   const unusable = (problem: string, cause?: unknown) =>
     new TokenSmithError("config_invalid", `response.${field} is not a usable JSONPath expression (${problem}): ${JSON.stringify(path)}`, {
-      field: fieldPath(conn.name, `response.${field}`),
-      connection: conn.name,
+      field: fieldPath(client.name, `response.${field}`),
+      connection: client.name,
       hint: `use ${JSONPATH_HINT}`,
       cause,
     });
@@ -75,9 +77,9 @@ function mapped(conn: ResolvedConnection, body: Record<string, unknown>, field: 
   }
 }
 
-function toTokenSet(conn: ResolvedConnection, body: Record<string, unknown>, fail: Fail): TokenSet {
-  const mapping = conn.response;
-  const pick = (field: StandardField): unknown => mapped(conn, body, field);
+function toTokenSet(client: ReadingClient, body: Record<string, unknown>, fail: Fail): TokenSet {
+  const mapping = client.response.mapping;
+  const pick = (field: StandardField): unknown => mapped(client, body, field);
   const accessToken = pick("access_token");
   if (accessToken === undefined || accessToken === null) {
     const fields = redact(Object.keys(body).slice(0, 12).join(", ")) || "none";
@@ -88,7 +90,7 @@ function toTokenSet(conn: ResolvedConnection, body: Record<string, unknown>, fai
 
   // token_type and scope are printed and shown (status, dashboard): server text, controls removed (§2.14).
   const type = pick("token_type");
-  const tokens: TokenSet = { accessToken, tokenType: tokenType(conn, typeof type === "string" ? stripControls(type) : type, fail), extra: {} };
+  const tokens: TokenSet = { accessToken, tokenType: tokenType(client, typeof type === "string" ? stripControls(type) : type, fail), extra: {} };
   const refreshToken = optionalString(pick("refresh_token"), "refresh_token", fail);
   if (refreshToken !== undefined) tokens.refreshToken = refreshToken;
   const idToken = optionalString(pick("id_token"), "id_token", fail);
@@ -121,11 +123,11 @@ const MAX_TYPE_SHOWN = 40;
  * other type (`DPoP`, `mac`, RFC 8693's `N_A`, ...) is refused unless the connection's `header`
  * says how to send it (SPEC §2.13), and is then kept as sent.
  */
-function tokenType(conn: ResolvedConnection, value: unknown, fail: Fail): string {
+function tokenType(client: ReadingClient, value: unknown, fail: Fail): string {
   if (value === undefined || value === null || value === "") return "Bearer";
   if (typeof value !== "string") return fail(`a token_type that is not a string (${typeof value})`);
   if (value.toLowerCase() === "bearer") return "Bearer";
-  if (conn.headerSet) return value;
+  if (client.response.anyTokenType) return value;
   const shown = JSON.stringify(value.length > MAX_TYPE_SHOWN ? `${value.slice(0, MAX_TYPE_SHOWN)}…` : value);
   return fail(
     `a token of type ${shown}, which tokensmith does not know how to send (it sends Bearer tokens)`,

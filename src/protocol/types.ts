@@ -1,6 +1,7 @@
 /**
- * The values the protocol layer speaks in. It knows nothing of stores or caching: these are
- * plain data built from a `ResolvedConnection` and parsed from server responses.
+ * The values the protocol layer speaks in. It knows nothing of stores, caching or the config:
+ * a request takes a client (`OAuthClient`, built once per connection by config/protocol-client.ts),
+ * the endpoints, the grant and I/O; responses are parsed into plain data.
  */
 
 /** What a token endpoint gave us, normalized (RFC 6749 §5.1). */
@@ -30,7 +31,7 @@ export interface TokenSet {
 
 /**
  * Which token request to make. The grant's own parameters travel here; everything else
- * (client, scopes, extra parameters) comes from the connection.
+ * (client, scopes, extra parameters) comes from the client.
  */
 export type GrantRequest =
   | { kind: "client_credentials" }
@@ -97,4 +98,111 @@ export interface ProtocolDeps {
   now: () => number;
   signal?: AbortSignal;
   timeoutMs?: number;
+}
+
+/** Request parameters; an array sends the name once per value (RFC 8707 `resource`). */
+export type Params = Record<string, string | string[] | undefined>;
+
+/** What client authentication writes into: a request's body parameters and headers. */
+export interface AuthTarget {
+  params: Params;
+  headers: Record<string, string>;
+}
+
+/** Where and when a request is made: assertions are addressed to the endpoints and dated by `now`. */
+export interface AuthContext {
+  endpoints: Endpoints;
+  /** Epoch ms, from the injected clock. */
+  now: number;
+}
+
+/**
+ * Client authentication as a value (oauth4webapi's `ClientSecretBasic(secret)`): applies itself
+ * to a request at the token, revocation, introspection and device authorization endpoints
+ * (RFC 6749 §2.3, RFC 7523 §2.2). Made by `clientSecretBasic`, `clientSecretPost`,
+ * `privateKeyJwt`, `clientSecretJwt` and `none` (client-auth.ts).
+ */
+export type ClientAuth = (target: AuthTarget, context: AuthContext) => void | Promise<void>;
+
+/** How every request to the authorization server looks, beyond the grant and the client authentication. */
+export interface RequestOptions {
+  scopes: string[];
+  /** Joins `scopes` into one parameter (space per RFC 6749 §3.3; some providers want a comma). */
+  scopeSeparator: string;
+  audience?: string;
+  resource?: string | string[];
+  /** Extra parameters on every token request; `refreshParams` on refreshes only. */
+  tokenParams: Record<string, string>;
+  refreshParams: Record<string, string>;
+  /** Extra headers on every request (never Accept, never over client authentication). */
+  headers: Record<string, string>;
+  /** The token request's body: form-encoded (RFC 6749) or JSON (a few providers). */
+  body: "form" | "json";
+  timeoutMs: number;
+  /** Plain http to a non-loopback host is accepted (SPEC §2.13). */
+  allowInsecureHttp: boolean;
+}
+
+/** The grants' own inputs that belong to the client rather than to one request. */
+export interface GrantSettings {
+  /** The password grant's resource owner. */
+  username?: string;
+  password?: string;
+  /** A custom `grant_type` (e.g. fb_exchange_token), sent with `tokenParams`. */
+  grantType?: string;
+  /** Signs the `jwt_bearer` grant's assertion (RFC 7523 §2.1); see `jwtBearerAssertion`. */
+  assertion?: (context: AuthContext) => Promise<string>;
+  /** RFC 8693 token types; the tokens themselves come with each request (`GrantRequest`). */
+  tokenExchange?: { subjectType?: string; actorType?: string; requestedType?: string };
+}
+
+/** The JWTs tokensmith signs (SPEC §1 `assertion`): claims, lifetime and signing choices. */
+export interface AssertionSettings {
+  iss?: string;
+  sub?: string;
+  aud?: string;
+  kid?: string;
+  alg?: string;
+  /** Lifetime of a generated assertion, ms. */
+  ttlMs: number;
+  claims: Record<string, unknown>;
+}
+
+/** Where each standard token response field is found (JSONPath), for servers that nest them. */
+export interface ResponseMapping {
+  access_token?: string;
+  refresh_token?: string;
+  expires_in?: string;
+  expires_at?: string;
+  token_type?: string;
+  scope?: string;
+  id_token?: string;
+  expires_at_unit?: "s" | "ms";
+}
+
+/**
+ * The client the protocol layer acts for: who it is, how it authenticates, how its requests
+ * look and how its responses are read. Built once per connection (config/protocol-client.ts).
+ */
+export interface OAuthClient {
+  /** The connection's name: errors name it and its fields (`connections.NAME.token_url`). */
+  name: string;
+  clientId?: string;
+  auth: ClientAuth;
+  options: RequestOptions;
+  grant: GrantSettings;
+  /** The authorization request (RFC 6749 §4.1.1): extra parameters and PKCE. */
+  authorization: { params: Record<string, string>; pkce: "S256" | "plain" | "off" };
+  response: {
+    mapping?: ResponseMapping;
+    /** A token type other than Bearer is accepted (the connection says how to send it, SPEC §2.13). */
+    anyTokenType: boolean;
+  };
+  /**
+   * Told each short-lived secret a request is about to send (refresh token, code, verifier,
+   * device code, a token being exchanged, revoked or introspected), right before it is sent,
+   * and the device code as it arrives, so they can be registered for redaction. The protocol
+   * itself registers nothing.
+   */
+  onSecret?: (value: string) => void;
 }

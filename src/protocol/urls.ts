@@ -1,5 +1,6 @@
-import { isLoopbackHost } from "../config/urls.js";
 import { TokenSmithError } from "../errors.js";
+import type { OAuthClient } from "./types.js";
+import { refusesPlainHttp } from "../urls.js";
 
 /**
  * SPEC §2.13: credentials and tokens travel only over TLS, except to this machine (a local
@@ -12,7 +13,7 @@ export interface EndpointUrlOptions {
 }
 
 /** One rule for "this machine" everywhere (config checks, the login listener, transport). */
-export { isLoopbackHost } from "../config/urls.js";
+export { isLoopbackHost } from "../urls.js";
 
 /**
  * Parses and checks an endpoint URL: https, or http only on loopback unless allowed. A
@@ -33,7 +34,7 @@ export function checkEndpointUrl(url: string, options: EndpointUrlOptions): stri
       url: shown,
     });
   }
-  if (parsed.protocol === "http:" && !options.allowInsecureHttp && !isLoopbackHost(parsed.hostname)) {
+  if (refusesPlainHttp(parsed, options.allowInsecureHttp)) {
     throw new TokenSmithError("config_invalid", `${options.field} uses plain http to a non-loopback host: ${shown}`, {
       field: options.field,
       url: shown,
@@ -52,4 +53,28 @@ export function checkEndpointUrl(url: string, options: EndpointUrlOptions): stri
 /** The config field path for a connection's setting, as errors name it. */
 export function fieldPath(connection: string, field: string): string {
   return `connections.${connection}.${field}`;
+}
+
+/** Which endpoint a request needs: the setting that names it, and what to say when there is none. */
+export interface EndpointSpec {
+  /** The connection setting, e.g. `token_url`. */
+  setting: string;
+  /** How the message names it, e.g. "token URL". */
+  noun: string;
+  /** `config_invalid` when the grant cannot work without it; `not_supported` for optional features. */
+  code: "config_invalid" | "not_supported";
+  hint: string;
+}
+
+/** The endpoint's URL, checked (https or loopback); none at all is the spec's error, naming the setting. */
+export function requiredEndpoint(client: Pick<OAuthClient, "name" | "options">, url: string | undefined, spec: EndpointSpec): string {
+  const field = fieldPath(client.name, spec.setting);
+  if (!url) {
+    throw new TokenSmithError(spec.code, `connection ${client.name} has no ${spec.noun}`, {
+      field,
+      connection: spec.code === "not_supported" ? client.name : undefined,
+      hint: spec.hint,
+    });
+  }
+  return checkEndpointUrl(url, { field, allowInsecureHttp: client.options.allowInsecureHttp });
 }

@@ -105,12 +105,23 @@ export function issuerMatches(conn: ResolvedConnection, actual: string): boolean
   return !conn.issuer && !conn.issuerTemplate;
 }
 
+/**
+ * RFC 8705 §5: a client that uses a TLS client certificate calls the endpoints of
+ * `mtls_endpoint_aliases` where the server lists one (servers often serve mutual TLS on
+ * another host); the plain ones otherwise.
+ */
+function mtlsAliases(conn: ResolvedConnection, metadata: Record<string, unknown>): Record<string, unknown> {
+  const aliases = metadata.mtls_endpoint_aliases;
+  return conn.tls?.clientCert && aliases && typeof aliases === "object" && !Array.isArray(aliases) ? (aliases as Record<string, unknown>) : {};
+}
+
 /** Reads the endpoints from metadata, refusing any that are not https (or loopback). */
 export function metadataToEndpoints(conn: ResolvedConnection, metadata: Record<string, unknown>, source: string): Endpoints {
   const out: Endpoints = {};
   if (typeof metadata.issuer === "string") out.issuer = metadata.issuer;
+  const aliases = mtlsAliases(conn, metadata);
   for (const [name, member] of Object.entries(METADATA_URLS) as [EndpointName, string][]) {
-    const value = metadata[member];
+    const value = typeof aliases[member] === "string" && aliases[member] !== "" ? aliases[member] : metadata[member];
     if (typeof value !== "string" || value === "") continue;
     try {
       out[name] = checkEndpointUrl(value, { field: member, allowInsecureHttp: conn.allowInsecureHttp });

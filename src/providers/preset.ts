@@ -3,7 +3,7 @@ import type { ConnectionConfig } from "../config/schema.js";
 /**
  * Provider presets: endpoints and quirks of well-known authorization servers, so that a
  * connection can say `provider: google` instead of five URLs. A preset's values are defaults
- * under the connection's own (SPEC §1); its maps (params, headers, vars, response) merge with
+ * under the connection's own; its maps (params, headers, vars, response) merge with
  * the connection's, and its `scopes` are always requested in addition to the connection's.
  * Field names are the config file's own (snake_case), so a preset reads like a connection.
  */
@@ -15,7 +15,7 @@ export interface Preset {
   /** Where the provider documents its OAuth endpoints. */
   docs?: string;
   issuer?: string;
-  /** An issuer with a placeholder the server fills per tenant, e.g. Microsoft's `{tenantid}` (SPEC §2.12). */
+  /** An issuer with a placeholder the server fills per tenant, e.g. Microsoft's `{tenantid}`. */
   issuerTemplate?: string;
   discovery_url?: string;
   authorization_url?: string;

@@ -5,12 +5,12 @@ export type { Preset } from "./preset.js";
 
 const byName = new Map(PRESETS.map((preset) => [preset.name, preset]));
 
-/** The preset called `name` (case-insensitive), or undefined. */
+/** @internal The preset called `name` (case-insensitive), or undefined. */
 export function getPreset(name: string): Preset | undefined {
   return byName.get(name.toLowerCase());
 }
 
-/** Every preset, sorted by name (for `tokensmith providers`). */
+/** @internal Every preset, sorted by name (for `tokensmith providers`). */
 export function listPresets(): Preset[] {
   return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
 }

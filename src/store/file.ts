@@ -1,14 +1,14 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { link, readFile, readdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { TokenSmithError } from "../errors.js";
 import { systemClock, type Clock } from "../clock.js";
-import { DEFAULT_LEASE_MS, type Store, type StoreRecord, type UpdateOptions, type UpdateResult, type Updater } from "./types.js";
-import { CorruptRecordError, UnreadableRecordError, createSealer, inContext, type Sealer } from "./sealed.js";
+import { recordTag, type LeaseBackend, type LeaseTicket, type RawRecord } from "./backend.js";
+import { createStoreFromBackend } from "./engine.js";
+import type { Store } from "./types.js";
 import { loadOrCreateKeyFile, lostKeyHint } from "./keyfile.js";
-import { acquireLease, watchQuietly } from "./file-lease.js";
-import { createInFlight } from "./in-flight.js";
+import { isNewest, releaseLease, renewLease, takeLease, watchQuietly } from "./file-lease.js";
 import { DIR_MODE, checkPrivateDir, commitGeneration, ensureDir, genPath, highest, listFolder, prune, readPrivateFile, replaceFile, storeError, syncDir } from "./file-io.js";
 
 /**
@@ -41,29 +41,22 @@ export interface FileStoreOptions {
 export const KEY_FILE_NAME = "tokensmith.key";
 /** A read that races with writers and pruning retries this often before giving up. */
 const MAX_READ_ATTEMPTS = 10;
+/** Fallback poll while waiting, for file systems where `fs.watch` misses events. */
+const WAIT_POLL_MS = 100;
 
-/** Record keys can be long and contain anything: the file name is a hash (128 bits, hex for case-insensitive disks). */
-export function recordId(key: string): string {
-  return createHash("sha256").update("tokensmith record\0").update(key).digest("hex").slice(0, 32);
-}
-
-interface Current<T> {
-  /** Highest generation on disk (0 for none), the base of the next write even when unreadable. */
-  generation: number;
-  record?: StoreRecord<T>;
-}
+/** Record keys can be long and contain anything: the folder name is a hash (128 bits, hex for case-insensitive disks). */
+export const recordId = recordTag;
 
 /** Stands in for a quarantined generation, so the generation number stays taken. */
 interface Marker {
   quarantined: string;
 }
-function asMarker(text: string): Marker | undefined {
-  if (!text.startsWith("{")) return undefined;
+function isMarker(text: string): boolean {
+  if (!text.startsWith("{")) return false;
   try {
-    const parsed = JSON.parse(text) as Partial<Marker>;
-    return typeof parsed.quarantined === "string" ? (parsed as Marker) : undefined;
+    return typeof (JSON.parse(text) as Partial<Marker>).quarantined === "string";
   } catch {
-    return undefined;
+    return false;
   }
 }
 
@@ -83,9 +76,7 @@ async function holdsSealedRecords(recordsDir: string): Promise<boolean> {
 /** Opens (creating if needed) a file store in `options.dir`. */
 export async function createFileStore(options: FileStoreOptions): Promise<Store> {
   const clock = options.clock ?? systemClock;
-  const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, "TokenSmithWarning"));
   const recordsDir = join(options.dir, "records");
-  const quarantineDir = join(options.dir, "quarantine");
   try {
     await ensureDir(recordsDir);
     await checkPrivateDir(options.dir);
@@ -95,38 +86,23 @@ export async function createFileStore(options: FileStoreOptions): Promise<Store>
   const keyPath = join(options.dir, KEY_FILE_NAME);
   const lostKey = async () => ((await holdsSealedRecords(recordsDir)) ? lostKeyHint(keyPath, recordsDir) : undefined);
   const key = options.key ?? (await loadOrCreateKeyFile(keyPath, { lostKey }));
-  const sealer: Sealer = createSealer({ key, oldKeys: options.oldKeys });
+  return createStoreFromBackend(fileBackend(options.dir, clock), { key, oldKeys: options.oldKeys, clock, onWarning: options.onWarning });
+}
+
+/** The file backend: a folder per record, generations and lease epochs as numbered files. */
+export function fileBackend(dir: string, clock: Clock): LeaseBackend {
+  const recordsDir = join(dir, "records");
+  const quarantineDir = join(dir, "quarantine");
   const folderOf = (key: string) => join(recordsDir, recordId(key));
-  const { track, settled } = createInFlight();
-  const unsubscribers = new Set<() => void>();
+  /** Leases this process holds, by owner: the epoch to renew, write under and release. */
+  const held = new Map<string, { epoch: number; expiresAt: number }>();
+  const watchers = new Set<() => void>();
 
-  /** Moves a corrupt generation aside; "retry" when the file changed under us. */
-  async function quarantine(folder: string, generation: number, data: string, reason: CorruptRecordError): Promise<"moved" | "retry"> {
-    const path = genPath(folder, generation);
-    const stamp = new Date(clock.now()).toISOString().replace(/[:.]/g, "-");
-    const target = join(quarantineDir, `${folder.slice(recordsDir.length + 1)}.gen-${generation}.${stamp}.${randomBytes(3).toString("hex")}`);
-    try {
-      await ensureDir(quarantineDir);
-      await link(path, target);
-      // Another reader may have quarantined it first and left its marker in place.
-      if ((await readFile(target, "utf8")) !== data) {
-        await unlink(target);
-        return "retry";
-      }
-      await syncDir(quarantineDir);
-      await replaceFile(folder, path, JSON.stringify({ quarantined: target, at: new Date(clock.now()).toISOString() } satisfies Marker & { at: string }), true);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return "retry";
-      throw storeError("quarantine", path, err);
-    }
-    warn(`file store: the record file ${path} is unreadable: ${reason.message.replace(/^stored record is corrupt: /, "")}. It was moved to ${target}; continuing as if no token were stored`);
-    return "moved";
-  }
-
-  async function readCurrent<T>(key: string, folder: string, discardUnreadable = false): Promise<Current<T>> {
+  async function read(key: string): Promise<RawRecord | undefined> {
+    const folder = folderOf(key);
     for (let attempt = 0; attempt < MAX_READ_ATTEMPTS; attempt++) {
       const generation = highest((await listFolder(folder).catch((err) => Promise.reject(storeError("list", folder, err)))).gens);
-      if (generation === 0) return { generation };
+      if (generation === 0) return undefined;
       const path = genPath(folder, generation);
       let data: string;
       try {
@@ -135,64 +111,92 @@ export async function createFileStore(options: FileStoreOptions): Promise<Store>
         if ((err as NodeJS.ErrnoException).code === "ENOENT") continue; // pruned by a newer write: look again
         throw storeError("read", path, err);
       }
-      if (asMarker(data)) return { generation };
-      try {
-        return { generation, record: { generation, value: sealer.open<T>(key, generation, data) } };
-      } catch (err) {
-        if (discardUnreadable && err instanceof UnreadableRecordError) return { generation };
-        if (!(err instanceof CorruptRecordError)) throw inContext(err as TokenSmithError, `file store: ${path}: `);
-        if ((await quarantine(folder, generation, data, err)) === "moved") return { generation };
-      }
+      return { generation, data: isMarker(data) ? null : data, where: path };
     }
     throw new TokenSmithError("store_error", `file store: the record in ${folder} kept changing while being read`);
   }
 
-  async function update<T>(key: string, fn: Updater<T>, opts: UpdateOptions): Promise<UpdateResult<T>> {
-    const folder = folderOf(key);
-    await ensureDir(folder).catch((err) => Promise.reject(storeError("create", folder, err)));
-    const attempt = await acquireLease({ folder, clock, leaseMs: opts.leaseMs ?? DEFAULT_LEASE_MS, holder: opts.holder }, opts).catch((err) =>
-      Promise.reject(storeError("take the lease in", folder, err)),
-    );
-    if (!attempt.held) return { status: "busy", holder: attempt.holder };
-    const lease = attempt.held;
-    try {
-      const current = await readCurrent<T>(key, folder, opts.discardUnreadable);
-      const next = await fn(current.record, lease);
-      if (next === undefined) return { status: "unchanged", record: current.record };
-      await lease.assertHeld();
-      const generation = current.generation + 1;
-      await commitGeneration(folder, generation, sealer.seal(key, generation, next));
-      await prune(folder, "gen", generation, clock.now()).catch(() => {});
-      return { status: "written", record: { generation, value: JSON.parse(JSON.stringify(next)) as T } };
-    } finally {
-      await lease.release();
-    }
+  /** Our unexpired lease that no one has taken over, or undefined. */
+  async function ours(folder: string, ticket: LeaseTicket) {
+    const lease = held.get(ticket.owner);
+    return lease && lease.expiresAt > clock.now() && (await isNewest(folder, lease.epoch)) ? lease : undefined;
   }
 
   return {
     kind: "file",
-    get<T>(key: string) {
-      return track(readCurrent<T>(key, folderOf(key)).then((c) => c.record));
+    where: dir,
+    pollMs: WAIT_POLL_MS,
+    read,
+    async acquire(key, ticket, leaseMs, deadOwner) {
+      const folder = folderOf(key);
+      try {
+        await ensureDir(folder);
+        const taken = await takeLease(folder, ticket, leaseMs, clock, deadOwner);
+        if (!("epoch" in taken)) return taken;
+        held.set(ticket.owner, taken);
+      } catch (err) {
+        throw storeError("take the lease in", folder, err);
+      }
+      return { acquired: true, record: (await read(key)) ?? { generation: 0, data: null } };
     },
-    update<T>(key: string, fn: Updater<T>, opts: UpdateOptions) {
-      return track(update(key, fn, opts));
+    async renew(key, ticket, leaseMs) {
+      const lease = held.get(ticket.owner);
+      const expiresAt = clock.now() + leaseMs;
+      if (!lease || !(await renewLease(folderOf(key), lease.epoch, ticket, expiresAt))) return false;
+      lease.expiresAt = expiresAt;
+      return true;
     },
-    subscribe(key, onChange) {
+    async write(key, ticket, generation, data) {
+      const folder = folderOf(key);
+      const lease = await ours(folder, ticket);
+      if (!lease) return false;
+      await commitGeneration(folder, generation, data);
+      await prune(folder, "gen", generation, clock.now()).catch(() => {});
+      held.delete(ticket.owner);
+      await releaseLease(folder, lease.epoch, ticket).catch(() => {});
+      return true;
+    },
+    async release(key, ticket) {
+      const lease = held.get(ticket.owner);
+      held.delete(ticket.owner);
+      if (lease) await releaseLease(folderOf(key), lease.epoch, ticket);
+    },
+    async quarantine(key, record) {
+      const folder = folderOf(key);
+      const path = genPath(folder, record.generation);
+      const stamp = new Date(clock.now()).toISOString().replace(/[:.]/g, "-");
+      const target = join(quarantineDir, `${recordId(key)}.gen-${record.generation}.${stamp}.${randomBytes(3).toString("hex")}`);
+      try {
+        await ensureDir(quarantineDir);
+        await link(path, target);
+        // Another reader may have quarantined it first and left its marker in place.
+        if ((await readFile(target, "utf8")) !== record.data) {
+          await unlink(target);
+          return undefined;
+        }
+        await syncDir(quarantineDir);
+        await replaceFile(folder, path, JSON.stringify({ quarantined: target, at: new Date(clock.now()).toISOString() }), true);
+        return target;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+        throw storeError("quarantine", path, err);
+      }
+    },
+    watch(key, onChange) {
       const folder = folderOf(key);
       mkdirSync(folder, { recursive: true, mode: DIR_MODE });
       const watcher = watchQuietly(folder, (file) => {
-        if (file === null || file.startsWith("gen-")) onChange();
+        if (file === null || file.startsWith("gen-") || file.startsWith("lease-")) onChange();
       });
       const stop = () => {
         watcher?.close();
-        unsubscribers.delete(stop);
+        watchers.delete(stop);
       };
-      unsubscribers.add(stop);
+      watchers.add(stop);
       return stop;
     },
     async close() {
-      await settled();
-      for (const stop of [...unsubscribers]) stop();
+      for (const stop of [...watchers]) stop();
     },
   };
 }

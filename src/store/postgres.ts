@@ -1,8 +1,11 @@
 import type { Client, Pool, QueryResultRow } from "pg";
 import { TokenSmithError } from "../errors.js";
+import { idle, systemClock, type Clock } from "../clock.js";
 import { importDriverPackage } from "./driver-package.js";
-import type { NetworkStoreOptions } from "./index.js";
-import { createLeasedStore, describeServer, recordTag, type LeaseBackend, type LeaseTicket, type RawRecord, type WatchListener } from "./leased.js";
+import { recordTag, type LeaseBackend, type LeaseTicket, type RawRecord } from "./backend.js";
+import { createChannelWatch, type ChannelListener } from "./channel.js";
+import { createStoreFromBackend } from "./engine.js";
+import { TRANSIENT_ERRNO, describeServer, serverHint, type NetworkStoreOptions } from "./network.js";
 import { migrate, tablesOf, type PostgresTables } from "./postgres-schema.js";
 import type { Store } from "./types.js";
 
@@ -36,7 +39,6 @@ const LISTEN_RETRY_MS = 1_000;
 const MAX_IDENTIFIER_BYTES = 63;
 /** SQLSTATE classes and codes that mean "the server went away or is starting": worth retrying. */
 const TRANSIENT_SQLSTATE = /^(08|53|57P0[123]|40001|40P01)/;
-const TRANSIENT_ERRNO = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
 const TRANSIENT_MESSAGE = /Connection terminated|connection timeout|timeout exceeded|Query read timeout|Client has encountered a connection error|not queryable/i;
 
 /** Opens the store; the pool connects, and the tables are migrated, on first use. */
@@ -51,8 +53,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const pool = new pg.Pool({ ...connection, max: POOL_MAX, idleTimeoutMillis: IDLE_TIMEOUT_MS, query_timeout: QUERY_TIMEOUT_MS, allowExitOnIdle: true });
   // An idle connection dropped by a restarting server: the pool discards it and reconnects on demand.
   pool.on("error", () => {});
-  const backend = postgresBackend(pool, () => new pg.Client(connection), { schema, where: describeServer(options.url), warn });
-  return createLeasedStore(backend, { ...options, onWarning: warn });
+  const backend = postgresBackend(pool, () => new pg.Client(connection), { schema, where: describeServer(options.url), warn, clock: options.clock ?? systemClock });
+  return createStoreFromBackend(backend, { ...options, onWarning: warn });
 }
 
 /**
@@ -75,6 +77,7 @@ export function isTransientPgError(err: unknown): boolean {
 }
 
 interface BackendContext {
+  clock: Clock;
   schema: string;
   where: string;
   warn: (message: string) => void;
@@ -97,6 +100,7 @@ function postgresBackend(pool: Pool, newClient: () => Client, ctx: BackendContex
   const lease = "clock_timestamp() + $3::float8 * interval '1 millisecond'";
   type Row = { generation: string; data: string | null };
   const raw = (row: Row): RawRecord => ({ generation: Number(row.generation), data: row.data });
+  const changes = createChannelWatch((listener) => listen(newClient, channel, listener, ctx.clock));
 
   return {
     kind: "postgres",
@@ -161,22 +165,24 @@ function postgresBackend(pool: Pool, newClient: () => Client, ctx: BackendContex
       );
       return rows[0] ? `${ctx.schema}.tokensmith_quarantine (id ${rows[0].id})` : undefined;
     },
-    watch: (listener) => listen(newClient, channel, listener),
+    watch: changes.watch,
     isTransient: isTransientPgError,
     reason: pgReason,
-    close: () => pool.end(),
+    hint: serverHint("postgres", ctx.where),
+    async close() {
+      await changes.close();
+      await pool.end();
+    },
   };
 }
 
 /** A dedicated LISTEN connection that reconnects by itself; the returned function stops it. */
-function listen(newClient: () => Client, channel: string, listener: WatchListener): () => Promise<void> {
+function listen(newClient: () => Client, channel: string, listener: ChannelListener, clock: Clock): () => Promise<void> {
   let client: Client | undefined;
-  let closed = false;
-  let timer: NodeJS.Timeout | undefined;
-  const retry = () => {
-    if (closed) return;
-    timer = setTimeout(() => void connect(), LISTEN_RETRY_MS);
-    timer.unref?.();
+  const closed = new AbortController();
+  const retry = async () => {
+    await idle(clock, LISTEN_RETRY_MS, { signal: closed.signal, keepAlive: false });
+    if (!closed.signal.aborted) await connect();
   };
   const connect = async () => {
     const c = newClient();
@@ -185,23 +191,22 @@ function listen(newClient: () => Client, channel: string, listener: WatchListene
     c.on("end", () => {
       if (client !== c) return;
       client = undefined;
-      retry();
+      void retry();
     });
     try {
       await c.connect();
       await c.query(`LISTEN ${channel}`);
     } catch {
       await c.end().catch(() => {});
-      return retry();
+      return void retry();
     }
-    if (closed) return void (await c.end().catch(() => {}));
+    if (closed.signal.aborted) return void (await c.end().catch(() => {}));
     client = c;
     listener.onReset();
   };
   void connect();
   return async () => {
-    closed = true;
-    clearTimeout(timer);
+    closed.abort();
     const c = client;
     client = undefined;
     await c?.end().catch(() => {});

@@ -1,7 +1,10 @@
 import type { Redis } from "ioredis";
+import { systemClock, type Clock } from "../clock.js";
 import { importDriverPackage } from "./driver-package.js";
-import type { NetworkStoreOptions } from "./index.js";
-import { createLeasedStore, describeServer, recordTag, type LeaseBackend, type RawRecord, type WatchListener } from "./leased.js";
+import { recordTag, type LeaseBackend, type RawRecord } from "./backend.js";
+import { createChannelWatch, type ChannelListener } from "./channel.js";
+import { createStoreFromBackend } from "./engine.js";
+import { TRANSIENT_ERRNO, describeServer, serverHint, type NetworkStoreOptions } from "./network.js";
 import { createDurability } from "./redis-durability.js";
 import { runScript } from "./redis-scripts.js";
 import type { Store } from "./types.js";
@@ -34,7 +37,6 @@ const RECONNECT_STEP_MS = 100;
 const RECONNECT_MAX_MS = 500;
 /** A command issued while disconnected waits for one reconnect attempt, then fails (our own retries follow). */
 const MAX_RETRIES_PER_REQUEST = 1;
-const TRANSIENT_ERRNO = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
 const TRANSIENT_MESSAGE = /Connection is closed|max retries per request|Command timed out|LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY|Stream isn't writeable/i;
 
 /** Opens the store; the client connects, and persistence is checked, on first use. */
@@ -52,8 +54,8 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Stor
   });
   // Connection errors surface as failed commands (and store_error); the event itself is noise.
   client.on("error", () => {});
-  const backend = redisBackend(client, { prefix, where: describeServer(options.url), warn });
-  return createLeasedStore(backend, { ...options, onWarning: warn });
+  const backend = redisBackend(client, { prefix, where: describeServer(options.url), warn, clock: options.clock ?? systemClock });
+  return createStoreFromBackend(backend, { ...options, onWarning: warn });
 }
 
 export function isTransientRedisError(err: unknown): boolean {
@@ -69,6 +71,7 @@ export function redisKeys(prefix: string, key: string) {
 }
 
 interface BackendContext {
+  clock: Clock;
   prefix: string;
   where: string;
   warn: (message: string) => void;
@@ -80,6 +83,7 @@ function redisBackend(client: Redis, ctx: BackendContext): LeaseBackend {
   const ticketOf = (t: { owner: string; holder: string }) => JSON.stringify({ owner: t.owner, holder: t.holder });
   const durability = createDurability(client, ctx.where, ctx.warn, isTransientRedisError);
   const ready = durability.ready;
+  const changes = createChannelWatch((listener) => subscribeChannel(client, channel, listener));
 
   const script = async (name: Parameters<typeof runScript>[1], key: string, args: Array<string | number>, quarantineKey?: string) => {
     await ready();
@@ -122,19 +126,21 @@ function redisBackend(client: Redis, ctx: BackendContext): LeaseBackend {
       await script("RELEASE", key, [ticketOf(ticket), channel, recordTag(key)]);
     },
     async quarantine(key, record, reason) {
-      const at = Date.now();
+      const at = ctx.clock.now();
       const target = keys(key).quarantine(record.generation, at);
       const moved = await script("QUARANTINE", key, [record.generation, record.data, reason, new Date(at).toISOString()], target);
       return moved === 1 ? `the Redis key ${target}` : undefined;
     },
-    watch: (listener) => subscribeChannel(client, channel, listener),
+    watch: changes.watch,
     isTransient: isTransientRedisError,
+    hint: serverHint("redis", ctx.where),
     reason: (err) => {
       const e = err as { code?: unknown; name?: unknown; message?: unknown };
       if (e?.name === "MaxRetriesPerRequestError") return "not connected; reconnecting";
       return String(e?.code ?? e?.message ?? err);
     },
     async close() {
+      await changes.close();
       if (client.status === "ready") await client.quit().catch(() => client.disconnect());
       else client.disconnect();
     },
@@ -142,7 +148,7 @@ function redisBackend(client: Redis, ctx: BackendContext): LeaseBackend {
 }
 
 /** A subscriber connection (pub/sub needs its own) that resubscribes after every reconnect. */
-function subscribeChannel(client: Redis, channel: string, listener: WatchListener): () => Promise<void> {
+function subscribeChannel(client: Redis, channel: string, listener: ChannelListener): () => Promise<void> {
   const sub = client.duplicate({ lazyConnect: false });
   sub.on("error", () => {});
   sub.on("message", (from: string, tag: string) => from === channel && listener.onChange(tag));

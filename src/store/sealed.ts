@@ -156,3 +156,22 @@ export function parseKey(text: string, field = "store.key"): Buffer {
   }
   return bytes;
 }
+
+/**
+ * Records as plain JSON, for a store given no key (memory: nothing leaves the process). Text
+ * that is not JSON is corrupt, and quarantined like a sealed record that fails to open.
+ */
+export const plainCodec: Pick<Sealer, "seal" | "open"> = {
+  seal(_recordKey, _generation, value) {
+    const json = JSON.stringify(value);
+    if (json === undefined) throw new TokenSmithError("store_error", "cannot store a value that is not JSON");
+    return json;
+  },
+  open<T>(_recordKey: string, _generation: number, data: string | Buffer): T {
+    try {
+      return JSON.parse(String(data)) as T;
+    } catch (err) {
+      throw new CorruptRecordError("its content is not JSON", err);
+    }
+  },
+};

@@ -1,7 +1,7 @@
 /**
  * The store contract (SPEC §6). Stores know nothing of OAuth: a record is a generation number
- * and an opaque JSON value. Every driver (memory, file, postgres, redis) implements this one
- * interface and passes the one conformance suite in test/store/conformance.ts.
+ * and an opaque JSON value. Every driver (memory, file, postgres, redis) is a backend under the
+ * one lease engine (engine.ts), and passes the one conformance suite in test/store/conformance.ts.
  */
 
 /** A stored record. `generation` starts at 1 and grows by one with every write. */
@@ -71,7 +71,8 @@ export const DEFAULT_LEASE_MS = 45_000;
 
 /** The `store:` section of the config (SPEC §1), references already resolved. */
 export interface StoreConfig {
-  type: "memory" | "file" | "postgres" | "redis";
+  /** A driver of the registry (src/store/registry.ts): memory, file, postgres, redis. */
+  type: string;
   /** file: folder for records, key file and leases. Default $XDG_STATE_HOME/tokensmith. */
   dir?: string;
   /** postgres / redis connection URL. */

@@ -8,6 +8,7 @@ import { demoConfig } from "../../src/demo/config.js";
 import { TokenSmith } from "../../src/tokensmith.js";
 import { cli, type CliResult } from "../support/cli.js";
 import { tmpDir, withDemoServer } from "../support/demo.js";
+import { internals } from "../../src/lifecycle/handle.js";
 
 it("never prints a client secret, password, refresh token or private key from any command", async (t) => {
   const server = await withDemoServer(t, { accessTokenTtl: 2 });
@@ -56,7 +57,7 @@ it("never prints a client secret, password, refresh token or private key from an
   await run("providers");
   // Learn the refresh token the store now holds, to look for it in everything printed.
   const ts = await TokenSmith.load({ config: path, env: {} });
-  const setup = await ts.connection("demo-password").setup();
+  const setup = await internals(ts.connection("demo-password")).setup();
   const refreshToken = (await setup.manager.reload(setup.ctx))?.refreshToken;
   await ts.close();
   assert.ok(refreshToken, "the password grant stored a refresh token");

@@ -13,6 +13,7 @@ import { startChild, type ChildProcessHandle } from "../store/child-process.js";
 import { withDemoServer } from "../support/demo.js";
 import { bundleChild } from "./fixtures/bundle-child.js";
 import type { ChainArgs, LoadArgs, LoadResult } from "./fixtures/tokensmith-child.js";
+import { internals } from "../../src/lifecycle/handle.js";
 
 /**
  * The file store with the real lifecycle, across real processes, against the demo server
@@ -72,7 +73,7 @@ async function writeConfig(server: DemoServer, dir: string, timeoutS?: number): 
 /** Reads a connection's stored state, decrypted, the way any process would (each call reads the disk). */
 async function stateReader(config: string, name: string) {
   const ts = await TokenSmith.load({ config, env: {} });
-  const { store, fingerprint } = await ts.connection(name).setup();
+  const { store, fingerprint } = await internals(ts.connection(name)).setup();
   return {
     read: () => store.get<TokenState>(`state:${fingerprint}`),
     close: () => ts.close(),

@@ -13,6 +13,7 @@ import { TokenSmith } from "../../src/tokensmith.js";
 import { callApi, tmpDir, withDemoServer } from "../support/demo.js";
 import { browse, type BrowseMode } from "./fixtures/browser.mjs";
 import { demoLoginConfig } from "./login-config.js";
+import { internals } from "../../src/lifecycle/handle.js";
 
 /** A demo server with autoLogin, and a TokenSmith on its config (file store) with a confidential-client connection added. */
 async function setup(t: TestContext, options: DemoServerOptions = {}, load: { fetch?: FetchLike; clock?: Clock } = {}) {
@@ -30,7 +31,7 @@ const browser = (mode: BrowseMode = "follow") => async (url: string) => {
 };
 
 async function storedState(ts: TokenSmith, name: string): Promise<TokenState | undefined> {
-  const { store, manager } = await ts.connection(name).setup();
+  const { store, manager } = await internals(ts.connection(name)).setup();
   return (await store.get<TokenState>(manager.key))?.value;
 }
 
@@ -86,7 +87,7 @@ describe("logging in through the browser against the demo server", () => {
   it("replaces a state that needed a login, keeping only its used seeds and counters", async (t) => {
     const { ts } = await setup(t);
     const connection = ts.connection("demo-user");
-    const { manager, ctx } = await connection.setup();
+    const { manager, ctx } = await internals(connection).setup();
     await manager.write(ctx, () => ({ v: 1, refreshToken: "old-refused-refresh-token", reauth: { at: 1, error: "invalid_grant" }, seeds: ["used-seed-hash"], tokenRequests: 7 }));
     await connection.login({ openUrl: browser() });
     const state = await storedState(ts, "demo-user");

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, rename, stat, symlink, writeFile } from "node:fs/promises";
 import { request } from "node:http";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { describe, it } from "node:test";
 import { errorResponse } from "../../src/gateway/errors.js";
@@ -193,5 +194,27 @@ describe("the gateway's API", () => {
       fromCli.map((r) => [r.name, r.state]),
       rows.map((r) => [r.name, r.state]),
     );
+  });
+
+  it("answers 503 store_error, never a connection without a login, when the store cannot be read (§2.9), as `tokensmith status` fails", async (t) => {
+    const { api, dir, configPath } = await withDemoGateway(t);
+    assert.equal((await api("/v1/connections/demo-service/token")).status, 200);
+    // The stored record is replaced by a symbolic link: the file store refuses to read it (store_error).
+    const records = join(dir, "store", "records");
+    for (const folder of await readdir(records)) {
+      for (const name of (await readdir(join(records, folder))).filter((n) => n.startsWith("gen-"))) {
+        const path = join(records, folder, name);
+        await rename(path, `${path}.moved`);
+        await symlink(`${path}.moved`, path);
+      }
+    }
+    for (const path of ["/v1/connections", "/v1/connections/demo-service"]) {
+      const res = await api(path);
+      assert.equal(res.status, 503, `${path}: ${JSON.stringify(res.body)}`);
+      assert.equal(res.body.error.code, "store_error");
+    }
+    const fromCli = await cli(["status", "--json", "--config", configPath]);
+    assert.equal(fromCli.code, 4);
+    assert.match(fromCli.stdout + fromCli.stderr, /symbolic link/);
   });
 });

@@ -6,6 +6,7 @@ import { loginLockKey } from "../../src/lifecycle/runtime.js";
 import { createFileStore } from "../../src/store/file.js";
 import { ManualClock } from "../support/clock.js";
 import { LIMITED_KEY, signIn, withDemoGateway } from "./support.js";
+import { internals } from "../../src/lifecycle/handle.js";
 
 /** Follows redirects by hand (no cookies), until one points at `stopAt`. */
 async function followUntil(start: string, stopAt: string): Promise<URL> {
@@ -170,7 +171,7 @@ describe("the dashboard", () => {
 
   it("refuses to start while a `tokensmith login` holds the connection's login lock", async (t) => {
     const { gateway, dir } = await withDemoGateway(t, { demo: { autoLogin: true } });
-    const { fingerprint } = await gateway.tokensmith.connection("demo-user").setup();
+    const { fingerprint } = await internals(gateway.tokensmith.connection("demo-user")).setup();
     const other = await createFileStore({ dir: join(dir, "store") });
     t.after(() => other.close());
     let release!: () => void;

@@ -4,6 +4,7 @@ import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createFileStore } from "../../src/store/file.js";
 import { LIMITED_KEY, withDemoGateway } from "./support.js";
+import { internals } from "../../src/lifecycle/handle.js";
 
 /** How long the other holder keeps the lease: well above the "waited" threshold (50 ms). */
 const HOLD_MS = 300;
@@ -41,7 +42,7 @@ describe("the gateway's /metrics", () => {
 
   it("counts a wait for a store lock (lease) held by another process", async (t) => {
     const { api, gateway, dir } = await withDemoGateway(t);
-    const { manager } = await gateway.tokensmith.connection("demo-service").setup();
+    const { manager } = await internals(gateway.tokensmith.connection("demo-service")).setup();
     const other = await createFileStore({ dir: join(dir, "store") });
     t.after(() => other.close());
     let held!: () => void;

@@ -6,6 +6,7 @@ import { createFileStore } from "../../src/store/file.js";
 import { createMemoryStore } from "../../src/store/memory.js";
 import { TokenSmith } from "../../src/tokensmith.js";
 import { tmpDir } from "../support/demo.js";
+import { internals } from "../../src/lifecycle/handle.js";
 
 describe("Connection", () => {
   it("rejects with the caller's own abort reason, not as a tokensmith failure", async (t) => {
@@ -35,7 +36,7 @@ describe("Connection", () => {
     };
     const ts = await TokenSmith.load({ config, env: {} });
     const connection = ts.connection("billing");
-    const { fingerprint } = await connection.setup();
+    const { fingerprint } = await internals(connection).setup();
     // Another process: holds the state's lease for the whole test.
     const other = await createFileStore({ dir, onWarning: () => {} });
     let release!: () => void;

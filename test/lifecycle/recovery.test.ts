@@ -6,6 +6,7 @@ import type { TokenState } from "../../src/lifecycle/state.js";
 import { createMemoryStore } from "../../src/store/memory.js";
 import { TokenSmith } from "../../src/tokensmith.js";
 import { startServer, type Handler, type Recorded } from "../protocol/helpers.js";
+import { internals } from "../../src/lifecycle/handle.js";
 
 /**
  * Recovery paths of the lifecycle (SPEC §2.4, §2.6, §2.7) against a real token endpoint on
@@ -30,7 +31,7 @@ async function setup(t: TestContext, handler: Handler, connection: Record<string
   const ts = await TokenSmith.load({ config, env: {}, store, refreshAhead: false });
   t.after(() => ts.close());
   const stored = async () => {
-    const { fingerprint } = await ts.connection("api").setup();
+    const { fingerprint } = await internals(ts.connection("api")).setup();
     return (await store.get<TokenState>(`state:${fingerprint}`))?.value;
   };
   return { server, ts, store, stored, api: ts.connection("api") };

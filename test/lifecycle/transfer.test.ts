@@ -10,6 +10,7 @@ import { TokenSmithError } from "../../src/errors.js";
 import { TokenSmith } from "../../src/tokensmith.js";
 import { cli, cliProcess, hasStackTrace } from "../support/cli.js";
 import { basicAuth, postForm, tmpDir, withDemoServer } from "../support/demo.js";
+import { internals } from "../../src/lifecycle/handle.js";
 
 /** The lowest cost the bundle format accepts: the library tests need no half-second scrypt. */
 const FAST = 2 ** 10;
@@ -193,7 +194,7 @@ describe("export and import of a login", () => {
       assert.match(err.message, new RegExp(`"${target}"`));
     }
     // A fingerprint edited to match does not help: it is bound into the ciphertext.
-    const setup = await b.ts.connection("other-scopes").setup();
+    const setup = await internals(b.ts.connection("other-scopes")).setup();
     const relabelled = JSON.stringify({ ...JSON.parse(bundle), fingerprint: setup.fingerprint });
     await rejects(b.ts.import("other-scopes", relabelled, { passphrase: PASSPHRASE }), "usage_error", /could not be decrypted/);
   });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { describe, it } from "node:test";
 import { buildAuthorizationUrl, generatePkce, pkceChallenge, prepareAuthorization } from "../../src/protocol/authorization-url.js";
-import { caught, connection } from "./helpers.js";
+import { caught, client } from "./helpers.js";
 
 const endpoints = { authorizationUrl: "https://auth.example.com/authorize?tenant=t1" };
 
@@ -26,7 +26,7 @@ describe("PKCE (RFC 7636)", () => {
 
 describe("buildAuthorizationUrl", () => {
   it("carries response_type, client_id, redirect_uri, scope, state, PKCE, nonce, audience and extra parameters", () => {
-    const conn = connection({ scopes: ["openid", "offline_access"], audience: "https://api", authorizationParams: { prompt: "consent", access_type: "offline" } });
+    const conn = client({ scopes: ["openid", "offline_access"], audience: "https://api", authorizationParams: { prompt: "consent", access_type: "offline" } });
     const url = new URL(
       buildAuthorizationUrl(conn, endpoints, { redirectUri: "http://127.0.0.1:8000/callback", state: "st", nonce: "nn", pkce: { verifier: "v", challenge: "c", method: "S256" } }),
     );
@@ -48,14 +48,14 @@ describe("buildAuthorizationUrl", () => {
   });
 
   it("never lets authorization_params override state or PKCE", () => {
-    const conn = connection({ authorizationParams: { state: "evil", code_challenge: "evil" } });
+    const conn = client({ authorizationParams: { state: "evil", code_challenge: "evil" } });
     const url = new URL(buildAuthorizationUrl(conn, endpoints, { redirectUri: "http://127.0.0.1/cb", state: "good", pkce: { verifier: "v", challenge: "c", method: "S256" } }));
     assert.deepEqual(url.searchParams.getAll("state"), ["good"]);
     assert.deepEqual(url.searchParams.getAll("code_challenge"), ["c"]);
   });
 
   it("refuses a plain-http authorization URL that is not loopback", async () => {
-    const err = await caught(() => buildAuthorizationUrl(connection(), { authorizationUrl: "http://auth.example.com/authorize" }, { redirectUri: "x", state: "s" }));
+    const err = await caught(() => buildAuthorizationUrl(client(), { authorizationUrl: "http://auth.example.com/authorize" }, { redirectUri: "x", state: "s" }));
     assert.equal(err.code, "config_invalid");
     assert.equal(err.field, "connections.test.authorization_url");
   });
@@ -63,7 +63,7 @@ describe("buildAuthorizationUrl", () => {
 
 describe("prepareAuthorization", () => {
   it("generates state, an S256 verifier and, with openid, a nonce", () => {
-    const prepared = prepareAuthorization(connection({ scopes: ["openid"] }), endpoints, { redirectUri: "http://127.0.0.1/cb" });
+    const prepared = prepareAuthorization(client({ scopes: ["openid"] }), endpoints, { redirectUri: "http://127.0.0.1/cb" });
     const params = new URL(prepared.url).searchParams;
     assert.equal(params.get("state"), prepared.state);
     assert.equal(params.get("nonce"), prepared.nonce);
@@ -72,7 +72,7 @@ describe("prepareAuthorization", () => {
   });
 
   it("sends no PKCE with pkce off and no nonce without openid", () => {
-    const prepared = prepareAuthorization(connection({ pkce: "off" }), endpoints, { redirectUri: "http://127.0.0.1/cb" });
+    const prepared = prepareAuthorization(client({ pkce: "off" }), endpoints, { redirectUri: "http://127.0.0.1/cb" });
     const params = new URL(prepared.url).searchParams;
     assert.equal(params.get("code_challenge"), null);
     assert.equal(prepared.codeVerifier, undefined);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { ErrorCode } from "../../src/errors.js";
 import { requestToken } from "../../src/protocol/send.js";
-import { assertNoSecrets, caught, connection, deps, startServer, type TestServer } from "./helpers.js";
+import { assertNoSecrets, caught, client, deps, startServer, type TestServer } from "./helpers.js";
 
 /**
  * Token endpoints that answer something other than a token: each must give the right error
@@ -135,7 +135,7 @@ describe("broken token responses", () => {
   cases.forEach((c, i) => {
     it(`reports ${c.name} as ${c.code}, naming the URL and showing no secret`, async () => {
       const tokenUrl = `${server.url}/token/${i}`;
-      const conn = connection({ tokenUrl, clientSecret: CLIENT_SECRET, clientAuth: "post", response: c.mapping });
+      const conn = client({ tokenUrl, clientSecret: CLIENT_SECRET, clientAuth: "post", response: c.mapping });
       const err = await caught(() => requestToken(conn, { tokenUrl }, { kind: "refresh_token", refreshToken: REFRESH_TOKEN }, deps));
       assert.equal(err.code, c.code, err.message);
       assert.equal(err.url, tokenUrl);

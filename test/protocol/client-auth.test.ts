@@ -5,7 +5,7 @@ import { createLocalJWKSet, decodeProtectedHeader, exportJWK, jwtVerify } from "
 import { CLIENT_ASSERTION_TYPE, basicAuthorization, clientAuthentication } from "../../src/protocol/client-auth.js";
 import { loadPrivateKey } from "../../src/protocol/assertion.js";
 import { redact } from "../../src/redact.js";
-import { caught, connection } from "./helpers.js";
+import { caught, client } from "./helpers.js";
 
 const NOW = Date.UTC(2030, 0, 1);
 const now = () => NOW;
@@ -33,13 +33,13 @@ describe("basic client authentication", () => {
   });
 
   it("puts the credentials in the Authorization header only", async () => {
-    const auth = await clientAuthentication(connection({ clientAuth: "basic" }), { tokenUrl: TOKEN_URL }, { now });
+    const auth = await clientAuthentication(client({ clientAuth: "basic" }), { tokenUrl: TOKEN_URL }, { now });
     assert.deepEqual(auth.params, {});
     assert.equal(decodeBasic(auth.headers.Authorization!), "my%2Dclient:s3cret%2Dvalue");
   });
 
   it("needs a client secret", async () => {
-    const err = await caught(() => clientAuthentication(connection({ clientSecret: undefined }), { tokenUrl: TOKEN_URL }, { now }));
+    const err = await caught(() => clientAuthentication(client({ clientSecret: undefined }), { tokenUrl: TOKEN_URL }, { now }));
     assert.equal(err.code, "config_invalid");
     assert.equal(err.field, "connections.test.client_secret");
   });
@@ -47,19 +47,19 @@ describe("basic client authentication", () => {
 
 describe("post and none client authentication", () => {
   it("post sends client_id and client_secret in the body", async () => {
-    const auth = await clientAuthentication(connection({ clientAuth: "post" }), { tokenUrl: TOKEN_URL }, { now });
+    const auth = await clientAuthentication(client({ clientAuth: "post" }), { tokenUrl: TOKEN_URL }, { now });
     assert.deepEqual(auth, { headers: {}, params: { client_id: "my-client", client_secret: "s3cret-value" } });
   });
 
   it("none sends only client_id", async () => {
-    const auth = await clientAuthentication(connection({ clientAuth: "none" }), { tokenUrl: TOKEN_URL }, { now });
+    const auth = await clientAuthentication(client({ clientAuth: "none" }), { tokenUrl: TOKEN_URL }, { now });
     assert.deepEqual(auth, { headers: {}, params: { client_id: "my-client" } });
   });
 });
 
 describe("private_key_jwt", () => {
-  async function assertionFor(privateKey: string, extra: Parameters<typeof connection>[0] = {}, endpoints = { tokenUrl: TOKEN_URL }) {
-    const conn = connection({ clientAuth: "private_key_jwt", privateKey, clientSecret: undefined, ...extra });
+  async function assertionFor(privateKey: string, extra: Parameters<typeof client>[0] = {}, endpoints = { tokenUrl: TOKEN_URL }) {
+    const conn = client({ clientAuth: "private_key_jwt", privateKey, clientSecret: undefined, ...extra });
     const auth = await clientAuthentication(conn, endpoints, { now });
     assert.equal(auth.params.client_assertion_type, CLIENT_ASSERTION_TYPE);
     assert.equal(auth.params.client_id, "my-client");
@@ -133,7 +133,7 @@ describe("private_key_jwt", () => {
 
 describe("client_secret_jwt", () => {
   it("signs an HS256 assertion with the client secret", async () => {
-    const conn = connection({ clientAuth: "client_secret_jwt" });
+    const conn = client({ clientAuth: "client_secret_jwt" });
     const auth = await clientAuthentication(conn, { tokenUrl: TOKEN_URL }, { now });
     const jwt = auth.params.client_assertion!;
     assert.equal(decodeProtectedHeader(jwt).alg, "HS256");
@@ -154,7 +154,7 @@ describe("basic_encoding form (RFC 6749 Appendix B)", () => {
 
 describe("client secret redaction", () => {
   it("registers the secret in every encoding sent: form, and both Basic header variants", async () => {
-    const conn = connection({ clientAuth: "post", clientId: "unit-client", clientSecret: "unit.secret-*_x y" });
+    const conn = client({ clientAuth: "post", clientId: "unit-client", clientSecret: "unit.secret-*_x y" });
     await clientAuthentication(conn, { tokenUrl: TOKEN_URL }, { now });
     for (const encoding of ["form", "raw"] as const) {
       const base64 = basicAuthorization("unit-client", "unit.secret-*_x y", encoding).slice("Basic ".length);

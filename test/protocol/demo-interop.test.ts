@@ -7,7 +7,7 @@ import { revokeToken } from "../../src/protocol/revoke.js";
 import { requestToken } from "../../src/protocol/send.js";
 import { discover } from "../../src/providers/discovery.js";
 import { withDemoServer } from "../support/demo.js";
-import { caught, connection, deps } from "./helpers.js";
+import { caught, client, connection, deps } from "./helpers.js";
 
 /**
  * The protocol layer against a real authorization server (oidc-provider, via the bundled
@@ -36,7 +36,7 @@ describe("against the demo authorization server", () => {
       ["private_key_jwt (JWK)", { clientId: privateKeyJwt.clientId, privateKey: JSON.stringify(privateKeyJwt.privateJwk), clientAuth: "private_key_jwt" }],
     ];
     for (const [name, overrides] of variants) {
-      const conn = connection({ issuer: server.issuer, clientSecret: undefined, ...overrides });
+      const conn = client({ issuer: server.issuer, clientSecret: undefined, ...overrides });
       const { tokens } = await requestToken(conn, endpoints, { kind: "client_credentials" }, deps);
       assert.ok(tokens.accessToken.length > 10, name);
       assert.equal(tokens.tokenType, "Bearer", name);
@@ -47,7 +47,7 @@ describe("against the demo authorization server", () => {
   it("reports a wrong secret as invalid_client", async (t) => {
     const server = await withDemoServer(t);
     const endpoints = await discover(connection({ issuer: server.issuer }), deps);
-    const conn = connection({ clientId: server.clients.basic.clientId, clientSecret: "wrong-secret-value" });
+    const conn = client({ clientId: server.clients.basic.clientId, clientSecret: "wrong-secret-value" });
     const err = await caught(() => requestToken(conn, endpoints, { kind: "client_credentials" }, deps));
     assert.equal(err.code, "oauth_error");
     assert.equal(err.error, "invalid_client");
@@ -56,7 +56,7 @@ describe("against the demo authorization server", () => {
   it("introspects and revokes a token", async (t) => {
     const server = await withDemoServer(t);
     const endpoints = await discover(connection({ issuer: server.issuer }), deps);
-    const conn = connection({ clientId: server.clients.basic.clientId, clientSecret: server.clients.basic.clientSecret });
+    const conn = client({ clientId: server.clients.basic.clientId, clientSecret: server.clients.basic.clientSecret });
     const { tokens } = await requestToken(conn, endpoints, { kind: "client_credentials" }, deps);
     assert.equal((await introspectToken(conn, endpoints, { token: tokens.accessToken }, deps)).active, true);
     const result = await revokeToken(conn, endpoints, { token: tokens.accessToken, tokenTypeHint: "access_token" }, deps);
@@ -68,9 +68,9 @@ describe("against the demo authorization server", () => {
     const server = await withDemoServer(t);
     const endpoints = await discover(connection({ issuer: server.issuer }), deps);
     const { basic, privateKeyJwt } = server.clients;
-    const password = connection({ grant: "password", clientId: basic.clientId, clientSecret: basic.clientSecret, username: server.users.username, password: server.users.password });
+    const password = client({ grant: "password", clientId: basic.clientId, clientSecret: basic.clientSecret, username: server.users.username, password: server.users.password });
     assert.ok((await requestToken(password, endpoints, { kind: "password" }, deps)).tokens.accessToken);
-    const bearer = connection({
+    const bearer = client({
       grant: "jwt_bearer",
       issuer: server.issuer,
       clientId: privateKeyJwt.clientId,
@@ -85,7 +85,7 @@ describe("against the demo authorization server", () => {
   it("starts a device authorization and polls it until approved", async (t) => {
     const server = await withDemoServer(t, { devicePolling: { interval: 1 } });
     const endpoints = await discover(connection({ issuer: server.issuer }), deps);
-    const conn = connection({ grant: "device_code", clientId: server.clients.public.clientId, clientSecret: undefined, clientAuth: "none", scopes: ["openid", "offline_access"] });
+    const conn = client({ grant: "device_code", clientId: server.clients.public.clientId, clientSecret: undefined, clientAuth: "none", scopes: ["openid", "offline_access"] });
     const auth = await requestDeviceAuthorization(conn, endpoints, deps);
     assert.equal((await pollDeviceToken(conn, endpoints, auth.deviceCode, deps)).status, "pending");
     await server.approveDeviceCode(auth.userCode);

@@ -7,7 +7,7 @@ import {
   requestDeviceAuthorization,
 } from "../../src/protocol/device.js";
 import { DEVICE_CODE_GRANT_TYPE } from "../../src/protocol/token-request.js";
-import { caught, connection, deps, form, json, startServer, type TestServer } from "./helpers.js";
+import { caught, client, deps, form, json, startServer, type TestServer } from "./helpers.js";
 
 describe("device authorization (RFC 8628)", () => {
   let server: TestServer;
@@ -30,7 +30,7 @@ describe("device authorization (RFC 8628)", () => {
   });
   after(() => server.close());
 
-  const conn = () => connection({ grant: "device_code", clientAuth: "none", scopes: ["read"] });
+  const conn = () => client({ grant: "device_code", clientAuth: "none", scopes: ["read"] });
   const endpoints = () => ({ deviceAuthorizationUrl: `${server.url}/device`, tokenUrl: `${server.url}/token` });
 
   it("requests a device code with client_id and scope", async () => {

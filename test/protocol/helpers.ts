@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { protocolClient } from "../../src/config/protocol-client.js";
 import type { ResolvedConnection } from "../../src/config/types.js";
 import { TokenSmithError } from "../../src/errors.js";
-import type { ProtocolDeps } from "../../src/protocol/types.js";
+import type { OAuthClient, ProtocolDeps } from "../../src/protocol/types.js";
 
 /** A resolved connection with the config layer's defaults, for protocol tests. */
 export function connection(overrides: Partial<ResolvedConnection> = {}): ResolvedConnection {
@@ -32,6 +33,11 @@ export function connection(overrides: Partial<ResolvedConnection> = {}): Resolve
     vars: {},
     ...overrides,
   };
+}
+
+/** The protocol layer's client for such a connection, built as the lifecycle builds it. */
+export function client(overrides: Partial<ResolvedConnection> = {}): OAuthClient {
+  return protocolClient(connection(overrides));
 }
 
 export interface Recorded {
@@ -106,4 +112,13 @@ export async function caught(fn: () => unknown): Promise<TokenSmithError> {
 
 export function form(body: string): Record<string, string> {
   return Object.fromEntries(new URLSearchParams(body));
+}
+
+/** A port nothing listens on: bind one, note it, close it. */
+export async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise<void>((resolve) => srv.close(() => resolve()));
+  return port;
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { introspectToken, processIntrospectionResponse } from "../../src/protocol/introspect.js";
-import { caught, connection, deps, form, json, startServer, type TestServer } from "./helpers.js";
+import { caught, client, deps, form, json, startServer, type TestServer } from "./helpers.js";
 
 describe("introspectToken (RFC 7662)", () => {
   let server: TestServer;
@@ -17,7 +17,7 @@ describe("introspectToken (RFC 7662)", () => {
   const endpoints = () => ({ introspectionUrl: `${server.url}/introspect` });
 
   it("reads an active token's metadata", async () => {
-    const result = await introspectToken(connection(), endpoints(), { token: "live", tokenTypeHint: "access_token" }, deps);
+    const result = await introspectToken(client(), endpoints(), { token: "live", tokenTypeHint: "access_token" }, deps);
     assert.equal(result.active, true);
     assert.equal(result.scope, "a b");
     assert.equal(result.clientId, "c1");
@@ -29,14 +29,14 @@ describe("introspectToken (RFC 7662)", () => {
   });
 
   it("keeps Accept: application/json whatever token_headers say (SPEC §2.13)", async () => {
-    await introspectToken(connection({ tokenHeaders: { Accept: "text/plain", "X-Extra": "yes" } }), endpoints(), { token: "live" }, deps);
+    await introspectToken(client({ tokenHeaders: { Accept: "text/plain", "X-Extra": "yes" } }), endpoints(), { token: "live" }, deps);
     const req = server.requests.at(-1)!;
     assert.equal(req.headers.accept, "application/json");
     assert.equal(req.headers["x-extra"], "yes");
   });
 
   it("reads an inactive token", async () => {
-    const result = await introspectToken(connection(), endpoints(), { token: "dead" }, deps);
+    const result = await introspectToken(client(), endpoints(), { token: "dead" }, deps);
     assert.equal(result.active, false);
   });
 
@@ -47,7 +47,7 @@ describe("introspectToken (RFC 7662)", () => {
   });
 
   it("says not_supported when there is no introspection endpoint", async () => {
-    const err = await caught(() => introspectToken(connection(), {}, { token: "t" }, deps));
+    const err = await caught(() => introspectToken(client(), {}, { token: "t" }, deps));
     assert.equal(err.code, "not_supported");
   });
 });

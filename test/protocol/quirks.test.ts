@@ -7,7 +7,7 @@ import { CLIENT_ASSERTION_TYPE } from "../../src/protocol/client-auth.js";
 import { requestToken } from "../../src/protocol/send.js";
 import { JWT_BEARER_GRANT_TYPE } from "../../src/protocol/token-request.js";
 import type { GrantRequest } from "../../src/protocol/types.js";
-import { assertNoSecrets, caught, connection, deps, form, json, startServer, type Recorded, type TestServer } from "./helpers.js";
+import { assertNoSecrets, caught, client, deps, form, json, startServer, type Recorded, type TestServer } from "./helpers.js";
 
 /**
  * Simulated token endpoints for the provider quirks of PROVIDERS.md, on a real loopback
@@ -112,7 +112,7 @@ describe("provider quirks over HTTP", () => {
   after(() => server.close());
 
   const token = (path: string, overrides: Partial<ResolvedConnection> = {}, grant: GrantRequest = { kind: "client_credentials" }) =>
-    requestToken(connection({ tokenUrl: `${base}${path}`, ...overrides }), { tokenUrl: `${base}${path}` }, grant, deps);
+    requestToken(client({ tokenUrl: `${base}${path}`, ...overrides }), { tokenUrl: `${base}${path}` }, grant, deps);
 
   it("reads GitHub's form-encoded response with lowercase bearer and no expiry", async () => {
     const { tokens, sentAt } = await token("/github");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { processRevocationResponse, revokeToken } from "../../src/protocol/revoke.js";
-import { assertNoSecrets, caught, connection, deps, form, json, startServer, type TestServer } from "./helpers.js";
+import { assertNoSecrets, caught, client, deps, form, json, startServer, type TestServer } from "./helpers.js";
 
 describe("revokeToken (RFC 7009)", () => {
   let server: TestServer;
@@ -26,7 +26,7 @@ describe("revokeToken (RFC 7009)", () => {
   });
   after(() => server.close());
 
-  const conn = (path: string) => connection({ clientAuth: "post", revocationUrl: `${server.url}${path}` });
+  const conn = (path: string) => client({ clientAuth: "post", revocationUrl: `${server.url}${path}` });
 
   it("sends token, token_type_hint and client authentication, and reports revoked on 200", async () => {
     const result = await revokeToken(conn("/revoke"), { revocationUrl: `${server.url}/revoke` }, { token: "rt-to-revoke", tokenTypeHint: "refresh_token" }, deps);
@@ -37,7 +37,7 @@ describe("revokeToken (RFC 7009)", () => {
   });
 
   it("keeps Accept: application/json whatever token_headers say, and adds the others (SPEC §2.13)", async () => {
-    const withHeaders = connection({ clientAuth: "post", revocationUrl: `${server.url}/revoke`, tokenHeaders: { ACCEPT: "*/*", "X-Extra": "yes" } });
+    const withHeaders = client({ clientAuth: "post", revocationUrl: `${server.url}/revoke`, tokenHeaders: { ACCEPT: "*/*", "X-Extra": "yes" } });
     await revokeToken(withHeaders, { revocationUrl: `${server.url}/revoke` }, { token: "rt-to-revoke", tokenTypeHint: "refresh_token" }, deps);
     const req = server.requests.at(-1)!;
     assert.equal(req.headers.accept, "application/json");
@@ -71,7 +71,7 @@ describe("revokeToken (RFC 7009)", () => {
   });
 
   it("says not_supported, suggesting logout, when there is no revocation endpoint", async () => {
-    const err = await caught(() => revokeToken(connection(), {}, { token: "t" }, deps));
+    const err = await caught(() => revokeToken(client(), {}, { token: "t" }, deps));
     assert.equal(err.code, "not_supported");
     assert.match(err.hint ?? "", /tokensmith logout test/);
   });

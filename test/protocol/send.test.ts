@@ -1,22 +1,11 @@
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
-import type { AddressInfo } from "node:net";
 import { afterEach, describe, it } from "node:test";
 import { requestToken, sendTokenRequest } from "../../src/protocol/send.js";
 import type { FetchLike, PreparedRequest } from "../../src/protocol/types.js";
-import { caught, connection, deps, json, startServer, type TestServer } from "./helpers.js";
+import { caught, client, closedPort, deps, json, startServer, type TestServer } from "./helpers.js";
 
 const post = (url: string): PreparedRequest => ({ url, method: "POST", headers: { Accept: "application/json" }, body: "grant_type=client_credentials" });
 const realFetch: FetchLike = (url, init) => fetch(url, init);
-
-/** A port nothing listens on: bind one, note it, close it. */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
-}
 
 describe("sendTokenRequest", () => {
   const servers: TestServer[] = [];
@@ -107,7 +96,7 @@ describe("requestToken", () => {
       throw new Error("must not be called");
     };
     const err = await caught(() =>
-      requestToken(connection(), { tokenUrl: "http://auth.example.com/token" }, { kind: "client_credentials" }, { ...deps, fetch: fetchSpy }),
+      requestToken(client(), { tokenUrl: "http://auth.example.com/token" }, { kind: "client_credentials" }, { ...deps, fetch: fetchSpy }),
     );
     assert.equal(err.code, "config_invalid");
     assert.equal(err.field, "connections.test.token_url");
@@ -117,7 +106,7 @@ describe("requestToken", () => {
 
   it("names the connection on network errors", async () => {
     const url = `http://127.0.0.1:${await closedPort()}/token`;
-    const err = await caught(() => requestToken(connection(), { tokenUrl: url }, { kind: "client_credentials" }, deps));
+    const err = await caught(() => requestToken(client(), { tokenUrl: url }, { kind: "client_credentials" }, deps));
     assert.equal(err.code, "network_error");
     assert.equal(err.connection, "test");
   });
@@ -125,7 +114,7 @@ describe("requestToken", () => {
   it("uses the injected clock for sentAt", async () => {
     const server = await startServer((_req, res) => json(res, 200, { access_token: "x", expires_in: 10 }));
     try {
-      const result = await requestToken(connection(), { tokenUrl: `${server.url}/token` }, { kind: "client_credentials" }, { ...deps, now: () => 1_000 });
+      const result = await requestToken(client(), { tokenUrl: `${server.url}/token` }, { kind: "client_credentials" }, { ...deps, now: () => 1_000 });
       assert.equal(result.sentAt, 1_000);
       assert.equal(result.tokens.expiresInMs, 10_000);
     } finally {

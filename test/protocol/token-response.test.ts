@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { processTokenResponse } from "../../src/protocol/token-response.js";
 import { retryAfterSeconds } from "../../src/protocol/response.js";
 import type { ReceivedResponse } from "../../src/protocol/types.js";
-import { assertNoSecrets, caught, connection } from "./helpers.js";
+import { assertNoSecrets, caught, client } from "./helpers.js";
 
 const URL = "https://auth.example.com/oauth/token";
 
@@ -13,30 +13,30 @@ function response(status: number, body: unknown, headers: Record<string, string>
 
 describe("processTokenResponse on good responses", () => {
   it("reads a standard response", () => {
-    const tokens = processTokenResponse(connection(), response(200, { access_token: "at", token_type: "Bearer", expires_in: 3600, refresh_token: "rt", scope: "a b", id_token: "idt" }));
+    const tokens = processTokenResponse(client(), response(200, { access_token: "at", token_type: "Bearer", expires_in: 3600, refresh_token: "rt", scope: "a b", id_token: "idt" }));
     assert.deepEqual(tokens, { accessToken: "at", tokenType: "Bearer", expiresInMs: 3_600_000, resolutionMs: 1000, refreshToken: "rt", scope: "a b", idToken: "idt", extra: {} });
   });
 
   it("keeps extra fields nested up to 64 levels, and counts brackets inside strings as text (SPEC §2.19)", () => {
     const nested = `${"[".repeat(63)}1${"]".repeat(63)}`;
-    const tokens = processTokenResponse(connection(), response(200, `{"access_token":"at","note":"${"[".repeat(500)}","a":${nested}}`));
+    const tokens = processTokenResponse(client(), response(200, `{"access_token":"at","note":"${"[".repeat(500)}","a":${nested}}`));
     assert.equal(tokens.extra.note, "[".repeat(500));
     assert.equal(JSON.stringify(tokens.extra.a), nested);
   });
 
   it("marks a whole-number expires_in as good only to the second (SPEC §2.10)", () => {
-    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", expires_in: "2" })).resolutionMs, 1000);
-    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", expires_in: 2.5 })).resolutionMs, undefined);
+    assert.equal(processTokenResponse(client(), response(200, { access_token: "at", expires_in: "2" })).resolutionMs, 1000);
+    assert.equal(processTokenResponse(client(), response(200, { access_token: "at", expires_in: 2.5 })).resolutionMs, undefined);
   });
 
   it("normalizes bearer in any case and defaults a missing type to Bearer", () => {
-    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", token_type: "bEaReR" })).tokenType, "Bearer");
-    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at" })).tokenType, "Bearer");
+    assert.equal(processTokenResponse(client(), response(200, { access_token: "at", token_type: "bEaReR" })).tokenType, "Bearer");
+    assert.equal(processTokenResponse(client(), response(200, { access_token: "at" })).tokenType, "Bearer");
   });
 
   for (const type of ["DPoP", "mac", "N_A", "bot"]) {
     it(`refuses a token of type ${type}, which it does not understand, naming the type (RFC 6749 §7.1)`, async () => {
-      const err = await caught(() => processTokenResponse(connection(), response(200, { access_token: "at-unknown-type", token_type: type })));
+      const err = await caught(() => processTokenResponse(client(), response(200, { access_token: "at-unknown-type", token_type: type })));
       assert.equal(err.code, "invalid_response");
       assert.ok(err.message.includes(`"${type}"`), err.message);
       assert.match(err.hint ?? "", /header/);
@@ -45,12 +45,12 @@ describe("processTokenResponse on good responses", () => {
   }
 
   it("keeps another token type as sent when the connection's header says how to send it", () => {
-    const conn = connection({ header: { name: "Authorization", value: "DPoP {token}" }, headerSet: true });
+    const conn = client({ header: { name: "Authorization", value: "DPoP {token}" }, headerSet: true });
     assert.equal(processTokenResponse(conn, response(200, { access_token: "at", token_type: "DPoP" })).tokenType, "DPoP");
   });
 
   it("shows a long or odd token_type only in part, escaped", async () => {
-    const err = await caught(() => processTokenResponse(connection(), response(200, { access_token: "at", token_type: `\u001b[31m${"x".repeat(100)}` })));
+    const err = await caught(() => processTokenResponse(client(), response(200, { access_token: "at", token_type: `\u001b[31m${"x".repeat(100)}` })));
     assert.equal(err.code, "invalid_response");
     assert.doesNotMatch(err.message, /\u001b/, "no terminal escape reaches the message");
     assert.doesNotMatch(err.hint ?? "", /\u001b/);
@@ -58,31 +58,31 @@ describe("processTokenResponse on good responses", () => {
   });
 
   it("accepts expires_in as a numeric string and treats 0 as not given", () => {
-    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", expires_in: "3599" })).expiresInMs, 3_599_000);
-    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", expires_in: 0 })).expiresInMs, undefined);
+    assert.equal(processTokenResponse(client(), response(200, { access_token: "at", expires_in: "3599" })).expiresInMs, 3_599_000);
+    assert.equal(processTokenResponse(client(), response(200, { access_token: "at", expires_in: 0 })).expiresInMs, undefined);
   });
 
   it("reads expires_at as epoch seconds, epoch ms with expires_at_unit ms, or RFC 3339", () => {
     const at = Date.UTC(2030, 0, 1);
-    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", expires_at: at / 1000 })).expiresAtMs, at);
-    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", expires_at: String(at / 1000) })).expiresAtMs, at);
-    const ms = connection({ response: { expires_at_unit: "ms" } });
+    assert.equal(processTokenResponse(client(), response(200, { access_token: "at", expires_at: at / 1000 })).expiresAtMs, at);
+    assert.equal(processTokenResponse(client(), response(200, { access_token: "at", expires_at: String(at / 1000) })).expiresAtMs, at);
+    const ms = client({ response: { expires_at_unit: "ms" } });
     assert.equal(processTokenResponse(ms, response(200, { access_token: "at", expires_at: at })).expiresAtMs, at);
-    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", expires_at: "2030-01-01T00:00:00Z" })).expiresAtMs, at);
+    assert.equal(processTokenResponse(client(), response(200, { access_token: "at", expires_at: "2030-01-01T00:00:00Z" })).expiresAtMs, at);
   });
 
   it("parses a form-encoded body", () => {
     const res = response(200, "access_token=gho_abc&scope=repo%2Cgist&token_type=bearer", { "content-type": "application/x-www-form-urlencoded" });
-    assert.deepEqual(processTokenResponse(connection(), res), { accessToken: "gho_abc", tokenType: "Bearer", scope: "repo,gist", extra: {} });
+    assert.deepEqual(processTokenResponse(client(), res), { accessToken: "gho_abc", tokenType: "Bearer", scope: "repo,gist", extra: {} });
   });
 
   it("parses a form-encoded body sent as text/plain", () => {
     const res = response(200, "access_token=abc&expires=5183999", { "content-type": "text/plain" });
-    assert.equal(processTokenResponse(connection(), res).accessToken, "abc");
+    assert.equal(processTokenResponse(client(), res).accessToken, "abc");
   });
 
   it("follows a JSONPath response mapping and falls back to standard names for unmapped fields", () => {
-    const conn = connection({ response: { access_token: "$.data.token", expires_in: "$.data.ttl" } });
+    const conn = client({ response: { access_token: "$.data.token", expires_in: "$.data.ttl" } });
     const tokens = processTokenResponse(conn, response(200, { data: { token: "mapped", ttl: "60" }, refresh_token: "rt" }));
     assert.equal(tokens.accessToken, "mapped");
     assert.equal(tokens.expiresInMs, 60_000);
@@ -91,7 +91,7 @@ describe("processTokenResponse on good responses", () => {
   });
 
   it("reports a mapping JSONPath cannot evaluate as a configuration error naming the field", async () => {
-    const conn = connection({ response: { access_token: "$..[?(@.x==" } });
+    const conn = client({ response: { access_token: "$..[?(@.x==" } });
     const err = await caught(() => processTokenResponse(conn, response(200, { access_token: "at" })));
     assert.equal(err.code, "config_invalid");
     assert.equal(err.field, "connections.test.response.access_token");
@@ -100,7 +100,7 @@ describe("processTokenResponse on good responses", () => {
   it("never evaluates a filter or script expression in a mapping, even one that would find the token", async () => {
     const body = { tokens: [{ kind: "id", value: "idt" }, { kind: "at", value: "the-token" }] };
     for (const path of ["$.tokens[?(@.kind=='at')].value", "$.tokens[(@.length-1)].value"]) {
-      const err = await caught(() => processTokenResponse(connection({ response: { access_token: path } }), response(200, body)));
+      const err = await caught(() => processTokenResponse(client({ response: { access_token: path } }), response(200, body)));
       assert.equal(err.code, "config_invalid", path);
       assert.equal(err.field, "connections.test.response.access_token");
       assert.match(err.message, /not evaluated/);
@@ -108,13 +108,13 @@ describe("processTokenResponse on good responses", () => {
   });
 
   it("refuses a mapping jsonpath-plus would read loosely ($.[ as $..) instead of guessing", async () => {
-    const err = await caught(() => processTokenResponse(connection({ response: { access_token: "$.[" } }), response(200, { access_token: "at" })));
+    const err = await caught(() => processTokenResponse(client({ response: { access_token: "$.[" } }), response(200, { access_token: "at" })));
     assert.equal(err.code, "config_invalid");
     assert.equal(err.field, "connections.test.response.access_token");
   });
 
   it("keeps non-secret extra fields and drops every token, however nested or named", () => {
-    const conn = connection({ response: { access_token: "$.user.jwt" } });
+    const conn = client({ response: { access_token: "$.user.jwt" } });
     const body = { user: { jwt: "mapped-token", name: "ann" }, instance_url: "https://x.my.salesforce.com", signature: "sig", authed_user: { access_token: "xoxp", id: "U1" }, id_token: "idt" };
     const tokens = processTokenResponse(conn, response(200, body));
     assert.deepEqual(tokens.extra, { user: { name: "ann" }, instance_url: "https://x.my.salesforce.com", signature: "sig", authed_user: { id: "U1" } });
@@ -122,13 +122,13 @@ describe("processTokenResponse on good responses", () => {
 
   it("keeps fields that describe a token without holding one (issued_token_type, refresh_token_expires_in)", () => {
     const body = { access_token: "at", issued_token_type: "urn:ietf:params:oauth:token-type:access_token", refresh_token_expires_in: 15897600, refresh_token: "rt", session_token: "st" };
-    const tokens = processTokenResponse(connection(), response(200, body));
+    const tokens = processTokenResponse(client(), response(200, body));
     assert.deepEqual(tokens.extra, { issued_token_type: "urn:ietf:params:oauth:token-type:access_token", refresh_token_expires_in: 15897600 });
   });
 
   it("joins a scope sent as a list and keeps an empty scope", () => {
-    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", scope: ["a", "b"] })).scope, "a b");
-    assert.equal(processTokenResponse(connection(), response(200, { access_token: "at", scope: "" })).scope, "");
+    assert.equal(processTokenResponse(client(), response(200, { access_token: "at", scope: ["a", "b"] })).scope, "a b");
+    assert.equal(processTokenResponse(client(), response(200, { access_token: "at", scope: "" })).scope, "");
   });
 });
 
@@ -143,7 +143,7 @@ describe("processTokenResponse on OAuth errors", () => {
   for (const [error, hint] of cases) {
     it(`turns ${error} into oauth_error with its RFC fields and a hint`, async () => {
       const err = await caught(() =>
-        processTokenResponse(connection(), response(400, { error, error_description: "Nope.", error_uri: "https://docs.example.com/e" })),
+        processTokenResponse(client(), response(400, { error, error_description: "Nope.", error_uri: "https://docs.example.com/e" })),
       );
       assert.equal(err.code, "oauth_error");
       assert.equal(err.status, 400);
@@ -157,28 +157,28 @@ describe("processTokenResponse on OAuth errors", () => {
   }
 
   it("treats a 200 carrying error as an error", async () => {
-    const err = await caught(() => processTokenResponse(connection(), response(200, { error: "bad_verification_code" })));
+    const err = await caught(() => processTokenResponse(client(), response(200, { error: "bad_verification_code" })));
     assert.equal(err.code, "oauth_error");
     assert.equal(err.error, "bad_verification_code");
   });
 
   it("treats Slack's ok: false as an error", async () => {
-    const err = await caught(() => processTokenResponse(connection(), response(200, { ok: false, error: "invalid_code" })));
+    const err = await caught(() => processTokenResponse(client(), response(200, { ok: false, error: "invalid_code" })));
     assert.equal(err.code, "oauth_error");
     assert.equal(err.error, "invalid_code");
-    const bare = await caught(() => processTokenResponse(connection(), response(200, { ok: false })));
+    const bare = await caught(() => processTokenResponse(client(), response(200, { ok: false })));
     assert.equal(bare.error, "unknown_error");
   });
 
   it("redacts secrets a server echoes in error_description", async () => {
     const err = await caught(() =>
-      processTokenResponse(connection(), response(400, { error: "invalid_grant", error_description: "refresh_token=rt-leaked-value is expired" })),
+      processTokenResponse(client(), response(400, { error: "invalid_grant", error_description: "refresh_token=rt-leaked-value is expired" })),
     );
     assertNoSecrets(err, ["rt-leaked-value"]);
   });
 
   it("carries Retry-After on an OAuth error", async () => {
-    const err = await caught(() => processTokenResponse(connection(), response(429, { error: "slow_down" }, { "content-type": "application/json", "retry-after": "7" })));
+    const err = await caught(() => processTokenResponse(client(), response(429, { error: "slow_down" }, { "content-type": "application/json", "retry-after": "7" })));
     assert.equal(err.retryAfter, 7);
   });
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { loadConfig } from "../../src/config/load.js";
+import { protocolClient } from "../../src/config/protocol-client.js";
 import { resolveConnection } from "../../src/config/resolve.js";
 import { connectionSchema } from "../../src/config/schema.js";
 import type { ResolvedConnection } from "../../src/config/types.js";
@@ -160,7 +161,7 @@ describe("preset quirks on the wire", () => {
   async function send(provider: string, grant: GrantRequest, own: Record<string, unknown> = {}): Promise<Recorded> {
     const conn = await resolvePreset(provider, { token_url: `${server.url}/${provider}/token`, ...own });
     const before = server.requests.length;
-    const { tokens } = await requestToken(conn, { tokenUrl: conn.tokenUrl }, grant, deps);
+    const { tokens } = await requestToken(protocolClient(conn), { tokenUrl: conn.tokenUrl }, grant, deps);
     assert.equal(tokens.accessToken, "at-from-loopback");
     assert.equal(server.requests.length, before + 1);
     return server.requests[server.requests.length - 1] as Recorded;
@@ -238,7 +239,7 @@ describe("preset quirks on the authorization URL", () => {
   const input = { redirectUri: "http://127.0.0.1:8765/callback", state: "state-1" };
   const authorizationUrl = async (provider: string, own: Record<string, unknown> = {}) => {
     const conn = await resolvePreset(provider, own);
-    return new URL(buildAuthorizationUrl(conn, { authorizationUrl: conn.authorizationUrl }, input));
+    return new URL(buildAuthorizationUrl(protocolClient(conn), { authorizationUrl: conn.authorizationUrl }, input));
   };
 
   it("google: asks for offline access and consent, so a refresh token comes back", async () => {

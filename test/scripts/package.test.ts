@@ -40,7 +40,7 @@ function node(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
 const INLINE = `{ store: { type: "memory" }, connections: { billing: { grant: "client_credentials", token_url: "https://auth.example.com/token", client_id: "app", client_secret: "s3cret-value" } } }`;
 
 describe("the installed package", () => {
-  it("can be required from CommonJS, adapters included, with one TokenSmithError class", async () => {
+  it("can be required from CommonJS, adapters and the store engine included, with one TokenSmithError class", async () => {
     const script = `
       const { TokenSmith, TokenSmithError, defineConfig } = require("tokensmith");
       const config = defineConfig(${INLINE});
@@ -54,11 +54,12 @@ describe("the installed package", () => {
           code,
           undici: typeof require("tokensmith/undici").authorize,
           axios: Object.keys(require("tokensmith/axios")).length > 0,
+          store: typeof require("tokensmith/store").createStoreFromBackend,
         }));
       });`;
     const result = await node(["-e", script]);
     assert.equal(result.code, 0, result.stderr);
-    assert.deepEqual(JSON.parse(result.stdout), { same: "app", names: ["billing"], code: "config_invalid", undici: "function", axios: true });
+    assert.deepEqual(JSON.parse(result.stdout), { same: "app", names: ["billing"], code: "config_invalid", undici: "function", axios: true, store: "function" });
   });
 
   it("can still be imported as an ES module", async () => {

@@ -4,6 +4,7 @@ import { open, rename, unlink } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { TokenSmithError } from "../../errors.js";
 import { checkPassphraseStrength, MIN_PASSPHRASE_LENGTH } from "../../lifecycle/bundle.js";
+import { internals } from "../../lifecycle/handle.js";
 import type { CliRun } from "../context.js";
 import { readPassphrase } from "../passphrase.js";
 
@@ -26,7 +27,7 @@ export function registerExport(program: Command, run: CliRun): void {
       run.action(async (ctx, name: string, opts: { output?: string; copy?: boolean; weakPassphrase?: boolean }) => {
         const ts = await ctx.tokensmith();
         const connection = ts.connection(name);
-        await connection.stateSetup(); // a broken config fails before anyone types a passphrase (secrets are not needed)
+        await internals(connection).stateSetup(); // a broken config fails before anyone types a passphrase (secrets are not needed)
         const passphrase = await readPassphrase({
           confirm: true,
           check: (value) => checkPassphraseStrength(value, { allowWeak: opts.weakPassphrase, override: "--weak-passphrase" }),

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { readFile } from "node:fs/promises";
 import { TokenSmithError } from "../../errors.js";
+import { internals } from "../../lifecycle/handle.js";
 import type { CliRun } from "../context.js";
 import { readPassphrase } from "../passphrase.js";
 
@@ -14,7 +15,7 @@ export function registerImport(program: Command, run: CliRun): void {
     .action(
       run.action(async (ctx, name: string, file: string | undefined) => {
         const ts = await ctx.tokensmith();
-        await ts.connection(name).setup(); // a broken config fails before anyone types a passphrase
+        await internals(ts.connection(name)).setup(); // a broken config fails before anyone types a passphrase
         const bundle = file ? await readBundleFile(file) : await readAll(ctx.stdin);
         const passphrase = await readPassphrase({ confirm: false });
         const result = await ts.import(name, bundle, { passphrase });

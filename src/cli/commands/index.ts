@@ -27,6 +27,8 @@ export const COMMANDS: Record<string, () => Promise<RegisterCommand>> = {
   serve: async () => (await import("./serve.js")).registerServe,
   proxy: async () => (await import("./proxy.js")).registerProxy,
   demo: async () => (await import("./demo.js")).registerDemo,
+  completion: async () => (await import("./completion.js")).registerCompletion,
+  __complete: async () => (await import("./completion.js")).registerCompleteHelper,
 };
 
 /**

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { TokenSmithError } from "../../errors.js";
-import type { LoginFlow, LoginResult } from "../../flows/login.js";
+import type { LoginFlow, LoginResult } from "../../lifecycle/login.js";
 import type { CliContext, CliRun } from "../context.js";
 import { readLine } from "../read-line.js";
 import { formatRemaining, startSpinner, type Spinner } from "../spinner.js";

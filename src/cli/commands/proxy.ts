@@ -13,12 +13,11 @@ export function registerProxy(program: Command, run: CliRun): void {
     .action(
       run.action(async (ctx, name: string, opts: { port?: string; auth: boolean }) => {
         const port = parsePort(opts.port);
-        const { startProxy } = await import("../../gateway/proxy-server.js");
+        const { startProxy } = await import("../../gateway/start.js");
         const server = await startProxy({ name, config: ctx.flags.config, port, auth: opts.auth, onWarning: (message) => ctx.printer.warn(message) });
         const out = ctx.printer.out;
-        const { conn } = await server.tokensmith.connection(name).setup();
         // Written directly, not through the printer: its redaction would hide the key the user needs.
-        out.stderr(`tokensmith proxy for ${name} listening on ${server.url} -> ${conn.baseUrl}\n`);
+        out.stderr(`tokensmith proxy for ${name} listening on ${server.url} -> ${server.baseUrl}\n`);
         if (server.key) {
           out.stderr(`key: ${server.key}\n`);
           out.stderr(`send it as Authorization: Bearer <key>, e.g. curl -H "Authorization: Bearer ${server.key}" ${server.url}/\n`);

@@ -36,8 +36,7 @@ export function registerServe(program: Command, run: CliRun): void {
     .option("--port <port>", "port to bind (default: gateway.port, else 7373)")
     .action(
       run.action(async (ctx, opts: { host?: string; port?: string }) => {
-        const { startGateway } = await import("../../gateway/start.js");
-        const { errorLogLine, errorStack } = await import("../../gateway/errors.js");
+        const { startGateway, errorLogLine, errorStack } = await import("../../gateway/start.js");
         const gateway = await startGateway({
           config: ctx.flags.config,
           host: opts.host,

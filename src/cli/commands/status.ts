@@ -1,10 +1,6 @@
 import type { Command } from "commander";
 import type { ConnectionStatus } from "../../lifecycle/status.js";
-import { brokenStatus } from "../../lifecycle/status.js";
-import { TokenSmithError } from "../../errors.js";
 import type { CliRun } from "../context.js";
-
-const isConfigError = (err: unknown) => err instanceof TokenSmithError && err.code === "config_invalid";
 
 /** `tokensmith status [NAME]`: state per connection, never secrets. */
 export function registerStatus(program: Command, run: CliRun): void {
@@ -15,19 +11,10 @@ export function registerStatus(program: Command, run: CliRun): void {
     .action(
       run.action(async (ctx, name: string | undefined) => {
         const ts = await ctx.tokensmith();
-        const names = name ? [name] : ts.connectionNames();
-        const statuses: ConnectionStatus[] = [];
-        for (const n of names) {
-          const connection = ts.connection(n);
-          try {
-            statuses.push(await connection.status());
-          } catch (err) {
-            // A connection whose settings don't resolve is one line of the listing; anything
-            // else (an unreadable store) is the command's failure: never shown as "none" (§2.9).
-            if (name || !isConfigError(err)) throw err;
-            statuses.push(brokenStatus(n, err));
-          }
-        }
+        // One connection: its failure is the command's. All: `ts.statuses()`, the library's one
+        // policy (a connection whose settings don't resolve is a row; a store that cannot be
+        // read fails the command, never shown as "none", §2.9).
+        const statuses: ConnectionStatus[] = name ? [await ts.connection(name).status()] : await ts.statuses();
         // Which file is in use (SPEC §1), above the rows; the JSON document keeps its shape.
         const config = `config: ${ts.configPath ?? "(given as an object)"}`;
         ctx.printer.data([config, ...statuses.map(render)].join("\n"), name ? statuses[0] : statuses);

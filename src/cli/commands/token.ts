@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { tokenJson } from "../../lifecycle/token-json.js";
 import type { CliRun } from "../context.js";
 import { tokenRequest, withTokenFlags, type TokenFlags } from "./token-flags.js";
 
@@ -13,14 +14,7 @@ export function registerToken(program: Command, run: CliRun): void {
       ctx.printer.verbose(
         `${name}: a token of type ${info.tokenType}, ${expiresAt === null ? "no expiry" : `expires ${new Date(expiresAt * 1000).toISOString()}`}, scope "${info.scope}"`,
       );
-      ctx.printer.data(info.accessToken, {
-        access_token: info.accessToken,
-        token_type: info.tokenType,
-        expires_at: expiresAt,
-        expires_in: info.expiresAt ? Math.max(0, Math.floor((info.expiresAt.getTime() - Date.now()) / 1000)) : null,
-        scope: info.scope,
-        extra: info.extra,
-      });
+      ctx.printer.data(info.accessToken, tokenJson(info, Date.now()));
     }),
   );
 }

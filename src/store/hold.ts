@@ -1,18 +1,19 @@
-import { TokenSmithError } from "../errors.js";
-import type { Clock } from "../clock.js";
+import { idle, type Clock } from "../clock.js";
+import { leaseLost } from "./errors.js";
 import type { Lease } from "./types.js";
 
 /**
- * Keeps a networked lease alive while `fn` runs (SPEC §2.5). The server measures the lease
- * on its own clock; here we only need a safe local estimate of when it runs out: the time a
- * request was *sent* plus the lease length, which is never later than the server's expiry.
- * A renewal that fails for a network reason is retried on the next tick; the lease counts as
- * lost once the estimate runs out, or at once when the server says another owner has it.
+ * Keeps a lease alive while `fn` runs (SPEC §2.5), for every driver. A backend may measure the
+ * lease on its own clock (the database's); here we only need a safe local estimate of when it
+ * runs out: the time the request that took or renewed it was *sent* plus the lease length,
+ * never later than the backend's expiry. A renewal that fails for a network reason is retried
+ * on the next tick; the lease counts as lost once the estimate runs out, or at once when the
+ * backend says another owner has it.
  */
 
 /** Renewing three times per lease survives two missed renewals before anyone may take over. */
 const RENEWALS_PER_LEASE = 3;
-/** Floor on the renewal period, so very short test leases do not hammer the server. */
+/** Floor on the renewal period, so very short test leases do not hammer the backend. */
 const MIN_RENEW_MS = 50;
 
 export interface HoldOptions {
@@ -20,7 +21,7 @@ export interface HoldOptions {
   leaseMs: number;
   /** When the request that took the lease was sent, on `clock`. */
   acquiredAt: number;
-  /** Extends the lease on the server; false when this owner no longer holds it. */
+  /** Extends the lease; false when this owner no longer holds it. */
   renew(): Promise<boolean>;
 }
 
@@ -30,38 +31,39 @@ export interface HeldLease {
   readonly lease: Lease;
   /** Throws `lock_timeout` if the lease is lost or ran out: checked before a write. */
   assertHeld(): void;
-  /** Stops renewing (the write or release that follows ends the lease on the server). */
+  /** Stops renewing (the write or release that follows ends the lease). */
   stop(): void;
 }
 
 export function holdLease(options: HoldOptions): HeldLease {
   const { clock, leaseMs } = options;
   let expiresAt = options.acquiredAt + leaseMs;
-  let renewing = false;
-  let stopped = false;
+  const stopped = new AbortController();
   const lost = new AbortController();
   const lose = (why: string) => {
-    if (!lost.signal.aborted) lost.abort(new TokenSmithError("lock_timeout", `the update lease was lost: ${why}`));
+    if (!lost.signal.aborted) lost.abort(leaseLost(why));
   };
 
   const renew = async () => {
-    if (renewing || stopped || lost.signal.aborted) return;
-    renewing = true;
     const sentAt = clock.now();
+    if (sentAt >= expiresAt) return lose("it ran out before it could be renewed");
     try {
-      if (sentAt >= expiresAt) return lose("it ran out before it could be renewed");
       const still = await options.renew();
-      if (stopped) return;
+      if (stopped.signal.aborted) return;
       if (still) expiresAt = sentAt + leaseMs;
       else lose("another process took it over");
     } catch {
       // Retried on the next tick; the lease is lost only once it runs out.
-    } finally {
-      renewing = false;
     }
   };
-  const timer = setInterval(() => void renew(), Math.max(MIN_RENEW_MS, leaseMs / RENEWALS_PER_LEASE));
-  timer.unref?.();
+  void (async () => {
+    const period = Math.max(MIN_RENEW_MS, leaseMs / RENEWALS_PER_LEASE);
+    for (;;) {
+      await idle(clock, period, { signal: stopped.signal, keepAlive: false });
+      if (stopped.signal.aborted || lost.signal.aborted) return;
+      await renew();
+    }
+  })();
 
   return {
     lease: {
@@ -73,8 +75,7 @@ export function holdLease(options: HoldOptions): HeldLease {
       if (lost.signal.aborted) throw lost.signal.reason;
     },
     stop() {
-      stopped = true;
-      clearInterval(timer);
+      stopped.abort();
     },
   };
 }

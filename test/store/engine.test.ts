@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { describe, test } from "node:test";
-import { createLeasedStore, recordTag, type LeaseBackend, type RawRecord, type WatchListener } from "../../src/store/leased.js";
+import type { LeaseBackend, RawRecord } from "../../src/store/backend.js";
+import { createStoreFromBackend } from "../../src/store/engine.js";
 import { testStoreDriver } from "./conformance.js";
 
 /**
- * The shared half of the networked drivers, against an in-memory backend whose failures a
+ * The lease engine every driver runs through, against an in-memory backend whose failures a
  * test scripts: lost answers, refused renewals, outages. The real drivers run the same
  * paths against real servers in postgres.test.ts and redis.test.ts.
  */
@@ -18,13 +19,13 @@ const connectionLost = () => Object.assign(new Error("connection reset"), { code
 
 function fakeBackend() {
   const rows = new Map<string, Row>();
-  const listeners = new Set<WatchListener>();
+  const listeners = new Map<string, Set<() => void>>();
   const calls: string[] = [];
   /** Per operation: a failure to throw on its next call, before or after it takes effect. */
   const faults: Record<string, { when: "before" | "after"; error: Error } | undefined> = {};
   const row = (key: string) => rows.get(key) ?? rows.set(key, { generation: 0, data: null }).get(key)!;
   const live = (r: Row) => r.lease && r.lease.expiresAt > Date.now();
-  const notify = (key: string) => listeners.forEach((l) => l.onChange(recordTag(key)));
+  const notify = (key: string) => [...(listeners.get(key) ?? [])].forEach((l) => l());
   async function op<R>(name: string, body: () => R): Promise<R> {
     calls.push(name);
     const fault = faults[name];
@@ -73,10 +74,10 @@ function fakeBackend() {
         r.data = null;
         return "the fake quarantine";
       }),
-    watch(listener) {
-      listeners.add(listener);
-      listener.onReset();
-      return async () => void listeners.delete(listener);
+    watch(key, onChange) {
+      const set = listeners.get(key) ?? listeners.set(key, new Set()).get(key)!;
+      set.add(onChange);
+      return () => void set.delete(onChange);
     },
     isTransient: (err) => (err as { code?: string }).code === "ECONNRESET",
     reason: (err) => String((err as { code?: string }).code ?? err),
@@ -86,12 +87,12 @@ function fakeBackend() {
 }
 
 const key = randomBytes(32);
-const storeOn = (backend: LeaseBackend) => createLeasedStore(backend, { key, onWarning: () => {} });
+const storeOn = (backend: LeaseBackend) => createStoreFromBackend(backend, { key, onWarning: () => {} });
 
 const shared = fakeBackend();
-testStoreDriver("leased (fake backend)", async () => storeOn(shared.backend), { tiers: ["in-process"] });
+testStoreDriver("engine (fake backend)", async () => storeOn(shared.backend), { tiers: ["in-process"] });
 
-describe("leased store", () => {
+describe("the lease engine", () => {
   test("a write that landed but whose answer was lost counts as written", async () => {
     const fake = fakeBackend();
     const store = storeOn(fake.backend);
