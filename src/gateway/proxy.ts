@@ -5,6 +5,7 @@ import { TokenSmithError } from "../errors.js";
 import { AuthorizedCall } from "../http/call.js";
 import { unreachable } from "../http/fetch.js";
 import { checkOrigin, tokenHeader } from "../http/origins.js";
+import { proxyFor, proxyRules } from "../http/proxy-env.js";
 import type { Connection } from "../lifecycle/connection.js";
 import { internals } from "../lifecycle/handle.js";
 import type { ProxyMetrics } from "./proxy-metrics.js";
@@ -66,6 +67,7 @@ export async function proxy(target: ProxyRequest, req: IncomingMessage, res: Ser
   const base = baseUrlOf(conn);
   const url = targetUrl(base, target.path, target.search, conn.name);
   checkOrigin(conn, url);
+  refuseTransport(conn, url);
   const method = (req.method ?? "GET").toUpperCase();
   const body = await readBody(req);
   const settings = { conn, clock };
@@ -120,6 +122,29 @@ function clientGone(res: ServerResponse): AbortSignal {
   if (res.destroyed) gone.abort();
   else res.once("close", () => void (res.writableFinished || gone.abort()));
   return gone.signal;
+}
+
+/** Connections checked by `refuseTransport` (the answer depends on settings and base_url only). */
+const direct = new WeakSet<object>();
+
+/**
+ * The proxy connects to the API directly (node:http/https, the system's CAs and
+ * `NODE_EXTRA_CA_CERTS`). A connection whose API requests must go through an HTTP proxy
+ * (`proxy:`, `HTTPS_PROXY`/`HTTP_PROXY` minus `NO_PROXY`) or present `tls:` material is
+ * refused rather than silently sent around its settings.
+ */
+function refuseTransport(conn: { name: string; proxy?: string; tls?: object }, url: URL): void {
+  if (direct.has(conn)) return;
+  const through = proxyFor(url, proxyRules(conn.proxy, process.env));
+  if (through !== undefined || conn.tls !== undefined) {
+    const setting = conn.tls !== undefined ? "tls" : "proxy";
+    throw new TokenSmithError("not_supported", `the data gateway cannot yet send connection "${conn.name}"'s API requests through its ${setting === "tls" ? "tls setting" : "HTTP proxy"}`, {
+      connection: conn.name,
+      field: `connections.${conn.name}.${setting}`,
+      hint: setting === "tls" ? "call this API with `tokensmith call` or the library meanwhile" : "add the API's host to NO_PROXY (or proxy: none) if it is reachable directly; else use `tokensmith call` or the library",
+    });
+  }
+  direct.add(conn);
 }
 
 /** The connection's `base_url`, or a usage error naming the field. */
