@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { chmod, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
+import { isDeepStrictEqual } from "node:util";
 import { basename, dirname, extname, join, relative, resolve, sep } from "node:path";
 import { findLocalConfig, loadConfig } from "../config/load.js";
 import { absolutePath, xdgConfigHome } from "../config/paths.js";
@@ -92,8 +93,27 @@ export async function configWithConnection(before: string | undefined, path: str
   if (extname(path).toLowerCase() === ".json") return `${JSON.stringify(doc.toJS(), null, 2)}\n`;
   if (before === undefined) {
     doc.commentBefore = " tokensmith config, written by `tokensmith add` (tokensmith providers lists the presets)";
+    return doc.toString();
   }
-  return doc.toString();
+  return keepText(before, YAML.parseDocument(before).toString(), doc.toString());
+}
+
+/**
+ * The yaml library keeps comments and order, but not every space: it writes `a: 1   # note` as
+ * `a: 1 # note`. So the lines the edit changed (between the common first and last lines of the
+ * library's text before and after it) are spliced into the user's own text, when the library
+ * kept the number of lines and the splice reads the same; else its text is used as it is.
+ */
+export function keepText(original: string, rewritten: string, edited: string): string {
+  const lines = (text: string) => text.split("\n");
+  const [o, b, e] = [lines(original), lines(rewritten), lines(edited)];
+  if (o.length !== b.length) return edited;
+  let head = 0;
+  while (head < b.length && head < e.length && b[head] === e[head]) head++;
+  let tail = 0;
+  while (tail < b.length - head && tail < e.length - head && b[b.length - 1 - tail] === e[e.length - 1 - tail]) tail++;
+  const spliced = [...o.slice(0, head), ...e.slice(head, e.length - tail), ...o.slice(o.length - tail)].join("\n");
+  return isDeepStrictEqual(YAML.parse(spliced), YAML.parse(edited)) ? spliced : edited;
 }
 
 /**
