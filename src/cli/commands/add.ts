@@ -1,11 +1,13 @@
 import type { Command } from "commander";
+import { existsSync } from "node:fs";
 import { unlink } from "node:fs/promises";
+import { resolve } from "node:path";
 import { isUserGrant } from "../../config/grants.js";
 import { registerSecret } from "../../redact.js";
 import { answersFromFlags, askAnswers, hasRequiredFlags, type AddFlags, type Answers } from "../add-answers.js";
 import { configTarget, configWithConnection, existingConnections, fileReference, readTarget, writeSecretFile, writeValidated, type ConnectionFields } from "../add-config.js";
 import type { CliContext, CliRun } from "../context.js";
-import { openTerminal, type Terminal } from "../passphrase.js";
+import { openTerminal, promptHidden, type Terminal } from "../passphrase.js";
 import { promptYesNo } from "../prompt.js";
 import { readLine } from "../read-line.js";
 
@@ -49,8 +51,7 @@ async function add(ctx: CliContext, name: string | undefined, flags: AddFlags): 
       throw err;
     }
   } else {
-    const piped = flags.secretFile && !flags.secretEnv ? (await readLine(ctx.stdin)).trim() : undefined;
-    answers = answersFromFlags(name, flags, piped || undefined);
+    answers = answersFromFlags(name, flags, await secretToWrite(ctx, flags));
   }
   if (answers.secret.kind === "file" && answers.secret.value) registerSecret(answers.secret.value);
   try {
@@ -69,6 +70,22 @@ async function add(ctx: CliContext, name: string | undefined, flags: AddFlags): 
     return await report(ctx, answers, target.path, !target.exists, terminal);
   } finally {
     terminal?.close();
+  }
+}
+
+/**
+ * The secret for a `--secret-file` that does not exist yet: the first line of standard input,
+ * or typed without echo when standard input is a terminal.
+ */
+async function secretToWrite(ctx: CliContext, flags: AddFlags): Promise<string | undefined> {
+  if (!flags.secretFile || flags.secretEnv || existsSync(resolve(flags.secretFile))) return undefined;
+  if ((ctx.stdin as { isTTY?: boolean }).isTTY !== true) return (await readLine(ctx.stdin)).trim() || undefined;
+  const terminal = await openTerminal();
+  if (!terminal) return undefined;
+  try {
+    return (await promptHidden(terminal, "Client secret (not shown): ")).trim() || undefined;
+  } finally {
+    terminal.close();
   }
 }
 
