@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile, execFileSync } from "node:child_process";
-import { readFile, stat } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import { promisify } from "node:util";
@@ -132,5 +132,18 @@ describe("tokensmith add in a real terminal (tmux)", { skip: !installed("tmux") 
       client_id: server.clients.basic.clientId,
       client_secret: "${file:demo-cc.client-secret}",
     });
+  });
+
+  it("Ctrl-C cancels: exit 2, nothing written", async (t) => {
+    const dir = await tmpDir(t);
+    const term = await addInTerminal(t, dir);
+    await term.waitFor(/Provider \(type to filter\):/);
+    await term.type("goo", "Enter");
+    await term.waitFor(/Connection name \[google\]: ?$/m);
+    await term.type("C-c");
+    const done = await term.waitFor(/EXIT=\d+/);
+    assert.match(done, /cancelled: nothing was written/);
+    assert.match(done, /EXIT=2/);
+    assert.deepEqual((await readdir(dir)).filter((name) => name !== ".state"), []);
   });
 });

@@ -85,6 +85,18 @@ describe("tokensmith add with flags", () => {
     assert.deepEqual(listed.stdout.trim().split("\n").map((line) => line.split("\t")[0]), ["billing", "reports", "crm"]);
   });
 
+  it("an untrusted working-folder config stays untrusted after the edit", async (t) => {
+    const { dir, env } = await folder(t);
+    const path = join(dir, "tokensmith.yaml");
+    await writeFile(path, EXISTING, { mode: 0o600 });
+    const res = await cliProcess(["add", "crm", "--provider", "hubspot", "--client-id", "c"], { cwd: dir, env });
+    assert.equal(res.code, 0, res.stderr);
+    assert.ok((await readFile(path, "utf8")).startsWith(EXISTING.slice(0, EXISTING.indexOf("\ngateway:"))));
+    const listed = await cliProcess(["connections"], { cwd: dir, env });
+    assert.equal(listed.code, 2);
+    assert.match(listed.stderr, /is not trusted yet/);
+  });
+
   it("--secret-file writes the secret from standard input to a 0600 file the config references", async (t) => {
     const { dir, env } = await folder(t);
     const secret = "s3cr3t-from-the-pipe";
