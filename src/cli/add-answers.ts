@@ -107,10 +107,13 @@ export function answersFromFlags(name: string | undefined, flags: AddFlags, secr
   const preset = flags.provider ? checkPreset(flags.provider) : undefined;
   if (!preset && !flags.tokenUrl) throw usage("missing --provider (or --token-url for a custom server)", "`tokensmith providers` lists the presets");
   if (!flags.clientId) throw usage("missing --client-id", "the client id the provider gave your application");
+  const vars = parseVars(flags.var);
+  const unset = preset ? requiredVariables(preset).filter((variable) => !vars[variable]) : [];
+  if (unset.length) throw usage(`missing --var ${unset[0]}=VALUE (provider ${preset!.name} needs ${unset.join(", ")})`, `see tokensmith providers ${preset!.name}`);
   return {
     name: checkName(name),
     preset,
-    vars: parseVars(flags.var),
+    vars,
     tokenUrl: flags.tokenUrl,
     authorizationUrl: flags.authorizationUrl,
     grant: flags.grant ? checkGrant(flags.grant) : undefined,

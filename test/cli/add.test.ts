@@ -136,6 +136,7 @@ describe("tokensmith add with flags", () => {
       [["add", "--provider", "hubspot", "--client-id", "a"], /missing the connection name/],
       [["add", "x", "--client-id", "a"], /missing --provider \(or --token-url/],
       [["add", "x", "--provider", "hubspott", "--client-id", "a"], /--provider: unknown provider "hubspott"\n {2}hint: did you mean hubspot\?/],
+      [["add", "x", "--provider", "okta", "--client-id", "a"], /missing --var domain=VALUE \(provider okta needs domain\)/],
       [["add", "x", "--provider", "hubspot", "--client-id", "a", "--grant", "magic"], /--grant: unknown grant "magic"/],
       [["add", "x", "--provider", "hubspot", "--client-id", "a", "--secret-env", "NOT-A-NAME"], /--secret-env: "NOT-A-NAME" is not an environment variable name/],
       [["add", "x", "--provider", "hubspot", "--client-id", "a", "--secret-env", "A", "--secret-file", "f"], /--secret-env and --secret-file both given/],
