@@ -96,6 +96,7 @@ export async function promptSelect(terminal: Terminal, question: string, choices
   let query = "";
   let cursor = Math.max(0, choices.findIndex((c) => c.value === initial));
   let drawn = 0;
+  const width = Math.max(...choices.map((c) => c.value.length));
   const clear = () => out.write(`${drawn ? `\u001b[${drawn}A` : ""}\r\u001b[J`);
   const draw = () => {
     clear();
@@ -104,9 +105,9 @@ export async function promptSelect(terminal: Terminal, question: string, choices
     const start = Math.max(0, Math.min(cursor - VISIBLE + 1, shown.length - VISIBLE));
     const rows = shown.slice(Math.max(0, start), Math.max(0, start) + VISIBLE).map((c, i) => {
       const at = Math.max(0, start) + i === cursor;
-      return `${at ? "\u001b[7m>" : " "} ${c.value}${c.label ? `  ${c.label}` : ""}${at ? "\u001b[0m" : ""}`;
+      return `${at ? "\u001b[7m>" : " "} ${c.label ? `${c.value.padEnd(width)}  ${c.label}` : c.value}${at ? "\u001b[0m" : ""}`;
     });
-    const more = shown.length > VISIBLE ? [`  (${shown.length} match; type to narrow, ↑/↓ to move)`] : shown.length ? [] : ["  (no match; backspace to widen)"];
+    const more = shown.length > VISIBLE ? [`  (${shown.length} matches; type to narrow, ↑/↓ to move)`] : shown.length ? [] : ["  (no match; backspace to widen)"];
     const lines = [`${question} (type to filter): ${query}`, ...rows, ...more];
     out.write(lines.join("\n"));
     drawn = lines.length - 1;

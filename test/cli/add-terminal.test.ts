@@ -61,7 +61,7 @@ describe("tokensmith add in a real terminal (tmux)", { skip: !installed("tmux") 
     assert.match(first, /> \S+/, "the list is shown before anything is typed");
     await term.type("hubs");
     const filtered = await term.waitFor(/Provider \(type to filter\): hubs\n/);
-    assert.match(filtered, /> hubspot {2}HubSpot/);
+    assert.match(filtered, /> hubspot +HubSpot/);
     assert.doesNotMatch(filtered, /google|salesforce/);
     await term.type("Enter");
     await term.waitFor(/Connection name \[hubspot\]: ?$/m);
