@@ -22,6 +22,7 @@ export const COMMANDS: Record<string, () => Promise<RegisterCommand>> = {
   export: async () => (await import("./export.js")).registerExport,
   import: async () => (await import("./import.js")).registerImport,
   connections: async () => (await import("./connections.js")).registerConnections,
+  add: async () => (await import("./add.js")).registerAdd,
   trust: async () => (await import("./trust.js")).registerTrust,
   providers: async () => (await import("./providers.js")).registerProviders,
   serve: async () => (await import("./serve.js")).registerServe,
