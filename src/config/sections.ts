@@ -54,6 +54,19 @@ function checkStoreUrl(url: string, type: string, options: ConfigErrorOptions): 
   }
 }
 
+/** A node of a Redis Cluster: redis:// or rediss:// with a host and port (a cluster has no databases or sentinels). */
+function checkClusterUrl(url: string, field: string, options: ConfigErrorOptions): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (cause) {
+    throw configError(field, "not a redis URL", { ...options, cause, hint: "e.g. redis://:password@10.0.0.1:6379 (one entry per node)" });
+  }
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
+    throw configError(field, `must be a redis: or rediss: URL (got ${parsed.protocol})`, { ...options, hint: "list cluster nodes as redis://host:port" });
+  }
+}
+
 function buildStore(loaded: LoadedConfig, env: NodeJS.ProcessEnv, resolver: Resolver): StoreConfig {
   const options: ConfigErrorOptions = { file: loaded.path };
   const section = resolveDeep(loaded.store ?? {}, ["store"], resolver);
@@ -63,6 +76,10 @@ function buildStore(loaded: LoadedConfig, env: NodeJS.ProcessEnv, resolver: Reso
   if (section.url) {
     if (known(section.url)) checkStoreUrl(section.url, store.type, options);
     store.url = section.url;
+  }
+  if (section.cluster) {
+    section.cluster.forEach((url, i) => known(url) && checkClusterUrl(url, `store.cluster[${i}]`, options));
+    store.cluster = section.cluster;
   }
   if (section.schema) store.schema = section.schema;
   if (section.prefix) store.prefix = section.prefix;
