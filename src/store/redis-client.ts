@@ -75,7 +75,6 @@ export function connectRedis(ioredis: IORedis, url: string, cluster?: string[]):
       // Sentinels are asked for the master again after every reconnect; a demoted master's
       // READONLY answer is a reason to ask (the command fails and the store's retry follows).
       sentinelRetryStrategy: retryStrategy,
-      failoverDetector: true,
       reconnectOnError: (err) => /READONLY/.test(err.message),
       ...(s.tls && { tls: {}, enableTLSForSentinelMode: true }),
     });
