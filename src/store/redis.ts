@@ -76,6 +76,22 @@ function redisBackend(connection: RedisConnection, ctx: BackendContext): LeaseBa
     const k = keys(key);
     return runScript(client, name, quarantineKey ? [k.record, quarantineKey] : [k.record, k.lease], args);
   };
+  /**
+   * A script followed, in one pipeline, by WAITAOF / WAIT: they run on the connection (the
+   * cluster node) that ran it, and are checked when `landed` says the script changed something.
+   */
+  const confirmed = async (name: "WRITE" | "ACQUIRE", key: string, args: Array<string | number>, landed: (reply: unknown) => boolean) => {
+    await ready();
+    const k = keys(key);
+    const pipeline = client.pipeline();
+    pipeline.eval(SCRIPTS[name], 2, k.record, k.lease, ...args);
+    for (const [command, ...rest] of durability.followUps()) pipeline.call(command, ...rest);
+    const results = (await pipeline.exec()) ?? [];
+    const [err, reply] = results[0] ?? [new Error("Connection is closed.")];
+    if (err) throw err;
+    if (landed(reply)) await durability.confirm(results.slice(1).map(([e, r]) => e ?? r));
+    return reply;
+  };
   const raw = (generation: unknown, data: unknown): RawRecord | undefined =>
     generation === null || generation === undefined ? undefined : { generation: Number(generation), data: data === null || data === undefined ? null : String(data) };
 
@@ -88,7 +104,8 @@ function redisBackend(connection: RedisConnection, ctx: BackendContext): LeaseBa
       return raw(generation, data);
     },
     async acquire(key, ticket, leaseMs, deadOwner) {
-      const reply = (await script("ACQUIRE", key, [ticketOf(ticket), leaseMs, deadOwner ?? ""])) as [number, unknown, unknown];
+      // Confirmed like a write: a lease a failover forgot would let a second holder refresh.
+      const reply = (await confirmed("ACQUIRE", key, [ticketOf(ticket), leaseMs, deadOwner ?? ""], (r) => (r as [number])[0] === 1)) as [number, unknown, unknown];
       if (reply[0] === 1) return { acquired: true, record: raw(reply[1], reply[2]) ?? { generation: 0, data: null } };
       let holding: { holder?: string; owner?: string } = {};
       try {
@@ -104,18 +121,7 @@ function redisBackend(connection: RedisConnection, ctx: BackendContext): LeaseBa
       return (await script("RENEW", key, [ticketOf(ticket), leaseMs])) === 1;
     },
     async write(key, ticket, generation, data) {
-      await ready();
-      const k = keys(key);
-      // One pipeline, so WAITAOF / WAIT run on the connection (the cluster node) that wrote.
-      const pipeline = client.pipeline();
-      pipeline.eval(SCRIPTS.WRITE, 2, k.record, k.lease, ticketOf(ticket), generation, data, channel, recordTag(key));
-      for (const [command, ...args] of durability.followUps()) pipeline.call(command, ...args);
-      const results = (await pipeline.exec()) ?? [];
-      const [err, reply] = results[0] ?? [new Error("Connection is closed.")];
-      if (err) throw err;
-      if (reply !== 1) return false;
-      await durability.confirm(results.slice(1).map(([e, r]) => e ?? r));
-      return true;
+      return (await confirmed("WRITE", key, [ticketOf(ticket), generation, data, channel, recordTag(key)], (reply) => reply === 1)) === 1;
     },
     async release(key, ticket) {
       await script("RELEASE", key, [ticketOf(ticket), channel, recordTag(key)]);

@@ -4,6 +4,8 @@ import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
 import { after, describe, test } from "node:test";
 import { Cluster, Redis } from "ioredis";
+import { loadConfig } from "../../src/config/load.js";
+import { resolveStoreConfig } from "../../src/config/resolve.js";
 import { storeSchema } from "../../src/config/schema.js";
 import { createStore } from "../../src/store/index.js";
 import { parseSentinelUrl } from "../../src/store/redis-client.js";
@@ -126,14 +128,27 @@ describe("redis sentinel", () => {
     await assert.rejects(createStore({ type: "redis", cluster: ["postgres://h:1"], key }), { code: "config_invalid", message: /store\.cluster\[0\]/ });
   });
 
+  test("a config file with a redis+sentinel URL or a cluster list resolves; a broken one names the field, never the password", async () => {
+    const key = KEY.toString("base64");
+    const resolved = async (store: Record<string, unknown>) => resolveStoreConfig(await loadConfig({ config: { store: { type: "redis", key, ...store } }, cwd: "/", env: {} }), {});
+    const url = "redis+sentinel://:pw@10.0.0.1:26379,10.0.0.2:26380/mymaster/1";
+    assert.equal((await resolved({ url })).url, url);
+    assert.deepEqual((await resolved({ cluster: ["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"] })).cluster, ["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"]);
+    const broken = (store: Record<string, unknown>) => resolved(store).then(() => undefined, (err: Error & { field?: string }) => err);
+    const noMaster = await broken({ url: "redis+sentinel://:secret-pw@10.0.0.1:26379" });
+    assert.equal(noMaster?.field, "store.url");
+    assert.ok(!String(noMaster?.message).includes("secret-pw"));
+    assert.equal((await broken({ cluster: ["http://10.0.0.1:7000"] }))?.field, "store.cluster[0]");
+  });
+
   test("a write is on the replica when the update returns (WAIT), and a master killed after it loses nothing", async () => {
     const warnings: string[] = [];
     let store: Store | undefined;
     try {
       store = await sentinelStore((m) => warnings.push(m), "ts-failover:");
       for (let i = 1; i <= 3; i++) await store.update("k", (current) => ({ n: ((current?.value as { n: number } | undefined)?.n ?? 0) + 1 }), { mode: "wait" });
-      const { killed, promoted } = await sentinel.killMaster();
-      assert.notEqual(killed, promoted);
+      const { killed, failover } = await sentinel.killMaster();
+      assert.notEqual(killed, await failover);
       // The same handle finds the new master through the sentinel by itself.
       const after = await store.update("k", (current) => ({ n: ((current?.value as { n: number } | undefined)?.n ?? 0) + 1 }), { mode: "wait", deadline: Date.now() + 15_000 });
       assert.equal(after.status, "written");

@@ -87,8 +87,8 @@ export interface RedisSentinel {
   sentinelPort: number;
   /** The port of the current master, as the sentinel reports it. */
   masterPort(): Promise<number>;
-  /** SIGKILLs the current master and waits until the sentinel has promoted the replica. */
-  killMaster(): Promise<{ killed: number; promoted: number }>;
+  /** SIGKILLs the current master; `failover` is the port of the replica once the sentinel has promoted it. */
+  killMaster(): Promise<{ killed: number; failover: Promise<number> }>;
   destroy(): Promise<void>;
 }
 
@@ -132,10 +132,14 @@ export async function startRedisSentinel(): Promise<RedisSentinel> {
         const killed = await masterPort();
         await kill(procs.get(killed));
         procs.delete(killed);
-        await until("the failover", async () => (await masterPort()) !== killed);
-        const promoted = await masterPort();
-        await until("the promoted replica to take writes", async () => /role:master/.test(await cli(promoted, "info", "replication")));
-        return { killed, promoted };
+        const failover = (async () => {
+          await until("the failover", async () => (await masterPort()) !== killed);
+          const promoted = await masterPort();
+          await until("the promoted replica to take writes", async () => /role:master/.test(await cli(promoted, "info", "replication")));
+          return promoted;
+        })();
+        failover.catch(() => {}); // awaited by the caller
+        return { killed, failover };
       },
       destroy,
     };
