@@ -69,10 +69,14 @@ describe("redis cluster", () => {
         slots.add(a);
       }
       assert.ok(slots.size > 1, "the test keys spread over several slots");
-      await using(clusterStore(), async (store) => {
+      await using(clusterStore(() => {}, "ts-slots:"), async (store) => {
         for (const key of keys) await store.update(key, () => ({ key }), { mode: "wait" });
         for (const key of keys) assert.deepEqual((await store.get(key))?.value, { key });
       });
+      // Really a cluster: the records are spread over its masters.
+      const perNode = await Promise.all(cluster.nodes.map(async (url) => (await run("redis-cli", ["-p", String(portOf(url)), "keys", "ts-slots:*"])).stdout.split("\n").filter(Boolean).length));
+      assert.equal(perNode.reduce((a, b) => a + b, 0), keys.length);
+      assert.ok(perNode.filter((n) => n > 0).length > 1, `records per master: ${perNode.join(", ")}`);
     } finally {
       node.disconnect();
     }
