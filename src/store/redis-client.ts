@@ -80,6 +80,7 @@ export function connectRedis(ioredis: IORedis, url: string, cluster?: string[]):
     });
     return { client, kind: "sentinel", where: `${s.name} via sentinel ${s.sentinels.map((n) => `${n.host}:${n.port}`).join(",")}${s.db ? `/${s.db}` : ""}` };
   }
+  if (!url) throw new TokenSmithError("config_invalid", "a redis store needs store.url or store.cluster", { field: "store.url", hint: "e.g. url: redis://:password@host:6379/0" });
   return { client: new ioredis.Redis(url, common), kind: "standalone", where: describeServer(url) };
 }
 
