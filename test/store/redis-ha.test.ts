@@ -130,6 +130,8 @@ describe("redis sentinel", () => {
     const neither = storeSchema.safeParse({ type: "redis", key });
     assert.match(neither.error?.issues[0]?.message ?? "", /required for store type redis \(or cluster\)/);
     await assert.rejects(createStore({ type: "redis", cluster: ["postgres://h:1"], key }), { code: "config_invalid", message: /store\.cluster\[0\]/ });
+    // Neither: an error, not a silent connection to localhost:6379.
+    await assert.rejects(createRedisStore({ url: "", key: KEY, oldKeys: [] }), { code: "config_invalid", message: /store\.url or store\.cluster/ });
   });
 
   test("a config file with a redis+sentinel URL or a cluster list resolves; a broken one names the field, never the password", async () => {
