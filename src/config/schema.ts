@@ -258,6 +258,7 @@ const storeShape = {
   url: optionalText,
   schema: z.optional(text.check(z.regex(SQL_IDENTIFIER, { error: "must be a plain SQL identifier (letters, digits, _)" }))),
   prefix: optionalText,
+  cluster: z.optional(texts.check(z.minLength(1, { error: "must list at least one node URL" }))),
   key: optionalText,
   old_keys: optionalTexts,
 };
@@ -276,7 +277,12 @@ export const storeSchema = z.strictObject(storeShape, { error: expected("a map")
         ctx.addIssue({ code: "custom", path: [field], message: `only applies to store type ${types.join(" or ")} (this store is ${type})` });
       }
     }
-    if ("schemes" in driver && !store.url) ctx.addIssue({ code: "custom", path: ["url"], message: `required for store type ${type}` });
+    const alternative = "urlOr" in driver ? driver.urlOr : undefined;
+    if (alternative && store.url !== undefined && store[alternative] !== undefined) {
+      ctx.addIssue({ code: "custom", path: [alternative], message: "give url or cluster, not both" });
+    } else if ("schemes" in driver && !store.url && !(alternative && store[alternative])) {
+      ctx.addIssue({ code: "custom", path: ["url"], message: `required for store type ${type}${alternative ? ` (or ${alternative})` : ""}` });
+    }
     if (driver.needsKey && !store.key) {
       const hint = "a shared store is encrypted with a key every machine has: key: ${env:TOKENSMITH_KEY} (32 bytes, base64)";
       ctx.addIssue({ code: "custom", path: ["key"], message: `required for store type ${type}`, params: { hint } });

@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { registerSecret } from "../redact.js";
+import { TokenSmithError } from "../errors.js";
+import { parseSentinelUrl } from "../store/redis-client.js";
 import { storeDriver } from "../store/registry.js";
 import type { StoreConfig } from "../store/types.js";
 import { configError, type ConfigErrorOptions } from "./issues.js";
@@ -42,15 +44,33 @@ function checkKey(key: string, field: string, options: ConfigErrorOptions): void
 function checkStoreUrl(url: string, type: string, options: ConfigErrorOptions): void {
   const schemes = storeDriver(type)?.schemes;
   if (!schemes) return; // a field for another driver: the schema reports it
-  let protocol: string;
-  try {
-    protocol = new URL(url).protocol;
-  } catch (cause) {
-    // Never echo a store URL: it usually carries a password.
-    throw configError("store.url", `not a ${type} URL`, { ...options, cause, hint: `e.g. ${schemes[0]}//user:password@host/db` });
-  }
+  // Never echo a store URL: it usually carries a password.
+  const notUrl = (cause?: unknown) => configError("store.url", `not a ${type} URL`, { ...options, cause, hint: `e.g. ${schemes[0]}//user:password@host/db` });
+  const protocol = /^([a-z][a-z0-9+.-]*:)\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (!protocol) throw notUrl();
   if (!schemes.includes(protocol)) {
     throw configError("store.url", `must be a ${schemes.join(" or ")} URL (got ${protocol})`, options);
+  }
+  try {
+    // Sentinel URLs list several hosts, which WHATWG URLs cannot hold.
+    if (protocol.endsWith("+sentinel:")) parseSentinelUrl(url);
+    else new URL(url);
+  } catch (cause) {
+    if (cause instanceof TokenSmithError) throw configError("store.url", cause.message.replace(/^store\.url: /, ""), { ...options, hint: cause.hint });
+    throw notUrl(cause);
+  }
+}
+
+/** A node of a Redis Cluster: redis:// or rediss:// with a host and port (a cluster has no databases or sentinels). */
+function checkClusterUrl(url: string, field: string, options: ConfigErrorOptions): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (cause) {
+    throw configError(field, "not a redis URL", { ...options, cause, hint: "e.g. redis://:password@10.0.0.1:6379 (one entry per node)" });
+  }
+  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
+    throw configError(field, `must be a redis: or rediss: URL (got ${parsed.protocol})`, { ...options, hint: "list cluster nodes as redis://host:port" });
   }
 }
 
@@ -63,6 +83,10 @@ function buildStore(loaded: LoadedConfig, env: NodeJS.ProcessEnv, resolver: Reso
   if (section.url) {
     if (known(section.url)) checkStoreUrl(section.url, store.type, options);
     store.url = section.url;
+  }
+  if (section.cluster) {
+    section.cluster.forEach((url, i) => known(url) && checkClusterUrl(url, `store.cluster[${i}]`, options));
+    store.cluster = section.cluster;
   }
   if (section.schema) store.schema = section.schema;
   if (section.prefix) store.prefix = section.prefix;

@@ -27,7 +27,10 @@ export async function createStore(config: StoreConfig, options: CreateStoreOptio
       hint: `use ${STORE_TYPES.slice(0, -1).join(", ")} or ${STORE_TYPES.at(-1)}`,
     });
   }
-  if (driver.schemes && !config.url) throw new TokenSmithError("config_invalid", `a ${config.type} store needs store.url`, { field: "store.url" });
+  const alternative = "urlOr" in driver ? driver.urlOr : undefined;
+  if (driver.schemes && !config.url && !(alternative && config[alternative]?.length)) {
+    throw new TokenSmithError("config_invalid", `a ${config.type} store needs store.url${alternative ? ` or store.${alternative}` : ""}`, { field: "store.url" });
+  }
   if (driver.needsKey && !key) {
     throw new TokenSmithError("config_invalid", `a ${config.type} store needs store.key (records are encrypted at rest)`, {
       field: "store.key",

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./redis-client.js";
 
 /**
  * The Redis store's atomic steps as Lua scripts: each runs alone on the server, so a check and
@@ -76,7 +76,7 @@ export type ScriptName = keyof typeof SCRIPTS;
 const shas = Object.fromEntries(Object.entries(SCRIPTS).map(([name, lua]) => [name, createHash("sha1").update(lua).digest("hex")])) as Record<ScriptName, string>;
 
 /** Runs a script by its SHA, sending the source once when the server does not have it cached. */
-export async function runScript(client: Redis, name: ScriptName, keys: string[], args: Array<string | number>): Promise<unknown> {
+export async function runScript(client: RedisClient, name: ScriptName, keys: string[], args: Array<string | number>): Promise<unknown> {
   try {
     return await client.evalsha(shas[name], keys.length, ...keys, ...args);
   } catch (err) {

@@ -1,12 +1,12 @@
-import type { Redis } from "ioredis";
 import { systemClock, type Clock } from "../clock.js";
 import { importDriverPackage } from "./driver-package.js";
 import { recordTag, type LeaseBackend, type RawRecord } from "./backend.js";
 import { createChannelWatch, type ChannelListener } from "./channel.js";
 import { createStoreFromBackend } from "./engine.js";
-import { TRANSIENT_ERRNO, describeServer, serverHint, type NetworkStoreOptions } from "./network.js";
+import { TRANSIENT_ERRNO, serverHint, type NetworkStoreOptions } from "./network.js";
+import { connectRedis, duplicateClient, redisMasters, type RedisConnection } from "./redis-client.js";
 import { createDurability } from "./redis-durability.js";
-import { runScript } from "./redis-scripts.js";
+import { SCRIPTS, runScript } from "./redis-scripts.js";
 import type { Store } from "./types.js";
 
 /**
@@ -24,44 +24,29 @@ import type { Store } from "./types.js";
 export interface RedisStoreOptions extends NetworkStoreOptions {
   /** Prefix of every key and of the channel. Default `tokensmith:`. */
   prefix?: string;
+  /** URLs of Redis Cluster nodes; `url` is then unused. */
+  cluster?: string[];
 }
 
 export const DEFAULT_PREFIX = "tokensmith:";
-/** An unreachable server fails fast: callers with a valid token are not kept waiting. */
-const CONNECT_TIMEOUT_MS = 5_000;
-/** Our commands take microseconds (WAITAOF a few seconds at most); a silent server this long is an outage. */
-const COMMAND_TIMEOUT_MS = 10_000;
-/** Reconnect delays grow by this much per attempt... */
-const RECONNECT_STEP_MS = 100;
-/** ...up to this: a returning server is found within half a second, and a command queued while disconnected fails within two attempts. */
-const RECONNECT_MAX_MS = 500;
-/** A command issued while disconnected waits for one reconnect attempt, then fails (our own retries follow). */
-const MAX_RETRIES_PER_REQUEST = 1;
-const TRANSIENT_MESSAGE = /Connection is closed|max retries per request|Command timed out|LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY|Stream isn't writeable/i;
+const TRANSIENT_MESSAGE = /Connection is closed|max retries per request|Command timed out|LOADING|BUSY|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY|Stream isn't writeable|Failed to refresh slots cache|All sentinels are unreachable/i;
 
 /** Opens the store; the client connects, and persistence is checked, on first use. */
 export async function createRedisStore(options: RedisStoreOptions): Promise<Store> {
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   const warn = options.onWarning ?? ((message: string) => process.emitWarning(message, "TokenSmithWarning"));
-  const { Redis } = await importDriverPackage(() => import("ioredis"), "ioredis", "redis");
-  const client = new Redis(options.url, {
-    lazyConnect: true,
-    connectTimeout: CONNECT_TIMEOUT_MS,
-    commandTimeout: COMMAND_TIMEOUT_MS,
-    maxRetriesPerRequest: MAX_RETRIES_PER_REQUEST,
-    retryStrategy: (attempt) => Math.min(attempt * RECONNECT_STEP_MS, RECONNECT_MAX_MS),
-    connectionName: "tokensmith",
-  });
+  const ioredis = await importDriverPackage(() => import("ioredis"), "ioredis", "redis");
+  const connection = connectRedis(ioredis, options.url, options.cluster);
   // Connection errors surface as failed commands (and store_error); the event itself is noise.
-  client.on("error", () => {});
-  const backend = redisBackend(client, { prefix, where: describeServer(options.url), warn, clock: options.clock ?? systemClock });
+  connection.client.on("error", () => {});
+  const backend = redisBackend(connection, { prefix, where: connection.where, warn, clock: options.clock ?? systemClock });
   return createStoreFromBackend(backend, { ...options, onWarning: warn });
 }
 
 export function isTransientRedisError(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown; name?: unknown };
   if (typeof e?.code === "string" && TRANSIENT_ERRNO.has(e.code)) return true;
-  return e?.name === "MaxRetriesPerRequestError" || (typeof e?.message === "string" && TRANSIENT_MESSAGE.test(e.message));
+  return e?.name === "MaxRetriesPerRequestError" || e?.name === "ReplicaNotConfirmedError" || e?.name === "ClusterAllFailedError" || (typeof e?.message === "string" && TRANSIENT_MESSAGE.test(e.message));
 }
 
 /** Key names of one record; the hash tag `{...}` puts them in one cluster slot. */
@@ -77,18 +62,35 @@ interface BackendContext {
   warn: (message: string) => void;
 }
 
-function redisBackend(client: Redis, ctx: BackendContext): LeaseBackend {
+function redisBackend(connection: RedisConnection, ctx: BackendContext): LeaseBackend {
+  const { client } = connection;
   const channel = `${ctx.prefix}changes`;
   const keys = (key: string) => redisKeys(ctx.prefix, key);
   const ticketOf = (t: { owner: string; holder: string }) => JSON.stringify({ owner: t.owner, holder: t.holder });
-  const durability = createDurability(client, ctx.where, ctx.warn, isTransientRedisError);
+  const durability = createDurability(() => redisMasters(connection), ctx.where, ctx.warn, isTransientRedisError);
   const ready = durability.ready;
-  const changes = createChannelWatch((listener) => subscribeChannel(client, channel, listener));
+  const changes = createChannelWatch((listener) => subscribeChannel(connection, channel, listener));
 
   const script = async (name: Parameters<typeof runScript>[1], key: string, args: Array<string | number>, quarantineKey?: string) => {
     await ready();
     const k = keys(key);
     return runScript(client, name, quarantineKey ? [k.record, quarantineKey] : [k.record, k.lease], args);
+  };
+  /**
+   * A script followed, in one pipeline, by WAITAOF / WAIT: they run on the connection (the
+   * cluster node) that ran it, and are checked when `landed` says the script changed something.
+   */
+  const confirmed = async (name: "WRITE" | "ACQUIRE", key: string, args: Array<string | number>, landed: (reply: unknown) => boolean) => {
+    await ready();
+    const k = keys(key);
+    const pipeline = client.pipeline();
+    pipeline.eval(SCRIPTS[name], 2, k.record, k.lease, ...args);
+    for (const [command, ...rest] of durability.followUps()) pipeline.call(command, ...rest);
+    const results = (await pipeline.exec()) ?? [];
+    const [err, reply] = results[0] ?? [new Error("Connection is closed.")];
+    if (err) throw err;
+    if (landed(reply)) await durability.confirm(results.slice(1).map(([e, r]) => e ?? r));
+    return reply;
   };
   const raw = (generation: unknown, data: unknown): RawRecord | undefined =>
     generation === null || generation === undefined ? undefined : { generation: Number(generation), data: data === null || data === undefined ? null : String(data) };
@@ -102,7 +104,8 @@ function redisBackend(client: Redis, ctx: BackendContext): LeaseBackend {
       return raw(generation, data);
     },
     async acquire(key, ticket, leaseMs, deadOwner) {
-      const reply = (await script("ACQUIRE", key, [ticketOf(ticket), leaseMs, deadOwner ?? ""])) as [number, unknown, unknown];
+      // Confirmed like a write: a lease a failover forgot would let a second holder refresh.
+      const reply = (await confirmed("ACQUIRE", key, [ticketOf(ticket), leaseMs, deadOwner ?? ""], (r) => (r as [number])[0] === 1)) as [number, unknown, unknown];
       if (reply[0] === 1) return { acquired: true, record: raw(reply[1], reply[2]) ?? { generation: 0, data: null } };
       let holding: { holder?: string; owner?: string } = {};
       try {
@@ -118,9 +121,7 @@ function redisBackend(client: Redis, ctx: BackendContext): LeaseBackend {
       return (await script("RENEW", key, [ticketOf(ticket), leaseMs])) === 1;
     },
     async write(key, ticket, generation, data) {
-      const written = (await script("WRITE", key, [ticketOf(ticket), generation, data, channel, recordTag(key)])) === 1;
-      if (written) await durability.afterWrite();
-      return written;
+      return (await confirmed("WRITE", key, [ticketOf(ticket), generation, data, channel, recordTag(key)], (reply) => reply === 1)) === 1;
     },
     async release(key, ticket) {
       await script("RELEASE", key, [ticketOf(ticket), channel, recordTag(key)]);
@@ -148,8 +149,8 @@ function redisBackend(client: Redis, ctx: BackendContext): LeaseBackend {
 }
 
 /** A subscriber connection (pub/sub needs its own) that resubscribes after every reconnect. */
-function subscribeChannel(client: Redis, channel: string, listener: ChannelListener): () => Promise<void> {
-  const sub = client.duplicate({ lazyConnect: false });
+function subscribeChannel(connection: RedisConnection, channel: string, listener: ChannelListener): () => Promise<void> {
+  const sub = duplicateClient(connection);
   sub.on("error", () => {});
   sub.on("message", (from: string, tag: string) => from === channel && listener.onChange(tag));
   sub.on("ready", () => {

@@ -22,14 +22,16 @@ export interface DriverContext {
 }
 
 /** A location field of the `store:` section; `type`, `key` and `old_keys` belong to every driver. */
-export const STORE_FIELDS = ["dir", "url", "schema", "prefix"] as const;
+export const STORE_FIELDS = ["dir", "url", "schema", "prefix", "cluster"] as const;
 export type StoreField = (typeof STORE_FIELDS)[number];
 
 export interface StoreDriver {
   /** The location fields this driver takes; any other is a config error naming the field. */
   readonly fields: readonly StoreField[];
-  /** URL schemes `store.url` may have (`postgres:`); a driver with schemes requires `store.url`. */
+  /** URL schemes `store.url` may have (`postgres:`); a driver with schemes requires `store.url` (or `urlOr`). */
   readonly schemes?: readonly string[];
+  /** A list field that stands in for `store.url` (Redis `cluster:`, the URLs of cluster nodes): one of the two, never both. */
+  readonly urlOr?: StoreField;
   /** Records leave this machine, so `store.key` is required (they are encrypted with it). */
   readonly needsKey: boolean;
   /** Imports the driver and opens the store. */
@@ -45,7 +47,7 @@ export function defaultStoreDir(env: NodeJS.ProcessEnv = process.env): string {
 
 const expandHome = (path: string) => (path === "~" || path.startsWith("~/") ? join(homedir(), path.slice(1)) : path);
 /** `url` and `key` of a networked driver, present: `createStore` checked them against the row. */
-const network = (config: StoreConfig, context: DriverContext) => ({ ...context, url: config.url!, key: context.key! });
+const network = (config: StoreConfig, context: DriverContext) => ({ ...context, url: config.url ?? "", key: context.key! });
 
 // The import specifiers are literal so the CLI bundler includes every driver (as lazily loaded chunks).
 export const STORE_DRIVERS = {
@@ -66,10 +68,12 @@ export const STORE_DRIVERS = {
     open: async (config, context) => (await import("./postgres.js")).createPostgresStore({ ...network(config, context), schema: config.schema }),
   },
   redis: {
-    fields: ["url", "prefix"],
-    schemes: ["redis:", "rediss:"],
+    fields: ["url", "prefix", "cluster"],
+    schemes: ["redis:", "rediss:", "redis+sentinel:", "rediss+sentinel:"],
+    urlOr: "cluster",
     needsKey: true,
-    open: async (config, context) => (await import("./redis.js")).createRedisStore({ ...network(config, context), prefix: config.prefix }),
+    open: async (config, context) =>
+      (await import("./redis.js")).createRedisStore({ ...network(config, context), prefix: config.prefix, cluster: config.cluster }),
   },
 } satisfies Record<string, StoreDriver>;
 

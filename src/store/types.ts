@@ -81,6 +81,8 @@ export interface StoreConfig {
   schema?: string;
   /** redis key prefix (default "tokensmith:"). */
   prefix?: string;
+  /** redis: the URLs of some nodes of a Redis Cluster (`redis://host:port`), instead of `url`. */
+  cluster?: string[];
   /** Encryption key, 32 bytes base64. file: default a generated key file; postgres/redis: required. */
   key?: string;
   /** Earlier keys, still accepted for reading (key rotation). */
