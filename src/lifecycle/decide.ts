@@ -23,7 +23,12 @@ export interface GrantPolicy {
   refreshMarginMs?: number;
   /** The command that logs this connection in, for hints. */
   loginCommand: string;
+  /** A hash of the client credentials in use (`credentialsHash`): keys a remembered client error. */
+  credentialsHash?: string;
 }
+
+/** OAuth errors about the client itself: remembered only for the credentials that got them. */
+const CLIENT_ERRORS = new Set(["invalid_client", "unauthorized_client"]);
 
 /** What the caller wants beyond a usable token. */
 export interface Wanted extends Want {
@@ -69,12 +74,18 @@ export function decide(state: TokenState | undefined, now: number, want: Wanted,
  * What a failed token request does to the state (§2.7), or undefined when it changes nothing
  * (a transient failure is retried; an answer that is not OAuth is not remembered).
  */
-export function failureEvent(err: unknown, grant: GrantRequest, policy: Pick<GrantPolicy, "grant">, requests: number, afterTimeout: boolean): StateEvent | undefined {
+export function failureEvent(err: unknown, grant: GrantRequest, policy: Pick<GrantPolicy, "grant" | "credentialsHash">, requests: number, afterTimeout: boolean): StateEvent | undefined {
   if (!(err instanceof TokenSmithError) || err.code !== "oauth_error") return undefined;
   if (err.error === "invalid_grant" && grant.kind === "refresh_token" && isUserGrant(policy.grant)) {
     return { type: "refresh_refused", error: err, afterTimeout, requests };
   }
-  return { type: "error_remembered", error: err, requests };
+  const credentials = err.error && CLIENT_ERRORS.has(err.error) ? policy.credentialsHash : undefined;
+  return { type: "error_remembered", error: err, requests, ...(credentials ? { credentials } : {}) };
+}
+
+/** True when a remembered error concerns other client credentials than `policy`'s (a fixed secret, or another connection's). */
+export function otherCredentials(last: { credentials?: string }, policy: Pick<GrantPolicy, "credentialsHash">): boolean {
+  return !!last.credentials && !!policy.credentialsHash && last.credentials !== policy.credentialsHash;
 }
 
 /** The error a failed token request ends with: a refused refresh of a user grant needs a login (§2.7). */
@@ -119,10 +130,10 @@ export function reauthorizationError(
 }
 
 /** The dead end or remembered error a state is in, if any: the server is not asked again. */
-export function rememberedError(state: TokenState, now: number, policy: Pick<GrantPolicy, "name" | "grant" | "loginCommand">): TokenSmithError | undefined {
+export function rememberedError(state: TokenState, now: number, policy: Pick<GrantPolicy, "name" | "grant" | "loginCommand" | "credentialsHash">): TokenSmithError | undefined {
   if (state.reauth) return reauthorizationError(policy, state.reauth);
   const last = state.lastError;
-  if (!last || last.until <= now) return undefined;
+  if (!last || last.until <= now || otherCredentials(last, policy)) return undefined;
   const seconds = Math.ceil((last.until - now) / 1000);
   return new TokenSmithError("oauth_error", last.message, {
     connection: policy.name,

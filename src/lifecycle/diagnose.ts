@@ -43,8 +43,39 @@ async function neverLoggedIn(connection: ConnectionHandle): Promise<boolean> {
   }
 }
 
+/**
+ * A hint for the dashboard: its own buttons instead of CLI commands (the CLI's stay as they are).
+ * @internal
+ */
+export function dashboardHint(hint: string | null): string | null {
+  if (!hint) return hint;
+  return hint
+    .replace(/run `tokensmith login [^`]*`/g, "press Authorize on this connection's row (or run it from a terminal: `tokensmith login`)")
+    .replace(/\(use --force-refresh to retry now\)/g, "(press Test to ask again now)")
+    .replace(/`tokensmith token [^`]* --force-refresh`/g, "Refresh");
+}
+
+/**
+ * True unless the connection holds a valid token it cannot renew without a person: forcing a
+ * request then would only refuse, so `test --force-refresh` keeps that token.
+ */
+async function forcible(connection: ConnectionHandle): Promise<boolean> {
+  try {
+    const { health } = await connectionStatus(connection);
+    return health.renews_by_itself || (health.status !== "ready" && health.status !== "expiring");
+  } catch {
+    return true;
+  }
+}
+
 /** @internal */
-export async function diagnose(connection: ConnectionHandle): Promise<Diagnosis> {
+export async function diagnose(connection: ConnectionHandle, options: { forceRefresh?: boolean; hints?: "cli" | "dashboard" } = {}): Promise<Diagnosis> {
+  const result = await diagnoseSteps(connection, options);
+  if (options.hints === "dashboard") result.hint = dashboardHint(result.hint);
+  return result;
+}
+
+async function diagnoseSteps(connection: ConnectionHandle, options: { forceRefresh?: boolean }): Promise<Diagnosis> {
   const { runtime } = connection;
   const steps: DiagnosisStep[] = [];
   const fail = (step: DiagnosisStep["step"], err: unknown): Diagnosis => {
@@ -73,7 +104,7 @@ export async function diagnose(connection: ConnectionHandle): Promise<Diagnosis>
     return fail("endpoints", err);
   }
   try {
-    const info = await connection.token();
+    const info = await connection.token({ forceRefresh: options.forceRefresh && (await forcible(connection)) });
     const expiry = info.expiresAt ? `expires in ${Math.round((info.expiresAt.getTime() - runtime.clock.now()) / 1000)} s` : "no expiry";
     steps.push({ step: "token", ok: true, detail: `got a ${info.tokenType} token (${expiry}${info.scope ? `, scope "${info.scope}"` : ""})` });
   } catch (err) {

@@ -1,4 +1,5 @@
 import { GRANT_TABLE, type GrantName } from "../config/grants.js";
+import { otherCredentials } from "./decide.js";
 import { lifetimeOf, type TokenState } from "./state.js";
 import { refreshAt, usableUntil } from "./timing.js";
 
@@ -18,6 +19,8 @@ export interface HealthPolicy {
   /** A seed refresh token is configured (§2.9). */
   hasSeed?: boolean;
   refreshMarginMs?: number;
+  /** The client credentials in use (`credentialsHash`): a remembered client error of others is not this one's. */
+  credentialsHash?: string;
 }
 
 /** The health of one connection; snake_case, as it appears in every JSON document. */
@@ -72,7 +75,8 @@ export function health(state: TokenState | undefined | typeof UNREADABLE, policy
     const last_error = { code: "reauthorization_required", error: error ?? "invalid_grant", message: `the refresh token was refused (${error ?? "invalid_grant"}${description ? `: ${description}` : ""})`, hint: null, at: new Date(at).toISOString(), retry_at: null };
     return { ...common, status: "login_required", summary: `${last_error.message} ${formatRelative(at, now)}: a login is needed`, last_error };
   }
-  const remembered = state?.lastError && state.lastError.until > now ? state.lastError : undefined;
+  const last = state?.lastError;
+  const remembered = last && last.until > now && !otherCredentials(last, policy) ? last : undefined;
   const last_error = remembered
     ? { code: remembered.code, error: remembered.error ?? null, message: remembered.message, hint: remembered.hint ?? null, at: new Date(remembered.at).toISOString(), retry_at: new Date(remembered.until).toISOString() }
     : null;

@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import type { Clock } from "../clock.js";
-import { fingerprint, fingerprintInput } from "../config/fingerprint.js";
+import { credentialsHash, fingerprint, fingerprintInput } from "../config/fingerprint.js";
 import type { LoadedConfig } from "../config/load.js";
 import { hasReference } from "../config/references.js";
 import { protocolClient } from "../config/protocol-client.js";
@@ -220,6 +220,7 @@ export class Runtime {
       scopeSeparator: conn.scopeSeparator,
       seedRefreshToken: secrets ? conn.refreshToken : undefined,
       loginCommand: loginCommandFor(name, conn),
+      credentialsHash: secrets ? credentialsHash(conn) : undefined,
       requester: {
         request: async (grant, { timeoutMs, signal }) => {
           // Unreachable by design: a setup without secrets only drops or moves state.

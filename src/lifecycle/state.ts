@@ -49,6 +49,8 @@ export interface RememberedError {
   errorUri?: string;
   at: number;
   until: number;
+  /** For `invalid_client` / `unauthorized_client`: the hash of the client credentials that got it (`credentialsHash`). */
+  credentials?: string;
 }
 
 export const EMPTY_STATE: TokenState = { v: 1 };

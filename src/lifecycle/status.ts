@@ -1,5 +1,6 @@
 import { TokenSmithError } from "../errors.js";
 import { UnreadableRecordError } from "../store/sealed.js";
+import { otherCredentials } from "./decide.js";
 import type { ConnectionHandle } from "./handle.js";
 import { health, UNREADABLE, type Health } from "./health.js";
 import { stateId } from "./runtime.js";
@@ -52,12 +53,12 @@ export async function connectionStatus(connection: ConnectionHandle): Promise<Co
   const expiresAt = current?.accessToken && typeof current.expiresAt === "number" ? current.expiresAt : null;
   let problem: string | null = null;
   if (current?.reauth) problem = `refresh refused (${current.reauth.error ?? "invalid_grant"}): run \`${ctx.loginCommand}\``;
-  else if (current?.lastError && current.lastError.until > now) problem = current.lastError.message;
+  else if (current?.lastError && current.lastError.until > now && !otherCredentials(current.lastError, ctx)) problem = current.lastError.message;
   return {
     name: connection.name,
     grant: conn.grantType ?? conn.grant,
     provider: conn.provider ?? null,
-    health: health(state, { grant: conn.grant, grantType: conn.grantType, hasSeed: !!conn.refreshToken, refreshMarginMs: conn.refreshMarginMs }, now),
+    health: health(state, { grant: conn.grant, grantType: conn.grantType, hasSeed: !!conn.refreshToken, refreshMarginMs: conn.refreshMarginMs, credentialsHash: ctx.credentialsHash }, now),
     clientAuth: conn.clientAuth ?? null,
     loginCommand: ctx.loginCommand,
     state: describeState(state, now, conn.refreshMarginMs),
