@@ -2,7 +2,8 @@ import { GRANT_TABLE, isUserGrant, type GrantName } from "../config/grants.js";
 import { TokenSmithError } from "../errors.js";
 import type { GrantRequest } from "../protocol/types.js";
 import { hashSecret } from "../redact.js";
-import { isDue, isUsable, live, type TokenState, type Want } from "./state.js";
+import { formatRelative, REMOVED_WORDS } from "./health.js";
+import { isDue, isUsable, live, otherCredentials, type TokenState, type Want } from "./state.js";
 import { baseOf, transition, type StateEvent } from "./transitions.js";
 
 /**
@@ -63,11 +64,19 @@ export function decide(state: TokenState | undefined, now: number, want: Wanted,
   if (own) return { kind: "request", grant: { kind: own }, base };
   return {
     kind: "refuse",
-    error: new TokenSmithError("reauthorization_required", `connection "${policy.name}" has no tokens yet: a login is needed`, {
+    error: new TokenSmithError("reauthorization_required", `connection "${policy.name}" ${gone(state, now)}: a login is needed`, {
       connection: policy.name,
       hint: `run \`${policy.loginCommand}\`, or configure a seed \`refresh_token\``,
     }),
   };
+}
+
+/** "has no tokens yet" only when there never were any; else which removal, and when (logout, revoke, export). */
+function gone(state: TokenState | undefined, now: number): string {
+  const removed = state?.tombstone;
+  if (removed) return `was ${REMOVED_WORDS[removed.reason]} ${formatRelative(removed.at, now)}`;
+  if (state?.tokenRequests || state?.lastRefreshAt || state?.accessToken) return "has no usable token and no refresh token";
+  return "has no tokens yet";
 }
 
 /**
@@ -83,10 +92,6 @@ export function failureEvent(err: unknown, grant: GrantRequest, policy: Pick<Gra
   return { type: "error_remembered", error: err, requests, ...(credentials ? { credentials } : {}) };
 }
 
-/** True when a remembered error concerns other client credentials than `policy`'s (a fixed secret, or another connection's). */
-export function otherCredentials(last: { credentials?: string }, policy: Pick<GrantPolicy, "credentialsHash">): boolean {
-  return !!last.credentials && !!policy.credentialsHash && last.credentials !== policy.credentialsHash;
-}
 
 /** The error a failed token request ends with: a refused refresh of a user grant needs a login (§2.7). */
 export function failureError(policy: Pick<GrantPolicy, "name" | "grant" | "loginCommand">, err: unknown, afterTimeout?: boolean): unknown {

@@ -34,12 +34,14 @@ const CODE_CAUSES: Partial<Record<TokenSmithError["code"], string>> = {
 
 const NO_LOGIN_YET = "no login has been made yet: a person must log in once, after which jobs run on the refresh token";
 
-/** True when the store holds no state at all for the connection (as opposed to a refused login). */
-async function neverLoggedIn(connection: ConnectionHandle): Promise<boolean> {
+/** Why there is no login: never made, or removed (logout, revoke, export: which and when); null for a refused one. */
+async function whyNoLogin(connection: ConnectionHandle): Promise<string | null> {
   try {
-    return (await connectionStatus(connection)).state === "none";
+    const status = await connectionStatus(connection);
+    if (status.health.status === "removed") return `the login was ${status.health.summary.replace(/; a login is needed$/, "")}; a person must log in again`;
+    return status.state === "none" ? NO_LOGIN_YET : null;
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -109,7 +111,7 @@ async function diagnoseSteps(connection: ConnectionHandle, options: { forceRefre
     steps.push({ step: "token", ok: true, detail: `got a ${info.tokenType} token (${expiry}${info.scope ? `, scope "${info.scope}"` : ""})` });
   } catch (err) {
     const diagnosis = fail("token", err);
-    if (diagnosis.error?.code === "reauthorization_required" && (await neverLoggedIn(connection))) diagnosis.cause = NO_LOGIN_YET;
+    if (diagnosis.error?.code === "reauthorization_required") diagnosis.cause = (await whyNoLogin(connection)) ?? diagnosis.cause;
     return diagnosis;
   }
   if (setup.conn.testUrl) {

@@ -1,6 +1,5 @@
 import { GRANT_TABLE, type GrantName } from "../config/grants.js";
-import { otherCredentials } from "./decide.js";
-import { lifetimeOf, type TokenState } from "./state.js";
+import { lifetimeOf, otherCredentials, type TokenState } from "./state.js";
 import { refreshAt, usableUntil } from "./timing.js";
 
 /**
@@ -41,7 +40,8 @@ export interface Health {
 /** The state could not be decrypted with the store's keys (§2.15). */
 export const UNREADABLE = "unreadable" as const;
 
-const REMOVED_WORDS = { logout: "logged out", revoked: "revoked", moved: "moved to another machine by export" } as const;
+/** How each removal reads in messages. */
+export const REMOVED_WORDS = { logout: "logged out", revoked: "revoked", moved: "moved to another machine by export" } as const;
 
 /** True when the connection gets a token without a person: its own grant, or a refresh token (held or seeded). */
 export function renewsByItself(state: TokenState | undefined, policy: HealthPolicy): boolean {

@@ -111,3 +111,8 @@ export function isMarkedDead(state: TokenState | undefined, hash: string, now: n
 export function holdsToken(state: TokenState, hash: string): boolean {
   return !state.tombstone && !!state.accessToken && hashSecret(state.accessToken) === hash;
 }
+
+/** True when a remembered error concerns other client credentials than `policy`'s (a fixed secret, or another connection's). */
+export function otherCredentials(last: { credentials?: string }, policy: { credentialsHash?: string }): boolean {
+  return !!last.credentials && !!policy.credentialsHash && last.credentials !== policy.credentialsHash;
+}

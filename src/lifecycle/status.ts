@@ -1,10 +1,9 @@
 import { TokenSmithError } from "../errors.js";
 import { UnreadableRecordError } from "../store/sealed.js";
-import { otherCredentials } from "./decide.js";
 import type { ConnectionHandle } from "./handle.js";
 import { health, UNREADABLE, type Health } from "./health.js";
 import { stateId } from "./runtime.js";
-import { describeState, live } from "./state.js";
+import { describeState, live, otherCredentials } from "./state.js";
 
 /** What `tokensmith status` shows per connection. Never a secret. */
 export interface ConnectionStatus {
