@@ -12,7 +12,7 @@ export type { TokenSmithConfig } from "./config/schema.js";
 export { Connection, type TokenInfo, type TokenOptions } from "./lifecycle/connection.js";
 /** What `connection.status()` and `ts.statuses()` report (as `tokensmith status`); never secrets. */
 export type { ConnectionStatus } from "./lifecycle/status.js";
-export type { Health, HealthName } from "./lifecycle/health.js";
+export type { Health, HealthName } from "./lifecycle/health-types.js";
 /** Interactive authorization (`connection.login()`): browser, manual paste or device flow. */
 export type { LoginFlow, LoginOptions, LoginResult } from "./lifecycle/login.js";
 /** What the device flow shows the user (RFC 8628), through `onUserCode`. */

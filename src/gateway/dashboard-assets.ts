@@ -45,13 +45,18 @@ button:disabled { opacity: .5; cursor: wait; }
 [hidden] { display: none !important; }
 `;
 
+/** A function's source for the page, under `name` even if a bundler renamed it. */
+function embed(fn: (...args: never[]) => unknown, name: string): string {
+  return `${fn.toString()}${fn.name === name ? "" : `\nconst ${name} = ${fn.name};`}`;
+}
+
 /**
  * The dashboard: polls `/v1/connections`, ticks the countdowns, posts actions with the CSRF
  * token. Durations are written by the CLI's own formatter (lifecycle/health.ts), embedded.
  */
 export const DASHBOARD_SCRIPT = `
-${formatDuration.toString()}
-${formatRelative.toString()}
+${embed(formatDuration, "formatDuration")}
+${embed(formatRelative, "formatRelative")}
 "use strict";
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const tbody = document.querySelector("#connections tbody");

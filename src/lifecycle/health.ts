@@ -1,4 +1,5 @@
 import { GRANT_TABLE, type GrantName } from "../config/grants.js";
+import type { Health } from "./health-types.js";
 import { lifetimeOf, otherCredentials, type TokenState } from "./state.js";
 import { refreshAt, usableUntil } from "./timing.js";
 
@@ -7,8 +8,7 @@ import { refreshAt, usableUntil } from "./timing.js";
  * `--json`), `ts.statuses()`, the dashboard and `/metrics`. Pure: a state, the connection's
  * policy and the time; test/lifecycle/health.test.ts has one row per case.
  */
-export const HEALTH_NAMES = ["ready", "expiring", "login_required", "failing", "unreadable", "removed", "none"] as const;
-export type HealthName = (typeof HEALTH_NAMES)[number];
+export { HEALTH_NAMES, type Health, type HealthName } from "./health-types.js";
 
 /** What `health` needs to know of the connection. */
 export interface HealthPolicy {
@@ -20,21 +20,6 @@ export interface HealthPolicy {
   refreshMarginMs?: number;
   /** The client credentials in use (`credentialsHash`): a remembered client error of others is not this one's. */
   credentialsHash?: string;
-}
-
-/** The health of one connection; snake_case, as it appears in every JSON document. */
-export interface Health {
-  status: HealthName;
-  /** One line in words, e.g. "token valid, expires in 52m 50s"; durations via `formatDuration`. */
-  summary: string;
-  /** It gets its tokens by itself (its own grant, or a refresh token held): never shown as a problem. */
-  renews_by_itself: boolean;
-  expires_at: string | null;
-  /** Seconds left, never negative (0 once expired); null without a token or expiry. */
-  expires_in: number | null;
-  /** The remembered error, or the refused refresh; `retry_at` is when the server is asked again (null: never, until a login). */
-  last_error: { code: string; error: string | null; message: string; hint: string | null; at: string; retry_at: string | null } | null;
-  removed: { reason: "logout" | "revoked" | "moved"; at: string } | null;
 }
 
 /** The state could not be decrypted with the store's keys (§2.15). */

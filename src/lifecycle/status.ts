@@ -1,7 +1,8 @@
 import { TokenSmithError } from "../errors.js";
 import { UnreadableRecordError } from "../store/sealed.js";
 import type { ConnectionHandle } from "./handle.js";
-import { health, UNREADABLE, type Health } from "./health.js";
+import type { Health } from "./health-types.js";
+import { health, UNREADABLE } from "./health.js";
 import { stateId } from "./runtime.js";
 import { describeState, live, otherCredentials } from "./state.js";
 
@@ -10,7 +11,7 @@ export interface ConnectionStatus {
   name: string;
   grant: string;
   provider: string | null;
-  /** The connection's health (SPEC §3): the one model of status, the dashboard and /metrics; snake_case keys. */
+  /** The connection's health: the one model of status, the dashboard and /metrics; snake_case keys. */
   health: Health;
   /** The pinned or detected client authentication (`client_secret_basic`, `private_key_jwt`, ...); null when unknown. */
   clientAuth: string | null;
