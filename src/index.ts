@@ -12,6 +12,7 @@ export type { TokenSmithConfig } from "./config/schema.js";
 export { Connection, type TokenInfo, type TokenOptions } from "./lifecycle/connection.js";
 /** What `connection.status()` and `ts.statuses()` report (as `tokensmith status`); never secrets. */
 export type { ConnectionStatus } from "./lifecycle/status.js";
+export type { Health, HealthName } from "./lifecycle/health-types.js";
 /** Interactive authorization (`connection.login()`): browser, manual paste or device flow. */
 export type { LoginFlow, LoginOptions, LoginResult } from "./lifecycle/login.js";
 /** What the device flow shows the user (RFC 8628), through `onUserCode`. */
@@ -22,7 +23,7 @@ export type { AuthorizationUrlInfo } from "./flows/authorization-code.js";
 export type { Diagnosis, DiagnosisStep } from "./lifecycle/diagnose.js";
 /** `connection.revoke()` (RFC 7009): which tokens to revoke, and what the server said. */
 export type { RevokeOptions, RevokeResult } from "./lifecycle/revoke.js";
-export type { LogoutOptions } from "./lifecycle/connection.js";
+export type { LogoutOptions, TestOptions } from "./lifecycle/connection.js";
 /** Moving a login between machines: `connection.export({ passphrase })`, `ts.import(name, bundle, { passphrase })`. */
 export type { ExportOptions, ImportOptions, ImportResult } from "./lifecycle/transfer.js";
 /** `tokensmith trust [PATH] [--revoke]` for library users: trust (or forget) a config found in the working folder. */

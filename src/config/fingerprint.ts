@@ -82,3 +82,12 @@ export function fingerprint(conn: ResolvedConnection, subjectFingerprint?: strin
   const canonical = JSON.stringify(fingerprintInput(conn, subjectFingerprint));
   return createHash("sha256").update(canonical).digest("base64url").slice(0, FINGERPRINT_LENGTH);
 }
+
+/**
+ * A hash of the client's credentials (client id, secret or key, client auth): a remembered
+ * `invalid_client` / `unauthorized_client` is keyed with it, so fixing the secret clears it at
+ * once and a connection sharing the token state with other credentials is not failed by it.
+ */
+export function credentialsHash(conn: Pick<ResolvedConnection, "clientId" | "clientSecret" | "privateKey" | "clientAuth" | "basicEncoding">): string {
+  return hashSecret(["tokensmith-client-credentials", conn.clientId ?? "", conn.clientSecret ?? "", conn.privateKey ?? "", conn.clientAuth, conn.basicEncoding].join("\0"));
+}

@@ -10,6 +10,8 @@ import { startDemoServer, type DemoServer } from "./server.js";
 
 /** Short enough that the tour shows a real refresh, long enough to read the steps. */
 const TOUR_TOKEN_TTL_S = 4;
+/** `--serve`: the server kept after the tour issues tokens that live long enough to watch. */
+export const SERVE_TOKEN_TTL_S = 60;
 /** How many cached calls the "reuse" step makes. */
 const REUSE_CALLS = 1000;
 
@@ -22,6 +24,8 @@ export interface TourPrinter {
 export interface TourOptions {
   dir: string;
   serve: boolean;
+  /** With `serve`: the port of the kept server (default: any free port). */
+  port?: number;
   printer: TourPrinter;
 }
 
@@ -33,7 +37,7 @@ const tokenId = (token: string) => `#${hashSecret(token).slice(0, 8)}`;
  * through what tokensmith does — get, use, reuse, share across processes, refresh — printing
  * what the server saw at each step.
  */
-export async function runTour({ dir, serve, printer }: TourOptions): Promise<number> {
+export async function runTour({ dir, serve, port, printer }: TourOptions): Promise<number> {
   const say = (text = "") => printer.data(text);
   const root = resolve(dir);
   await mkdir(root, { recursive: true, mode: 0o700 });
@@ -57,20 +61,39 @@ export async function runTour({ dir, serve, printer }: TourOptions): Promise<num
       say(`   ${name}: ${s.state}, ${s.tokenRequests} token request(s), refresh token: ${s.hasRefreshToken ? "yes" : "no"}`);
     }
     say();
-    const cfg = `--config ${relative(process.cwd(), configPath) || configPath}`;
-    if (serve) {
-      say("The demo server keeps running (Ctrl-C to stop). Try, in another terminal:");
-    } else {
-      say("Done. To keep the server running and try the CLI yourself: npm run demo -- --serve, then:");
+    if (!serve) {
+      say("Done. To keep a server running and try the CLI yourself: tokensmith demo --serve [--port N], then:");
+      tryIt(say, configPath, server);
     }
-    say(`   node bin/tokensmith.js token demo-service ${cfg}`);
-    say(`   node bin/tokensmith.js status ${cfg}`);
-    say(`   node bin/tokensmith.js test demo-password ${cfg}`);
-    say(`   curl -H "$(node bin/tokensmith.js header demo-service ${cfg})" ${server.apiUrl}/whoami`);
-    if (serve) await new Promise<void>((stop) => process.once("SIGINT", () => stop()));
-    return 0;
   } finally {
     await ts.close();
+    await server.close();
+  }
+  if (serve) await keepServing(say, configPath, root, port);
+  return 0;
+}
+
+/** The commands to try against the demo server. */
+function tryIt(say: Say, configPath: string, server: DemoServer): void {
+  const cfg = `--config ${relative(process.cwd(), configPath) || configPath}`;
+  say(`   tokensmith token demo-service ${cfg}`);
+  say(`   tokensmith status ${cfg}`);
+  say(`   tokensmith test demo-password ${cfg}`);
+  say(`   curl -H "$(tokensmith header demo-service ${cfg})" ${server.apiUrl}/whoami`);
+}
+
+/**
+ * `--serve`: a new demo server on `port` whose tokens live 60 s (the tour's 4-second ones
+ * expire before a person can look), the config rewritten for it; until Ctrl-C.
+ */
+async function keepServing(say: Say, configPath: string, root: string, port: number | undefined): Promise<void> {
+  const server = await startDemoServer({ port, accessTokenTtl: SERVE_TOKEN_TTL_S, quiet: true, autoLogin: true });
+  try {
+    await writeDemoConfig(server, configPath, { dir: join(root, "state") });
+    say(`The demo server keeps running at ${server.issuer}, issuing access tokens that live ${SERVE_TOKEN_TTL_S} s (Ctrl-C to stop). Try, in another terminal:`);
+    tryIt(say, configPath, server);
+    await new Promise<void>((stop) => process.once("SIGINT", () => stop()));
+  } finally {
     await server.close();
   }
 }

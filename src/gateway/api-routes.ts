@@ -52,8 +52,12 @@ export async function answerApi(deps: ApiDeps, principal: Principal, method: str
       // Not counted as a token served: the refresh counter (from the store) sees it.
       await connection.token({ forceRefresh: true });
       return { status: 200, body: await statusOf(deps, connection) };
-    case "test":
-      return { status: 200, body: await connection.test() };
+    case "test": {
+      // The dashboard's Test asks again at once, and its hints name the dashboard's buttons;
+      // an API key asks again with `?force_refresh=1`.
+      const dashboard = principal.via !== "key";
+      return { status: 200, body: await connection.test({ forceRefresh: dashboard || truthy(url.searchParams.get("force_refresh")), hints: dashboard ? "dashboard" : "cli" }) };
+    }
     default: {
       const only = url.searchParams.get("only");
       if (only !== null && only !== "refresh_token" && only !== "access_token") {

@@ -1,3 +1,5 @@
+import { formatDuration, formatRelative } from "../lifecycle/health.js";
+
 /**
  * The dashboard's stylesheet and script, inlined into the page and allowed by their SHA-256
  * hashes in its Content-Security-Policy (so nothing else may run or style it, and nothing is
@@ -25,8 +27,8 @@ td.num { font-variant-numeric: tabular-nums; }
 .small { color: var(--muted); font-size: .85em; }
 .problem { color: var(--bad); font-size: .85em; max-width: 32rem; }
 .badge { display: inline-block; padding: .1rem .5rem; border-radius: 999px; font-size: .8em; font-weight: 600; color: #fff; background: var(--none); white-space: nowrap; }
-.badge.valid { background: var(--ok); } .badge.expiring { background: var(--warn); }
-.badge.expired, .badge.error, .badge.authorization-required { background: var(--bad); }
+.badge.ready { background: var(--ok); } .badge.expiring { background: var(--warn); }
+.badge.failing, .badge.login_required, .badge.unreadable { background: var(--bad); }
 .actions { white-space: nowrap; }
 button { font: inherit; padding: .3rem .65rem; margin: 0 .2rem .2rem 0; border: 1px solid var(--line); border-radius: 4px; background: var(--bg); color: var(--fg); cursor: pointer; }
 button:hover { border-color: var(--accent); }
@@ -39,11 +41,22 @@ button:disabled { opacity: .5; cursor: wait; }
 #result h2 { font-size: 1rem; margin: 0 0 .5rem; }
 #result ul { margin: 0; padding-left: 1.2rem; }
 #result li.fail { color: var(--bad); } #result li.ok::marker { color: var(--ok); }
+#result li.note { list-style: none; }
 [hidden] { display: none !important; }
 `;
 
-/** The dashboard: polls `/v1/connections`, ticks the countdowns, posts actions with the CSRF token. */
+/** A function's source for the page, under `name` even if a bundler renamed it. */
+function embed(fn: (...args: never[]) => unknown, name: string): string {
+  return `${fn.toString()}${fn.name === name ? "" : `\nconst ${name} = ${fn.name};`}`;
+}
+
+/**
+ * The dashboard: polls `/v1/connections`, ticks the countdowns, posts actions with the CSRF
+ * token. Durations are written by the CLI's own formatter (lifecycle/health.ts), embedded.
+ */
 export const DASHBOARD_SCRIPT = `
+${embed(formatDuration, "formatDuration")}
+${embed(formatRelative, "formatRelative")}
 "use strict";
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const tbody = document.querySelector("#connections tbody");
@@ -62,13 +75,6 @@ function el(tag, text, cls) {
 function plural(n, word) {
   return n + " " + word + (n === 1 ? "" : "s");
 }
-function duration(s) {
-  if (s <= 0) return "expired";
-  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = Math.floor(s % 60);
-  if (h > 0) return h + "h " + String(m).padStart(2, "0") + "m";
-  if (m > 0) return m + "m " + String(sec).padStart(2, "0") + "s";
-  return sec + "s";
-}
 function bytes(n) {
   const units = ["B", "kB", "MB", "GB", "TB"];
   let i = 0;
@@ -76,9 +82,7 @@ function bytes(n) {
   return (i ? n.toFixed(1) : n) + " " + units[i];
 }
 function ago(iso) {
-  if (!iso) return "never";
-  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
-  return s < 5 ? "just now" : duration(s) + " ago";
+  return iso ? formatRelative(Date.parse(iso), Date.now()) : "never";
 }
 function say(text, bad) {
   notice.textContent = text;
@@ -91,17 +95,30 @@ function button(label, action, name, cls) {
   b.dataset.name = name;
   return b;
 }
+function details(c) {
+  const h = c.health;
+  const box = el("div", "", "small");
+  const facts = [];
+  if (c.scopes && c.scopes.length) facts.push("scopes: " + c.scopes.join(" "));
+  if (c.grant) facts.push("refresh token: " + (c.hasRefreshToken ? "yes" : "no"));
+  if (c.clientAuth) facts.push("client auth: " + c.clientAuth);
+  if (c.sharedWith && c.sharedWith.length) facts.push("shares its state with " + c.sharedWith.join(", "));
+  facts.forEach(function (f) { box.append(el("div", f)); });
+  return box;
+}
 function row(c) {
   const tr = el("tr");
   tr.dataset.name = c.name;
+  const h = c.health;
   const name = el("td");
-  name.append(el("div", c.name, "name"), el("div", [c.grant, c.provider].filter(Boolean).join(" · "), "small"));
-  if (c.problem) name.append(el("div", c.problem, "problem"));
-  else if (c.removed) name.append(el("div", c.removed.reason + " at " + c.removed.at, "small"));
-  if (!c.authorize.available && c.authorize.manual) name.append(el("div", "Authorize with: " + c.authorize.manual, "small"));
-  const stateName = c.error ? "error" : c.state;
+  name.append(el("div", c.name, "name"), el("div", [c.grant, c.provider].filter(Boolean).join(" · "), "small"), details(c));
+  const problem = h.status === "failing" || h.status === "login_required" || h.status === "unreadable";
+  name.append(el("div", h.summary, problem ? "problem" : "small"));
+  if (h.last_error && h.last_error.hint) name.append(el("div", "cause: " + h.last_error.hint, "problem"));
+  if (h.status === "login_required" && c.authorize.available) name.append(el("div", "Fix: press Authorize", "small"));
+  if (!c.authorize.available && c.authorize.manual && !h.renews_by_itself) name.append(el("div", "Authorize with: " + c.authorize.manual, "small"));
   const state = el("td");
-  state.append(el("span", stateName, "badge " + stateName.replace(/ /g, "-")));
+  state.append(el("span", h.status, "badge " + h.status));
   const expires = el("td", "", "num expires");
   const last = el("td", ago(c.lastRefresh), "num");
   if (c.lastRefresh) last.title = c.lastRefresh;
@@ -121,7 +138,9 @@ function tick() {
   const elapsed = (Date.now() - fetchedAt) / 1000;
   rows.forEach(function (c, i) {
     const cell = tbody.children[i] && tbody.children[i].querySelector(".expires");
-    if (cell) cell.textContent = c.expiresIn === null ? (c.state === "valid" ? "no expiry" : "—") : duration(c.expiresIn - elapsed);
+    if (!cell) return;
+    if (c.expiresAt === null) cell.textContent = c.health.status === "ready" && c.state === "valid" ? "no expiry" : "—";
+    else cell.textContent = (c.expiresIn - elapsed > 0 ? "expires " : "expired ") + formatRelative(Date.parse(c.expiresAt), Date.now());
   });
 }
 async function load() {
@@ -148,18 +167,19 @@ function show(title, lines, failed) {
   result.className = failed ? "failed" : "";
 }
 function describe(action, name, status, body) {
+  if (action === "test" && body && Array.isArray(body.steps)) {
+    const lines = body.steps.map(function (s) { return { text: (s.ok ? "ok: " : "failed: ") + s.step + ": " + s.detail, ok: s.ok }; });
+    if (body.cause) lines.push({ text: "likely cause: " + body.cause, ok: false });
+    if (body.hint) lines.push({ text: "fix: " + body.hint });
+    if (body.error && body.error.error) lines.push({ text: "server said: " + body.error.error + (body.error.error_description ? " (" + body.error.error_description + ")" : ""), ok: false });
+    return show("test " + name + (body.ok ? ": all good" : ": failed"), lines, !body.ok);
+  }
   if (body && body.error) {
     const lines = [{ text: body.error.code + ": " + body.error.message, ok: false }];
     if (body.error.hint) lines.push({ text: "hint: " + body.error.hint });
     return show(action + " " + name + " failed (HTTP " + status + ")", lines, true);
   }
-  if (action === "test") {
-    const lines = body.steps.map(function (s) { return { text: s.step + ": " + s.detail, ok: s.ok }; });
-    if (body.cause) lines.push({ text: "likely cause: " + body.cause, ok: false });
-    if (body.hint) lines.push({ text: "hint: " + body.hint });
-    return show("test " + name + (body.ok ? ": all good" : ": failed"), lines, !body.ok);
-  }
-  if (action === "refresh") return show("refreshed " + name, [{ text: "new token, expires in " + (body.expiresIn === null ? "never" : duration(body.expiresIn)) }]);
+  if (action === "refresh") return show("refreshed " + name, [{ text: "new token, expires in " + (body.expiresIn === null ? "never" : formatDuration(body.expiresIn)) }]);
   const lines = body.revoked.map(function (t) { return { text: "revoked the " + t.replace("_", " ") }; });
   body.warnings.forEach(function (w) { lines.push({ text: w, ok: false }); });
   lines.push({ text: body.dropped ? "the local state was dropped" : "the local state was kept" });

@@ -1,4 +1,5 @@
 import { stateIdOfStoreKey } from "../lifecycle/runtime.js";
+import { HEALTH_NAMES } from "../lifecycle/health.js";
 import type { ConnectionStatus } from "../lifecycle/status.js";
 import type { StoreObserver } from "./observed-store.js";
 import { labels } from "./prometheus.js";
@@ -100,13 +101,15 @@ export class GatewayMetrics {
     const refreshes = new Family("tokensmith_refreshes_total", "counter", "New tokens this gateway obtained for the connection's token state (including refresh-ahead and forced refreshes).");
     const stateRequests = new Family("tokensmith_connection_token_requests", "gauge", "Token requests made for the connection's token state by every process sharing the store.");
     const expiresIn = new Family("tokensmith_connection_expires_in_seconds", "gauge", "Seconds until the connection's access token expires (absent when it has none or it never expires).");
-    const state = new Family("tokensmith_connection_state", "gauge", "1 for the connection's current state.");
+    const state = new Family("tokensmith_connection_state", "gauge", "1 for the connection's current raw token state (see tokensmith_connection_health).");
+    const health = new Family("tokensmith_connection_health", "gauge", "1 for the connection's current health (SPEC §3 status), 0 for the others.");
     for (const status of statuses) {
       const connection = { connection: status.name };
       refreshes.add(connection, status.stateId ? this.refreshesOf(status.stateId) : 0);
       stateRequests.add(connection, status.tokenRequests);
       if (status.expiresIn !== null) expiresIn.add(connection, status.expiresIn);
       state.add({ ...connection, state: status.error ? "error" : status.state }, 1);
+      for (const name of HEALTH_NAMES) health.add({ ...connection, health: name }, status.health.status === name ? 1 : 0);
     }
     const store = [
       counter("tokensmith_lock_acquisitions_total", "Store update locks (leases) this gateway took.", this.leaseTaken),
@@ -116,7 +119,7 @@ export class GatewayMetrics {
     ];
     const counters = [this.tokenRequests, this.cacheHits, this.waits].map((f) => f.render((labels) => visible.has(labels.connection)));
     const proxied = this.proxy.render((name) => visible.has(name));
-    return [...counters, ...[refreshes, stateRequests, expiresIn, state].map((f) => f.render()), ...store, proxied].join("\n") + "\n";
+    return [...counters, ...[refreshes, stateRequests, expiresIn, state, health].map((f) => f.render()), ...store, proxied].join("\n") + "\n";
   }
 }
 

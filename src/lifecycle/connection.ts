@@ -90,9 +90,13 @@ export class Connection {
     return connectionStatus(this.#handle);
   }
 
-  /** Get a token (and call `test_url`), and say what worked, what failed and why. */
-  test(): Promise<Diagnosis> {
-    return diagnose(this.#handle);
+  /**
+   * Get a token (and call `test_url`), and say what worked, what failed and why. `forceRefresh`:
+   * ask the server again at once, whatever error is remembered (a valid token that cannot be
+   * renewed without a person is kept).
+   */
+  test(options: TestOptions = {}): Promise<Diagnosis> {
+    return diagnose(this.#handle, options);
   }
 
   /** Revoke at the server (RFC 7009), then drop the local state. */
@@ -126,6 +130,13 @@ export class Connection {
   export(options: ExportOptions): Promise<string> {
     return exportState(this.#handle, options);
   }
+}
+
+/** What `connection.test()` may be told. */
+export interface TestOptions {
+  forceRefresh?: boolean;
+  /** Whose hints: CLI commands (default), or the dashboard's own buttons. */
+  hints?: "cli" | "dashboard";
 }
 
 /** What `connection.logout()` may be told. */

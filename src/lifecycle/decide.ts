@@ -2,7 +2,8 @@ import { GRANT_TABLE, isUserGrant, type GrantName } from "../config/grants.js";
 import { TokenSmithError } from "../errors.js";
 import type { GrantRequest } from "../protocol/types.js";
 import { hashSecret } from "../redact.js";
-import { isDue, isUsable, live, type TokenState, type Want } from "./state.js";
+import { formatRelative, REMOVED_WORDS } from "./health.js";
+import { isDue, isUsable, live, otherCredentials, type TokenState, type Want } from "./state.js";
 import { baseOf, transition, type StateEvent } from "./transitions.js";
 
 /**
@@ -23,7 +24,12 @@ export interface GrantPolicy {
   refreshMarginMs?: number;
   /** The command that logs this connection in, for hints. */
   loginCommand: string;
+  /** A hash of the client credentials in use (`credentialsHash`): keys a remembered client error. */
+  credentialsHash?: string;
 }
+
+/** OAuth errors about the client itself: remembered only for the credentials that got them. */
+const CLIENT_ERRORS = new Set(["invalid_client", "unauthorized_client"]);
 
 /** What the caller wants beyond a usable token. */
 export interface Wanted extends Want {
@@ -58,24 +64,34 @@ export function decide(state: TokenState | undefined, now: number, want: Wanted,
   if (own) return { kind: "request", grant: { kind: own }, base };
   return {
     kind: "refuse",
-    error: new TokenSmithError("reauthorization_required", `connection "${policy.name}" has no tokens yet: a login is needed`, {
+    error: new TokenSmithError("reauthorization_required", `connection "${policy.name}" ${gone(state, now)}: a login is needed`, {
       connection: policy.name,
       hint: `run \`${policy.loginCommand}\`, or configure a seed \`refresh_token\``,
     }),
   };
 }
 
+/** "has no tokens yet" only when there never were any; else which removal, and when (logout, revoke, export). */
+function gone(state: TokenState | undefined, now: number): string {
+  const removed = state?.tombstone;
+  if (removed) return `was ${REMOVED_WORDS[removed.reason]} ${formatRelative(removed.at, now)}`;
+  if (state?.tokenRequests || state?.lastRefreshAt || state?.accessToken) return "has no usable token and no refresh token";
+  return "has no tokens yet";
+}
+
 /**
  * What a failed token request does to the state (§2.7), or undefined when it changes nothing
  * (a transient failure is retried; an answer that is not OAuth is not remembered).
  */
-export function failureEvent(err: unknown, grant: GrantRequest, policy: Pick<GrantPolicy, "grant">, requests: number, afterTimeout: boolean): StateEvent | undefined {
+export function failureEvent(err: unknown, grant: GrantRequest, policy: Pick<GrantPolicy, "grant" | "credentialsHash">, requests: number, afterTimeout: boolean): StateEvent | undefined {
   if (!(err instanceof TokenSmithError) || err.code !== "oauth_error") return undefined;
   if (err.error === "invalid_grant" && grant.kind === "refresh_token" && isUserGrant(policy.grant)) {
     return { type: "refresh_refused", error: err, afterTimeout, requests };
   }
-  return { type: "error_remembered", error: err, requests };
+  const credentials = err.error && CLIENT_ERRORS.has(err.error) ? policy.credentialsHash : undefined;
+  return { type: "error_remembered", error: err, requests, ...(credentials ? { credentials } : {}) };
 }
+
 
 /** The error a failed token request ends with: a refused refresh of a user grant needs a login (§2.7). */
 export function failureError(policy: Pick<GrantPolicy, "name" | "grant" | "loginCommand">, err: unknown, afterTimeout?: boolean): unknown {
@@ -119,10 +135,10 @@ export function reauthorizationError(
 }
 
 /** The dead end or remembered error a state is in, if any: the server is not asked again. */
-export function rememberedError(state: TokenState, now: number, policy: Pick<GrantPolicy, "name" | "grant" | "loginCommand">): TokenSmithError | undefined {
+export function rememberedError(state: TokenState, now: number, policy: Pick<GrantPolicy, "name" | "grant" | "loginCommand" | "credentialsHash">): TokenSmithError | undefined {
   if (state.reauth) return reauthorizationError(policy, state.reauth);
   const last = state.lastError;
-  if (!last || last.until <= now) return undefined;
+  if (!last || last.until <= now || otherCredentials(last, policy)) return undefined;
   const seconds = Math.ceil((last.until - now) / 1000);
   return new TokenSmithError("oauth_error", last.message, {
     connection: policy.name,

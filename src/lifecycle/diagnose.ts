@@ -34,17 +34,50 @@ const CODE_CAUSES: Partial<Record<TokenSmithError["code"], string>> = {
 
 const NO_LOGIN_YET = "no login has been made yet: a person must log in once, after which jobs run on the refresh token";
 
-/** True when the store holds no state at all for the connection (as opposed to a refused login). */
-async function neverLoggedIn(connection: ConnectionHandle): Promise<boolean> {
+/** Why there is no login: never made, or removed (logout, revoke, export: which and when); null for a refused one. */
+async function whyNoLogin(connection: ConnectionHandle): Promise<string | null> {
   try {
-    return (await connectionStatus(connection)).state === "none";
+    const status = await connectionStatus(connection);
+    if (status.health.status === "removed") return `the login was ${status.health.summary.replace(/; a login is needed$/, "")}; a person must log in again`;
+    return status.state === "none" ? NO_LOGIN_YET : null;
   } catch {
-    return false;
+    return null;
+  }
+}
+
+/**
+ * A hint for the dashboard: its own buttons instead of CLI commands (the CLI's stay as they are).
+ * @internal
+ */
+export function dashboardHint(hint: string | null): string | null {
+  if (!hint) return hint;
+  return hint
+    .replace(/run `tokensmith login [^`]*`/g, "press Authorize on this connection's row (or run it from a terminal: `tokensmith login`)")
+    .replace(/\(use --force-refresh to retry now\)/g, "(press Test to ask again now)")
+    .replace(/`tokensmith token [^`]* --force-refresh`/g, "Refresh");
+}
+
+/**
+ * True unless the connection holds a valid token it cannot renew without a person: forcing a
+ * request then would only refuse, so `test --force-refresh` keeps that token.
+ */
+async function forcible(connection: ConnectionHandle): Promise<boolean> {
+  try {
+    const { health } = await connectionStatus(connection);
+    return health.renews_by_itself || (health.status !== "ready" && health.status !== "expiring");
+  } catch {
+    return true;
   }
 }
 
 /** @internal */
-export async function diagnose(connection: ConnectionHandle): Promise<Diagnosis> {
+export async function diagnose(connection: ConnectionHandle, options: { forceRefresh?: boolean; hints?: "cli" | "dashboard" } = {}): Promise<Diagnosis> {
+  const result = await diagnoseSteps(connection, options);
+  if (options.hints === "dashboard") result.hint = dashboardHint(result.hint);
+  return result;
+}
+
+async function diagnoseSteps(connection: ConnectionHandle, options: { forceRefresh?: boolean }): Promise<Diagnosis> {
   const { runtime } = connection;
   const steps: DiagnosisStep[] = [];
   const fail = (step: DiagnosisStep["step"], err: unknown): Diagnosis => {
@@ -73,12 +106,12 @@ export async function diagnose(connection: ConnectionHandle): Promise<Diagnosis>
     return fail("endpoints", err);
   }
   try {
-    const info = await connection.token();
+    const info = await connection.token({ forceRefresh: options.forceRefresh && (await forcible(connection)) });
     const expiry = info.expiresAt ? `expires in ${Math.round((info.expiresAt.getTime() - runtime.clock.now()) / 1000)} s` : "no expiry";
     steps.push({ step: "token", ok: true, detail: `got a ${info.tokenType} token (${expiry}${info.scope ? `, scope "${info.scope}"` : ""})` });
   } catch (err) {
     const diagnosis = fail("token", err);
-    if (diagnosis.error?.code === "reauthorization_required" && (await neverLoggedIn(connection))) diagnosis.cause = NO_LOGIN_YET;
+    if (diagnosis.error?.code === "reauthorization_required") diagnosis.cause = (await whyNoLogin(connection)) ?? diagnosis.cause;
     return diagnosis;
   }
   if (setup.conn.testUrl) {

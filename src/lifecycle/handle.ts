@@ -70,6 +70,7 @@ export class ConnectionHandle implements TokenProvider {
 
   async token(options: TokenOptions & { rejectHash?: string } = {}): Promise<TokenInfo> {
     const { manager, ctx } = await this.setup();
+    this.runtime.used(this.name);
     const minTtlMs = options.minTtl !== undefined ? options.minTtl * 1000 : undefined;
     let state: TokenState;
     try {
@@ -94,7 +95,9 @@ export class ConnectionHandle implements TokenProvider {
 
   /** `fetch` with the token injected, 401 recovery and `api_retry` (SPEC §2.11, §2.13). */
   async fetch(input: string | URL, init: AuthorizedInit = {}): Promise<Response> {
-    return authorizedFetch(this, this.ready ?? (await this.setup()), input, init);
+    const setup = this.ready ?? (await this.setup());
+    this.runtime.used(this.name);
+    return authorizedFetch(this, setup, input, init);
   }
 
   async invalidate(token: string): Promise<string> {

@@ -121,6 +121,7 @@ export async function login(connection: ConnectionHandle, options: LoginOptions 
   const name = connection.name;
   try {
     const setup = await connection.setup();
+    connection.runtime.used(name);
     const { conn, store: kv } = setup;
     if (!GRANT_TABLE[conn.grant].interactive) {
       throw new TokenSmithError("usage_error", `connection "${name}" uses the ${conn.grant} grant: there is nothing to log in to`, {

@@ -41,6 +41,7 @@ function unavailable(err: unknown): boolean {
  */
 export async function revokeConnection(connection: ConnectionHandle, options: RevokeOptions): Promise<RevokeResult> {
   const setup = await connection.setup();
+  connection.runtime.used(connection.name);
   const endpoints = await setup.endpoints();
   if (!endpoints.revocationUrl) {
     throw new TokenSmithError("not_supported", `connection "${connection.name}" has no revocation endpoint`, {

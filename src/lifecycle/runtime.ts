@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import type { Clock } from "../clock.js";
-import { fingerprint, fingerprintInput } from "../config/fingerprint.js";
+import { credentialsHash, fingerprint, fingerprintInput } from "../config/fingerprint.js";
 import type { LoadedConfig } from "../config/load.js";
 import { hasReference } from "../config/references.js";
 import { protocolClient } from "../config/protocol-client.js";
@@ -58,6 +58,8 @@ export class Runtime {
   private readonly managers = new Map<string, TokenManager>();
   private readonly setups = new Map<string, Promise<ConnectionSetup>>();
   private readonly warned = new Set<string>();
+  /** Warnings of each connection's settings (the password grant's, pkce plain), shown when it is used. */
+  private readonly settingsWarnings = new Map<string, string[]>();
   readonly holder = `${process.pid}@${hostname()}`;
   /** Proxy and TLS per connection (SPEC §1), on the injected or global fetch. */
   private readonly transport: Transport;
@@ -113,8 +115,16 @@ export class Runtime {
   /** Settings only, without opening the store (status of every connection, `connections`). */
   resolve(name: string): ResolvedConnection {
     const { connection, warnings } = resolveConnection(this.options.loaded, name, { env: this.options.env });
-    for (const warning of warnings) this.warn(warning);
+    if (warnings.length) this.settingsWarnings.set(name, warnings);
     return connection;
+  }
+
+  /**
+   * A connection is being used (a token, a call, a login, a test, a revoke): its settings'
+   * warnings are shown, once per run; `status`, `logout` and `export` never show them.
+   */
+  used(name: string): void {
+    for (const warning of this.settingsWarnings.get(name) ?? []) this.warn(warning);
   }
 
   /**
@@ -220,6 +230,7 @@ export class Runtime {
       scopeSeparator: conn.scopeSeparator,
       seedRefreshToken: secrets ? conn.refreshToken : undefined,
       loginCommand: loginCommandFor(name, conn),
+      credentialsHash: secrets ? credentialsHash(conn) : undefined,
       requester: {
         request: async (grant, { timeoutMs, signal }) => {
           // Unreachable by design: a setup without secrets only drops or moves state.

@@ -49,6 +49,8 @@ export interface RememberedError {
   errorUri?: string;
   at: number;
   until: number;
+  /** For `invalid_client` / `unauthorized_client`: the hash of the client credentials that got it (`credentialsHash`). */
+  credentials?: string;
 }
 
 export const EMPTY_STATE: TokenState = { v: 1 };
@@ -108,4 +110,9 @@ export function isMarkedDead(state: TokenState | undefined, hash: string, now: n
 /** True when `state` holds the access token with `hash` (compare by hash, §2.11). */
 export function holdsToken(state: TokenState, hash: string): boolean {
   return !state.tombstone && !!state.accessToken && hashSecret(state.accessToken) === hash;
+}
+
+/** True when a remembered error concerns other client credentials than `policy`'s (a fixed secret, or another connection's). */
+export function otherCredentials(last: { credentials?: string }, policy: { credentialsHash?: string }): boolean {
+  return !!last.credentials && !!policy.credentialsHash && last.credentials !== policy.credentialsHash;
 }

@@ -1,15 +1,23 @@
 import { TokenSmithError } from "../errors.js";
 import { UnreadableRecordError } from "../store/sealed.js";
 import type { ConnectionHandle } from "./handle.js";
+import type { Health } from "./health-types.js";
+import { health, UNREADABLE } from "./health.js";
 import { stateId } from "./runtime.js";
-import { describeState, live } from "./state.js";
+import { describeState, live, otherCredentials } from "./state.js";
 
 /** What `tokensmith status` shows per connection. Never a secret. */
 export interface ConnectionStatus {
   name: string;
   grant: string;
   provider: string | null;
-  /** `unreadable`: the stored state cannot be decrypted with the store's keys (a lost or replaced key, §2.15). */
+  /** The connection's health: the one model of status, the dashboard and /metrics; snake_case keys. */
+  health: Health;
+  /** The pinned or detected client authentication (`client_secret_basic`, `private_key_jwt`, ...); null when unknown. */
+  clientAuth: string | null;
+  /** The command that logs this connection in (for a `login_required` hint); null when broken. */
+  loginCommand: string | null;
+  /** The raw token state, kept for compatibility; `health` is what to show. `unreadable`: the stored state cannot be decrypted with the store's keys (a lost or replaced key, §2.15). */
   state: "valid" | "expiring" | "expired" | "authorization required" | "none" | "unreadable";
   expiresAt: Date | null;
   expiresIn: number | null;
@@ -38,18 +46,21 @@ export async function connectionStatus(connection: ConnectionHandle): Promise<Co
     state = ctx.cache === "none" ? manager.peek() : await manager.reload(ctx);
   } catch (err) {
     if (!(err instanceof UnreadableRecordError)) throw err;
-    return { ...brokenStatus(connection.name, err), grant: conn.grantType ?? conn.grant, provider: conn.provider ?? null, scopes: conn.scopes, sharedWith: runtime.sharing(connection.name), stateId: stateId(fingerprint) };
+    return { ...brokenStatus(connection.name, err), grant: conn.grantType ?? conn.grant, provider: conn.provider ?? null, clientAuth: conn.clientAuth ?? null, loginCommand: ctx.loginCommand, scopes: conn.scopes, sharedWith: runtime.sharing(connection.name), stateId: stateId(fingerprint) };
   }
   const now = runtime.clock.now();
   const current = live(state);
   const expiresAt = current?.accessToken && typeof current.expiresAt === "number" ? current.expiresAt : null;
   let problem: string | null = null;
   if (current?.reauth) problem = `refresh refused (${current.reauth.error ?? "invalid_grant"}): run \`${ctx.loginCommand}\``;
-  else if (current?.lastError && current.lastError.until > now) problem = current.lastError.message;
+  else if (current?.lastError && current.lastError.until > now && !otherCredentials(current.lastError, ctx)) problem = current.lastError.message;
   return {
     name: connection.name,
     grant: conn.grantType ?? conn.grant,
     provider: conn.provider ?? null,
+    health: health(state, { grant: conn.grant, grantType: conn.grantType, hasSeed: !!conn.refreshToken, refreshMarginMs: conn.refreshMarginMs, credentialsHash: ctx.credentialsHash }, now),
+    clientAuth: conn.clientAuth ?? null,
+    loginCommand: ctx.loginCommand,
     state: describeState(state, now, conn.refreshMarginMs),
     expiresAt: expiresAt === null ? null : new Date(expiresAt),
     expiresIn: expiresAt === null ? null : Math.max(0, Math.floor((expiresAt - now) / 1000)),
@@ -73,8 +84,20 @@ export async function connectionStatus(connection: ConnectionHandle): Promise<Co
 export function brokenStatus(name: string, err: unknown): ConnectionStatus {
   const e = err instanceof TokenSmithError ? err : new TokenSmithError("unexpected", String(err));
   const unreadable = e instanceof UnreadableRecordError;
+  const broken: Health = {
+    status: "failing",
+    summary: e.message,
+    renews_by_itself: false,
+    expires_at: null,
+    expires_in: null,
+    last_error: { code: e.code, error: null, message: e.message, hint: e.hint ?? null, at: new Date().toISOString(), retry_at: null },
+    removed: null,
+  };
   return {
     name,
+    health: unreadable ? health(UNREADABLE, { grant: "client_credentials" }, 0) : broken,
+    clientAuth: null,
+    loginCommand: null,
     grant: "",
     provider: null,
     state: unreadable ? "unreadable" : "none",

@@ -27,7 +27,7 @@ export type StateEvent =
   /** `invalid_grant` on a user grant's refresh (§2.7): the refresh token is kept, flagged. */
   | { type: "refresh_refused"; error: TokenSmithError; afterTimeout?: boolean; requests: number }
   /** Any other OAuth error: remembered for a short backoff (§2.7). */
-  | { type: "error_remembered"; error: TokenSmithError; requests: number }
+  | { type: "error_remembered"; error: TokenSmithError; requests: number; credentials?: string }
   /** An API answered 401 to the access token (§2.11): drop it, keep the rest. */
   | { type: "invalidated" }
   /** A token issued just now got a 401 too: no more 401-driven refreshes for it until `until`. */
@@ -57,7 +57,7 @@ export function transition(state: TokenState | undefined, event: StateEvent, now
       return { ...counted(state, event.requests), reauth: { at: now, error, description, afterTimeout: event.afterTimeout || undefined } };
     }
     case "error_remembered":
-      return { ...counted(state, event.requests), lastError: remembered(event.error, now) };
+      return { ...counted(state, event.requests), lastError: remembered(event.error, now, event.credentials) };
     case "invalidated":
       return withoutAccessToken(state ?? fresh(undefined));
     case "marked_dead":
@@ -123,8 +123,9 @@ function counted(state: TokenState | undefined, requests: number): TokenState {
 }
 
 /** An OAuth error kept for a short backoff (§2.7); stored and shown by `status`, so redacted as it is printed. */
-function remembered(err: TokenSmithError, now: number): RememberedError {
+function remembered(err: TokenSmithError, now: number, credentials?: string): RememberedError {
   return {
+    ...(credentials ? { credentials } : {}),
     code: err.code,
     message: redactMessage(err.message),
     hint: err.hint === undefined ? undefined : redactMessage(err.hint),

@@ -135,4 +135,17 @@ describe("tokensmith login refusals (built binary)", () => {
     assert.equal(result.code, USAGE, result.stderr);
     assert.match(result.stderr, /nothing was pasted/);
   });
+
+  it("with no browser opener (no $BROWSER, no xdg-open) says at once to use --device or --manual, not after the timeout", async (t) => {
+    const server = await withDemoServer(t, { autoLogin: true });
+    const { path, dir } = await writeLoginConfig(t, server);
+    // A PATH with no opener in it (the binary runs under node's absolute path).
+    const started = Date.now();
+    const result = await cliProcess(["--config", path, "login", "demo-user", "--timeout", "30"], { env: { PATH: dir, BROWSER: "" } });
+    assert.equal(result.code, USAGE, result.stderr);
+    assert.match(result.stderr, /no browser could be opened to log in to "demo-user"/);
+    assert.match(result.stderr, /tokensmith login demo-user --device.*tokensmith login demo-user --manual/);
+    assert.ok(Date.now() - started < 60_000, "it did not wait for the login timeout");
+    assert.ok(!hasStackTrace(result.stderr), result.stderr);
+  });
 });

@@ -48,8 +48,13 @@ describe("the dashboard in Chromium", { skip }, () => {
       "demo-password",
       "demo-jwt",
     ]);
-    assert.equal(await row("demo-service").locator(".badge").textContent(), "valid");
-    await page.waitForFunction(() => /\d+m \d\ds/.test(document.querySelector('tr[data-name="demo-service"] .expires')?.textContent ?? ""));
+    // Health, not raw token state (issue 13 item 1): durations as the CLI writes them, and the facts.
+    assert.equal(await row("demo-service").locator(".badge").textContent(), "ready");
+    await page.waitForFunction(() => /^expires in \d+m( \d+s)?$/.test(document.querySelector('tr[data-name="demo-service"] .expires')?.textContent ?? ""));
+    const facts = (await row("demo-service").locator("td").first().textContent()) ?? "";
+    assert.match(facts, /refresh token: no/);
+    assert.match(facts, /client auth: /);
+    assert.match(facts, /token valid, expires in \d+m/);
 
     // Refresh: the token request count goes from 1 to 2.
     assert.equal(await row("demo-service").locator(".requests").textContent(), "1");
@@ -72,13 +77,24 @@ describe("the dashboard in Chromium", { skip }, () => {
     });
     assert.deepEqual(statuses, [403, 200]);
 
+    // A user grant with no login yet needs one: Test asks again and shows every step, the cause
+    // and the fix naming the dashboard's own button (issue 13 item 2).
+    assert.equal(await row("demo-user").locator(".badge").textContent(), "login_required");
+    await row("demo-user").locator('button[data-action="test"]').click();
+    await page.locator("#result h2", { hasText: "test demo-user: failed" }).waitFor();
+    const diagnosis = (await page.locator("#result ul").textContent()) ?? "";
+    assert.match(diagnosis, /ok: settings: grant authorization_code/);
+    assert.match(diagnosis, /failed: token: /);
+    assert.match(diagnosis, /likely cause: no login has been made yet/);
+    assert.match(diagnosis, /fix: press Authorize/);
+    assert.doesNotMatch(await page.locator("#result h2").textContent() ?? "", /HTTP 200/);
+
     // Authorize demo-user in the browser: through the demo server and back to /callback.
-    assert.equal(await row("demo-user").locator(".badge").textContent(), "none");
     await row("demo-user").locator('button[data-action="authorize"]').click();
     await page.waitForURL(/\/callback\?/);
     assert.match((await page.locator("main").textContent()) ?? "", /demo-user is authorized/);
     await page.getByRole("link", { name: "Back to the dashboard" }).click();
-    await page.waitForFunction(() => document.querySelector('tr[data-name="demo-user"] .badge')?.textContent === "valid");
+    await page.waitForFunction(() => document.querySelector('tr[data-name="demo-user"] .badge')?.textContent === "ready");
     assert.equal(await page.locator("#notice").textContent(), "Authorized demo-user.");
 
     await page.screenshot({ path: join(shots, "dashboard.png"), fullPage: true });

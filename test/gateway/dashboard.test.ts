@@ -97,6 +97,28 @@ describe("the dashboard", () => {
     assert.equal(form.status, 200);
   });
 
+  it("Test asks again at once and names the dashboard's buttons for a session, CLI commands for a key; every row has its health", async (t) => {
+    const { gateway, api } = await withDemoGateway(t);
+    const { cookie, csrf } = await signIn(gateway);
+    const viaSession = await fetch(`${gateway.url}/v1/connections/demo-user/test`, { method: "POST", headers: { cookie, "x-csrf-token": csrf } });
+    const diagnosis = await viaSession.json();
+    assert.equal(diagnosis.ok, false);
+    assert.deepEqual(diagnosis.steps.map((s: any) => [s.step, s.ok]), [["settings", true], ["endpoints", true], ["token", false]]);
+    assert.match(diagnosis.cause, /no login has been made yet/);
+    assert.match(diagnosis.hint, /press Authorize/);
+    const viaKey = await api("/v1/connections/demo-user/test", { method: "POST" });
+    assert.match(viaKey.body.hint, /run `tokensmith login demo-user`/);
+    // A key asks again with ?force_refresh=1: a new token although one is cached.
+    await api("/v1/connections/demo-service/token");
+    const before = (await api("/v1/connections/demo-service")).body.tokenRequests;
+    assert.equal((await api("/v1/connections/demo-service/test", { method: "POST" })).body.ok, true);
+    assert.equal((await api("/v1/connections/demo-service")).body.tokenRequests, before, "a plain test reuses the token");
+    assert.equal((await api("/v1/connections/demo-service/test?force_refresh=1", { method: "POST" })).body.ok, true);
+    assert.equal((await api("/v1/connections/demo-service")).body.tokenRequests, before + 1);
+    const rows = (await api("/v1/connections")).body as { name: string; health: { status: string } }[];
+    assert.deepEqual(rows.map((r) => [r.name, r.health.status]), [["demo-service", "ready"], ["demo-user", "login_required"], ["demo-password", "none"], ["demo-jwt", "none"]]);
+  });
+
   it("lets a session see statuses but never read a token", async (t) => {
     const { gateway } = await withDemoGateway(t);
     const { cookie } = await signIn(gateway);

@@ -35,6 +35,10 @@ describe("the gateway's /metrics", () => {
     assert.equal(sample(text, 'tokensmith_refreshes_total{connection="demo-service"}'), 2);
     assert.equal(sample(text, 'tokensmith_connection_token_requests{connection="demo-service"}'), 2);
     assert.equal(sample(text, 'tokensmith_connection_state{connection="demo-service",state="valid"}'), 1);
+    // The health model (issue 13 item 1): one gauge per connection and health.
+    assert.equal(sample(text, 'tokensmith_connection_health{connection="demo-service",health="ready"}'), 1);
+    assert.equal(sample(text, 'tokensmith_connection_health{connection="demo-service",health="failing"}'), 0);
+    assert.equal(sample(text, 'tokensmith_connection_health{connection="demo-user",health="login_required"}'), 1);
     assert.ok(sample(text, 'tokensmith_connection_expires_in_seconds{connection="demo-service"}')! > 3000);
     assert.ok(sample(text, "tokensmith_lock_acquisitions_total")! >= 2);
     for (const line of text.trim().split("\n")) assert.match(line, /^(# (HELP|TYPE) \w+ .+|\w+(\{[^}]*\})? -?[\d.e+]+)$/, line);

@@ -99,6 +99,20 @@ const decideRows: DecideRow[] = [
     policy: app,
     expect: request("client_credentials"),
   },
+  {
+    spec: "a remembered invalid_client keyed with other client credentials (a fixed secret) is not this connection's: asked again at once",
+    state: { v: 1, lastError: { code: "oauth_error", message: "invalid_client", error: "invalid_client", at: T0, until: T0 + 30_000, credentials: "old-hash" } },
+    now: T0 + 1000,
+    policy: { ...app, credentialsHash: "new-hash" },
+    expect: request("client_credentials"),
+  },
+  {
+    spec: "a remembered invalid_client keyed with the same client credentials is refused during its backoff",
+    state: { v: 1, lastError: { code: "oauth_error", message: "invalid_client", error: "invalid_client", at: T0, until: T0 + 30_000, credentials: "old-hash" } },
+    now: T0 + 1000,
+    policy: { ...app, credentialsHash: "old-hash" },
+    expect: refuse("oauth_error", /invalid_client/),
+  },
   { spec: "§2.7 a user grant with no tokens needs a login", state: undefined, now: T0, policy: user, expect: refuse("reauthorization_required", /no tokens yet/) },
   { spec: "§2.1 a client_credentials connection with no state gets its first token by itself", state: undefined, now: T0, policy: app, expect: request("client_credentials") },
   { spec: "§2.18 client_credentials never refreshes: a stored refresh token is not used", state: holding({ accessToken: undefined }), now: T0, policy: app, expect: request("client_credentials") },
@@ -276,6 +290,17 @@ describe("transition(): one row per state change", () => {
     assert.equal(storedForm(holding(), "process").accessToken, undefined);
     assert.equal(storedForm(holding(), "process").refreshToken, "rt-1");
     assert.equal(storedForm(holding(), "shared").accessToken, "at-1");
+  });
+
+  it("a remembered invalid_client / unauthorized_client carries the hash of the credentials that got it; other errors do not", () => {
+    const keyed = { ...app, credentialsHash: "h1" };
+    for (const error of ["invalid_client", "unauthorized_client"]) {
+      const event = failureEvent(oauthError(error), { kind: "client_credentials" }, keyed, 1, false);
+      assert.equal(event?.type === "error_remembered" && event.credentials, "h1");
+      assert.equal(transition(undefined, event!, T0).lastError?.credentials, "h1");
+    }
+    const scope = failureEvent(oauthError("invalid_scope"), { kind: "client_credentials" }, keyed, 1, false);
+    assert.equal(scope?.type === "error_remembered" && scope.credentials, undefined);
   });
 
   it("§2.7 non-interactive grants never enter the dead end: invalid_grant is remembered, not flagged", () => {

@@ -38,4 +38,16 @@ describe("ts.statuses()", () => {
     await assert.rejects(ts.statuses(), (err: unknown) => err instanceof TokenSmithError && err.code === "store_error");
     await assert.rejects(ts.statuses(["billing"]), (err: unknown) => err instanceof TokenSmithError && err.code === "store_error");
   });
+
+  it("gives every row the health model: a client_credentials connection never used is none, a user grant without a login is login_required", async (t) => {
+    const user = { grant: "authorization_code", authorization_url: "https://auth.example.com/authorize", token_url: "https://auth.example.com/token", client_id: "u" };
+    const ts = await TokenSmith.load({ config: { connections: { billing: connection("s3cret-value"), crm: user } }, env: {}, store: createMemoryStore() });
+    t.after(() => ts.close());
+    const [billing, crm] = await ts.statuses();
+    assert.equal(billing!.health.status, "none");
+    assert.equal(billing!.health.renews_by_itself, true);
+    assert.equal(billing!.clientAuth, "basic");
+    assert.equal(crm!.health.status, "login_required");
+    assert.match(crm!.health.summary, /no login yet/);
+  });
 });

@@ -87,6 +87,13 @@ async function loginCommand(ctx: CliContext, name: string, flags: LoginFlags): P
           out.stderr("Redirected URL: ");
           return;
         }
+        // No opener at all (no $BROWSER, no xdg-open/open): say so now, not after the timeout.
+        if (!browserOpened && flags.browser) {
+          throw new TokenSmithError("usage_error", `no browser could be opened to log in to "${name}" (no $BROWSER is set and the system opener is missing or failed)`, {
+            connection: name,
+            hint: `use \`tokensmith login ${name} --device\` (if the provider has a device flow) or \`tokensmith login ${name} --manual\` to paste the redirected URL; or \`--no-browser\` to open the URL yourself on this machine`,
+          });
+        }
         tell(browserOpened ? `Opened a browser to log in to "${name}". If it did not open, visit:\n\n  ${url}\n` : `To log in to "${name}", open this URL in a browser on this machine:\n\n  ${url}\n`);
         printer.info(`waiting for the redirect to ${redirectUri} (up to ${Math.round((timeout ?? 300_000) / MS_PER_S)} s)`);
       },

@@ -5,6 +5,7 @@ import type { CliRun } from "../context.js";
 /** Highest TCP port. */
 const MAX_PORT = 65535;
 
+/** `--port`: 0 to 65535 (0: any free port), else `usage_error`. */
 export function parsePort(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
   const port = Number(value);

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { formatRelative } from "../../lifecycle/health.js";
 import type { ConnectionStatus } from "../../lifecycle/status.js";
 import type { CliRun } from "../context.js";
 
@@ -6,7 +7,7 @@ import type { CliRun } from "../context.js";
 export function registerStatus(program: Command, run: CliRun): void {
   program
     .command("status")
-    .description("show each connection's token state (never secrets)")
+    .description("show each connection's health (never secrets)")
     .argument("[name]", "one connection (default: all)")
     .action(
       run.action(async (ctx, name: string | undefined) => {
@@ -17,9 +18,33 @@ export function registerStatus(program: Command, run: CliRun): void {
         const statuses: ConnectionStatus[] = name ? [await ts.connection(name).status()] : await ts.statuses();
         // Which file is in use (SPEC §1), above the rows; the JSON document keeps its shape.
         const config = `config: ${ts.configPath ?? "(given as an object)"}`;
-        ctx.printer.data([config, ...statuses.map(render)].join("\n"), name ? statuses[0] : statuses);
+        const now = Date.now();
+        ctx.printer.data([config, ...statuses.map((s) => render(s, now))].join("\n"), name ? statuses[0] : statuses);
       }),
     );
+}
+
+function render(s: ConnectionStatus, now: number): string {
+  const h = s.health;
+  const lines = [`${s.name}: ${h.status}${s.grant ? ` (${s.grant}${s.provider ? `, ${s.provider}` : ""})` : ""}`, `  ${h.summary}`];
+  if (s.expiresAt) lines.push(`  expires at     ${s.expiresAt.toISOString()} (${formatRelative(s.expiresAt.getTime(), now)})`);
+  if (s.scopes.length) lines.push(`  scopes         ${s.scopes.join(" ")}`);
+  if (s.grant) lines.push(`  refresh token  ${s.hasRefreshToken ? "yes" : "no"}`);
+  if (s.clientAuth) lines.push(`  client auth    ${s.clientAuth}`);
+  if (s.lastRefresh) lines.push(`  last refresh   ${s.lastRefresh.toISOString()} (${formatRelative(s.lastRefresh.getTime(), now)})`);
+  if (s.grant) lines.push(`  token requests ${s.tokenRequests}`);
+  if (s.sharedWith.length) lines.push(`  shares state with ${s.sharedWith.join(", ")}`);
+  if (s.removed) lines.push(`  removed        ${REMOVED[s.removed.reason]} at ${s.removed.at.toISOString()} (${formatRelative(s.removed.at.getTime(), now)})`);
+  const last = h.last_error;
+  if (last && h.status !== "failing" && h.status !== "login_required") lines.push(`  last error     ${last.message}${last.retry_at ? ` (asked again ${formatRelative(Date.parse(last.retry_at), now)})` : ""}`);
+  const hint = last?.hint ?? s.error?.hint ?? (s.problem && s.problem !== h.summary && !last ? s.problem : null);
+  if (hint) lines.push(`  hint           ${hint}`);
+  if (h.status === "login_required" && s.grant) lines.push(`  fix            ${loginHint(s)}`);
+  return lines.join("\n");
+}
+
+function loginHint(s: ConnectionStatus): string {
+  return `run \`${s.loginCommand ?? `tokensmith login ${s.name}`}\``;
 }
 
 /** How a removal reads in `status`. */
@@ -28,17 +53,3 @@ const REMOVED: Record<NonNullable<ConnectionStatus["removed"]>["reason"], string
   revoked: "revoked",
   moved: "moved to another machine (export)",
 };
-
-function render(s: ConnectionStatus): string {
-  const lines = [`${s.name}: ${s.state}${s.grant ? ` (${s.grant}${s.provider ? `, ${s.provider}` : ""})` : ""}`];
-  if (s.expiresAt) lines.push(`  expires at     ${s.expiresAt.toISOString()} (in ${s.expiresIn} s)`);
-  if (s.scopes.length) lines.push(`  scopes         ${s.scopes.join(" ")}`);
-  if (s.grant) lines.push(`  refresh token  ${s.hasRefreshToken ? "yes" : "no"}`);
-  if (s.lastRefresh) lines.push(`  last refresh   ${s.lastRefresh.toISOString()}`);
-  if (s.grant) lines.push(`  token requests ${s.tokenRequests}`);
-  if (s.sharedWith.length) lines.push(`  shares state with ${s.sharedWith.join(", ")}`);
-  if (s.removed) lines.push(`  removed        ${REMOVED[s.removed.reason]} at ${s.removed.at.toISOString()}`);
-  if (s.problem) lines.push(`  problem        ${s.problem}`);
-  if (s.error?.hint) lines.push(`  hint           ${s.error.hint}`);
-  return lines.join("\n");
-}

@@ -9,10 +9,11 @@ export function registerTest(program: Command, run: CliRun): void {
     .command("test")
     .description("obtain a token (and call test_url) and diagnose problems")
     .argument("<name>", "connection name")
+    .option("--force-refresh", "ask the server again at once, whatever error is remembered")
     .action(
-      run.action(async (ctx, name: string) => {
+      run.action(async (ctx, name: string, opts: { forceRefresh?: boolean }) => {
         const ts = await ctx.tokensmith();
-        const diagnosis = await ts.connection(name).test();
+        const diagnosis = await ts.connection(name).test({ forceRefresh: opts.forceRefresh });
         const lines = diagnosis.steps.map((s) => `${s.ok ? "ok  " : "FAIL"} ${s.step}: ${s.detail}`);
         if (diagnosis.cause) lines.push(`likely cause: ${diagnosis.cause}`);
         if (diagnosis.hint) lines.push(`hint: ${diagnosis.hint}`);
