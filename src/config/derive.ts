@@ -71,7 +71,7 @@ function defaultGrant(m: MergedConnection): GrantName {
 
 function defaultClientAuth(m: MergedConnection, grant: GrantName, preset?: Preset): ClientAuth {
   if (m.private_key && grant !== "jwt_bearer") return "private_key_jwt";
-  if (m.client_secret) return preset?.client_auth ?? "basic";
+  if (m.client_secret) return preset?.client_auth ?? "auto";
   return "none";
 }
 
@@ -112,7 +112,7 @@ export function deriveConnection(m: MergedConnection, ctx: DeriveContext): { con
   if (!m.client_id && !(grant === "jwt_bearer" && clientAuth === "none")) {
     throw fail("client_id", `required for grant ${grant}`, "the client id the authorization server gave this application");
   }
-  if ((clientAuth === "basic" || clientAuth === "post" || clientAuth === "client_secret_jwt") && !m.client_secret) {
+  if ((clientAuth === "auto" || clientAuth === "basic" || clientAuth === "post" || clientAuth === "client_secret_jwt") && !m.client_secret) {
     throw fail("client_secret", `required for client_auth ${clientAuth}`, "set client_secret: ${env:NAME}, or client_auth: none for a public client");
   }
   if (clientAuth === "private_key_jwt" && !privateKey) {

@@ -33,6 +33,39 @@ export function protocolClient(conn: ResolvedConnection): OAuthClient {
   return client;
 }
 
+/**
+ * `client_auth: auto` (SPEC §1): the ways a client with a secret is tried, in order — Basic with
+ * RFC 6749's form encoding, Basic raw (only when the id or secret encodes differently), then
+ * the body.
+ */
+export type AutoMethod = "basic" | "basic_raw" | "post";
+
+/** The methods `auto` tries for this connection, in order. */
+export function autoMethods(conn: Pick<ResolvedConnection, "clientId" | "clientSecret">): AutoMethod[] {
+  const { clientId = "", clientSecret = "" } = conn;
+  const differs = formEncode(clientId) !== clientId || formEncode(clientSecret) !== clientSecret;
+  return differs ? ["basic", "basic_raw", "post"] : ["basic", "post"];
+}
+
+/** The config lines that pin a method `auto` found (what `status` and `test` show). */
+export function pinLine(method: AutoMethod): string {
+  return method === "post" ? "client_auth: post" : method === "basic_raw" ? "client_auth: basic, basic_encoding: raw" : "client_auth: basic";
+}
+
+/** The connection's client, authenticating with one method of `auto` (for the others, its own client). */
+export function protocolClientWith(conn: ResolvedConnection, method: AutoMethod | undefined): OAuthClient {
+  const client = protocolClient(conn);
+  if (conn.clientAuth !== "auto" || !method) return client;
+  return { ...client, auth: autoAuth(conn, method) };
+}
+
+function autoAuth(conn: ResolvedConnection, method: AutoMethod): ClientAuth {
+  const { clientId, clientSecret } = conn;
+  if (!clientId) return misconfigured(new TokenSmithError("config_invalid", "client_auth auto needs client_id", { field: fieldPath(conn.name, "client_id") }));
+  if (!clientSecret) return misconfigured(new TokenSmithError("config_invalid", "client_auth auto needs client_secret", { field: fieldPath(conn.name, "client_secret") }));
+  return method === "post" ? clientSecretPost(clientId, clientSecret) : clientSecretBasic(clientId, clientSecret, method === "basic_raw" ? "raw" : "form");
+}
+
 /** Rotating values are registered again before every request, which makes them the newest in the bounded registry. */
 const registerRotating = (value: string) => registerSecret(value, { rotating: true });
 
@@ -92,6 +125,9 @@ function clientAuth(conn: ResolvedConnection): ClientAuth {
     misconfigured(new TokenSmithError("config_invalid", what, { field: fieldPath(conn.name, field) }));
   const { clientId, clientSecret } = conn;
   switch (conn.clientAuth) {
+    case "auto":
+      // Until a token request has found (or read back) the method that works: Basic, form-encoded.
+      return autoAuth(conn, "basic");
     case "basic":
     case "post": {
       if (!clientId) return missing(`client_auth ${conn.clientAuth} needs client_id`, "client_id");

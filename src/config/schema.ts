@@ -20,7 +20,7 @@ import { STORE_DRIVERS, STORE_FIELDS, STORE_TYPES } from "../store/registry.js";
 if (!z.config().localeError) z.config(en());
 
 export const GRANTS = GRANT_NAMES;
-export const CLIENT_AUTHS = ["basic", "post", "none", "private_key_jwt", "client_secret_jwt", "tls_client_auth", "self_signed_tls_client_auth"] as const;
+export const CLIENT_AUTHS = ["auto", "basic", "post", "none", "private_key_jwt", "client_secret_jwt", "tls_client_auth", "self_signed_tls_client_auth"] as const;
 export { STORE_TYPES };
 /** JWS algorithms jose can sign with; anything else is a typo or unsupported. */
 export const JWS_ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519", "HS256", "HS384", "HS512"] as const;

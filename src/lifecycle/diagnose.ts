@@ -75,7 +75,9 @@ export async function diagnose(connection: ConnectionHandle): Promise<Diagnosis>
   try {
     const info = await connection.token();
     const expiry = info.expiresAt ? `expires in ${Math.round((info.expiresAt.getTime() - runtime.clock.now()) / 1000)} s` : "no expiry";
-    steps.push({ step: "token", ok: true, detail: `got a ${info.tokenType} token (${expiry}${info.scope ? `, scope "${info.scope}"` : ""})` });
+    const found = await setup.authChoice?.found();
+    const pin = found ? `; client_auth auto found ${found.method}, pin it with ${found.pin}` : "";
+    steps.push({ step: "token", ok: true, detail: `got a ${info.tokenType} token (${expiry}${info.scope ? `, scope "${info.scope}"` : ""})${pin}` });
   } catch (err) {
     const diagnosis = fail("token", err);
     if (diagnosis.error?.code === "reauthorization_required" && (await neverLoggedIn(connection))) diagnosis.cause = NO_LOGIN_YET;

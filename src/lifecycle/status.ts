@@ -25,6 +25,8 @@ export interface ConnectionStatus {
   problem: string | null;
   /** When the local state was removed on purpose: logged out, revoked, or moved away by export. */
   removed: { reason: "logout" | "revoked" | "moved"; at: Date } | null;
+  /** `client_auth: auto`: the method found and remembered for the token URL, and the config line that pins it (SPEC §1). */
+  clientAuth?: { method: string; pin: string } | null;
   /** Set when the connection's settings could not be resolved (not for an `unreadable` state: that is `problem`). */
   error?: { code: string; message: string; hint: string | null };
 }
@@ -32,7 +34,7 @@ export interface ConnectionStatus {
 /** @internal A connection's status; `store_error` and the like are thrown, never shown as a state (§2.9). */
 export async function connectionStatus(connection: ConnectionHandle): Promise<ConnectionStatus> {
   const { runtime } = connection;
-  const { conn, fingerprint, manager, ctx } = await connection.setup();
+  const { conn, fingerprint, manager, ctx, authChoice } = await connection.setup();
   let state;
   try {
     state = ctx.cache === "none" ? manager.peek() : await manager.reload(ctx);
@@ -61,6 +63,7 @@ export async function connectionStatus(connection: ConnectionHandle): Promise<Co
     stateId: stateId(fingerprint),
     problem,
     removed: state?.tombstone ? { reason: state.tombstone.reason, at: new Date(state.tombstone.at) } : null,
+    ...(authChoice ? { clientAuth: await authChoice.found(conn.tokenUrl) } : {}),
   };
 }
 

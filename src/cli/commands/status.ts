@@ -36,6 +36,7 @@ function render(s: ConnectionStatus): string {
   if (s.grant) lines.push(`  refresh token  ${s.hasRefreshToken ? "yes" : "no"}`);
   if (s.lastRefresh) lines.push(`  last refresh   ${s.lastRefresh.toISOString()}`);
   if (s.grant) lines.push(`  token requests ${s.tokenRequests}`);
+  if (s.clientAuth) lines.push(`  client auth    auto found ${s.clientAuth.method}; to pin it, set ${s.clientAuth.pin}`);
   if (s.sharedWith.length) lines.push(`  shares state with ${s.sharedWith.join(", ")}`);
   if (s.removed) lines.push(`  removed        ${REMOVED[s.removed.reason]} at ${s.removed.at.toISOString()}`);
   if (s.problem) lines.push(`  problem        ${s.problem}`);
