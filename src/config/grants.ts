@@ -28,7 +28,11 @@ export interface GrantSpec {
   own?: OwnRequest;
   /** Whose tokens: the field of the identity in the fingerprint. */
   identity: IdentityField;
-  /** Config fields it needs (derivation checks each and names the field), beyond client auth. */
+  /**
+   * Config fields it needs (derivation checks each and names the field), beyond client auth.
+   * `assertion.sub` is not needed when a preset puts the scope in the assertion (a Google
+   * service account acting as itself: the issuer is the identity).
+   */
   requires: readonly string[];
   /** The login flow `tokensmith login` runs by default. */
   loginFlow?: "browser" | "device";
@@ -51,3 +55,11 @@ export function isUserGrant(grant: GrantName): boolean {
 
 /** The user grants, in table order. */
 export const USER_GRANTS: readonly GrantName[] = GRANT_NAMES.filter((name) => GRANT_TABLE[name].interactive);
+
+/** The grant a connection uses (SPEC §1 `grant` default): a custom grant_type or no authorization URL is non-interactive. */
+export function grantOf(m: { grant?: GrantName; grant_type?: string; authorization_url?: string }): GrantName {
+  if (m.grant) return m.grant;
+  // A custom grant_type is requested like client_credentials: non-interactively.
+  if (m.grant_type) return "client_credentials";
+  return m.authorization_url ? "authorization_code" : "client_credentials";
+}

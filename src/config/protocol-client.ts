@@ -8,7 +8,7 @@ import {
   none,
   privateKeyJwt,
 } from "../protocol/client-auth.js";
-import { jwtBearerAssertion, loadPrivateKey, type ClientAssertionOptions, type SigningKey } from "../protocol/assertion.js";
+import { certificateThumbprints, jwtBearerAssertion, loadPrivateKey, type ClientAssertionOptions, type SigningKey } from "../protocol/assertion.js";
 import type { ClientAuth, OAuthClient } from "../protocol/types.js";
 import { fieldPath } from "../protocol/urls.js";
 import { TokenSmithError } from "../errors.js";
@@ -93,7 +93,8 @@ function buildClient(conn: ResolvedConnection): OAuthClient {
       username: conn.username,
       password: conn.password,
       grantType: conn.grantType,
-      assertion: jwtBearerAssertion(conn.name, { ...assertion, privateKey: conn.privateKey, iss: assertion.iss ?? conn.clientId }),
+      assertion: jwtBearerAssertion(conn.name, { ...assertion, privateKey: conn.privateKey, iss: assertion.iss ?? conn.clientId, scope: conn.scopes.join(conn.scopeSeparator) }),
+      scopeInAssertion: assertion.scopeInAssertion,
       tokenExchange: conn.tokenExchange && {
         subjectType: conn.tokenExchange.subjectType,
         actorType: conn.tokenExchange.actorType,
@@ -153,10 +154,16 @@ function clientAuth(conn: ResolvedConnection): ClientAuth {
       const field = fieldPath(conn.name, "private_key");
       let loaded: SigningKey | undefined;
       // Loaded on first use (a bad key is an error of the request, as before), then kept.
-      const key = () => (loaded ??= loadPrivateKey(privateKey, { field, alg: conn.assertion.alg, kid: conn.assertion.kid }));
+      const key = () => (loaded ??= withCertificate(conn, loadPrivateKey(privateKey, { field, alg: conn.assertion.alg, kid: conn.assertion.kid })));
       return privateKeyJwt(clientId, key, assertionOptions(conn, "private_key"));
     }
   }
+}
+
+/** The key with its certificate's thumbprints for the assertion header, when `certificate` is set (SPEC §1). */
+function withCertificate(conn: ResolvedConnection, key: SigningKey): SigningKey {
+  if (!conn.certificate) return key;
+  return { ...key, thumbprints: certificateThumbprints(conn.certificate, { field: fieldPath(conn.name, "certificate"), sha1: conn.assertion.x5t === "sha1" }) };
 }
 
 /**

@@ -122,6 +122,7 @@ const assertionShape = {
   alg: z.optional(oneOf(JWS_ALGS)),
   ttl: optionalPositiveDuration,
   claims: z.optional(z.record(z.string(), z.unknown(), { error: expected("a map of claims") })),
+  x5t: z.optional(oneOf(["sha1"])),
 };
 const assertionSchema = z.strictObject(assertionShape, { error: expected("a map") });
 
@@ -214,6 +215,9 @@ export const connectionShape = {
   client_secret: optionalText,
   client_auth: z.optional(oneOf(CLIENT_AUTHS)),
   basic_encoding: z.optional(oneOf(["form", "raw"])),
+  scopes_mode: z.optional(oneOf(["merge", "replace"])),
+  credentials_file: optionalText,
+  certificate: optionalText,
   private_key: z.optional(z.union([text, z.record(z.string(), z.unknown())], { error: expected("PEM text or a JWK") })),
   assertion: z.optional(assertionSchema),
   scopes: z.optional(z.union([z.array(text), z.string()], { error: expected("a list of scopes or one space-separated string") })),

@@ -38,6 +38,8 @@ export interface ResolvedConnection {
   clientId?: string;
   clientSecret?: string;
   clientAuth: ClientAuth;
+  /** The X.509 certificate (PEM) of `privateKey`: its thumbprints go into assertion headers (SPEC §1 `certificate`). */
+  certificate?: string;
   basicEncoding: "form" | "raw";
   /** PEM or JWK (JSON text). */
   privateKey?: string;
