@@ -204,3 +204,33 @@ describe("Google service accounts (provider: google-service-account, credentials
     await assert.rejects(ts.connection("c").accessToken(), (err: { code?: string; field?: string; message: string }) => err.code === "config_invalid" && err.field === "connections.c.credentials_file" && /service-account key/.test(err.message));
   });
 });
+
+describe("other presets against their docs", () => {
+  const resolve = async (own: Record<string, unknown>) => {
+    const loaded = await loadConfig({ config: { connections: { c: { client_id: "id", client_secret: "secret-value-1", ...own } } }, cwd: "/", env: {} });
+    return resolveConnection(loaded, "c", { env: {} }).connection;
+  };
+
+  test("zoho: the data center's accounts server, comma-separated scopes, offline access, the Zoho-oauthtoken scheme", async () => {
+    const us = await resolve({ provider: "zoho", scopes: ["ZohoCRM.modules.ALL", "ZohoCRM.users.READ"] });
+    assert.equal(us.tokenUrl, "https://accounts.zoho.com/oauth/v2/token");
+    const eu = await resolve({ provider: "zoho", vars: { accounts_host: "accounts.zoho.eu" } });
+    assert.equal(eu.authorizationUrl, "https://accounts.zoho.eu/oauth/v2/auth");
+    assert.equal(eu.revocationUrl, "https://accounts.zoho.eu/oauth/v2/token/revoke");
+    assert.equal(us.scopes.join(us.scopeSeparator), "ZohoCRM.modules.ALL,ZohoCRM.users.READ");
+    assert.deepEqual(us.authorizationParams, { access_type: "offline", prompt: "consent" });
+    assert.equal(us.header.value, "Zoho-oauthtoken {token}");
+  });
+
+  test("keycloak realms, okta authorization servers, auth0 audience and salesforce hosts template as documented", async () => {
+    const kc = await resolve({ provider: "keycloak", vars: { base_url: "https://sso.example.com", realm: "staff" } });
+    assert.equal(kc.tokenUrl, "https://sso.example.com/realms/staff/protocol/openid-connect/token");
+    const okta = await resolve({ provider: "okta", grant: "client_credentials", vars: { domain: "dev-1.okta.com" }, scopes: ["invoices.read"] });
+    assert.equal(okta.tokenUrl, "https://dev-1.okta.com/oauth2/default/v1/token");
+    const auth0 = await resolve({ provider: "auth0", grant: "client_credentials", vars: { domain: "acme.us.auth0.com" }, audience: "https://api.acme.example" });
+    assert.equal(auth0.audience, "https://api.acme.example");
+    assert.equal(auth0.clientAuth, "post");
+    const sf = await resolve({ provider: "salesforce", grant: "client_credentials", vars: { login_host: "acme.my.salesforce.com" } });
+    assert.equal(sf.tokenUrl, "https://acme.my.salesforce.com/services/oauth2/token");
+  });
+});

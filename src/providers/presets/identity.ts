@@ -79,6 +79,7 @@ export const IDENTITY_PRESETS: Preset[] = [
       "vars.domain (required): your Okta domain, e.g. dev-123456.okta.com.",
       "vars.authorization_server: the custom authorization server id (default: default). For the org authorization server set issuer to https://DOMAIN and the endpoints to https://DOMAIN/oauth2/v1/...",
       "A refresh token is issued only with scope offline_access, and only if the app integration allows the refresh token grant.",
+      "grant client_credentials works only with a custom authorization server (not the org one) and needs a custom scope of that server in scopes.",
       "Other endpoints (introspection, userinfo, device) are read from the issuer's metadata when needed.",
     ],
   },
@@ -95,7 +96,7 @@ export const IDENTITY_PRESETS: Preset[] = [
     notes: [
       "vars.domain (required): your tenant domain, e.g. acme.us.auth0.com, or your custom domain.",
       "A refresh token is issued only with scope offline_access, and only if the API has Allow Offline Access enabled.",
-      "Set audience to your API's identifier to get an access token for that API.",
+      "Set audience to your API's identifier to get an access token for that API; grant client_credentials needs it (Auth0's token request lists audience as required for machine-to-machine).",
       "client_secret is sent in the request body (as in Auth0's examples); set client_auth: basic if the application's token endpoint authentication method is Basic.",
     ],
   },
