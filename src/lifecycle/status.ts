@@ -25,7 +25,7 @@ export interface ConnectionStatus {
   problem: string | null;
   /** When the local state was removed on purpose: logged out, revoked, or moved away by export. */
   removed: { reason: "logout" | "revoked" | "moved"; at: Date } | null;
-  /** `client_auth: auto`: the method found and remembered for the token URL, and the config line that pins it (SPEC §1). */
+  /** `client_auth: auto`: the method found and remembered for the token URL, and the config line that pins it (the `client_auth` setting). */
   clientAuth?: { method: string; pin: string } | null;
   /** Set when the connection's settings could not be resolved (not for an `unreadable` state: that is `problem`). */
   error?: { code: string; message: string; hint: string | null };

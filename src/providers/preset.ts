@@ -1,7 +1,7 @@
 import type { GrantName } from "../config/grants.js";
 import type { ConnectionConfig } from "../config/schema.js";
 
-/** What a preset adds for one grant (SPEC §1: presets are per grant). */
+/** What a preset adds for one grant (presets are per grant). */
 export interface PresetGrant {
   /** Scopes always requested with this grant (added to the connection's, unless `scopes_mode: replace`). */
   scopes?: string[];
@@ -61,7 +61,7 @@ export interface Preset {
   grant?: GrantName;
   /** `jwt_bearer`: the scopes go inside the assertion as its `scope` claim, not in the form (Google service accounts). */
   scope_in_assertion?: boolean;
-  /** What the provider's `credentials_file` (a JSON key file) gives (SPEC §1). */
+  /** What the provider's `credentials_file` (a JSON key file) gives. */
   credentials_format?: "google-service-account";
   /** Quirks worth knowing, shown by `tokensmith providers NAME`. */
   notes?: string[];
