@@ -41,6 +41,7 @@ function endpoint(accepts: Accepts) {
     }
     if (accepts === "post") ok = !pair && body.get("client_id") === CLIENT_ID && body.get("client_secret") === SECRET;
     if (!ok) return json(res, 401, { error: "invalid_client" }, { "WWW-Authenticate": 'Basic realm="token"' });
+    if (req.path === "/revoke") return json(res, 200, {});
     return json(res, 200, { access_token: `token-${accepts}-${Math.random()}`, token_type: "Bearer", expires_in: 3600 });
   };
 }
@@ -59,7 +60,7 @@ async function setup(accepts: Accepts, secret = SECRET) {
   dirs.push(dir);
   const config = {
     store: { type: "file", dir },
-    connections: { api: { grant: "client_credentials", token_url: `${server.url}/token`, client_id: CLIENT_ID, client_secret: secret, allow_insecure_http: true } },
+    connections: { api: { grant: "client_credentials", token_url: `${server.url}/token`, revocation_url: `${server.url}/revoke`, client_id: CLIENT_ID, client_secret: secret, allow_insecure_http: true } },
   };
   const open = () => TokenSmith.load({ config, env: {}, refreshAhead: false });
   return { server, open };
@@ -93,6 +94,19 @@ describe("client_auth: auto", () => {
       await second.close();
     });
   }
+
+  test("revocation authenticates the way auto found for the token endpoint", async () => {
+    const { server, open } = await setup("post");
+    const ts = await open();
+    await ts.connection("api").accessToken();
+    const before = server.requests.length;
+    const result = await ts.connection("api").revoke();
+    assert.deepEqual(result.revoked, ["access_token"]);
+    const revocations = server.requests.slice(before);
+    assert.equal(revocations.length, 1);
+    assert.equal(new URLSearchParams(revocations[0]!.body).get("client_secret"), SECRET);
+    await ts.close();
+  });
 
   test("a wrong secret costs at most 3 requests, then the remembered error without another request", async () => {
     const { server, open } = await setup("post", "wrong" + SECRET);
