@@ -3,7 +3,7 @@ import { parseDuration, parseTtl } from "./duration.js";
 import { configError, type ConfigErrorOptions } from "./issues.js";
 import { fillParamTemplates, type MergedConnection } from "./merge.js";
 import { hasReference } from "./references.js";
-import { GRANT_TABLE } from "./grants.js";
+import { GRANT_TABLE, grantOf } from "./grants.js";
 import { isUserGrant, type ClientAuth, type GrantName, type ResolvedConnection, type TokenExchangeSettings, type TokenSource } from "./types.js";
 
 /**
@@ -63,15 +63,9 @@ export interface DeriveContext extends ConfigErrorOptions {
   dry: boolean;
 }
 
-function defaultGrant(m: MergedConnection): GrantName {
-  // A custom grant_type is requested like client_credentials: non-interactively.
-  if (m.grant_type) return "client_credentials";
-  return m.authorization_url ? "authorization_code" : "client_credentials";
-}
-
 function defaultClientAuth(m: MergedConnection, grant: GrantName, preset?: Preset): ClientAuth {
   if (m.private_key && grant !== "jwt_bearer") return "private_key_jwt";
-  if (m.client_secret) return preset?.client_auth ?? "basic";
+  if (m.client_secret) return preset?.client_auth ?? "auto";
   return "none";
 }
 
@@ -96,7 +90,9 @@ export function deriveConnection(m: MergedConnection, ctx: DeriveContext): { con
     if (m.username || m.password) throw fail("grant", "username/password are set but no grant is", "set grant: password (a legacy grant)");
     if (m.refresh_token) throw fail("grant", "a seed refresh_token is set but no grant is", "set grant: refresh_token");
   }
-  const grant = m.grant ?? defaultGrant(m);
+  const grant = grantOf(m);
+  // At load the credentials file is not read yet: the key and issuer it gives are checked when it is.
+  const keyFromFile = ctx.dry && !!m.credentials_file;
   const clientAuth = m.client_auth ?? defaultClientAuth(m, grant, ctx.preset);
   const discoverable = Boolean(m.issuer || m.discovery_url);
 
@@ -112,7 +108,7 @@ export function deriveConnection(m: MergedConnection, ctx: DeriveContext): { con
   if (!m.client_id && !(grant === "jwt_bearer" && clientAuth === "none")) {
     throw fail("client_id", `required for grant ${grant}`, "the client id the authorization server gave this application");
   }
-  if ((clientAuth === "basic" || clientAuth === "post" || clientAuth === "client_secret_jwt") && !m.client_secret) {
+  if ((clientAuth === "auto" || clientAuth === "basic" || clientAuth === "post" || clientAuth === "client_secret_jwt") && !m.client_secret) {
     throw fail("client_secret", `required for client_auth ${clientAuth}`, "set client_secret: ${env:NAME}, or client_auth: none for a public client");
   }
   if (clientAuth === "private_key_jwt" && !privateKey) {
@@ -121,7 +117,12 @@ export function deriveConnection(m: MergedConnection, ctx: DeriveContext): { con
   if (grant === "client_credentials" && !m.grant_type && !m.client_auth && clientAuth === "none") {
     throw fail("client_secret", "grant client_credentials needs client authentication", "set client_secret or private_key (or client_auth: none if the server accepts public clients)");
   }
+  if (ctx.preset?.credentials_format && !m.credentials_file && !privateKey) {
+    throw fail("credentials_file", `required for provider ${ctx.preset.name}`, "the service account's JSON key file, e.g. credentials_file: ~/keys/reports-sa.json");
+  }
   for (const required of GRANT_TABLE[grant].requires) {
+    // A service account (scope inside the assertion) speaks for itself: its identity is the issuer, sub only delegates.
+    if (required === "assertion.sub" && ctx.preset?.scope_in_assertion && (m.assertion?.iss || keyFromFile)) continue;
     if (!fieldValue(m, required)) throw fail(required, `required for grant ${grant}`, REQUIRED_HINTS[required]);
   }
   if (grant === "password") {
@@ -129,8 +130,8 @@ export function deriveConnection(m: MergedConnection, ctx: DeriveContext): { con
   }
   const alg = m.assertion?.alg;
   if (grant === "jwt_bearer") {
-    if (!privateKey && !m.client_secret) throw fail("private_key", "required for grant jwt_bearer", "set private_key: ${file:key.pem} (or client_secret with assertion.alg: HS256)");
-    if (!privateKey && !alg?.startsWith("HS")) throw fail("assertion.alg", "signing the assertion with client_secret needs an HS algorithm", "set assertion.alg: HS256, or set private_key");
+    if (!privateKey && !m.client_secret && !keyFromFile) throw fail("private_key", "required for grant jwt_bearer", "set private_key: ${file:key.pem} (or client_secret with assertion.alg: HS256)");
+    if (!privateKey && !keyFromFile && !alg?.startsWith("HS")) throw fail("assertion.alg", "signing the assertion with client_secret needs an HS algorithm", "set assertion.alg: HS256, or set private_key");
   }
   if (clientAuth === "client_secret_jwt" && alg && !alg.startsWith("HS")) {
     throw fail("assertion.alg", `client_secret_jwt signs with an HS algorithm (got ${alg})`, "use HS256, or private_key_jwt with a private key");
@@ -173,6 +174,7 @@ export function deriveConnection(m: MergedConnection, ctx: DeriveContext): { con
     clientAuth,
     basicEncoding: m.basic_encoding ?? "form",
     privateKey,
+    certificate: m.certificate,
     assertion: {
       iss: m.assertion?.iss,
       sub: m.assertion?.sub,
@@ -181,6 +183,8 @@ export function deriveConnection(m: MergedConnection, ctx: DeriveContext): { con
       alg,
       ttlMs: parseDuration(m.assertion?.ttl ?? DEFAULT_ASSERTION_TTL_S, field("assertion.ttl")),
       claims: m.assertion?.claims ?? {},
+      x5t: m.assertion?.x5t,
+      scopeInAssertion: ctx.preset?.scope_in_assertion,
     },
     scopes: m.scopes,
     scopeSeparator,

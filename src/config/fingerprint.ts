@@ -47,7 +47,8 @@ function identity(conn: ResolvedConnection, subjectFingerprint?: string): string
     case "username":
       return conn.username ?? null;
     case "assertion.sub":
-      return conn.assertion.sub ?? null;
+      // A service account acting as itself (no sub): its identity is the issuer.
+      return conn.assertion.sub ?? (conn.assertion.scopeInAssertion && conn.assertion.iss ? `iss:${conn.assertion.iss}` : null);
     case "subject": {
       const subject = conn.tokenExchange?.subject;
       if (!subject) return null;

@@ -1,4 +1,6 @@
+import type { PresetGrant } from "../providers/preset.js";
 import type { Preset } from "../providers/registry.js";
+import { grantOf } from "./grants.js";
 import { TEMPLATED_FIELDS } from "../providers/variables.js";
 import { configError, type ConfigErrorOptions } from "./issues.js";
 import type { ConnectionConfig } from "./schema.js";
@@ -11,7 +13,7 @@ import type { ConnectionConfig } from "./schema.js";
  */
 
 /** Fields whose preset value is used when the connection has none: its endpoint URLs and these. */
-const PRESET_SCALARS = [...TEMPLATED_FIELDS, "basic_encoding", "token_body", "scope_separator", "default_ttl"] as const;
+const PRESET_SCALARS = [...TEMPLATED_FIELDS, "grant", "basic_encoding", "token_body", "scope_separator", "default_ttl"] as const;
 
 /** Maps merged key by key. */
 const PRESET_MAPS = ["vars", "authorization_params", "token_params", "refresh_params", "response", "header"] as const;
@@ -39,14 +41,28 @@ function mergeHeaders(base: Record<string, string> = {}, own: Record<string, str
   return { ...out, ...own };
 }
 
-/** The connection with the preset's defaults applied. */
+/**
+ * The scopes a connection requests (SPEC §1 `scopes_mode`): its own, plus (`merge`, the default)
+ * the preset's for every grant and for this grant, or the preset's defaults for this grant when
+ * it names none; `replace`: its own only.
+ */
+function presetScopes(conn: ConnectionConfig, preset: Preset | undefined, forGrant: PresetGrant | undefined): string[] {
+  const own = scopeList(conn.scopes);
+  if (!preset || conn.scopes_mode === "replace") return own;
+  const defaults = own.length ? [] : (forGrant?.default_scopes ?? []);
+  return scopeList([...own, ...defaults, ...(preset.scopes ?? []), ...(forGrant?.scopes ?? [])]);
+}
+
+/** The connection with the preset's defaults applied, those of its grant included. */
 export function applyPreset(conn: ConnectionConfig, preset: Preset | undefined): MergedConnection {
-  const merged: MergedConnection = { ...conn, scopes: scopeList([...scopeList(conn.scopes), ...(preset?.scopes ?? [])]) };
+  const forGrant = preset?.grants?.[grantOf({ ...conn, grant: conn.grant ?? preset.grant, authorization_url: conn.authorization_url ?? preset.authorization_url })];
+  const merged: MergedConnection = { ...conn, scopes: presetScopes(conn, preset, forGrant) };
   if (!preset) return merged;
   const target = merged as Record<string, unknown>;
   for (const field of PRESET_SCALARS) target[field] = conn[field] ?? preset[field];
   for (const field of PRESET_MAPS) {
-    if (preset[field] || conn[field]) target[field] = { ...preset[field], ...conn[field] };
+    const grantMap = field === "authorization_params" || field === "token_params" || field === "refresh_params" ? forGrant?.[field] : undefined;
+    if (preset[field] || grantMap || conn[field]) target[field] = { ...preset[field], ...grantMap, ...conn[field] };
   }
   if (preset.token_headers || conn.token_headers) merged.token_headers = mergeHeaders(preset.token_headers, conn.token_headers);
   return merged;

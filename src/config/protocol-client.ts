@@ -8,7 +8,7 @@ import {
   none,
   privateKeyJwt,
 } from "../protocol/client-auth.js";
-import { jwtBearerAssertion, loadPrivateKey, type ClientAssertionOptions, type SigningKey } from "../protocol/assertion.js";
+import { certificateThumbprints, jwtBearerAssertion, loadPrivateKey, type ClientAssertionOptions, type SigningKey } from "../protocol/assertion.js";
 import type { ClientAuth, OAuthClient } from "../protocol/types.js";
 import { fieldPath } from "../protocol/urls.js";
 import { TokenSmithError } from "../errors.js";
@@ -31,6 +31,39 @@ export function protocolClient(conn: ResolvedConnection): OAuthClient {
     built.set(conn, client);
   }
   return client;
+}
+
+/**
+ * `client_auth: auto` (SPEC §1): the ways a client with a secret is tried, in order — Basic with
+ * RFC 6749's form encoding, Basic raw (only when the id or secret encodes differently), then
+ * the body.
+ */
+export type AutoMethod = "basic" | "basic_raw" | "post";
+
+/** The methods `auto` tries for this connection, in order. */
+export function autoMethods(conn: Pick<ResolvedConnection, "clientId" | "clientSecret">): AutoMethod[] {
+  const { clientId = "", clientSecret = "" } = conn;
+  const differs = formEncode(clientId) !== clientId || formEncode(clientSecret) !== clientSecret;
+  return differs ? ["basic", "basic_raw", "post"] : ["basic", "post"];
+}
+
+/** The config lines that pin a method `auto` found (what `status` and `test` show). */
+export function pinLine(method: AutoMethod): string {
+  return method === "post" ? "client_auth: post" : method === "basic_raw" ? "client_auth: basic, basic_encoding: raw" : "client_auth: basic";
+}
+
+/** The connection's client, authenticating with one method of `auto` (for the others, its own client). */
+export function protocolClientWith(conn: ResolvedConnection, method: AutoMethod | undefined): OAuthClient {
+  const client = protocolClient(conn);
+  if (conn.clientAuth !== "auto" || !method) return client;
+  return { ...client, auth: autoAuth(conn, method) };
+}
+
+function autoAuth(conn: ResolvedConnection, method: AutoMethod): ClientAuth {
+  const { clientId, clientSecret } = conn;
+  if (!clientId) return misconfigured(new TokenSmithError("config_invalid", "client_auth auto needs client_id", { field: fieldPath(conn.name, "client_id") }));
+  if (!clientSecret) return misconfigured(new TokenSmithError("config_invalid", "client_auth auto needs client_secret", { field: fieldPath(conn.name, "client_secret") }));
+  return method === "post" ? clientSecretPost(clientId, clientSecret) : clientSecretBasic(clientId, clientSecret, method === "basic_raw" ? "raw" : "form");
 }
 
 /** Rotating values are registered again before every request, which makes them the newest in the bounded registry. */
@@ -60,7 +93,8 @@ function buildClient(conn: ResolvedConnection): OAuthClient {
       username: conn.username,
       password: conn.password,
       grantType: conn.grantType,
-      assertion: jwtBearerAssertion(conn.name, { ...assertion, privateKey: conn.privateKey, iss: assertion.iss ?? conn.clientId }),
+      assertion: jwtBearerAssertion(conn.name, { ...assertion, privateKey: conn.privateKey, iss: assertion.iss ?? conn.clientId, scope: conn.scopes.join(conn.scopeSeparator) }),
+      scopeInAssertion: assertion.scopeInAssertion,
       tokenExchange: conn.tokenExchange && {
         subjectType: conn.tokenExchange.subjectType,
         actorType: conn.tokenExchange.actorType,
@@ -92,6 +126,9 @@ function clientAuth(conn: ResolvedConnection): ClientAuth {
     misconfigured(new TokenSmithError("config_invalid", what, { field: fieldPath(conn.name, field) }));
   const { clientId, clientSecret } = conn;
   switch (conn.clientAuth) {
+    case "auto":
+      // Until a token request has found (or read back) the method that works: Basic, form-encoded.
+      return autoAuth(conn, "basic");
     case "basic":
     case "post": {
       if (!clientId) return missing(`client_auth ${conn.clientAuth} needs client_id`, "client_id");
@@ -117,10 +154,16 @@ function clientAuth(conn: ResolvedConnection): ClientAuth {
       const field = fieldPath(conn.name, "private_key");
       let loaded: SigningKey | undefined;
       // Loaded on first use (a bad key is an error of the request, as before), then kept.
-      const key = () => (loaded ??= loadPrivateKey(privateKey, { field, alg: conn.assertion.alg, kid: conn.assertion.kid }));
+      const key = () => (loaded ??= withCertificate(conn, loadPrivateKey(privateKey, { field, alg: conn.assertion.alg, kid: conn.assertion.kid })));
       return privateKeyJwt(clientId, key, assertionOptions(conn, "private_key"));
     }
   }
+}
+
+/** The key with its certificate's thumbprints for the assertion header, when `certificate` is set (SPEC §1). */
+function withCertificate(conn: ResolvedConnection, key: SigningKey): SigningKey {
+  if (!conn.certificate) return key;
+  return { ...key, thumbprints: certificateThumbprints(conn.certificate, { field: fieldPath(conn.name, "certificate"), sha1: conn.assertion.x5t === "sha1" }) };
 }
 
 /**

@@ -3,6 +3,7 @@ import { templateNames } from "../providers/variables.js";
 import { deriveConnection } from "./derive.js";
 import { configError, type ConfigErrorOptions } from "./issues.js";
 import type { LoadedConfig } from "./loaded.js";
+import { applyCredentialsFile } from "./credentials-file.js";
 import { applyPreset, fillUrlTemplate, URL_FIELDS, type MergedConnection } from "./merge.js";
 import { createDryResolver, createResolver, createSecretlessResolver, hasReference, resolveDeep, type Resolver } from "./references.js";
 import { checkTlsClientAuth, networkSettings } from "./network.js";
@@ -86,8 +87,9 @@ function checkVarsUsed(merged: MergedConnection, own: ConnectionConfig, preset: 
 function build(loaded: LoadedConfig, name: string, resolver: Resolver, env: NodeJS.ProcessEnv = process.env): ResolvedResult {
   const path = `connections.${name}`;
   const options: ConfigErrorOptions = { connection: name, file: loaded.path };
-  const own = resolveDeep(loaded.connections[name], ["connections", name], resolver);
-  const preset = own.provider ? findPreset(own.provider, `${path}.provider`, options) : undefined;
+  const written = resolveDeep(loaded.connections[name], ["connections", name], resolver);
+  const preset = written.provider ? findPreset(written.provider, `${path}.provider`, options) : undefined;
+  const own = applyCredentialsFile(written, preset, resolver, path, options);
   const merged = applyPreset(own, preset);
   checkVarsUsed(merged, own, preset, path, options);
   const vars = merged.vars ?? {};

@@ -20,7 +20,7 @@ import { STORE_DRIVERS, STORE_FIELDS, STORE_TYPES } from "../store/registry.js";
 if (!z.config().localeError) z.config(en());
 
 export const GRANTS = GRANT_NAMES;
-export const CLIENT_AUTHS = ["basic", "post", "none", "private_key_jwt", "client_secret_jwt", "tls_client_auth", "self_signed_tls_client_auth"] as const;
+export const CLIENT_AUTHS = ["auto", "basic", "post", "none", "private_key_jwt", "client_secret_jwt", "tls_client_auth", "self_signed_tls_client_auth"] as const;
 export { STORE_TYPES };
 /** JWS algorithms jose can sign with; anything else is a typo or unsupported. */
 export const JWS_ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519", "HS256", "HS384", "HS512"] as const;
@@ -122,6 +122,7 @@ const assertionShape = {
   alg: z.optional(oneOf(JWS_ALGS)),
   ttl: optionalPositiveDuration,
   claims: z.optional(z.record(z.string(), z.unknown(), { error: expected("a map of claims") })),
+  x5t: z.optional(oneOf(["sha1"])),
 };
 const assertionSchema = z.strictObject(assertionShape, { error: expected("a map") });
 
@@ -214,6 +215,9 @@ export const connectionShape = {
   client_secret: optionalText,
   client_auth: z.optional(oneOf(CLIENT_AUTHS)),
   basic_encoding: z.optional(oneOf(["form", "raw"])),
+  scopes_mode: z.optional(oneOf(["merge", "replace"])),
+  credentials_file: optionalText,
+  certificate: optionalText,
   private_key: z.optional(z.union([text, z.record(z.string(), z.unknown())], { error: expected("PEM text or a JWK") })),
   assertion: z.optional(assertionSchema),
   scopes: z.optional(z.union([z.array(text), z.string()], { error: expected("a list of scopes or one space-separated string") })),

@@ -9,7 +9,7 @@ import type { GrantName } from "./grants.js";
 export type { GrantName } from "./grants.js";
 export { isUserGrant, USER_GRANTS } from "./grants.js";
 
-export type ClientAuth = "basic" | "post" | "none" | "private_key_jwt" | "client_secret_jwt" | "tls_client_auth" | "self_signed_tls_client_auth";
+export type ClientAuth = "auto" | "basic" | "post" | "none" | "private_key_jwt" | "client_secret_jwt" | "tls_client_auth" | "self_signed_tls_client_auth";
 
 /** JSONPath mapping for non-standard token responses (SPEC §1 `response`): the protocol layer's own type. */
 export type { ResponseMapping } from "../protocol/types.js";
@@ -38,6 +38,8 @@ export interface ResolvedConnection {
   clientId?: string;
   clientSecret?: string;
   clientAuth: ClientAuth;
+  /** The X.509 certificate (PEM) of `privateKey`: its thumbprints go into assertion headers (SPEC §1 `certificate`). */
+  certificate?: string;
   basicEncoding: "form" | "raw";
   /** PEM or JWK (JSON text). */
   privateKey?: string;

@@ -101,7 +101,8 @@ function details(c) {
   const facts = [];
   if (c.scopes && c.scopes.length) facts.push("scopes: " + c.scopes.join(" "));
   if (c.grant) facts.push("refresh token: " + (c.hasRefreshToken ? "yes" : "no"));
-  if (c.clientAuth) facts.push("client auth: " + c.clientAuth);
+  if (c.detectedClientAuth) facts.push("client auth: auto found " + c.detectedClientAuth.method + " (pin it: " + c.detectedClientAuth.pin + ")");
+  else if (c.clientAuth) facts.push("client auth: " + c.clientAuth);
   if (c.sharedWith && c.sharedWith.length) facts.push("shares its state with " + c.sharedWith.join(", "));
   facts.forEach(function (f) { box.append(el("div", f)); });
   return box;

@@ -108,7 +108,9 @@ async function diagnoseSteps(connection: ConnectionHandle, options: { forceRefre
   try {
     const info = await connection.token({ forceRefresh: options.forceRefresh && (await forcible(connection)) });
     const expiry = info.expiresAt ? `expires in ${Math.round((info.expiresAt.getTime() - runtime.clock.now()) / 1000)} s` : "no expiry";
-    steps.push({ step: "token", ok: true, detail: `got a ${info.tokenType} token (${expiry}${info.scope ? `, scope "${info.scope}"` : ""})` });
+    const found = await setup.authChoice?.found();
+    const pin = found ? `; client_auth auto found ${found.method}, pin it with ${found.pin}` : "";
+    steps.push({ step: "token", ok: true, detail: `got a ${info.tokenType} token (${expiry}${info.scope ? `, scope "${info.scope}"` : ""})${pin}` });
   } catch (err) {
     const diagnosis = fail("token", err);
     if (diagnosis.error?.code === "reauthorization_required") diagnosis.cause = (await whyNoLogin(connection)) ?? diagnosis.cause;

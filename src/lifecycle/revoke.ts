@@ -1,5 +1,5 @@
 import { GRANT_TABLE } from "../config/grants.js";
-import { protocolClient } from "../config/protocol-client.js";
+import { protocolClientWith } from "../config/protocol-client.js";
 import { isTransient, TokenSmithError } from "../errors.js";
 import { revokeToken } from "../protocol/revoke.js";
 import { hashSecret } from "../redact.js";
@@ -52,6 +52,8 @@ export async function revokeConnection(connection: ConnectionHandle, options: Re
   }
   const result: RevokeResult = { revoked: [], warnings: [], dropped: false };
   const order: Array<"refresh_token" | "access_token"> = options.only ? [options.only] : ["refresh_token", "access_token"];
+  // client_auth: auto — the method found for the token endpoint (revocation takes the same client authentication).
+  const client = protocolClientWith(setup.conn, endpoints.tokenUrl ? await setup.authChoice?.remembered(endpoints.tokenUrl) : undefined);
   const revokeAll = async (state: TokenState | undefined, seed: string | undefined, lease: Lease) => {
     for (const hint of order) {
       const token = hint === "refresh_token" ? (state?.refreshToken ?? seed) : state?.accessToken;
@@ -59,7 +61,7 @@ export async function revokeConnection(connection: ConnectionHandle, options: Re
       const what = hint.replace("_", " ");
       let answer;
       try {
-        answer = await revokeToken(protocolClient(setup.conn), endpoints, { token, tokenTypeHint: hint }, {
+        answer = await revokeToken(client, endpoints, { token, tokenTypeHint: hint }, {
           fetch: setup.fetch,
           now: () => setup.clock.now(),
           timeoutMs: timeoutWithin(lease, setup.conn.timeoutMs),

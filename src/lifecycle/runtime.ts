@@ -3,7 +3,7 @@ import type { Clock } from "../clock.js";
 import { credentialsHash, fingerprint, fingerprintInput } from "../config/fingerprint.js";
 import type { LoadedConfig } from "../config/load.js";
 import { hasReference } from "../config/references.js";
-import { protocolClient } from "../config/protocol-client.js";
+import { protocolClientWith, type AutoMethod } from "../config/protocol-client.js";
 import { describeConnection, resolveConnection, resolveStoreConfig, resolveWithoutSecrets } from "../config/resolve.js";
 import type { ResolvedConnection, TokenSource } from "../config/types.js";
 import { isLoopbackHttpUrl } from "../config/urls.js";
@@ -17,6 +17,7 @@ import { createStore } from "../store/index.js";
 import type { Store } from "../store/types.js";
 import { TokenManager, type ConnectionContext } from "./manager.js";
 import { storeMetadataCache } from "./metadata-cache.js";
+import { authChoice, type AuthChoice } from "./client-auth-choice.js";
 
 /** Everything one connection needs once its settings are resolved. */
 export interface ConnectionSetup {
@@ -35,6 +36,8 @@ export interface ConnectionSetup {
   /** "pid@host", shown to others waiting on a lease or a login lock. */
   holder: string;
   warn(message: string): void;
+  /** `client_auth: auto`: the method found for the token URL, remembered in the store (SPEC §1). */
+  authChoice?: AuthChoice;
 }
 
 export interface RuntimeOptions {
@@ -218,6 +221,7 @@ export class Runtime {
       promise.catch(() => (endpointsPromise = undefined));
       return promise;
     };
+    const choice = conn.clientAuth === "auto" ? authChoice(conn, store, this.clock) : undefined;
     const ctx: ConnectionContext = {
       name,
       grant: conn.grant,
@@ -236,7 +240,9 @@ export class Runtime {
           // Unreachable by design: a setup without secrets only drops or moves state.
           if (!secrets) throw new TokenSmithError("unexpected", `connection "${name}" was set up without its secrets, for its stored state only`);
           const filled = grant.kind === "token_exchange" ? await this.exchangeTokens(conn, grant, signal) : grant;
-          return requestToken(protocolClient(conn), await endpoints(), filled, { fetch, now: () => this.clock.now(), timeoutMs, signal });
+          const found = await endpoints();
+          const send = (method?: AutoMethod) => requestToken(protocolClientWith(conn, method), found, filled, { fetch, now: () => this.clock.now(), timeoutMs, signal });
+          return choice && found.tokenUrl ? choice.run(found.tokenUrl, send) : send();
         },
       },
     };
@@ -252,6 +258,7 @@ export class Runtime {
       clock: this.clock,
       holder: this.holder,
       warn: (message) => this.warn(message),
+      authChoice: choice,
     };
   }
 

@@ -33,6 +33,8 @@ export interface ConnectionStatus {
   problem: string | null;
   /** When the local state was removed on purpose: logged out, revoked, or moved away by export. */
   removed: { reason: "logout" | "revoked" | "moved"; at: Date } | null;
+  /** `client_auth: auto`: the method found and remembered for the token URL, and the config line that pins it (the `client_auth` setting). */
+  detectedClientAuth?: { method: string; pin: string } | null;
   /** Set when the connection's settings could not be resolved (not for an `unreadable` state: that is `problem`). */
   error?: { code: string; message: string; hint: string | null };
 }
@@ -40,7 +42,7 @@ export interface ConnectionStatus {
 /** @internal A connection's status; `store_error` and the like are thrown, never shown as a state (§2.9). */
 export async function connectionStatus(connection: ConnectionHandle): Promise<ConnectionStatus> {
   const { runtime } = connection;
-  const { conn, fingerprint, manager, ctx } = await connection.setup();
+  const { conn, fingerprint, manager, ctx, authChoice } = await connection.setup();
   let state;
   try {
     state = ctx.cache === "none" ? manager.peek() : await manager.reload(ctx);
@@ -72,6 +74,7 @@ export async function connectionStatus(connection: ConnectionHandle): Promise<Co
     stateId: stateId(fingerprint),
     problem,
     removed: state?.tombstone ? { reason: state.tombstone.reason, at: new Date(state.tombstone.at) } : null,
+    ...(authChoice ? { detectedClientAuth: await authChoice.found(conn.tokenUrl) } : {}),
   };
 }
 

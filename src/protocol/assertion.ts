@@ -1,4 +1,4 @@
-import { createPrivateKey, randomUUID, type JsonWebKey, type KeyObject } from "node:crypto";
+import { createHash, createPrivateKey, randomUUID, X509Certificate, type JsonWebKey, type KeyObject } from "node:crypto";
 import { TokenSmithError } from "../errors.js";
 import type { AssertionSettings, AuthContext, Endpoints } from "./types.js";
 import { fieldPath } from "./urls.js";
@@ -12,6 +12,28 @@ export interface SigningKey {
   key: KeyObject | Uint8Array;
   alg: string;
   kid?: string;
+  /** Thumbprints of the key's X.509 certificate for the JWT header (RFC 7515 §4.1.7/§4.1.8): `x5t#S256`, and `x5t` (SHA-1) where asked. */
+  thumbprints?: { "x5t#S256": string; x5t?: string };
+}
+
+/**
+ * The header thumbprints of a PEM certificate (Microsoft Entra certificate credentials):
+ * base64url SHA-256 (and SHA-1 with `sha1`) of its DER encoding. An unreadable one is a config
+ * error naming the field.
+ */
+export function certificateThumbprints(pem: string, options: { field: string; sha1: boolean }): NonNullable<SigningKey["thumbprints"]> {
+  let der: Buffer;
+  try {
+    der = new X509Certificate(pem.trim()).raw;
+  } catch (cause) {
+    throw new TokenSmithError("config_invalid", `${options.field} is not a readable X.509 certificate (PEM expected)`, {
+      field: options.field,
+      hint: "give the certificate's PEM (-----BEGIN CERTIFICATE-----), e.g. certificate: ${file:app.crt}",
+      cause,
+    });
+  }
+  const thumb = (alg: string) => createHash(alg).update(der).digest("base64url");
+  return options.sha1 ? { "x5t#S256": thumb("sha256"), x5t: thumb("sha1") } : { "x5t#S256": thumb("sha256") };
 }
 
 /** Default algorithm per key type: the one every server supporting that key type accepts. */
@@ -74,11 +96,12 @@ export async function signAssertion(
 ): Promise<string> {
   const iat = Math.floor(options.now / 1000);
   const exp = iat + Math.max(1, Math.round(options.ttlMs / 1000));
-  const header = signing.kid === undefined ? { alg: signing.alg, typ: "JWT" } : { alg: signing.alg, kid: signing.kid, typ: "JWT" };
+  const header = { alg: signing.alg, ...(signing.kid === undefined ? {} : { kid: signing.kid }), typ: "JWT", ...signing.thumbprints };
   try {
     // jose is loaded only by connections that sign: `tokensmith token` stays fast for the rest.
     const { SignJWT } = await import("jose");
-    return await new SignJWT({ ...claims, iat, exp, jti: randomUUID() }).setProtectedHeader(header).sign(signing.key);
+    // nbf as Microsoft Entra's certificate credentials list it; the same instant as iat.
+    return await new SignJWT({ ...claims, iat, ...(signing.thumbprints ? { nbf: iat } : {}), exp, jti: randomUUID() }).setProtectedHeader(header).sign(signing.key);
   } catch (cause) {
     throw new TokenSmithError("config_invalid", `cannot sign an assertion with alg ${signing.alg}: the key does not fit it`, {
       field: options.field,
@@ -118,6 +141,8 @@ export async function signClientAssertion(clientId: string, signing: SigningKey,
 export interface GrantAssertionSettings extends AssertionSettings {
   /** PEM or JWK text. */
   privateKey?: string;
+  /** The requested scopes, joined: the `scope` claim when `scopeInAssertion` (Google service accounts). */
+  scope?: string;
 }
 
 /**
@@ -129,14 +154,16 @@ export function jwtBearerAssertion(name: string, settings: GrantAssertionSetting
   return async (context) => {
     const keyField = fieldPath(name, "private_key");
     if (!settings.privateKey) throw new TokenSmithError("config_invalid", "the jwt_bearer grant needs a private_key", { field: keyField });
-    if (!settings.sub) {
+    // A service account (scope in the assertion) speaks for itself unless it names a user (domain-wide delegation).
+    if (!settings.sub && !settings.scopeInAssertion) {
       throw new TokenSmithError("config_invalid", "the jwt_bearer grant needs assertion.sub (whom the token is for)", { field: fieldPath(name, "assertion.sub") });
     }
     if (!settings.iss) {
       throw new TokenSmithError("config_invalid", "the jwt_bearer grant needs assertion.iss or a client_id", { field: fieldPath(name, "assertion.iss") });
     }
     const signing = loadPrivateKey(settings.privateKey, { field: keyField, alg: settings.alg, kid: settings.kid });
-    const claims = { ...settings.claims, iss: settings.iss, sub: settings.sub, aud: audience(settings.aud, context.endpoints, fieldPath(name, "token_url")) };
+    const scope = settings.scopeInAssertion && settings.scope ? { scope: settings.scope } : {};
+    const claims = { ...settings.claims, ...scope, iss: settings.iss, sub: settings.sub, aud: audience(settings.aud, context.endpoints, fieldPath(name, "token_url")) };
     return signAssertion(claims, signing, { now: context.now, ttlMs: settings.ttlMs, field: keyField });
   };
 }

@@ -50,7 +50,7 @@ async function grantParams(client: OAuthClient, endpoints: Endpoints, grant: Gra
     case "jwt_bearer": {
       const sign = client.grant.assertion;
       if (!sign) throw new TokenSmithError("config_invalid", "the jwt_bearer grant needs a private_key", { field: fieldPath(client.name, "private_key") });
-      return { grant_type: JWT_BEARER_GRANT_TYPE, assertion: await sign({ endpoints, now }), scope };
+      return { grant_type: JWT_BEARER_GRANT_TYPE, assertion: await sign({ endpoints, now }), scope: client.grant.scopeInAssertion ? undefined : scope };
     }
     case "token_exchange": {
       const exchange = client.grant.tokenExchange;

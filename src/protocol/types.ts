@@ -152,6 +152,8 @@ export interface GrantSettings {
   grantType?: string;
   /** Signs the `jwt_bearer` grant's assertion (RFC 7523 §2.1); see `jwtBearerAssertion`. */
   assertion?: (context: AuthContext) => Promise<string>;
+  /** The scope travels inside the assertion (Google service accounts): no `scope` form parameter. */
+  scopeInAssertion?: boolean;
   /** RFC 8693 token types; the tokens themselves come with each request (`GrantRequest`). */
   tokenExchange?: { subjectType?: string; actorType?: string; requestedType?: string };
 }
@@ -166,6 +168,10 @@ export interface AssertionSettings {
   /** Lifetime of a generated assertion, ms. */
   ttlMs: number;
   claims: Record<string, unknown>;
+  /** `sha1`: the SHA-1 `x5t` goes into the header too, beside `x5t#S256` (with a `certificate`). */
+  x5t?: "sha1";
+  /** The grant's scope goes inside the `jwt_bearer` assertion, not in the form (Google service accounts). */
+  scopeInAssertion?: boolean;
 }
 
 /** Where each standard token response field is found (JSONPath), for servers that nest them. */

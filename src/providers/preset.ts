@@ -1,4 +1,17 @@
+import type { GrantName } from "../config/grants.js";
 import type { ConnectionConfig } from "../config/schema.js";
+
+/** What a preset adds for one grant (presets are per grant). */
+export interface PresetGrant {
+  /** Scopes always requested with this grant (added to the connection's, unless `scopes_mode: replace`). */
+  scopes?: string[];
+  /** Scopes requested with this grant when the connection names none, e.g. Microsoft's `https://graph.microsoft.com/.default`. */
+  default_scopes?: string[];
+  authorization_params?: Record<string, string>;
+  token_params?: Record<string, string>;
+  refresh_params?: Record<string, string>;
+}
+
 
 /**
  * Provider presets: endpoints and quirks of well-known authorization servers, so that a
@@ -40,8 +53,16 @@ export interface Preset {
   header?: { name?: string; value?: string };
   /** A duration (seconds or "1h") or "never", as in the config file. */
   default_ttl?: number | string;
-  /** Scopes always requested, e.g. Microsoft's `offline_access` (no refresh token without it). */
+  /** Scopes always requested, whatever the grant (unless `scopes_mode: replace`). */
   scopes?: string[];
+  /** Scopes and parameters per grant, e.g. Microsoft's `offline_access` for the user grants only (no refresh token without it; Entra refuses it app-only). */
+  grants?: Partial<Record<GrantName, PresetGrant>>;
+  /** The grant a connection of this provider uses by default. */
+  grant?: GrantName;
+  /** `jwt_bearer`: the scopes go inside the assertion as its `scope` claim, not in the form (Google service accounts). */
+  scope_in_assertion?: boolean;
+  /** What the provider's `credentials_file` (a JSON key file) gives. */
+  credentials_format?: "google-service-account";
   /** Quirks worth knowing, shown by `tokensmith providers NAME`. */
   notes?: string[];
 }

@@ -29,7 +29,8 @@ describe("tokensmith providers", () => {
     const { stdout } = await cli(["providers", "microsoft"]);
     assert.match(stdout, /^ {2}tenant +default common$/m);
     assert.match(stdout, /refresh_params +scope=\{scopes\}/);
-    assert.match(stdout, /scopes +offline_access \(always requested\)/);
+    assert.match(stdout, /authorization_code +scopes offline_access \(always requested\)/);
+    assert.match(stdout, /client_credentials +scopes https:\/\/graph\.microsoft\.com\/\.default \(when none are set\)/);
   });
 
   it("prints one JSON document with --json, the variables included", async () => {

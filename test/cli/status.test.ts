@@ -6,6 +6,7 @@ import { describe, it, type TestContext } from "node:test";
 import { stringify } from "yaml";
 import { cli } from "../support/cli.js";
 import { tmpDir } from "../support/demo.js";
+import { json, startServer } from "../protocol/helpers.js";
 
 const SECRET = "status-Secret-Value-0123456789";
 
@@ -96,5 +97,24 @@ describe("tokensmith status", () => {
     const after = JSON.parse((await cli(["status", "billing", "--json", "--config", path])).stdout) as { state: string; removed: { reason: string } | null };
     assert.equal(after.state, "none");
     assert.equal(after.removed?.reason, "logout");
+  });
+});
+
+describe("tokensmith status and test with client_auth: auto", () => {
+  it("show the method auto found and the line that pins it", async (t) => {
+    // A token endpoint that takes the client's credentials only in the body.
+    const server = await startServer((req, res) => {
+      const body = new URLSearchParams(req.body);
+      if (req.headers.authorization || body.get("client_secret") !== SECRET) return json(res, 401, { error: "invalid_client" });
+      return json(res, 200, { access_token: "at-auto", token_type: "Bearer", expires_in: 3600 });
+    });
+    t.after(() => server.close());
+    const path = await writeConfig(t, { connections: { billing: { ...service(), token_url: `${server.url}/token` } } });
+    const tested = await cli(["test", "billing", "--config", path]);
+    assert.equal(tested.code, 0, tested.stderr);
+    assert.match(tested.stdout + tested.stderr, /client_auth auto found post, pin it with client_auth: post/);
+    const { stdout } = await cli(["status", "billing", "--config", path]);
+    assert.match(stdout, /\n {2}client auth {4}auto found post; to pin it, set client_auth: post/);
+    assert.equal(server.requests.length, 3);
   });
 });

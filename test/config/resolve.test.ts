@@ -18,11 +18,11 @@ async function resolveOne(connection: Record<string, unknown>, env: NodeJS.Proce
 const CLIENT = { token_url: "https://auth.example.com/token", client_id: "client", client_secret: "s3cret-value" };
 
 describe("connection defaults", () => {
-  it("fills every default of SPEC §1 for a client_credentials connection", async () => {
+  it("fills every default of SPEC §1 for a client_credentials connection (client_auth auto with a secret)", async () => {
     const { connection, warnings } = await resolveOne(CLIENT);
     assert.deepEqual(warnings, []);
     assert.equal(connection.grant, "client_credentials");
-    assert.equal(connection.clientAuth, "basic");
+    assert.equal(connection.clientAuth, "auto");
     assert.equal(connection.account, "conn");
     assert.equal(connection.pkce, "S256");
     assert.equal(connection.tokenBody, "form");
@@ -56,7 +56,7 @@ describe("connection defaults", () => {
   it("does not use the private key for client auth on jwt_bearer", async () => {
     const pem = "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----";
     const { connection } = await resolveOne({ ...CLIENT, grant: "jwt_bearer", private_key: pem, assertion: { sub: "svc@example.com", ttl: "2m" } });
-    assert.equal(connection.clientAuth, "basic");
+    assert.equal(connection.clientAuth, "auto");
     assert.equal(connection.assertion.sub, "svc@example.com");
     assert.equal(connection.assertion.ttlMs, 120_000);
   });

@@ -23,7 +23,7 @@ const ENV = { HOME: "/nonexistent-home" };
 const CLIENT_ID = "preset-client";
 const SECRET = "preset-test-secret";
 /** Fields that describe a preset rather than configure a connection. */
-const META = new Set(["name", "title", "docs", "notes", "issuerTemplate"]);
+const META = new Set(["name", "title", "docs", "notes", "issuerTemplate", "grants", "scope_in_assertion", "credentials_format"]);
 /** Sample values for variables that have no default (they must be set by the user). */
 const SAMPLE_VARS: Record<string, string> = {
   domain: "example.auth.example.com",
@@ -94,7 +94,8 @@ describe("the preset catalogue", () => {
       const fields = Object.fromEntries(Object.entries(preset).filter(([key]) => !META.has(key)));
       const parsed = connectionSchema.safeParse(fields);
       assert.ok(parsed.success, JSON.stringify(parsed.error?.issues));
-      const conn = await resolvePreset(preset.name);
+      // A client from a credentials file: a key stands in for it here (app-only.test.ts reads a real one).
+      const conn = await resolvePreset(preset.name, preset.credentials_format ? { private_key: "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----", assertion: { iss: "svc@example.iam.gserviceaccount.com" } } : {});
       assert.ok(conn.tokenUrl || conn.issuer);
       for (const url of urlsOf(conn)) {
         assert.match(url, /^https:\/\//, `${preset.name}: ${url}`);

@@ -91,6 +91,8 @@ export function serverSuite(profile: ServerProfile): void {
       const connections: Record<string, object> = {
         service: { grant: "client_credentials", token_url: url(profile.paths.token), client_id: "service", ...basic, test_url: url(profile.paths.api) },
         "service-other-encoding": { grant: "client_credentials", token_url: url(profile.paths.token), client_id: "service", ...basic, basic_encoding: other, scopes: [b] },
+        // client_auth: auto (the default with a secret) must find what this server takes.
+        "service-auto": { grant: "client_credentials", token_url: url(profile.paths.token), client_id: "service", client_secret: SECRET, scopes: [a, b] },
         "service-post": { grant: "client_credentials", token_url: url(profile.paths.token), client_id: "service", client_secret: SECRET, client_auth: "post", scopes: [a] },
         script: { grant: "password", token_url: url(profile.paths.token), client_id: "script", ...basic, ...USER, test_url: url(profile.paths.api) },
         ...(profile.issuerPath
@@ -146,6 +148,18 @@ export function serverSuite(profile: ServerProfile): void {
       const ts = await load();
       try {
         await assert.rejects(ts.connection("service-other-encoding").accessToken(), (err: any) => err.code === "oauth_error" && err.error === "invalid_client");
+      } finally {
+        await ts.close();
+      }
+    });
+
+    it(`client_auth: auto (the default) finds ${profile.basicEncoding === "raw" ? "basic_raw" : "basic"} here, and says how to pin it`, async () => {
+      const ts = await load();
+      try {
+        const token = await ts.connection("service-auto").accessToken();
+        assert.equal(await apiStatus(token), 200);
+        const [status] = await ts.statuses(["service-auto"]);
+        assert.equal(status!.detectedClientAuth?.method, profile.basicEncoding === "raw" ? "basic_raw" : "basic");
       } finally {
         await ts.close();
       }

@@ -9,6 +9,8 @@ import type { CliRun } from "../context.js";
 
 /** Preset fields shown under "quirks": how this provider differs from plain RFC 6749. */
 const QUIRK_FIELDS = [
+  "grant",
+  "scope_in_assertion",
   "client_auth",
   "basic_encoding",
   "token_body",
@@ -93,6 +95,15 @@ export function renderPreset(preset: Preset): string {
   const quirks: Array<[string, string]> = [];
   for (const field of QUIRK_FIELDS) {
     if (preset[field] !== undefined) quirks.push([field, showQuirk(field, preset)]);
+  }
+  // Per grant (SPEC §1: presets are per grant), e.g. Microsoft's offline_access for user logins only.
+  for (const [grant, entry] of Object.entries(preset.grants ?? {})) {
+    const parts = [
+      entry.scopes && `scopes ${show(entry.scopes)} (always requested)`,
+      entry.default_scopes && `scopes ${show(entry.default_scopes)} (when none are set)`,
+      ...(["authorization_params", "token_params", "refresh_params"] as const).map((name) => entry[name] && `${name} ${show(entry[name])}`),
+    ].filter(Boolean);
+    if (parts.length) quirks.push([`${grant}`, parts.join("; ")]);
   }
   const notes = (preset.notes ?? []).map((note) => `  - ${note}`);
   return [

@@ -30,7 +30,8 @@ function render(s: ConnectionStatus, now: number): string {
   if (s.expiresAt) lines.push(`  expires at     ${s.expiresAt.toISOString()} (${formatRelative(s.expiresAt.getTime(), now)})`);
   if (s.scopes.length) lines.push(`  scopes         ${s.scopes.join(" ")}`);
   if (s.grant) lines.push(`  refresh token  ${s.hasRefreshToken ? "yes" : "no"}`);
-  if (s.clientAuth) lines.push(`  client auth    ${s.clientAuth}`);
+  if (s.detectedClientAuth) lines.push(`  client auth    auto found ${s.detectedClientAuth.method}; to pin it, set ${s.detectedClientAuth.pin}`);
+  else if (s.clientAuth) lines.push(`  client auth    ${s.clientAuth}`);
   if (s.lastRefresh) lines.push(`  last refresh   ${s.lastRefresh.toISOString()} (${formatRelative(s.lastRefresh.getTime(), now)})`);
   if (s.grant) lines.push(`  token requests ${s.tokenRequests}`);
   if (s.sharedWith.length) lines.push(`  shares state with ${s.sharedWith.join(", ")}`);

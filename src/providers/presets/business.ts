@@ -17,6 +17,29 @@ export const BUSINESS_PRESETS: Preset[] = [
       "vars.login_host: login.salesforce.com (default), test.salesforce.com for sandboxes, or your My Domain host (MyDomainName.my.salesforce.com).",
       "Responses carry no expires_in (the token lives as long as the org's session timeout): it is used until an API answers 401, then refreshed. Scripts that use `tokensmith token` should set default_ttl to the session timeout.",
       "instance_url (this org's API base URL), id and issued_at are kept: `tokensmith token NAME --json` shows them under extra.",
+      "grant client_credentials (server to server) needs vars.login_host set to the org's My Domain host: Salesforce refuses it at login.salesforce.com and test.salesforce.com.",
+    ],
+  },
+  {
+    name: "zoho",
+    title: "Zoho (CRM, Books, Desk and the other Zoho APIs)",
+    docs: "https://www.zoho.com/accounts/protocol/oauth/multi-dc.html",
+    authorization_url: "https://{accounts_host}/oauth/v2/auth",
+    token_url: "https://{accounts_host}/oauth/v2/token",
+    revocation_url: "https://{accounts_host}/oauth/v2/token/revoke",
+    vars: { accounts_host: "accounts.zoho.com" },
+    // Zoho's examples send every parameter, the client credentials included, in the request.
+    client_auth: "post",
+    scope_separator: ",",
+    // No refresh token without access_type=offline; prompt=consent returns a new one on a repeated login.
+    authorization_params: { access_type: "offline", prompt: "consent" },
+    // Zoho's APIs document their own scheme for the token.
+    header: { name: "Authorization", value: "Zoho-oauthtoken {token}" },
+    notes: [
+      "vars.accounts_host: the accounts server of the user's data center: accounts.zoho.com (US, default), accounts.zoho.eu, accounts.zoho.in, accounts.zoho.com.au, accounts.zoho.jp, accounts.zohocloud.ca, accounts.zoho.sa, accounts.zoho.com.cn, accounts.zoho.uk. A login elsewhere answers with location and accounts-server: use that host.",
+      "Scopes are comma-separated, e.g. ZohoCRM.modules.ALL,ZohoCRM.users.READ.",
+      "api_domain (the API host of the user's data center) is kept: `tokensmith token NAME --json` shows it under extra.",
+      "API calls send Authorization: Zoho-oauthtoken {token} (set by this preset), the scheme Zoho's APIs document.",
     ],
   },
   {

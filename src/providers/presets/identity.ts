@@ -23,6 +23,22 @@ export const IDENTITY_PRESETS: Preset[] = [
     ],
   },
   {
+    name: "google-service-account",
+    title: "Google service account (server to server)",
+    docs: "https://developers.google.com/identity/protocols/oauth2/service-account",
+    token_url: "https://oauth2.googleapis.com/token",
+    // RFC 7523 JWT bearer: iss = client_email, scope inside the assertion, aud = token_uri, kid = private_key_id.
+    grant: "jwt_bearer",
+    scope_in_assertion: true,
+    credentials_format: "google-service-account",
+    notes: [
+      "credentials_file: the service account's JSON key (client_email, private_key, private_key_id and token_uri are read from it).",
+      "The scopes go inside the signed assertion as its scope claim, not in the request.",
+      "Domain-wide delegation: set assertion.sub to the user's email address to act for that user.",
+      "No refresh token: a new assertion is signed whenever the access token (one hour) expires.",
+    ],
+  },
+  {
     name: "microsoft",
     title: "Microsoft Entra ID (identity platform v2.0)",
     docs: "https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-auth-code-flow",
@@ -32,12 +48,20 @@ export const IDENTITY_PRESETS: Preset[] = [
     device_authorization_url: "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/devicecode",
     userinfo_url: "https://graph.microsoft.com/oidc/userinfo",
     vars: { tenant: "common" },
-    // No refresh token without offline_access, and refresh requests must name the scopes again.
-    scopes: ["offline_access"],
+    // Refresh requests must name the scopes again.
     refresh_params: { scope: "{scopes}" },
+    grants: {
+      // No refresh token without offline_access, which only a user grant may ask for.
+      authorization_code: { scopes: ["offline_access"] },
+      device_code: { scopes: ["offline_access"] },
+      refresh_token: { scopes: ["offline_access"] },
+      // App-only: one resource's `/.default` (the permissions granted to the app), never offline_access.
+      client_credentials: { default_scopes: ["https://graph.microsoft.com/.default"] },
+    },
     notes: [
-      "vars.tenant: a tenant id or domain, or common / organizations / consumers (default common).",
-      "offline_access is always requested (no refresh token without it) and is not echoed back in scope.",
+      "vars.tenant: a tenant id or domain, or common / organizations / consumers (default common). App-only logins (client_credentials) need a tenant id or domain: Entra refuses common for them.",
+      "User grants: offline_access is always requested (no refresh token without it) and is not echoed back in scope.",
+      "client_credentials: scope https://graph.microsoft.com/.default unless the connection names another resource's /.default; never offline_access. A certificate credential: set private_key and certificate (PEM) — the assertion carries x5t#S256.",
       "Refresh requests repeat the requested scopes (refresh_params.scope, set by this preset).",
       "There is no RFC 7009 revocation endpoint: use logout.",
     ],
@@ -55,6 +79,7 @@ export const IDENTITY_PRESETS: Preset[] = [
       "vars.domain (required): your Okta domain, e.g. dev-123456.okta.com.",
       "vars.authorization_server: the custom authorization server id (default: default). For the org authorization server set issuer to https://DOMAIN and the endpoints to https://DOMAIN/oauth2/v1/...",
       "A refresh token is issued only with scope offline_access, and only if the app integration allows the refresh token grant.",
+      "grant client_credentials works only with a custom authorization server (not the org one) and needs a custom scope of that server in scopes.",
       "Other endpoints (introspection, userinfo, device) are read from the issuer's metadata when needed.",
     ],
   },
@@ -71,7 +96,7 @@ export const IDENTITY_PRESETS: Preset[] = [
     notes: [
       "vars.domain (required): your tenant domain, e.g. acme.us.auth0.com, or your custom domain.",
       "A refresh token is issued only with scope offline_access, and only if the API has Allow Offline Access enabled.",
-      "Set audience to your API's identifier to get an access token for that API.",
+      "Set audience to your API's identifier to get an access token for that API; grant client_credentials needs it (Auth0's token request lists audience as required for machine-to-machine).",
       "client_secret is sent in the request body (as in Auth0's examples); set client_auth: basic if the application's token endpoint authentication method is Basic.",
     ],
   },
