@@ -46,7 +46,7 @@ describe("ts.statuses()", () => {
     const [billing, crm] = await ts.statuses();
     assert.equal(billing!.health.status, "none");
     assert.equal(billing!.health.renews_by_itself, true);
-    assert.equal(billing!.clientAuth, "basic");
+    assert.equal(billing!.clientAuth, "auto"); // the default with a secret (SPEC §1)
     assert.equal(crm!.health.status, "login_required");
     assert.match(crm!.health.summary, /no login yet/);
   });
