@@ -59,7 +59,7 @@ export type AuthorizationSecrets = Pick<PreparedAuthorization, "codeVerifier" | 
 
 /** @internal The code exchange (through the protocol layer) and the ID token check (OIDC Core §3.1.3.7). */
 export async function exchangeCode(
-  context: Pick<FlowContext, "conn" | "endpoints" | "fetch" | "clock" | "signal">,
+  context: Pick<FlowContext, "conn" | "endpoints" | "fetch" | "clock" | "signal" | "requestToken">,
   secrets: AuthorizationSecrets,
   code: string,
   redirectUri: string,
@@ -67,7 +67,9 @@ export async function exchangeCode(
   const { conn, endpoints, clock, signal } = context;
   const now = () => clock.now();
   const grant = { kind: "authorization_code" as const, code, redirectUri, codeVerifier: secrets.codeVerifier };
-  const { tokens, sentAt } = await requestToken(protocolClient(conn), endpoints, grant, { fetch: context.fetch, now, signal });
+  const { tokens, sentAt } = context.requestToken
+    ? await context.requestToken(grant, signal)
+    : await requestToken(protocolClient(conn), endpoints, grant, { fetch: context.fetch, now, signal });
   if (tokens.idToken) {
     await validateIdToken(tokens.idToken, conn, endpoints, { ...expectedIssuer(conn, endpoints), nonce: secrets.nonce }, { fetch: context.fetch, now, signal });
   }

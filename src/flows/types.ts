@@ -1,7 +1,7 @@
 import type { Clock } from "../clock.js";
 import type { ResolvedConnection } from "../config/types.js";
 import { issuerMatches } from "../providers/discovery.js";
-import type { Endpoints, FetchLike, TokenSet } from "../protocol/types.js";
+import type { Endpoints, FetchLike, GrantRequest, TokenSet } from "../protocol/types.js";
 
 /** What every interactive flow runs with: the connection, its endpoints, I/O and time. */
 export interface FlowContext {
@@ -13,7 +13,15 @@ export interface FlowContext {
   /** How long the person has to finish (SPEC §3 `--timeout`). */
   timeoutMs: number;
   signal?: AbortSignal;
+  /**
+   * Sends a token request the way the connection's other token requests go (with what
+   * `client_auth: auto` found); without it, the connection's own client is used as configured.
+   */
+  requestToken?: TokenRequest;
 }
+
+/** A token request made for a flow (the code exchange). */
+export type TokenRequest = (grant: GrantRequest, signal?: AbortSignal) => Promise<{ tokens: TokenSet; sentAt: number }>;
 
 /** A flow's result: the token response, when its request was sent (§2.10), and how many token requests it took. */
 export interface ObtainedTokens {

@@ -5,7 +5,7 @@ import { DEFAULT_LOGIN_TIMEOUT_MS } from "../flows/deadline.js";
 import { loginEndpoints } from "../flows/endpoints.js";
 import type { Connection } from "../lifecycle/connection.js";
 import { internals } from "../lifecycle/handle.js";
-import { loginInProgress, storeLogin, withLoginLock } from "../lifecycle/login.js";
+import { codeExchange, loginInProgress, storeLogin, withLoginLock } from "../lifecycle/login.js";
 import type { ConnectionSetup } from "../lifecycle/runtime.js";
 import { prepareAuthorization } from "../protocol/authorization-url.js";
 import type { Endpoints } from "../protocol/types.js";
@@ -90,7 +90,7 @@ export class BrowserAuthorizations {
     const locked = await withLoginLock(
       setup,
       async () => {
-        const obtained = await exchangeCode({ conn: setup.conn, endpoints, fetch: setup.fetch, clock: setup.clock }, pending, code, pending.redirectUri);
+        const obtained = await exchangeCode({ conn: setup.conn, endpoints, fetch: setup.fetch, clock: setup.clock, requestToken: codeExchange(setup) }, pending, code, pending.redirectUri);
         await storeLogin(setup, obtained);
       },
       { mode: "try" },

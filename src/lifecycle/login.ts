@@ -3,7 +3,7 @@ import { TokenSmithError, toTokenSmithError } from "../errors.js";
 import { missingPasteReader } from "../flows/authorization-code.js";
 import { DEFAULT_LOGIN_TIMEOUT_MS } from "../flows/deadline.js";
 import { runFlow, type FlowOptions, type LoginFlow } from "../flows/login.js";
-import type { ObtainedTokens } from "../flows/types.js";
+import type { ObtainedTokens, TokenRequest } from "../flows/types.js";
 import type { Lease, UpdateResult } from "../store/types.js";
 import type { ConnectionHandle } from "./handle.js";
 import { loginLockKey, type ConnectionSetup } from "./runtime.js";
@@ -150,7 +150,7 @@ export async function login(connection: ConnectionHandle, options: LoginOptions 
             }
           }
           const signal = options.signal ? AbortSignal.any([options.signal, lease.signal]) : lease.signal;
-          const obtained = await runFlow(setup, flow, options, signal);
+          const obtained = await runFlow({ ...setup, requestToken: codeExchange(setup) }, flow, options, signal);
           result = resultOf(name, flow, await storeLogin(setup, obtained), false);
         },
         { mode, deadline: setup.clock.now() + (options.timeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS) + LOGIN_LEASE_MS, signal: options.signal },
@@ -174,4 +174,9 @@ export async function login(connection: ConnectionHandle, options: LoginOptions 
     if (options.signal?.aborted && err === options.signal.reason) throw err;
     throw toTokenSmithError(err, name);
   }
+}
+
+/** The code exchange of a login, sent as the connection's other token requests are (with what `client_auth: auto` found). */
+export function codeExchange(setup: Pick<ConnectionSetup, "ctx" | "conn">): TokenRequest {
+  return (grant, signal) => setup.ctx.requester.request(grant, { timeoutMs: setup.conn.timeoutMs, signal });
 }

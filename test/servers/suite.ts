@@ -100,6 +100,17 @@ export function serverSuite(profile: ServerProfile): void {
           : {}),
         slow: { grant: "password", scopes: [b], token_url: `${slow.url}${profile.paths.token}`, client_id: "script", ...basic, ...USER },
         chain: { grant: "password", scopes: [a], token_url: url(profile.paths.token), client_id: "script", ...basic, ...USER },
+        // No client_auth: auto (the default with a secret) must find what this server takes for the code exchange too.
+        "user-auto": {
+          grant: "authorization_code",
+          account: "auto",
+          authorization_url: url(profile.paths.authorize),
+          token_url: url(profile.paths.token),
+          client_id: "app",
+          client_secret: SECRET,
+          redirect_uri: redirectUri,
+          scopes: [a],
+        },
         user: {
           grant: "authorization_code",
           authorization_url: url(profile.paths.authorize),
@@ -289,6 +300,14 @@ export function serverSuite(profile: ServerProfile): void {
       assert.equal(await apiStatus(refreshed.stdout.trim()), 200);
       const test = await cli(["test", "user"]);
       assert.equal(test.code, 0, test.stderr + test.stdout);
+    });
+
+    it("`tokensmith login` with client_auth auto: the code exchange finds the client authentication this server takes", async () => {
+      const login = await cli(["login", "user-auto", "--timeout", "30"], { BROWSER: FORM_BROWSER, FORM_BROWSER_USER: USER.username, FORM_BROWSER_PASSWORD: USER.password });
+      assert.equal(login.code, 0, login.stderr);
+      const token = await cli(["token", "user-auto", "--force-refresh"]);
+      assert.equal(token.code, 0, token.stderr);
+      assert.equal(await apiStatus(token.stdout.trim()), 200);
     });
 
     if (profile.paths.revoke) {
