@@ -1,5 +1,5 @@
 /**
- * What makes a gateway key or a `gateway.hosts` name usable: shared by the schema (at load) and
+ * What makes a gateway key, a `gateway.hosts` name or a `proxy:` value usable: shared by the schema (at load) and
  * the resolved gateway section (at serve start, once a reference is read), and kept apart from
  * the schema so a cached CLI run never loads zod for it.
  */
@@ -25,4 +25,12 @@ const HOST_NAME = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([
 /** Why a `gateway.hosts` entry is not a host name; undefined when it is one. */
 export function hostNameProblem(name: string): string | undefined {
   return HOST_NAME.test(name) ? undefined : "must be a host name or IP address, without scheme, port, path or wildcard (e.g. gateway.example.com)";
+}
+
+/** `proxy:`: `none`, or an http(s) proxy URL; a reference's value is checked once resolved. */
+export function proxyProblem(value: string): string | undefined {
+  if (value === "none") return undefined;
+  if (!URL.canParse(value)) return "must be an http:// or https:// proxy URL, or none";
+  const protocol = new URL(value).protocol;
+  return protocol === "http:" || protocol === "https:" ? undefined : `must be an http:// or https:// proxy URL, or none (got ${protocol})`;
 }

@@ -3,7 +3,8 @@ import { configError, type ConfigErrorOptions } from "./issues.js";
 import type { LoadedConfig } from "./loaded.js";
 import { absolutePath } from "./paths.js";
 import { hasReference, resolveDeep, type Resolver } from "./references.js";
-import { proxyProblem, type ConnectionConfig } from "./schema.js";
+import { proxyProblem } from "./gateway-rules.js";
+import type { ConnectionConfig } from "./schema.js";
 import type { ClientAuth, ResolvedConnection } from "./types.js";
 
 /**

@@ -3,7 +3,7 @@ import en from "zod/v4/locales/en.js";
 import { DURATION_HINT, durationProblem, tryParseDuration } from "./duration.js";
 import { GRANT_NAMES } from "./grants.js";
 import { JSONPATH_HINT, jsonPathProblem } from "../protocol/jsonpath.js";
-import { API_KEY_HINT, apiKeyProblem, hostNameProblem } from "./gateway-rules.js";
+import { API_KEY_HINT, apiKeyProblem, hostNameProblem, proxyProblem } from "./gateway-rules.js";
 import { isLoopbackHost } from "./urls.js";
 import { STORE_DRIVERS, STORE_FIELDS, STORE_TYPES } from "../store/registry.js";
 
@@ -170,13 +170,6 @@ const apiRetrySchema = z.strictObject(
   { error: expected("a map") },
 );
 
-/** `proxy:`: `none`, or an http(s) proxy URL; a reference's value is checked once resolved. */
-export function proxyProblem(value: string): string | undefined {
-  if (value === "none") return undefined;
-  if (!URL.canParse(value)) return "must be an http:// or https:// proxy URL, or none";
-  const protocol = new URL(value).protocol;
-  return protocol === "http:" || protocol === "https:" ? undefined : `must be an http:// or https:// proxy URL, or none (got ${protocol})`;
-}
 const PROXY_HINT = "e.g. proxy: http://proxy.example.com:3128 (credentials: ${env:HTTPS_PROXY} or http://user:${env:PROXY_PASSWORD}@host:port), or none to go direct";
 const proxySchema = z.optional(literalWhere(proxyProblem, PROXY_HINT));
 const tlsShape = { ca_file: optionalText, client_cert: optionalText, client_key: optionalText };
