@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
+import { installed } from "../support/programs.js";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
@@ -14,15 +15,6 @@ import { tmpDir, withDemoServer } from "../support/demo.js";
  */
 
 const run = promisify(execFile);
-
-function installed(program: string): boolean {
-  try {
-    execFileSync("sh", ["-c", `command -v ${program}`], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface Screen {
   type(...keys: string[]): Promise<void>;

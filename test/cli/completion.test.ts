@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
+import { installed } from "../support/programs.js";
 import { chmod, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
@@ -15,15 +16,6 @@ import { BIN, cliProcess } from "../support/cli.js";
  */
 
 const run = promisify(execFile);
-
-function installed(program: string): boolean {
-  try {
-    execFileSync("sh", ["-c", `command -v ${program}`], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface Setup {
   dir: string;
