@@ -3,7 +3,7 @@ import { isTransient, TokenSmithError } from "../errors.js";
 import { pollDeviceToken, requestDeviceAuthorization, SLOW_DOWN_INCREMENT_MS, type DeviceAuthorization } from "../protocol/device.js";
 import { excerpt } from "../redact.js";
 import { loginTimeout } from "./deadline.js";
-import type { FlowContext, ObtainedTokens } from "./types.js";
+import type { ClientRunner, FlowContext, ObtainedTokens } from "./types.js";
 
 /**
  * The device authorization grant's client side (RFC 8628 §3.3–3.5): show the user code, open
@@ -76,7 +76,7 @@ async function poll(options: DeviceFlowOptions, authorization: DeviceAuthorizati
     polls++;
     let result;
     try {
-      result = await pollDeviceToken(protocolClient(conn), endpoints, authorization.deviceCode, { fetch: options.fetch, now: () => clock.now(), signal });
+      result = await withClient(options)((client) => pollDeviceToken(client, endpoints, authorization.deviceCode, { fetch: options.fetch, now: () => clock.now(), signal }));
     } catch (err) {
       if (!isTransient(err)) throw err;
       options.onProgress?.({ status: "retrying", polls, intervalMs, remainingMs: deadline.at - clock.now() });
@@ -100,7 +100,7 @@ async function poll(options: DeviceFlowOptions, authorization: DeviceAuthorizati
 /** @internal The device flow: request a user code, show it, poll for the tokens. */
 export async function deviceFlow(options: DeviceFlowOptions): Promise<ObtainedTokens> {
   const { conn, clock } = options;
-  const authorization = await requestDeviceAuthorization(protocolClient(conn), options.endpoints, { fetch: options.fetch, now: () => clock.now(), signal: options.signal });
+  const authorization = await withClient(options)((client) => requestDeviceAuthorization(client, options.endpoints, { fetch: options.fetch, now: () => clock.now(), signal: options.signal }));
   const started = clock.now();
   const byTimeout = options.timeoutMs < authorization.expiresInMs;
   const deadline = { at: started + Math.min(options.timeoutMs, authorization.expiresInMs), byTimeout };
@@ -115,4 +115,9 @@ export async function deviceFlow(options: DeviceFlowOptions): Promise<ObtainedTo
     browserOpened,
   });
   return poll(options, authorization, deadline);
+}
+
+/** The flow's client runner, or the connection's own client as configured. */
+function withClient(options: Pick<FlowContext, "conn" | "withClient">): ClientRunner {
+  return options.withClient ?? ((send) => send(protocolClient(options.conn)));
 }

@@ -7,7 +7,7 @@ import { openInBrowser } from "./browser.js";
 import { DEFAULT_LOGIN_TIMEOUT_MS } from "./deadline.js";
 import { deviceFlow, type DeviceProgress, type UserCodeInfo } from "./device.js";
 import { loginEndpoints } from "./endpoints.js";
-import type { FlowContext, ObtainedTokens, TokenRequest } from "./types.js";
+import type { ClientRunner, FlowContext, ObtainedTokens, TokenRequest } from "./types.js";
 
 /**
  * Getting tokens from a person (`tokensmith login`): the browser, manual or device flow, run
@@ -44,13 +44,15 @@ export interface FlowDeps {
   warn(message: string): void;
   /** The code exchange as the connection's other token requests go (`client_auth: auto`). */
   requestToken?: TokenRequest;
+  /** The device flow's requests as the connection's other requests go (`client_auth: auto`). */
+  withClient?: ClientRunner;
 }
 
 /** @internal Runs the chosen flow once: the tokens the person's authorization gave. */
 export async function runFlow(deps: FlowDeps, flow: LoginFlow, options: FlowOptions, signal: AbortSignal | undefined): Promise<ObtainedTokens> {
   const { conn } = deps;
   const endpoints = await loginEndpoints(conn, flow === "device" ? "device" : "authorization_code", deps);
-  const context: FlowContext = { conn, endpoints, fetch: deps.fetch, clock: deps.clock, timeoutMs: options.timeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS, signal, requestToken: deps.requestToken };
+  const context: FlowContext = { conn, endpoints, fetch: deps.fetch, clock: deps.clock, timeoutMs: options.timeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS, signal, requestToken: deps.requestToken, withClient: deps.withClient };
   const openUrl = options.openBrowser === false ? undefined : (options.openUrl ?? ((url: string) => openInBrowser(url)));
   switch (flow) {
     case "device":

@@ -1,7 +1,7 @@
 import type { Clock } from "../clock.js";
 import type { ResolvedConnection } from "../config/types.js";
 import { issuerMatches } from "../providers/discovery.js";
-import type { Endpoints, FetchLike, GrantRequest, TokenSet } from "../protocol/types.js";
+import type { Endpoints, FetchLike, GrantRequest, OAuthClient, TokenSet } from "../protocol/types.js";
 
 /** What every interactive flow runs with: the connection, its endpoints, I/O and time. */
 export interface FlowContext {
@@ -18,7 +18,16 @@ export interface FlowContext {
    * `client_auth: auto` found); without it, the connection's own client is used as configured.
    */
   requestToken?: TokenRequest;
+  /**
+   * Runs a request with the client authentication the connection's other requests use (what
+   * `client_auth: auto` found, trying the others in order when none is known yet); without it,
+   * the connection's own client as configured.
+   */
+  withClient?: ClientRunner;
 }
+
+/** Runs `send` with the client to authenticate as (see `FlowContext.withClient`). */
+export type ClientRunner = <T>(send: (client: OAuthClient) => Promise<T>) => Promise<T>;
 
 /** A token request made for a flow (the code exchange). */
 export type TokenRequest = (grant: GrantRequest, signal?: AbortSignal) => Promise<{ tokens: TokenSet; sentAt: number }>;

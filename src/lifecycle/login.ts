@@ -3,7 +3,8 @@ import { TokenSmithError, toTokenSmithError } from "../errors.js";
 import { missingPasteReader } from "../flows/authorization-code.js";
 import { DEFAULT_LOGIN_TIMEOUT_MS } from "../flows/deadline.js";
 import { runFlow, type FlowOptions, type LoginFlow } from "../flows/login.js";
-import type { ObtainedTokens, TokenRequest } from "../flows/types.js";
+import type { ClientRunner, ObtainedTokens, TokenRequest } from "../flows/types.js";
+import { protocolClientWith } from "../config/protocol-client.js";
 import type { Lease, UpdateResult } from "../store/types.js";
 import type { ConnectionHandle } from "./handle.js";
 import { loginLockKey, type ConnectionSetup } from "./runtime.js";
@@ -150,7 +151,7 @@ export async function login(connection: ConnectionHandle, options: LoginOptions 
             }
           }
           const signal = options.signal ? AbortSignal.any([options.signal, lease.signal]) : lease.signal;
-          const obtained = await runFlow({ ...setup, requestToken: codeExchange(setup) }, flow, options, signal);
+          const obtained = await runFlow({ ...setup, requestToken: codeExchange(setup), withClient: clientRunner(setup) }, flow, options, signal);
           result = resultOf(name, flow, await storeLogin(setup, obtained), false);
         },
         { mode, deadline: setup.clock.now() + (options.timeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS) + LOGIN_LEASE_MS, signal: options.signal },
@@ -179,4 +180,13 @@ export async function login(connection: ConnectionHandle, options: LoginOptions 
 /** The code exchange of a login, sent as the connection's other token requests are (with what `client_auth: auto` found). */
 export function codeExchange(setup: Pick<ConnectionSetup, "ctx" | "conn">): TokenRequest {
   return (grant, signal) => setup.ctx.requester.request(grant, { timeoutMs: setup.conn.timeoutMs, signal });
+}
+
+/** A flow's other requests (the device flow's) with what `client_auth: auto` found, trying the methods in order when none is known yet. */
+export function clientRunner(setup: Pick<ConnectionSetup, "conn" | "authChoice" | "endpoints">): ClientRunner {
+  return async (send) => {
+    const tokenUrl = setup.authChoice ? (await setup.endpoints()).tokenUrl : undefined;
+    if (!setup.authChoice || !tokenUrl) return send(protocolClientWith(setup.conn, undefined));
+    return setup.authChoice.run(tokenUrl, (method) => send(protocolClientWith(setup.conn, method)));
+  };
 }

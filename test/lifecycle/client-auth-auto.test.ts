@@ -42,6 +42,9 @@ function endpoint(accepts: Accepts) {
     if (accepts === "post") ok = !pair && body.get("client_id") === CLIENT_ID && body.get("client_secret") === SECRET;
     if (!ok) return json(res, 401, { error: "invalid_client" }, { "WWW-Authenticate": 'Basic realm="token"' });
     if (req.path === "/revoke") return json(res, 200, {});
+    // RFC 8628: the device authorization, then (approved at once) the token for the device code.
+    if (req.path === "/device") return json(res, 200, { device_code: "dc-1", user_code: "ABCD-EFGH", verification_uri: "https://example.com/verify", expires_in: 60, interval: 1 });
+    if (body.get("grant_type") === "urn:ietf:params:oauth:grant-type:device_code" && body.get("device_code") !== "dc-1") return json(res, 400, { error: "invalid_grant" });
     return json(res, 200, { access_token: `token-${accepts}-${Math.random()}`, token_type: "Bearer", expires_in: 3600 });
   };
 }
@@ -60,7 +63,10 @@ async function setup(accepts: Accepts, secret = SECRET) {
   dirs.push(dir);
   const config = {
     store: { type: "file", dir },
-    connections: { api: { grant: "client_credentials", token_url: `${server.url}/token`, revocation_url: `${server.url}/revoke`, client_id: CLIENT_ID, client_secret: secret, allow_insecure_http: true } },
+    connections: {
+      api: { grant: "client_credentials", token_url: `${server.url}/token`, revocation_url: `${server.url}/revoke`, client_id: CLIENT_ID, client_secret: secret, allow_insecure_http: true },
+      device: { grant: "device_code", token_url: `${server.url}/token`, device_authorization_url: `${server.url}/device`, client_id: CLIENT_ID, client_secret: secret, allow_insecure_http: true },
+    },
   };
   const open = () => TokenSmith.load({ config, env: {}, refreshAhead: false });
   return { server, open };
@@ -92,6 +98,22 @@ describe("client_auth: auto", () => {
       assert.match(again, new RegExp(`^token-${accepts}-`));
       assert.equal(server.requests.length - before, 1);
       await second.close();
+    });
+  }
+
+  for (const accepts of ["raw-basic", "post"] as const) {
+    test(`a device login finds the method of a server that takes only ${accepts} for its own requests`, async () => {
+      const { server, open } = await setup(accepts);
+      const ts = await open();
+      const result = await ts.connection("device").login({ flow: "device", openBrowser: false, onUserCode: () => {} });
+      assert.equal(result.connection, "device");
+      const authorizations = server.requests.filter((r) => r.path === "/device");
+      // Tried in order at the device authorization (form Basic refused first), then the one found for the polls.
+      assert.equal(authorizations.length, TRIES[accepts]);
+      const polls = server.requests.filter((r) => new URLSearchParams(r.body).get("grant_type")?.endsWith("device_code"));
+      assert.equal(polls.length, 1);
+      assert.match(await ts.connection("device").accessToken(), new RegExp(`^token-${accepts}-`));
+      await ts.close();
     });
   }
 
