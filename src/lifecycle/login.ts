@@ -177,12 +177,12 @@ export async function login(connection: ConnectionHandle, options: LoginOptions 
   }
 }
 
-/** The code exchange of a login, sent as the connection's other token requests are (with what `client_auth: auto` found). */
+/** @internal The code exchange of a login, sent as the connection's other token requests are (with what `client_auth: auto` found). */
 export function codeExchange(setup: Pick<ConnectionSetup, "ctx" | "conn">): TokenRequest {
   return (grant, signal) => setup.ctx.requester.request(grant, { timeoutMs: setup.conn.timeoutMs, signal });
 }
 
-/** A flow's other requests (the device flow's) with what `client_auth: auto` found, trying the methods in order when none is known yet. */
+/** @internal A flow's other requests (the device flow's) with what `client_auth: auto` found, trying the methods in order when none is known yet. */
 export function clientRunner(setup: Pick<ConnectionSetup, "conn" | "authChoice" | "endpoints">): ClientRunner {
   return async (send) => {
     const tokenUrl = setup.authChoice ? (await setup.endpoints()).tokenUrl : undefined;
