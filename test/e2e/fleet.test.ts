@@ -1,12 +1,10 @@
 import assert from "node:assert/strict";
 import { rm } from "node:fs/promises";
 import { after, before, describe, it, type TestContext } from "node:test";
-import type { DemoServer } from "../../src/demo/server.js";
 import { minimumTokenRequests } from "../../src/lifecycle/timing.js";
-import { TokenSmith } from "../../src/tokensmith.js";
 import { startPrivatePostgres, startPrivateRedis, type PrivateServer } from "../store/servers.js";
 import { tmpDir, withDemoServer } from "../support/demo.js";
-import { bundleFleetHost, dropStoreSection, fleetTotals, runFleet, SHARED_URL, storeSection, tokenProxy, writeHostConfigs, type NetworkStoreKind } from "./fixtures/fleet.js";
+import { assertChainContinues, bundleFleetHost, dropStoreSection, fleetTotals, runFleet, SHARED_URL, storeSection, requestsOf, tokenProxy, writeHostConfigs, type NetworkStoreKind } from "./fixtures/fleet.js";
 
 /**
  * Issue 6 acceptance: the Postgres and Redis stores with the real lifecycle across a fleet of
@@ -42,20 +40,7 @@ const RESUME_WITHIN_MS = 2_000;
 
 let child: string;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const requestsOf = (server: DemoServer) => (server.stats.byGrant.password ?? 0) + (server.stats.byGrant.refresh_token ?? 0);
 
-/** The chain is intact when one more refresh with what the store holds is accepted (a lost or stale refresh token is not). */
-async function assertChainContinues(server: DemoServer, config: string): Promise<void> {
-  const ts = await TokenSmith.load({ config, env: {}, refreshAhead: false });
-  try {
-    await ts.connection(CONNECTION).accessToken({ forceRefresh: true });
-  } finally {
-    await ts.close();
-  }
-  assert.equal(server.stats.byOutcome.invalid_grant ?? 0, 0, "a refresh token was lost or stale");
-  assert.equal(server.stats.refreshReuseDetected, 0, "a rotated refresh token was sent again");
-  assert.equal(server.stats.byGrant.password, 1, "the chain broke and fell back to the password grant");
-}
 
 async function privateServer(t: TestContext, kind: NetworkStoreKind): Promise<PrivateServer> {
   const server = kind === "postgres" ? await startPrivatePostgres() : await startPrivateRedis({ aof: true });
@@ -142,7 +127,7 @@ describe("a fleet of hosts sharing a postgres or redis store", () => {
       if (total.firstFailureAt !== null) assert.ok(total.firstFailureAt >= outage.stoppedAt, "a call failed before the crash");
       if (total.lastFailureAt !== null) assert.ok(total.lastFailureAt <= outage.restartedAt + RESUME_WITHIN_MS, `calls still failed ${total.lastFailureAt - outage.restartedAt} ms after the restart`);
       assert.equal(total.callersResumed, total.callersFailed, "a caller never got a token again after the outage");
-      await assertChainContinues(server, configs[0]);
+      await assertChainContinues(server, configs[0], CONNECTION);
     });
   }
 });

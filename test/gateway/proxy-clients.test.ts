@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { outputOf } from "../support/cli.js";
 import { tmpDir } from "../support/demo.js";
 import { FULL_KEY } from "./support.js";
 import { BLOCK, patternMd5, proxyGateway, withTestApi } from "./proxy-support.js";
@@ -21,15 +22,7 @@ const DOWNLOAD = 1024 * 1024 * 1024;
 
 /** Runs a tool without blocking this process (the gateway under test lives here). */
 function tool(command: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return outputOf(spawn(command, args, { stdio: ["ignore", "pipe", "pipe"] }));
 }
 
 async function python(base: string, ...args: string[]): Promise<any> {
