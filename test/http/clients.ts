@@ -82,13 +82,18 @@ export const undiciFetchClient: ClientKind = {
   },
 };
 
+/** An agent with the redirect interceptor composed inside authorize(): the order the docs warn against. */
+function wrongOrder(t: Parameters<ClientKind["create"]>[0], connection: Parameters<ClientKind["create"]>[1]) {
+  const agent = new Agent();
+  t.after(() => agent.close());
+  return agent.compose(interceptors.redirect({ maxRedirections: 5 }), authorizeUndici(connection));
+}
+
 /** The documented order reversed: the redirect interceptor inside authorize(), which must refuse every request. */
 export const undiciWrongOrderClient: ClientKind = {
   name: "the undici interceptor composed after the redirect interceptor",
   create(t, connection) {
-    const agent = new Agent();
-    t.after(() => agent.close());
-    const dispatcher = agent.compose(interceptors.redirect({ maxRedirections: 5 }), authorizeUndici(connection));
+    const dispatcher = wrongOrder(t, connection);
     return {
       async request(url, input = {}) {
         const res = await request(url, { dispatcher, method: (input.method ?? "GET") as "GET", headers: input.headers, body: input.body });
@@ -106,9 +111,7 @@ export const undiciWrongOrderClient: ClientKind = {
 export const undiciFetchWrongOrderClient: ClientKind = {
   name: "the undici interceptor after the redirect interceptor, under undici's fetch",
   create(t, connection) {
-    const agent = new Agent();
-    t.after(() => agent.close());
-    const dispatcher = agent.compose(interceptors.redirect({ maxRedirections: 5 }), authorizeUndici(connection));
+    const dispatcher = wrongOrder(t, connection);
     return {
       async request(url, input = {}) {
         const res = await undiciFetch(url, { dispatcher, method: input.method, headers: input.headers, body: input.body });

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Agent } from "undici";
 import { TokenSmith } from "../../src/tokensmith.js";
-import type { TokenSmithError } from "../../src/errors.js";
 import { createTestCa, type TestCa } from "../support/tls-ca.js";
+import { rejection } from "./support.js";
 import { startMtlsServer } from "./mtls-server.js";
 
 /**
@@ -21,15 +21,6 @@ async function load(t: import("node:test").TestContext, connection: Record<strin
   });
   t.after(() => ts.close());
   return ts.connection("api");
-}
-
-async function rejection(promise: Promise<unknown>): Promise<TokenSmithError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as TokenSmithError;
-  }
-  assert.fail("expected a rejection");
 }
 
 /** A fetch with another client certificate (or none): what a stolen bound token would get. */

@@ -5,13 +5,13 @@ import { test, type TestContext } from "node:test";
 import { stringify } from "yaml";
 import { demoConfig } from "../../src/demo/config.js";
 import type { DemoServer } from "../../src/demo/server.js";
-import type { TokenSmithError } from "../../src/errors.js";
 import { startGateway } from "../../src/gateway/start.js";
 import { TokenSmith } from "../../src/tokensmith.js";
 import { cliProcess } from "../support/cli.js";
 import { tmpDir, withDemoServer } from "../support/demo.js";
 import { freePort, startTinyproxy, type Tinyproxy } from "../support/tinyproxy.js";
 import { createTestCa } from "../support/tls-ca.js";
+import { rejection } from "./support.js";
 import { startMtlsServer } from "./mtls-server.js";
 
 /**
@@ -35,15 +35,6 @@ async function demoTokenSmith(t: TestContext, server: DemoServer, env: NodeJS.Pr
 async function seen(proxy: Tinyproxy, origin: string): Promise<string[]> {
   const host = new URL(origin).host;
   return (await proxy.requests()).filter((line) => line.includes(host)).map((line) => line.replace(/ HTTP\/1\.[01]$/, ""));
-}
-
-async function rejection(promise: Promise<unknown>): Promise<TokenSmithError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as TokenSmithError;
-  }
-  assert.fail("expected a rejection");
 }
 
 test("HTTP_PROXY carries every request of a connection: discovery, token, API calls, pagination and revocation", async (t) => {

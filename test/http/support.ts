@@ -1,3 +1,4 @@
+import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { tmpdir } from "node:os";
@@ -5,6 +6,7 @@ import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { demoConfig } from "../../src/demo/config.js";
 import type { DemoServer, DemoServerOptions } from "../../src/demo/server.js";
+import type { TokenSmithError } from "../../src/errors.js";
 import type { Connection } from "../../src/lifecycle/connection.js";
 import { TokenSmith } from "../../src/tokensmith.js";
 import { withDemoServer } from "../support/demo.js";
@@ -106,3 +108,12 @@ export function redirect(res: ServerResponse, location: string, status = 302): v
   res.end();
 }
 
+/** The error a promise is rejected with; fails the test when it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<TokenSmithError> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as TokenSmithError;
+  }
+  assert.fail("expected a rejection");
+}
