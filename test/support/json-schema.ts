@@ -1,0 +1,38 @@
+import assert from "node:assert/strict";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { Ajv2020 } from "ajv/dist/2020.js";
+
+/** docs/schemas: one JSON Schema (draft 2020-12) per `--json` document and gateway response. */
+export const SCHEMA_DIR = join(import.meta.dirname, "..", "..", "docs", "schemas");
+
+let ajv: Ajv2020 | undefined;
+
+function validator(): Ajv2020 {
+  if (ajv) return ajv;
+  ajv = new Ajv2020({ allErrors: true, strict: true });
+  // Every schema is registered under its file name, so one may `$ref` another ("error.schema.json").
+  for (const file of readdirSync(SCHEMA_DIR).filter((f) => f.endsWith(".schema.json"))) {
+    ajv.addSchema(JSON.parse(readFileSync(join(SCHEMA_DIR, file), "utf8")), file);
+  }
+  return ajv;
+}
+
+/** Asserts that `value` (real output, parsed) matches docs/schemas/NAME.schema.json. */
+export function assertMatchesSchema(name: string, value: unknown): void {
+  const validate = validator().getSchema(`${name}.schema.json`);
+  assert.ok(validate, `no schema docs/schemas/${name}.schema.json`);
+  const ok = validate(value);
+  assert.ok(ok, `output does not match docs/schemas/${name}.schema.json: ${JSON.stringify(validate.errors, null, 2)}\n${JSON.stringify(value, null, 2)}`);
+}
+
+/** Asserts that no key anywhere in `value` is camelCase (SPEC §3: snake_case keys everywhere). */
+export function assertSnakeCase(value: unknown, path = "$"): void {
+  if (Array.isArray(value)) return value.forEach((v, i) => assertSnakeCase(v, `${path}[${i}]`));
+  if (value === null || typeof value !== "object") return;
+  for (const [key, v] of Object.entries(value)) {
+    assert.match(key, /^[a-z0-9_]+$/, `${path}.${key} is not snake_case`);
+    // `extra` holds the server's own fields, passed through as they came.
+    if (key !== "extra") assertSnakeCase(v, `${path}.${key}`);
+  }
+}
