@@ -1,3 +1,4 @@
+import { revokeJson } from "../lifecycle/documents.js";
 import type { Principal } from "./auth.js";
 import { connectionFor, listStatuses, parseMinTtl, statusOf, tokenOf, type ApiDeps } from "./api.js";
 import { GatewayError } from "./errors.js";
@@ -63,7 +64,8 @@ export async function answerApi(deps: ApiDeps, principal: Principal, method: str
       if (only !== null && only !== "refresh_token" && only !== "access_token") {
         throw new GatewayError(400, "bad_request", `only must be refresh_token or access_token (got "${only.slice(0, 20)}")`);
       }
-      return { status: 200, body: await connection.revoke({ only: only ?? undefined, force: truthy(url.searchParams.get("force")) }) };
+      const result = await connection.revoke({ only: only ?? undefined, force: truthy(url.searchParams.get("force")) });
+      return { status: 200, body: revokeJson(connection.name, result) };
     }
   }
 }

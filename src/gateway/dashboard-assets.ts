@@ -100,19 +100,19 @@ function details(c) {
   const box = el("div", "", "small");
   const facts = [];
   if (c.scopes && c.scopes.length) facts.push("scopes: " + c.scopes.join(" "));
-  if (c.grant) facts.push("refresh token: " + (c.hasRefreshToken ? "yes" : "no"));
-  if (c.detectedClientAuth) facts.push("client auth: auto found " + c.detectedClientAuth.method + " (pin it: " + c.detectedClientAuth.pin + ")");
-  else if (c.clientAuth) facts.push("client auth: " + c.clientAuth);
-  if (c.sharedWith && c.sharedWith.length) facts.push("shares its state with " + c.sharedWith.join(", "));
+  if (c.grant) facts.push("refresh token: " + (c.has_refresh_token ? "yes" : "no"));
+  if (c.detected_client_auth) facts.push("client auth: auto found " + c.detected_client_auth.method + " (pin it: " + c.detected_client_auth.pin + ")");
+  else if (c.client_auth) facts.push("client auth: " + c.client_auth);
+  if (c.shared_with && c.shared_with.length) facts.push("shares its state with " + c.shared_with.join(", "));
   facts.forEach(function (f) { box.append(el("div", f)); });
   return box;
 }
 function row(c) {
   const tr = el("tr");
-  tr.dataset.name = c.name;
+  tr.dataset.name = c.connection;
   const h = c.health;
   const name = el("td");
-  name.append(el("div", c.name, "name"), el("div", [c.grant, c.provider].filter(Boolean).join(" · "), "small"), details(c));
+  name.append(el("div", c.connection, "name"), el("div", [c.grant, c.provider].filter(Boolean).join(" · "), "small"), details(c));
   const problem = h.status === "failing" || h.status === "login_required" || h.status === "unreadable";
   name.append(el("div", h.summary, problem ? "problem" : "small"));
   if (h.last_error && h.last_error.hint) name.append(el("div", "cause: " + h.last_error.hint, "problem"));
@@ -121,17 +121,17 @@ function row(c) {
   const state = el("td");
   state.append(el("span", h.status, "badge " + h.status));
   const expires = el("td", "", "num expires");
-  const last = el("td", ago(c.lastRefresh), "num");
-  if (c.lastRefresh) last.title = c.lastRefresh;
-  const requests = el("td", c.tokenRequests, "num requests");
+  const last = el("td", ago(c.last_refresh), "num");
+  if (c.last_refresh) last.title = c.last_refresh;
+  const requests = el("td", c.token_requests, "num requests");
   const served = el("td", "", "num");
-  const counts = plural(c.served.cacheHits, "cache hit") + " · " + plural(c.served.waits, "wait") + (c.served.errors ? " · " + plural(c.served.errors, "error") : "");
+  const counts = plural(c.served.cache_hits, "cache hit") + " · " + plural(c.served.waits, "wait") + (c.served.errors ? " · " + plural(c.served.errors, "error") : "");
   served.append(el("div", plural(c.served.tokens, "token")), el("div", counts, "small"));
   const p = c.served.proxy;
-  if (p && p.requests) served.append(el("div", "proxy: " + plural(p.requests, "request") + " · ↑ " + bytes(p.bytesUp) + " · ↓ " + bytes(p.bytesDown) + (p.recoveries ? " · 401 recovered " + p.recoveries + "×" : "") + (p.errors ? " · " + plural(p.errors, "error") : ""), "small proxy"));
+  if (p && p.requests) served.append(el("div", "proxy: " + plural(p.requests, "request") + " · ↑ " + bytes(p.bytes_up) + " · ↓ " + bytes(p.bytes_down) + (p.recoveries ? " · 401 recovered " + p.recoveries + "×" : "") + (p.errors ? " · " + plural(p.errors, "error") : ""), "small proxy"));
   const actions = el("td", "", "actions");
-  if (c.authorize.available) actions.append(button("Authorize", "authorize", c.name, "primary"));
-  if (!c.error) actions.append(button("Test", "test", c.name), button("Refresh", "refresh", c.name), button("Revoke", "revoke", c.name, "danger"));
+  if (c.authorize.available) actions.append(button("Authorize", "authorize", c.connection, "primary"));
+  if (!c.error) actions.append(button("Test", "test", c.connection), button("Refresh", "refresh", c.connection), button("Revoke", "revoke", c.connection, "danger"));
   tr.append(name, state, expires, last, requests, served, actions);
   return tr;
 }
@@ -140,8 +140,8 @@ function tick() {
   rows.forEach(function (c, i) {
     const cell = tbody.children[i] && tbody.children[i].querySelector(".expires");
     if (!cell) return;
-    if (c.expiresAt === null) cell.textContent = c.health.status === "ready" && c.state === "valid" ? "no expiry" : "—";
-    else cell.textContent = (c.expiresIn - elapsed > 0 ? "expires " : "expired ") + formatRelative(Date.parse(c.expiresAt), Date.now());
+    if (c.expires_at === null) cell.textContent = c.health.status === "ready" && c.state === "valid" ? "no expiry" : "—";
+    else cell.textContent = (c.expires_in - elapsed > 0 ? "expires " : "expired ") + formatRelative(Date.parse(c.expires_at), Date.now());
   });
 }
 async function load() {
@@ -180,7 +180,7 @@ function describe(action, name, status, body) {
     if (body.error.hint) lines.push({ text: "hint: " + body.error.hint });
     return show(action + " " + name + " failed (HTTP " + status + ")", lines, true);
   }
-  if (action === "refresh") return show("refreshed " + name, [{ text: "new token, expires in " + (body.expiresIn === null ? "never" : formatDuration(body.expiresIn)) }]);
+  if (action === "refresh") return show("refreshed " + name, [{ text: "new token, expires in " + (body.expires_in === null ? "never" : formatDuration(body.expires_in)) }]);
   const lines = body.revoked.map(function (t) { return { text: "revoked the " + t.replace("_", " ") }; });
   body.warnings.forEach(function (w) { lines.push({ text: w, ok: false }); });
   lines.push({ text: body.dropped ? "the local state was dropped" : "the local state was kept" });

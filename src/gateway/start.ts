@@ -5,7 +5,7 @@ import { toTokenSmithError, type TokenSmithError } from "../errors.js";
 import type { FetchLike } from "../protocol/types.js";
 import { registerSecret } from "../redact.js";
 import { TokenSmith } from "../tokensmith.js";
-import { listStatuses, type ApiDeps } from "./api.js";
+import { visibleStatuses, type ApiDeps } from "./api.js";
 import { ApiKeys, Sessions, type Principal } from "./auth.js";
 import { BrowserAuthorizations } from "./authorize.js";
 import { createHandler, type HandlerDeps } from "./handler.js";
@@ -134,5 +134,5 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
 
 /** `/metrics`: the counters, and gauges for the connections the principal may see. */
 async function metricsText(deps: ApiDeps, principal: Principal): Promise<string> {
-  return deps.metrics.render(await listStatuses(deps, principal));
+  return deps.metrics.render(await visibleStatuses(deps, principal));
 }
