@@ -57,7 +57,7 @@ describe("the JSON contract scripts rely on", () => {
   it("every schema checks real output in some test, and docs/json.md lists it", () => {
     const used = new Set<string>();
     for (const file of testFiles()) {
-      for (const match of readFileSync(file, "utf8").matchAll(/assertMatchesSchema\("([a-z0-9-]+)"/g)) used.add(match[1]!);
+      for (const match of readFileSync(file, "utf8").matchAll(/assert(?:MatchesSchema|Document)\("([a-z0-9-]+)"/g)) used.add(match[1]!);
     }
     const page = readFileSync(join(root, "docs", "json.md"), "utf8");
     for (const name of schemaNames()) {

@@ -42,3 +42,9 @@ export function assertSnakeCase(value: unknown, path = "$"): void {
     if (!PASSED_THROUGH.has(key)) assertSnakeCase(v, `${path}.${key}`);
   }
 }
+
+/** A document as SPEC §3 wants it: matching docs/schemas/NAME.schema.json, with snake_case keys. */
+export function assertDocument(name: string, value: unknown): void {
+  assertMatchesSchema(name, value);
+  assertSnakeCase(value);
+}
