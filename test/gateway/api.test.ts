@@ -48,6 +48,7 @@ describe("the gateway's API", () => {
     const health = await api("/healthz", { key: null });
     assert.equal(health.status, 200);
     assert.deepEqual(health.body, { status: "ok" });
+    assertMatchesSchema("gateway-health", health.body);
   });
 
   it("lets a key limited to some connections see only those, and answers 403 for any other", async (t) => {

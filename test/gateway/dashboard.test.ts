@@ -5,6 +5,7 @@ import { TICKET_TTL_MS } from "../../src/gateway/auth.js";
 import { loginLockKey } from "../../src/lifecycle/runtime.js";
 import { createFileStore } from "../../src/store/file.js";
 import { ManualClock } from "../support/clock.js";
+import { assertMatchesSchema } from "../support/json-schema.js";
 import { LIMITED_KEY, signIn, withDemoGateway } from "./support.js";
 import { internals } from "../../src/lifecycle/handle.js";
 
@@ -134,6 +135,7 @@ describe("the dashboard", () => {
     const minted = await api("/v1/sign-in", { method: "POST", key: LIMITED_KEY });
     assert.equal(minted.status, 200);
     assert.ok(minted.body.url.startsWith(`${gateway.url}/login?token=`));
+    assertMatchesSchema("gateway-sign-in", minted.body);
     const cookie = ((await fetch(minted.body.url, { redirect: "manual" })).headers.get("set-cookie") ?? "").split(";")[0];
     const list = await (await fetch(`${gateway.url}/v1/connections`, { headers: { cookie } })).json();
     assert.deepEqual(list.map((c: any) => c.connection), ["demo-service"]);
