@@ -6,7 +6,7 @@ import { redact, redactMessage } from "./redact.js";
  * and pass anything untrusted (server text, values, foreign error messages) through
  * `redact()` where it enters the message — never the composed message.
  */
-/** Every stable code (SPEC §4), as scripts see them in `--json` errors and gateway answers. */
+/** Every stable error code, as scripts see them in `--json` errors and gateway answers. */
 export const ERROR_CODES = [
   "config_invalid",
   "config_untrusted",
