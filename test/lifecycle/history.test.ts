@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { describe, it } from "node:test";
 import { TokenSmithError } from "../../src/errors.js";
 import { appended, HISTORY_LIMIT, readHistory, requestEntry, type HistoryEntry } from "../../src/lifecycle/history.js";
+import { decide } from "../../src/lifecycle/decide.js";
 import { TokenManager, type ConnectionContext, type TokenRequester } from "../../src/lifecycle/manager.js";
 import type { TokenState } from "../../src/lifecycle/state.js";
 import { portable, transition } from "../../src/lifecycle/transitions.js";
 import type { TokenSet } from "../../src/protocol/types.js";
 import { createMemoryStore } from "../../src/store/memory.js";
+import { createSealer } from "../../src/store/sealed.js";
 import type { Store } from "../../src/store/types.js";
 import { ManualClock } from "../support/clock.js";
 
@@ -64,6 +67,21 @@ describe("the request history of a token state", () => {
     const long = requestEntry(who, "refresh_token", T0, T0, new TokenSmithError("oauth_error", "x", { error: "e".repeat(500) }));
     assert.ok(long.error!.length <= 65);
     assert.equal(requestEntry(who, "password", T0, T0, new Error("boom")).code, "unexpected");
+  });
+
+  it("leaves the record's format as it was: a state with a history decides and seals as one without (older versions read past it)", () => {
+    const older = transition(undefined, { type: "issued", tokens, sentAt: T0, grant: { kind: "client_credentials" }, requests: 1, policy }, T0);
+    assert.equal(older.history, undefined, "a state without entries has no history field at all");
+    const newer = transition(older, { type: "requests_failed", entries: [entry(T0)] }, T0);
+    assert.equal(newer.v, 1);
+    const grantPolicy = { name: "billing", grant: "client_credentials" as const, loginCommand: "tokensmith login billing" };
+    for (const now of [T0 + 1_000, T0 + 59_000, T0 + 61_000]) {
+      const [a, b] = [decide(older, now, {}, grantPolicy), decide(newer, now, {}, grantPolicy)];
+      assert.equal(a.kind, b.kind);
+    }
+    const sealer = createSealer({ key: randomBytes(32) });
+    const opened = sealer.open<TokenState>("state:billing", 2, sealer.seal("state:billing", 2, newer));
+    assert.deepEqual(opened, JSON.parse(JSON.stringify(newer)));
   });
 
   it("reads back only entries of the right shape", () => {
