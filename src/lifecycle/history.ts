@@ -28,7 +28,7 @@ export interface HistoryEntry {
   result: "ok" | "error" | "removed";
   /** How long the request took, ms. */
   ms?: number;
-  /** tokensmith's error code (`oauth_error`, `timeout`, ...), for an error. */
+  /** tokensmith's error code (`oauth_error`, `timeout`, ...), for an error; `aborted` when the request was cut short (every caller left, or the lease was lost). */
   code?: string;
   /** The OAuth `error` code the server answered, if any (never its description). */
   error?: string;
@@ -57,13 +57,17 @@ export function appended(history: HistoryEntry[] | undefined, entries: HistoryEn
 export function requestEntry(who: Requester, grant: string, sentAt: number, endedAt: number, failure?: unknown): HistoryEntry {
   const entry: HistoryEntry = { at: sentAt, connection: who.connection, grant, result: failure === undefined ? "ok" : "error", ms: Math.max(0, endedAt - sentAt), process: who.process };
   if (failure === undefined) return entry;
-  if (!(failure instanceof TokenSmithError)) return { ...entry, code: "unexpected" };
+  if (!(failure instanceof TokenSmithError)) return { ...entry, code: isAbort(failure) ? "aborted" : "unexpected" };
   return {
     ...entry,
     code: failure.code,
     ...(failure.error ? { error: excerpt(failure.error, MAX_ERROR_CHARS) } : {}),
     ...(failure.status !== undefined ? { status: failure.status } : {}),
   };
+}
+
+function isAbort(err: unknown): boolean {
+  return err instanceof Error && (err.name === "AbortError" || err.name === "TimeoutError");
 }
 
 /** The entry of a removal (logout, revoke, export as a move). */

@@ -20,7 +20,7 @@ export interface TokenRequestEntry {
   result: "ok" | "error" | "removed";
   /** How long the request took, in ms; null for a removal. */
   durationMs: number | null;
-  /** tokensmith's error code (`oauth_error`, `timeout`, `network_error`, ...) of a failed request. */
+  /** tokensmith's error code (`oauth_error`, `timeout`, `network_error`, ...) of a failed request; `aborted` when it was cut short (every caller left). */
   code: string | null;
   /** The OAuth `error` the server answered (`invalid_grant`, ...), if any. */
   error: string | null;

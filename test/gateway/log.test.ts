@@ -1,15 +1,9 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { describe, it } from "node:test";
+import { CHROMIUM_SKIP, chromiumPage } from "../support/chromium.js";
 import { cli } from "../support/cli.js";
 import { assertMatchesSchema, assertSnakeCase } from "../support/json-schema.js";
 import { LIMITED_KEY, signIn, withDemoGateway } from "./support.js";
-
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-/** Generous for a shared 2-core machine; the page itself answers in milliseconds. */
-const UI_TIMEOUT_MS = 15_000;
-const noChromium = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium): the browser test cannot run`;
 
 describe("GET /v1/connections/NAME/log", () => {
   it("answers the document of `tokensmith log --json`, with no token in it", async (t) => {
@@ -56,19 +50,11 @@ describe("GET /v1/connections/NAME/log", () => {
   });
 });
 
-describe("the dashboard's Recent token requests panel in Chromium", { skip: noChromium }, () => {
+describe("the dashboard's Recent token requests panel in Chromium", { skip: CHROMIUM_SKIP }, () => {
   it("shows a connection's requests when opened, and the new one after a Refresh", async (t) => {
     const { gateway, api } = await withDemoGateway(t);
     await api("/v1/connections/demo-service/token");
-    const { chromium } = await import("playwright-core");
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-    t.after(() => browser.close());
-    const page = await browser.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT_MS);
-    const cspViolations: string[] = [];
-    page.on("console", (message) => {
-      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-    });
+    const { page, cspViolations } = await chromiumPage(t);
     await page.goto(gateway.signInUrl);
     const panel = page.locator('tr[data-name="demo-service"] details.log');
     await panel.locator("summary").click();

@@ -67,6 +67,7 @@ describe("the request history of a token state", () => {
     const long = requestEntry(who, "refresh_token", T0, T0, new TokenSmithError("oauth_error", "x", { error: "e".repeat(500) }));
     assert.ok(long.error!.length <= 65);
     assert.equal(requestEntry(who, "password", T0, T0, new Error("boom")).code, "unexpected");
+    assert.equal(requestEntry(who, "password", T0, T0, new DOMException("the caller left", "AbortError")).code, "aborted");
   });
 
   it("leaves the record's format as it was: a state with a history decides and seals as one without (older versions read past it)", () => {
