@@ -11,6 +11,7 @@ import { demoConfig } from "../../src/demo/config.js";
 import { cliProcess } from "../support/cli.js";
 import { tmpDir, withDemoServer } from "../support/demo.js";
 import { assertMatchesSchema } from "../support/json-schema.js";
+import { browse } from "../flows/fixtures/browser.mjs";
 import { dropStoreSection, SHARED_URL, storeSection, writeHostConfigs, type NetworkStoreKind } from "./fixtures/fleet.js";
 
 /**
@@ -96,6 +97,18 @@ describe("the request history in every store", () => {
     const { store, manager } = await internals(connection).setup();
     const history = JSON.stringify((await store.get<TokenState>(manager.key))?.value.history);
     assert.ok(!history.includes(token), "no token in the history");
+  });
+
+  it("a login logs its code exchange, and the refresh after it follows", async (t) => {
+    const server = await withDemoServer(t, { autoLogin: true });
+    const ts = await TokenSmith.load({ config: demoConfig(server, { dir: join(await tmpDir(t), "store") }), env: {} });
+    t.after(() => ts.close());
+    const user = ts.connection("demo-user");
+    await user.login({ openUrl: async (url) => (void browse(url, { mode: "follow" }), true) });
+    await user.token({ forceRefresh: true });
+    const { entries } = await user.history();
+    assert.deepEqual(entries.map((e) => [e.grant, e.result]), [["refresh_token", "ok"], ["authorization_code", "ok"]]);
+    assert.ok(entries[1]!.durationMs !== null && entries[1]!.durationMs >= 0);
   });
 
   for (const kind of ["file", "postgres", "redis"] as const) {
