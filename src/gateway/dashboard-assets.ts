@@ -1,4 +1,5 @@
 import { formatDuration, formatRelative } from "../lifecycle/health.js";
+import { LOG_PANEL_SCRIPT, LOG_PANEL_STYLE } from "./dashboard-log.js";
 
 /**
  * The dashboard's stylesheet and script, inlined into the page and allowed by their SHA-256
@@ -43,7 +44,7 @@ button:disabled { opacity: .5; cursor: wait; }
 #result li.fail { color: var(--bad); } #result li.ok::marker { color: var(--ok); }
 #result li.note { list-style: none; }
 [hidden] { display: none !important; }
-`;
+${LOG_PANEL_STYLE}`;
 
 /** A function's source for the page, under `name` even if a bundler renamed it. */
 function embed(fn: (...args: never[]) => unknown, name: string): string {
@@ -58,6 +59,7 @@ export const DASHBOARD_SCRIPT = `
 ${embed(formatDuration, "formatDuration")}
 ${embed(formatRelative, "formatRelative")}
 "use strict";
+${LOG_PANEL_SCRIPT}
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const tbody = document.querySelector("#connections tbody");
 const notice = document.getElementById("notice");
@@ -118,6 +120,7 @@ function row(c) {
   if (h.last_error && h.last_error.hint) name.append(el("div", "cause: " + h.last_error.hint, "problem"));
   if (h.status === "login_required" && c.authorize.available) name.append(el("div", "Fix: press Authorize", "small"));
   if (!c.authorize.available && c.authorize.manual && !h.renews_by_itself) name.append(el("div", "Authorize with: " + c.authorize.manual, "small"));
+  name.append(logPanel(c.name));
   const state = el("td");
   state.append(el("span", h.status, "badge " + h.status));
   const expires = el("td", "", "num expires");

@@ -107,7 +107,8 @@ export async function revokeConnection(connection: ConnectionHandle, options: Re
       }
       result.warnings.push(`the revocation failed (${(err as TokenSmithError).message}); the local state was dropped anyway (--force)`);
     }
-    return transition(current, { type: "removed", reason: "revoked", usedSeeds: unused ? [hashSecret(unused)] : [] }, setup.clock.now());
+    const by = { connection: connection.name, process: setup.holder };
+    return transition(current, { type: "removed", reason: "revoked", usedSeeds: unused ? [hashSecret(unused)] : [], by }, setup.clock.now());
   });
   result.dropped = true;
   return result;
