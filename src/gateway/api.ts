@@ -1,5 +1,6 @@
 import type { Connection } from "../lifecycle/connection.js";
 import { internals } from "../lifecycle/handle.js";
+import { canRevoke } from "../lifecycle/revoke.js";
 import type { ConnectionStatus } from "../lifecycle/status.js";
 import { tokenJson, type TokenJson } from "../lifecycle/token-json.js";
 import type { TokenSmith } from "../tokensmith.js";
@@ -27,6 +28,8 @@ export interface ApiDeps {
 /** `GET /v1/connections` entries: `tokensmith status --json` plus what the dashboard needs. */
 export interface GatewayConnectionStatus extends ConnectionStatus {
   authorize: BrowserAuthorization;
+  /** True when the connection has a revocation endpoint (configured, preset or discovered): the dashboard's Revoke button. */
+  can_revoke: boolean;
   /** What this gateway answered for the connection since it started. */
   served: ReturnType<GatewayMetrics["served"]>;
 }
@@ -46,7 +49,8 @@ export function connectionFor(deps: ApiDeps, principal: Principal, name: string)
 /** A status with the gateway's additions. */
 async function withAdditions(deps: ApiDeps, status: ConnectionStatus): Promise<GatewayConnectionStatus> {
   const connection = deps.ts.connection(status.name);
-  return { ...status, authorize: await browserAuthorization(connection, deps.callbackUrl), served: deps.metrics.served(connection.name) };
+  const [authorize, revocable] = await Promise.all([browserAuthorization(connection, deps.callbackUrl), canRevoke(internals(connection))]);
+  return { ...status, authorize, can_revoke: revocable, served: deps.metrics.served(connection.name) };
 }
 
 /**
