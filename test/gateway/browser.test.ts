@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { launchChromium, UI_TIMEOUT_MS, withoutChromium } from "../support/chromium.js";
 import { withDemoGateway } from "./support.js";
 
 /**
@@ -11,18 +11,11 @@ import { withDemoGateway } from "./support.js";
  * a message saying why) only where that Chromium is not installed.
  */
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-/** Generous for a shared 2-core machine; the page itself answers in milliseconds. */
-const UI_TIMEOUT_MS = 15_000;
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium): the browser test cannot run`;
-
-describe("the dashboard in Chromium", { skip }, () => {
+describe("the dashboard in Chromium", { skip: withoutChromium }, () => {
   it("signs in, shows the connections, refreshes, authorizes, and refuses a POST without the CSRF token", async (t) => {
     const { gateway, api } = await withDemoGateway(t, { demo: { autoLogin: true } });
     await api("/v1/connections/demo-service/token");
-    const { chromium } = await import("playwright-core");
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    const browser = await launchChromium();
     t.after(() => browser.close());
     const page = await browser.newPage();
     page.setDefaultTimeout(UI_TIMEOUT_MS);
