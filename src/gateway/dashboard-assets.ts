@@ -21,7 +21,8 @@ header nav { margin-left: auto; display: flex; align-items: baseline; gap: .75re
 header a { color: var(--accent); }
 main { padding: 1.5rem; max-width: 1200px; }
 table { width: 100%; border-collapse: collapse; background: var(--card); border: 1px solid var(--line); border-radius: 6px; }
-th, td { text-align: left; padding: .6rem .75rem; border-bottom: 1px solid var(--line); vertical-align: top; overflow-wrap: anywhere; }
+th, td { text-align: left; padding: .6rem .75rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+td { overflow-wrap: break-word; }
 th { font-size: .78rem; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
 td.num { font-variant-numeric: tabular-nums; }
 .name { font-weight: 600; }

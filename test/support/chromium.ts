@@ -14,8 +14,8 @@ export const UI_TIMEOUT_MS = 15_000;
 /** `skip` for a test that needs the browser: false, or why it cannot run. */
 export const withoutChromium: string | false = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium): the browser test cannot run`;
 
-/** A headless Chromium; the caller closes it. */
-export async function launchChromium(): Promise<Browser> {
+/** A headless Chromium (with more command-line `args`); the caller closes it. */
+export async function launchChromium(args: string[] = []): Promise<Browser> {
   const { chromium } = await import("playwright-core");
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...args], headless: true });
 }
