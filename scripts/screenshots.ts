@@ -16,6 +16,7 @@ import { startGateway } from "../src/gateway/start.js";
 import type { HealthName } from "../src/lifecycle/health.js";
 import { TokenSmith } from "../src/tokensmith.js";
 import { launchChromium, UI_TIMEOUT_MS } from "../test/support/chromium.js";
+import { toPalettePng } from "./png-palette.js";
 
 const OUT = resolve(import.meta.dirname, "..", "docs", "screenshots");
 const WIDTHS = [1280, 420] as const;
@@ -80,13 +81,14 @@ async function prepare(configPath: string, config: Record<string, any>): Promise
 }
 
 /** The whole page at `width`; at the wide width also each state's row (the narrow page shows each card whole). */
-async function capture(page: Page, width: number): Promise<void> {
+async function capture(page: Page, width: number): Promise<string[]> {
   await page.setViewportSize({ width, height: 800 });
-  await page.screenshot({ path: join(OUT, `dashboard-${width}.png`), fullPage: true });
-  if (width !== WIDTHS[0]) return;
-  for (const [state, name] of Object.entries(STATE_CONNECTIONS)) {
-    await page.locator(`tr[data-name="${name}"]`).screenshot({ path: join(OUT, `state-${state}.png`) });
-  }
+  const whole = join(OUT, `dashboard-${width}.png`);
+  await page.screenshot({ path: whole, fullPage: true });
+  if (width !== WIDTHS[0]) return [whole];
+  const rows = Object.entries(STATE_CONNECTIONS).map(([state, name]) => ({ name, path: join(OUT, `state-${state}.png`) }));
+  for (const { name, path } of rows) await page.locator(`tr[data-name="${name}"]`).screenshot({ path });
+  return [whole, ...rows.map((row) => row.path)];
 }
 
 async function main(): Promise<void> {
@@ -116,7 +118,10 @@ async function main(): Promise<void> {
       const wrong = Object.entries(STATE_CONNECTIONS).filter(([state, name]) => !shown.some(([n, s]) => n === name && s === state));
       if (wrong.length) throw new Error(`not every connection is in its state: ${JSON.stringify(shown)}`);
       await mkdir(OUT, { recursive: true });
-      for (const width of WIDTHS) await capture(page, width);
+      const written: string[] = [];
+      for (const width of WIDTHS) written.push(...(await capture(page, width)));
+      // Small files for the repository: a palette of 256 colours (scripts/png-palette.ts).
+      for (const path of written) await toPalettePng(path);
       console.log(`screenshots written to ${OUT}`);
     } finally {
       await gateway.close();
