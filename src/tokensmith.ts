@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from "./clock.js";
-import { connectionChanges, sectionChanged, type ConnectionChanges } from "./config/diff.js";
+import { connectionChanges, sectionChanged } from "./config/diff.js";
 import { loadConfig, type ConfigCache, type LoadedConfig } from "./config/load.js";
 import { TokenSmithError, toTokenSmithError } from "./errors.js";
 import { Connection } from "./lifecycle/connection.js";
@@ -38,18 +38,14 @@ export interface LoadOptions {
   observeStore?: (store: Store) => Store;
 }
 
-/** What `reload()` changed: connection names added, removed, and with other settings; and what waits for a restart. */
-export interface ReloadResult extends ConnectionChanges {
+/** What `reload()` changed, by connection name; and what waits for a restart. */
+export interface ReloadResult {
+  added: string[];
+  removed: string[];
+  /** Connections whose settings differ (or the top-level `proxy`/`tls` defaults they take). */
+  changed: string[];
   /** E.g. that the `store:` section changed, which applies at the next start. */
   warnings: string[];
-}
-
-export interface ReloadOptions {
-  /**
-   * @internal The gateway's: checks the new config before it is used (its `gateway:` section);
-   * throwing refuses it, and the running config stays.
-   */
-  accept?: (loaded: LoadedConfig) => void | Promise<void>;
 }
 
 /**
@@ -136,11 +132,20 @@ export class TokenSmith {
    * and the running one stays. The store is not reopened: a changed `store:` section is a
    * warning in the result, and takes effect at the next start.
    */
-  async reload(options: ReloadOptions = {}): Promise<ReloadResult> {
+  reload(): Promise<ReloadResult> {
+    return this.reloadChecked();
+  }
+
+  /**
+   * `reload()`, with `accept` checking the new config before it is used (the gateway's
+   * `gateway:` section); throwing refuses it, and the running config stays.
+   * @internal
+   */
+  async reloadChecked(accept?: (loaded: LoadedConfig) => void | Promise<void>): Promise<ReloadResult> {
     const env = this.runtime.options.env;
     try {
       const loaded = await loadConfig({ config: this.source.config, cwd: this.source.cwd, env, cache: this.source.configCache });
-      await options.accept?.(loaded);
+      await accept?.(loaded);
       const before = this.runtime.options.loaded;
       const warnings = sectionChanged(before, loaded, "store") ? ["store changed: the running process keeps its store until it is restarted"] : [];
       const changes = connectionChanges(before, loaded);

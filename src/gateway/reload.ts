@@ -53,10 +53,8 @@ export function reloader(target: Reloadable, initial: LoadedConfig, env: NodeJS.
   const reloadOnce = async (): Promise<GatewayReload> => {
     let next: { loaded: LoadedConfig; keys: ApiKeys } | undefined;
     try {
-      const changes = await target.ts.reload({
-        accept: async (loaded) => {
-          next = { loaded, keys: (await gatewayKeys(loaded, resolveGatewayConfig(loaded, env), env)).keys };
-        },
+      const changes = await target.ts.reloadChecked(async (loaded) => {
+        next = { loaded, keys: (await gatewayKeys(loaded, resolveGatewayConfig(loaded, env), env)).keys };
       });
       const { loaded, keys } = next!;
       const restart = LISTENER_FIELDS.filter((field) => sectionChanged(current, loaded, "gateway", field));
