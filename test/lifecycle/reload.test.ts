@@ -1,21 +1,27 @@
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { describe, it } from "node:test";
+import { describe, it, type TestContext } from "node:test";
 import { stringify } from "yaml";
 import { demoConfig } from "../../src/demo/config.js";
 import { TokenSmith } from "../../src/tokensmith.js";
 import { tmpDir, withDemoServer } from "../support/demo.js";
 
+/** The demo config written to a file, loaded from it: the file is what a reload re-reads. */
+async function demoFromFile(t: TestContext): Promise<{ ts: TokenSmith; config: any; path: string; dir: string }> {
+  const server = await withDemoServer(t);
+  const dir = await tmpDir(t);
+  const path = join(dir, "tokensmith.yaml");
+  const config: any = demoConfig(server, { dir: join(dir, "store") });
+  await writeFile(path, stringify(config));
+  const ts = await TokenSmith.load({ config: path, env: {} });
+  t.after(() => ts.close());
+  return { ts, config, path, dir };
+}
+
 describe("TokenSmith.reload", () => {
   it("applies added, removed and changed connections and keeps the token state of unchanged ones", async (t) => {
-    const server = await withDemoServer(t);
-    const dir = await tmpDir(t);
-    const path = join(dir, "tokensmith.yaml");
-    const config: any = demoConfig(server, { dir: join(dir, "store") });
-    await writeFile(path, stringify(config));
-    const ts = await TokenSmith.load({ config: path, env: {} });
-    t.after(() => ts.close());
+    const { ts, config, path, dir } = await demoFromFile(t);
     const before = await ts.connection("demo-service").accessToken();
 
     config.connections["demo-copy"] = { ...config.connections["demo-service"] };
@@ -31,13 +37,7 @@ describe("TokenSmith.reload", () => {
   });
 
   it("refuses a config that does not validate and keeps the one it has; warns that a new store waits for a restart", async (t) => {
-    const server = await withDemoServer(t);
-    const dir = await tmpDir(t);
-    const path = join(dir, "tokensmith.yaml");
-    const config: any = demoConfig(server, { dir: join(dir, "store") });
-    await writeFile(path, stringify(config));
-    const ts = await TokenSmith.load({ config: path, env: {} });
-    t.after(() => ts.close());
+    const { ts, config, path, dir } = await demoFromFile(t);
     await writeFile(path, stringify({ ...config, connections: { ...config.connections, broken: { grant: "nonsense" } } }));
     await assert.rejects(ts.reload(), (err: any) => err.code === "config_invalid" && /broken/.test(err.message));
     assert.deepEqual(ts.connectionNames(), ["demo-service", "demo-user", "demo-password", "demo-jwt"]);
