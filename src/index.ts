@@ -4,7 +4,7 @@
  */
 
 /** The entry point: `TokenSmith.load()` reads the config (found by the usual lookup, a path, or an object). */
-export { TokenSmith, type LoadOptions } from "./tokensmith.js";
+export { TokenSmith, type LoadOptions, type ReloadResult } from "./tokensmith.js";
 /** Types for a config written inline: `TokenSmith.load({ config: defineConfig({ connections: { ... } }) })`. */
 export { defineConfig } from "./config/define.js";
 export type { TokenSmithConfig } from "./config/schema.js";

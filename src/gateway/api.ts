@@ -1,6 +1,7 @@
 import type { Connection } from "../lifecycle/connection.js";
 import { internals } from "../lifecycle/handle.js";
 import { statusJson, type StatusJson } from "../lifecycle/documents.js";
+import { canRevoke } from "../lifecycle/revoke.js";
 import type { ConnectionStatus } from "../lifecycle/status.js";
 import { tokenJson, type TokenJson } from "../lifecycle/token-json.js";
 import { unknownConnection } from "../lifecycle/runtime.js";
@@ -29,6 +30,8 @@ export interface ApiDeps {
 /** `GET /v1/connections` entries: `tokensmith status --json` plus what the dashboard needs; snake_case. */
 export interface GatewayStatusJson extends StatusJson {
   authorize: { available: true; redirect_uri: string } | { available: false; reason: string; manual: string | null };
+  /** True when the connection has a revocation endpoint (configured, preset or discovered): the dashboard's Revoke button. */
+  can_revoke: boolean;
   /** What this gateway answered for the connection since it started. */
   served: {
     tokens: number;
@@ -53,12 +56,13 @@ export function connectionFor(deps: ApiDeps, principal: Principal, name: string)
 /** A status with the gateway's additions: the one builder of the gateway's status document. */
 async function withAdditions(deps: ApiDeps, status: ConnectionStatus): Promise<GatewayStatusJson> {
   const connection = deps.ts.connection(status.name);
-  const authorize = await browserAuthorization(connection, deps.callbackUrl);
+  const [authorize, revocable] = await Promise.all([browserAuthorization(connection, deps.callbackUrl), canRevoke(internals(connection))]);
   const served = deps.metrics.served(connection.name);
   const { proxy } = served;
   return {
     ...statusJson(status),
     authorize: authorize.available ? { available: true, redirect_uri: authorize.redirectUri } : { available: false, reason: authorize.reason, manual: authorize.manual ?? null },
+    can_revoke: revocable,
     served: {
       tokens: served.tokens,
       cache_hits: served.cacheHits,

@@ -18,10 +18,12 @@ body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-ser
 header { display: flex; align-items: baseline; gap: 1rem; padding: 1rem 1.5rem; border-bottom: 1px solid var(--line); background: var(--card); }
 header h1 { font-size: 1.2rem; margin: 0; }
 header .sub { color: var(--muted); }
-header a { margin-left: auto; color: var(--accent); }
+header nav { margin-left: auto; display: flex; align-items: baseline; gap: .75rem; }
+header a { color: var(--accent); }
 main { padding: 1.5rem; max-width: 1200px; }
 table { width: 100%; border-collapse: collapse; background: var(--card); border: 1px solid var(--line); border-radius: 6px; }
 th, td { text-align: left; padding: .6rem .75rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+td { overflow-wrap: break-word; }
 th { font-size: .78rem; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
 td.num { font-variant-numeric: tabular-nums; }
 .name { font-weight: 600; }
@@ -44,6 +46,24 @@ button:disabled { opacity: .5; cursor: wait; }
 #result li.fail { color: var(--bad); } #result li.ok::marker { color: var(--ok); }
 #result li.note { list-style: none; }
 [hidden] { display: none !important; }
+/* Narrow screens (a phone, 420 px): the header wraps and each connection is a card of labelled lines. */
+@media (max-width: 720px) {
+  header { flex-wrap: wrap; gap: .25rem .75rem; padding: .75rem 1rem; }
+  header .sub { overflow-wrap: anywhere; }
+  main { padding: 1rem .75rem; }
+  #connections, #connections tbody, #connections tr, #connections td { display: block; width: 100%; }
+  #connections { border: 0; background: none; }
+  #connections thead { display: none; }
+  #connections tr { margin-bottom: .75rem; background: var(--card); border: 1px solid var(--line); border-radius: 6px; }
+  #connections td { border-bottom: 0; padding: .3rem .75rem; }
+  #connections td:first-child { padding-top: .7rem; }
+  #connections td:last-child { padding-bottom: .7rem; }
+  #connections td[data-label]::before { content: attr(data-label); display: inline-block; min-width: 7.5rem; color: var(--muted); font-size: .75rem; text-transform: uppercase; letter-spacing: .04em; }
+  #connections td[data-label] > div { display: inline-block; vertical-align: top; margin-right: .5rem; }
+  .actions { white-space: normal; }
+  .problem { max-width: none; }
+  button { padding: .45rem .8rem; }
+}
 ${LOG_PANEL_STYLE}`;
 
 /** A function's source for the page, under `name` even if a bundler renamed it. */
@@ -134,7 +154,10 @@ function row(c) {
   if (p && p.requests) served.append(el("div", "proxy: " + plural(p.requests, "request") + " · ↑ " + bytes(p.bytes_up) + " · ↓ " + bytes(p.bytes_down) + (p.recoveries ? " · 401 recovered " + p.recoveries + "×" : "") + (p.errors ? " · " + plural(p.errors, "error") : ""), "small proxy"));
   const actions = el("td", "", "actions");
   if (c.authorize.available) actions.append(button("Authorize", "authorize", c.connection, "primary"));
-  if (!c.error) actions.append(button("Test", "test", c.connection), button("Refresh", "refresh", c.connection), button("Revoke", "revoke", c.connection, "danger"));
+  if (!c.error) actions.append(button("Test", "test", c.connection), button("Refresh", "refresh", c.connection));
+  // Only where there is a revocation endpoint to call (configured, preset or discovered).
+  if (c.can_revoke) actions.append(button("Revoke", "revoke", c.connection, "danger"));
+  [[state, "State"], [expires, "Expires"], [last, "Last refresh"], [requests, "Token requests"], [served, "Served here"]].forEach(function (p) { p[0].dataset.label = p[1]; });
   tr.append(name, state, expires, last, requests, served, actions);
   return tr;
 }
@@ -210,6 +233,30 @@ tbody.addEventListener("click", function (event) {
   const b = event.target.closest("button[data-action]");
   if (b) act(b.dataset.action, b.dataset.name, b);
 });
+function listed(word, names) {
+  return names.length ? [word + " " + names.join(", ")] : [];
+}
+async function reload(event) {
+  const b = event.currentTarget;
+  b.disabled = true;
+  try {
+    const res = await fetch("/v1/reload", { method: "POST", headers: { accept: "application/json", "x-csrf-token": csrf } });
+    if (res.status === 401) return say("Your session has ended. Sign in again with a new URL from tokensmith serve.", true);
+    const body = await res.json();
+    if (!res.ok) {
+      const e = body.error;
+      return say("Reload failed, the gateway goes on with the config it had: " + e.message + (e.hint ? " (" + e.hint + ")" : ""), true);
+    }
+    const changes = listed("added", body.added).concat(listed("removed", body.removed), listed("changed", body.changed));
+    say("Config reloaded: " + (changes.length ? changes.join("; ") : "no connection changed") + "." + body.warnings.map(function (w) { return " Note: " + w + "."; }).join(""));
+  } catch (err) {
+    say("reload: " + err.message, true);
+  } finally {
+    b.disabled = false;
+    await load();
+  }
+}
+document.getElementById("reload").addEventListener("click", reload);
 const params = new URLSearchParams(location.search);
 if (params.get("authorized")) {
   say("Authorized " + params.get("authorized") + ".");

@@ -12,6 +12,8 @@ import type { ConnectionStatus } from "./status.js";
 /** `tokensmith status --json` (one entry), `GET /v1/connections` (without the gateway's additions). */
 export interface StatusJson {
   connection: string;
+  /** The same as `connection`: the key status rows had before every document named its connection. */
+  name: string;
   grant: string;
   provider: string | null;
   health: Health;
@@ -41,6 +43,7 @@ const iso = (date: Date | null): string | null => (date ? date.toISOString() : n
 export function statusJson(s: ConnectionStatus): StatusJson {
   return {
     connection: s.name,
+    name: s.name,
     grant: s.grant,
     provider: s.provider,
     health: s.health,
@@ -78,6 +81,8 @@ export function revokeJson(connection: string, result: RevokeResult): RevokeJson
 /** One entry of `tokensmith connections --json`: what the config says, no secrets, no store. */
 export interface ConnectionJson {
   connection: string;
+  /** The same as `connection` (see StatusJson). */
+  name: string;
   grant: string;
   provider: string | null;
   token_url: string | null;
@@ -85,5 +90,5 @@ export interface ConnectionJson {
 
 /** The one builder of a `connections` entry, from `Connection.describe()`. */
 export function connectionJson(d: { name: string; grant: string; provider: string | null; tokenUrl: string | null }): ConnectionJson {
-  return { connection: d.name, grant: d.grant, provider: d.provider, token_url: d.tokenUrl };
+  return { connection: d.name, name: d.name, grant: d.grant, provider: d.provider, token_url: d.tokenUrl };
 }
