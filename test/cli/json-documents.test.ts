@@ -72,7 +72,7 @@ describe("--json documents (SPEC §3)", () => {
 
     const connections = await json(["connections"]);
     assertDocument("connections", connections.doc);
-    assert.deepEqual(connections.doc[0], { connection: "demo-service", grant: "client_credentials", provider: null, token_url: connections.doc[0].token_url });
+    assert.deepEqual(connections.doc[0], { connection: "demo-service", name: "demo-service", grant: "client_credentials", provider: null, token_url: connections.doc[0].token_url });
   });
 
   it("call: the response, the file it went to, and an HTTP error with the API's body kept", async (t) => {
