@@ -3,6 +3,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { describe, it } from "node:test";
 import { parse, stringify } from "yaml";
 import { FULL_KEY, LIMITED_KEY, signIn, withDemoGateway, type DemoGateway } from "./support.js";
+import { assertMatchesSchema } from "../support/json-schema.js";
 
 /** Rewrites the gateway's config file in place, as an operator edits it before a reload. */
 async function editConfig(gw: DemoGateway, edit: (config: any) => void): Promise<void> {
@@ -83,16 +84,21 @@ describe("reloading the gateway's config", () => {
     assert.equal((await fetch(`${gw.gateway.url}/`, { headers: { cookie: session.cookie } })).status, 200, "the signed-in browser stays signed in");
   });
 
-  it("tells a limited key only of its own connections, and warns of settings that need a restart", async (t) => {
+  it("refuses a limited key, and warns of settings that need a restart", async (t) => {
     const gw = await withDemoGateway(t);
     await editConfig(gw, (config) => {
       config.connections["demo-extra"] = { ...config.connections["demo-service"] };
       config.gateway.hosts = ["tokensmith.example"];
       config.store.dir = `${config.store.dir}-moved`;
     });
-    const reload = await gw.api("/v1/reload", { method: "POST", key: LIMITED_KEY });
+    const refused = await gw.api("/v1/reload", { method: "POST", key: LIMITED_KEY });
+    assert.equal(refused.status, 403, "a key limited to some connections does not reload the gateway's config");
+    assertMatchesSchema("gateway-error", refused.body);
+    assert.equal((await gw.api("/v1/connections", { key: LIMITED_KEY })).body.length, 1, "and nothing was reloaded");
+    const reload = await gw.api("/v1/reload", { method: "POST" });
     assert.equal(reload.status, 200);
-    assert.deepEqual(reload.body.added, [], "demo-extra is not the limited key's to know of");
+    assertMatchesSchema("gateway-reload", reload.body);
+    assert.deepEqual(reload.body.added, ["demo-extra"]);
     assert.deepEqual(reload.body.warnings, [
       "store changed: the running process keeps its store until it is restarted",
       "gateway.hosts changed: it applies when tokensmith serve is restarted",
