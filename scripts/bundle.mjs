@@ -9,7 +9,7 @@
 import { build } from "esbuild";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -124,11 +124,24 @@ const launcher = await build({
   define: { "import.meta.url": "__bundleMetaUrl", __BUNDLE_DIGEST__: JSON.stringify(createHash("sha1").update(mainText).digest("hex")) },
 });
 
+// The `token`/`header` fast path (src/cli/fast-token.ts): a small bundle of its own that the
+// binary tries first; it serves a valid stored token without loading main.cjs, and needs
+// main.cjs's digest, the build id that token routes are kept for.
+const fast = await build({
+  ...common,
+  entryPoints: [resolve(root, "src/cli/fast-token.ts")],
+  outfile: resolve(outdir, "fast.cjs"),
+  format: "cjs",
+  write: false,
+  define: { __BUNDLE_DIGEST__: JSON.stringify(createHash("sha1").update(mainText).digest("hex")) },
+});
+
 // Earlier builds' files (and a code cache made for another bundle) must not linger.
 rmSync(outdir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
 writeFileSync(resolve(outdir, "main.cjs"), mainText);
 writeFileSync(resolve(outdir, "launch.cjs"), launcher.outputFiles[0].text);
+writeFileSync(resolve(outdir, "fast.cjs"), fast.outputFiles[0].text);
 mkdirSync(resolve(outdir, "vendor"));
 for (const { file, entry } of Object.values(VENDOR).filter((v) => v.entry)) {
   await build({
@@ -177,6 +190,9 @@ async function warmCodeCache() {
     run(process.execPath, [resolve(root, "bin/tokensmith.js"), "token", "warm-up", "--config", config], { env: { ...process.env, XDG_CACHE_HOME: join(dir, "cache"), ...env } });
   try {
     await token({ NODE_DISABLE_COMPILE_CACHE: "1" });
+    // The first run left a token route: without it, the second run is the CLI's, not the fast path's.
+    const routes = join(dir, "cache", "tokensmith");
+    for (const name of readdirSync(routes)) if (name.startsWith("token-")) rmSync(join(routes, name));
     await token({});
   } catch (err) {
     console.warn(`bundle: no code cache yet (the warm-up run failed: ${err.stderr || err.message})`);
