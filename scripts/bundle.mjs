@@ -112,29 +112,20 @@ const cli = await build({
   define: { "import.meta.url": "__bundleMetaUrl", "import.meta.filename": "__filename", "import.meta.dirname": "__dirname" },
 });
 const mainText = PRELUDE + routeDynamicImports(cli.outputFiles[0].text);
+const digest = JSON.stringify(createHash("sha1").update(mainText).digest("hex"));
+/** A small entry of its own beside main.cjs that knows main.cjs's digest (`__BUNDLE_DIGEST__`). */
+const besideMain = (entry, outfile, options = {}) =>
+  build({ ...common, entryPoints: [resolve(root, entry)], outfile: resolve(outdir, outfile), format: "cjs", write: false, ...options, define: { ...options.define, __BUNDLE_DIGEST__: digest } });
 // CommonJS too, like bin/tokensmith.js that requires it: no ES module loader on the way in.
 // It knows main.cjs's digest (the key of its code cache) rather than hashing it every run.
-const launcher = await build({
-  ...common,
-  entryPoints: [resolve(root, "src/cli/launch.ts")],
-  outfile: resolve(outdir, "launch.cjs"),
-  format: "cjs",
-  write: false,
+const launcher = await besideMain("src/cli/launch.ts", "launch.cjs", {
   banner: { js: 'var __bundleMetaUrl=require("node:url").pathToFileURL(__filename).href;' },
-  define: { "import.meta.url": "__bundleMetaUrl", __BUNDLE_DIGEST__: JSON.stringify(createHash("sha1").update(mainText).digest("hex")) },
+  define: { "import.meta.url": "__bundleMetaUrl" },
 });
-
-// The `token`/`header` fast path (src/cli/fast-token.ts): a small bundle of its own that the
-// binary tries first; it serves a valid stored token without loading main.cjs, and needs
-// main.cjs's digest, the build id that token routes are kept for.
-const fast = await build({
-  ...common,
-  entryPoints: [resolve(root, "src/cli/fast-token.ts")],
-  outfile: resolve(outdir, "fast.cjs"),
-  format: "cjs",
-  write: false,
-  define: { __BUNDLE_DIGEST__: JSON.stringify(createHash("sha1").update(mainText).digest("hex")) },
-});
+// The `token`/`header` fast path (src/cli/fast-token.ts), which the binary tries first: it
+// serves a valid stored token without loading main.cjs. main.cjs's digest is the build id
+// that token routes are kept for.
+const fast = await besideMain("src/cli/fast-token.ts", "fast.cjs");
 
 // Earlier builds' files (and a code cache made for another bundle) must not linger.
 rmSync(outdir, { recursive: true, force: true });
