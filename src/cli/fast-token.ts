@@ -159,7 +159,8 @@ export function serveFast(argv: readonly string[], buildId: string): boolean {
       try {
         written += writeSync(1, bytes, written);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "EAGAIN") throw err;
+        // A non-blocking stdout that is full: before the first byte, the CLI's stream waits for it.
+        if ((err as NodeJS.ErrnoException).code !== "EAGAIN" || written === 0) throw err;
       }
     }
   } catch (err) {

@@ -63,8 +63,9 @@ function save(ts: TokenSmith, name: string, buildId: string, env: NodeJS.Process
 }
 
 /**
- * Every variable and file that a reference anywhere in the config reads (and credentials
- * files): over-counting only costs a fallback, missing one could serve a stale route.
+ * Every variable and file that a reference anywhere in the config reads (and the credentials
+ * and TLS files it names): over-counting only costs a fallback, missing one could serve a
+ * stale route.
  */
 function configInputs(ts: TokenSmith, name: string, env: NodeJS.ProcessEnv): { names: Set<string>; files: Set<string> } | undefined {
   try {
@@ -72,7 +73,8 @@ function configInputs(ts: TokenSmith, name: string, env: NodeJS.ProcessEnv): { n
     const names = new Set(ENV_INPUTS);
     const files = new Set<string>();
     visitStrings({ store, gateway, proxy, tls, connections }, (value, key) => {
-      const found = referencedInputs(key === "credentials_file" ? `\${file:${value}}` : value, dir, env);
+      const path = key !== undefined && FILE_FIELDS.has(key) && !value.includes("-----BEGIN ");
+      const found = referencedInputs(path ? `\${file:${value}}` : value, dir, env);
       found.env.forEach((n) => names.add(n));
       found.files.forEach((f) => files.add(f));
     });
@@ -81,6 +83,9 @@ function configInputs(ts: TokenSmith, name: string, env: NodeJS.ProcessEnv): { n
     return undefined;
   }
 }
+
+/** Fields that name a file to read (a PEM may also be given inline). */
+const FILE_FIELDS = new Set(["credentials_file", "ca_file", "client_cert", "client_key"]);
 
 function visitStrings(value: unknown, visit: (value: string, key: string | undefined) => void, key?: string): void {
   if (typeof value === "string") visit(value, key);
