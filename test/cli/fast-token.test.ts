@@ -218,4 +218,25 @@ describe("the token fast path", () => {
     assert.equal(open.code, 4);
     assert.match(JSON.parse(open.stdout).error.message, /writable by other users/);
   });
+
+  it("keeps no route where the normal path could answer otherwise: a configured store key, a run that warned, cache: process", async (t) => {
+    const server = await tokenEndpoint(t, (n) => ({ access_token: `at-${n}`, expires_in: 3600 }));
+    const cases: Array<[string, Record<string, unknown>, NodeJS.ProcessEnv?]> = [
+      ["password grant (warns on every run, RFC 9700)", { grant: "password", username: "u", password: "p" }],
+      ["cache: process", { cache: "process" }],
+    ];
+    for (const [what, connection] of cases) {
+      const s = await setup(t, { token_url: server.url, ...connection });
+      const first = await s.run("token", "billing", "--config", s.config);
+      assert.equal(first.code, 0, first.stderr);
+      assert.equal(s.fast("token", "billing", "--config", s.config), undefined, what);
+    }
+    const keyed = await setup(t, { token_url: server.url });
+    const text = (await readFile(keyed.config, "utf8")).replace(/^store:\n/m, "store:\n  key: ${env:FAST_KEY}\n");
+    await writeFile(keyed.config, text);
+    const env = { ...keyed.env, FAST_KEY: Buffer.alloc(32, 7).toString("base64") };
+    const served = await cliProcess(["token", "billing", "--config", keyed.config], { env, cwd: keyed.dir });
+    assert.equal(served.code, 0, served.stderr);
+    assert.equal(fastAnswer(["token", "billing", "--config", keyed.config], BUILD_ID, { env, cwd: keyed.dir }), undefined, "store.key");
+  });
 });
