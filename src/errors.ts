@@ -6,23 +6,27 @@ import { redact, redactMessage } from "./redact.js";
  * and pass anything untrusted (server text, values, foreign error messages) through
  * `redact()` where it enters the message — never the composed message.
  */
-export type ErrorCode =
-  | "config_invalid"
-  | "config_untrusted"
-  | "usage_error"
-  | "oauth_error"
-  | "reauthorization_required"
-  | "login_in_progress"
-  | "login_timeout"
-  | "invalid_response"
-  | "network_error"
-  | "timeout"
-  | "lock_timeout"
-  | "store_error"
-  | "http_error"
-  | "not_supported"
-  | "port_in_use"
-  | "unexpected";
+/** Every stable error code, as scripts see them in `--json` errors and gateway answers. */
+export const ERROR_CODES = [
+  "config_invalid",
+  "config_untrusted",
+  "usage_error",
+  "oauth_error",
+  "reauthorization_required",
+  "login_in_progress",
+  "login_timeout",
+  "invalid_response",
+  "network_error",
+  "timeout",
+  "lock_timeout",
+  "store_error",
+  "http_error",
+  "not_supported",
+  "port_in_use",
+  "unexpected",
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export interface TokenSmithErrorOptions {
   connection?: string;

@@ -4,15 +4,17 @@
  */
 
 /** The entry point: `TokenSmith.load()` reads the config (found by the usual lookup, a path, or an object). */
-export { TokenSmith, type LoadOptions } from "./tokensmith.js";
+export { TokenSmith, type LoadOptions, type ReloadResult } from "./tokensmith.js";
 /** Types for a config written inline: `TokenSmith.load({ config: defineConfig({ connections: { ... } }) })`. */
 export { defineConfig } from "./config/define.js";
 export type { TokenSmithConfig } from "./config/schema.js";
-/** One named connection: `accessToken()`, `token()`, `fetch()`, `headers()`, `paginate()`, `login()`, `status()`, `test()`, `revoke()`, `logout()`, `export()`. */
+/** One named connection: `accessToken()`, `token()`, `fetch()`, `headers()`, `paginate()`, `login()`, `status()`, `history()`, `test()`, `revoke()`, `logout()`, `export()`. */
 export { Connection, type TokenInfo, type TokenOptions } from "./lifecycle/connection.js";
 /** What `connection.status()` and `ts.statuses()` report (as `tokensmith status`); never secrets. */
 export type { ConnectionStatus } from "./lifecycle/status.js";
 export type { Health, HealthName } from "./lifecycle/health-types.js";
+/** A connection's recent token requests: `connection.history({ limit })`. */
+export type { HistoryOptions, TokenRequestEntry, TokenRequestLog } from "./lifecycle/request-log.js";
 /** Interactive authorization (`connection.login()`): browser, manual paste or device flow. */
 export type { LoginFlow, LoginOptions, LoginResult } from "./lifecycle/login.js";
 /** What the device flow shows the user (RFC 8628), through `onUserCode`. */

@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from "./clock.js";
-import { loadConfig, type ConfigCache } from "./config/load.js";
+import { connectionChanges, sectionChanged } from "./config/diff.js";
+import { loadConfig, type ConfigCache, type LoadedConfig } from "./config/load.js";
 import { TokenSmithError, toTokenSmithError } from "./errors.js";
 import { Connection } from "./lifecycle/connection.js";
 import { internals } from "./lifecycle/handle.js";
@@ -37,6 +38,16 @@ export interface LoadOptions {
   observeStore?: (store: Store) => Store;
 }
 
+/** What `reload()` changed, by connection name; and what waits for a restart. */
+export interface ReloadResult {
+  added: string[];
+  removed: string[];
+  /** Connections whose settings differ (or the top-level `proxy`/`tls` defaults they take). */
+  changed: string[];
+  /** E.g. that the `store:` section changed, which applies at the next start. */
+  warnings: string[];
+}
+
 /**
  * The library's entry point: load a config, then get connections by name.
  *
@@ -48,7 +59,10 @@ export interface LoadOptions {
 export class TokenSmith {
   private readonly connections = new Map<string, Connection>();
 
-  private constructor(private readonly runtime: Runtime) {}
+  private constructor(
+    private readonly runtime: Runtime,
+    private readonly source: Pick<LoadOptions, "config" | "cwd" | "configCache">,
+  ) {}
 
   /** Load and validate the config (eagerly; secrets are resolved per connection on first use). */
   static async load(options: LoadOptions = {}): Promise<TokenSmith> {
@@ -66,7 +80,7 @@ export class TokenSmith {
         onWarning: options.onWarning ?? (() => {}),
       });
       if (options.observeStore) await runtime.store();
-      return new TokenSmith(runtime);
+      return new TokenSmith(runtime, { config: loaded.path ?? options.config, cwd: options.cwd, configCache: options.configCache });
     } catch (err) {
       throw toTokenSmithError(err);
     }
@@ -109,6 +123,38 @@ export class TokenSmith {
    */
   async statuses(names: string[] = this.connectionNames()): Promise<ConnectionStatus[]> {
     return connectionStatuses(names.map((name) => internals(this.connection(name))));
+  }
+
+  /**
+   * Re-read the config (what `tokensmith serve` does on SIGHUP or the dashboard's Reload):
+   * connections added, removed or changed apply from their next use, and token state is kept
+   * (the store holds it, by fingerprint). A config that no longer validates is `config_invalid`
+   * and the running one stays. The store is not reopened: a changed `store:` section is a
+   * warning in the result, and takes effect at the next start.
+   */
+  reload(): Promise<ReloadResult> {
+    return this.reloadChecked();
+  }
+
+  /**
+   * `reload()`, with `accept` checking the new config before it is used (the gateway's
+   * `gateway:` section); throwing refuses it, and the running config stays.
+   * @internal
+   */
+  async reloadChecked(accept?: (loaded: LoadedConfig) => void | Promise<void>): Promise<ReloadResult> {
+    const env = this.runtime.options.env;
+    try {
+      const loaded = await loadConfig({ config: this.source.config, cwd: this.source.cwd, env, cache: this.source.configCache });
+      await accept?.(loaded);
+      const before = this.runtime.options.loaded;
+      const warnings = sectionChanged(before, loaded, "store") ? ["store changed: the running process keeps its store until it is restarted"] : [];
+      const changes = connectionChanges(before, loaded);
+      this.runtime.replaceConfig(loaded);
+      this.connections.clear();
+      return { ...changes, warnings };
+    } catch (err) {
+      throw toTokenSmithError(err);
+    }
   }
 
   /** The provider presets (`provider:` values). */

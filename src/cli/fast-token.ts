@@ -127,9 +127,9 @@ export function fastAnswer(argv: readonly string[], buildId: string, options: Fa
     // Served by the normal path too, but a token inside its refresh margin goes there anyway (§2.3).
     if (!live(state) || !isUsable(state, t, { minTtlMs: ask.minTtl === undefined ? undefined : ask.minTtl * 1000 }) || isDue(state, t, found.marginMs)) return undefined;
     const info = toTokenInfo(state);
-    if (ask.command === "token") return print(ask, info.accessToken, tokenJson(info, now()));
+    if (ask.command === "token") return print(ask, info.accessToken, tokenJson(ask.name, info, now()));
     const value = found.header.value.split("{token}").join(info.accessToken);
-    return print(ask, `${found.header.name}: ${value}`, { name: found.header.name, value });
+    return print(ask, `${found.header.name}: ${value}`, { connection: ask.name, name: found.header.name, value });
   } catch {
     return undefined;
   }

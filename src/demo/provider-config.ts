@@ -30,6 +30,8 @@ export interface ProviderSettings {
   accessTokenTtl: number;
   refreshTokenTtl: number;
   rotateRefreshTokens: boolean;
+  /** False: no refresh token for anyone (a server whose logins last one access token). */
+  issueRefreshTokens: boolean;
   /** The protected API's resource indicator (RFC 8707). */
   apiResource: string;
 }
@@ -71,7 +73,7 @@ export function providerConfiguration(oidc: OidcModule, settings: ProviderSettin
     clockTolerance: 0,
     pkce: { required: () => true },
     rotateRefreshToken: settings.rotateRefreshTokens,
-    issueRefreshToken: async (_ctx: unknown, client: ProviderClient) => client.grantTypeAllowed("refresh_token"),
+    issueRefreshToken: async (_ctx: unknown, client: ProviderClient) => settings.issueRefreshTokens && client.grantTypeAllowed("refresh_token"),
     expiresWithSession: async () => false,
     clientBasedCORS: () => false,
     renderError,

@@ -31,6 +31,8 @@ export interface DemoServerOptions {
   refreshTokenTtl?: number;
   /** Rotate refresh tokens on every use, with reuse detection (default true). */
   rotateRefreshTokens?: boolean;
+  /** Issue refresh tokens to the clients allowed them (default true); false: none, ever (the dashboard's `expiring` screenshot). */
+  issueRefreshTokens?: boolean;
   /** Complete every sign-in at once as the demo user, and approve device codes on the verification URL (tests). */
   autoLogin?: boolean;
   /** Device flow polling: `interval` announced (default 5 s) and the `slow_down` step (default 5 s). */
@@ -124,7 +126,7 @@ export async function startDemoServer(options: DemoServerOptions = {}): Promise<
   }
   const provider = new DemoProvider(
     issuer,
-    providerConfiguration(oidc, { clients, user, signingKey: signing.privateJwk, storage, accessTokenTtl, refreshTokenTtl, rotateRefreshTokens: options.rotateRefreshTokens ?? true, apiResource: apiUrl }),
+    providerConfiguration(oidc, { clients, user, signingKey: signing.privateJwk, storage, accessTokenTtl, refreshTokenTtl, rotateRefreshTokens: options.rotateRefreshTokens ?? true, issueRefreshTokens: options.issueRefreshTokens ?? true, apiResource: apiUrl }),
   );
   const tokenEndpoint = provider.urlFor("token");
   provider.registerGrantType(PASSWORD_GRANT, passwordGrant(oidc.errors, provider, user), PASSWORD_PARAMS);

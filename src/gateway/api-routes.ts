@@ -1,10 +1,13 @@
+import { revokeJson } from "../lifecycle/documents.js";
+import { parseLimit, requestLogJson } from "../lifecycle/request-log.js";
 import type { Principal } from "./auth.js";
 import { connectionFor, listStatuses, parseMinTtl, statusOf, tokenOf, type ApiDeps } from "./api.js";
 import { GatewayError } from "./errors.js";
 
 /**
  * The `/v1` JSON API (SPEC §5). Dashboard sessions may do everything here except read a
- * token: the dashboard never shows one, so a browser session that leaks cannot either.
+ * token: the dashboard never shows one, so a browser session that leaks cannot either. The
+ * request log (`/log`) holds no secret: sessions read it for the dashboard's panel.
  */
 
 /** One API answer: status and JSON body. */
@@ -44,7 +47,12 @@ export async function answerApi(deps: ApiDeps, principal: Principal, method: str
     const connection = connectionFor(deps, principal, name);
     return { status: 200, body: await tokenOf(deps, connection, { minTtl: parseMinTtl(url.searchParams.get("min_ttl")) }) };
   }
-  if (!ACTIONS.has(action)) throw new GatewayError(404, "not_found", `no route ${url.pathname}`, "actions: token, refresh, test, revoke");
+  if (action === "log") {
+    if (method !== "GET") throw methodNotAllowed("GET");
+    const connection = connectionFor(deps, principal, name);
+    return { status: 200, body: requestLogJson(await connection.history({ limit: parseLimit(url.searchParams.get("limit") ?? undefined, "limit") })) };
+  }
+  if (!ACTIONS.has(action)) throw new GatewayError(404, "not_found", `no route ${url.pathname}`, "actions: token, log, refresh, test, revoke");
   if (method !== "POST") throw methodNotAllowed("POST");
   const connection = connectionFor(deps, principal, name);
   switch (action) {
@@ -63,7 +71,8 @@ export async function answerApi(deps: ApiDeps, principal: Principal, method: str
       if (only !== null && only !== "refresh_token" && only !== "access_token") {
         throw new GatewayError(400, "bad_request", `only must be refresh_token or access_token (got "${only.slice(0, 20)}")`);
       }
-      return { status: 200, body: await connection.revoke({ only: only ?? undefined, force: truthy(url.searchParams.get("force")) }) };
+      const result = await connection.revoke({ only: only ?? undefined, force: truthy(url.searchParams.get("force")) });
+      return { status: 200, body: revokeJson(connection.name, result) };
     }
   }
 }

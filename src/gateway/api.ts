@@ -1,12 +1,15 @@
 import type { Connection } from "../lifecycle/connection.js";
 import { internals } from "../lifecycle/handle.js";
+import { statusJson, type StatusJson } from "../lifecycle/documents.js";
+import { canRevoke } from "../lifecycle/revoke.js";
 import type { ConnectionStatus } from "../lifecycle/status.js";
 import { tokenJson, type TokenJson } from "../lifecycle/token-json.js";
+import { unknownConnection } from "../lifecycle/runtime.js";
 import type { TokenSmith } from "../tokensmith.js";
 import { TokenSmithError, toTokenSmithError } from "../errors.js";
 import { mayUse, type Principal } from "./auth.js";
-import { browserAuthorization, type BrowserAuthorization } from "./authorize-check.js";
-import { GatewayError } from "./errors.js";
+import { browserAuthorization } from "./authorize-check.js";
+import { GatewayError, RoutedError } from "./errors.js";
 import type { GatewayMetrics } from "./metrics.js";
 
 /**
@@ -24,44 +27,69 @@ export interface ApiDeps {
   now: () => number;
 }
 
-/** `GET /v1/connections` entries: `tokensmith status --json` plus what the dashboard needs. */
-export interface GatewayConnectionStatus extends ConnectionStatus {
-  authorize: BrowserAuthorization;
+/** `GET /v1/connections` entries: `tokensmith status --json` plus what the dashboard needs; snake_case. */
+export interface GatewayStatusJson extends StatusJson {
+  authorize: { available: true; redirect_uri: string } | { available: false; reason: string; manual: string | null };
+  /** True when the connection has a revocation endpoint (configured, preset or discovered): the dashboard's Revoke button. */
+  can_revoke: boolean;
   /** What this gateway answered for the connection since it started. */
-  served: ReturnType<GatewayMetrics["served"]>;
+  served: {
+    tokens: number;
+    cache_hits: number;
+    waits: number;
+    errors: number;
+    proxy: { requests: number; errors: number; bytes_up: number; bytes_down: number; recoveries: number };
+  };
 }
 
 /** The connection, if the principal may use it; 403 otherwise (even for unknown names, so a limited key learns nothing), 404 when unknown. */
 export function connectionFor(deps: ApiDeps, principal: Principal, name: string): Connection {
   if (!mayUse(principal, name)) {
-    throw new GatewayError(403, "forbidden", `this key may not use connection "${name}"`, "use a key configured for this connection in gateway.api_keys");
+    throw new GatewayError(403, "forbidden", `this key may not use connection "${name}"`, "use a key configured for this connection in gateway.api_keys", name);
   }
   const names = deps.ts.connectionNames();
-  if (!names.includes(name)) {
-    throw new GatewayError(404, "unknown_connection", `unknown connection "${name}"`, names.length ? `configured connections: ${names.join(", ")}` : "the config has no connections");
-  }
+  // The library's own error (`config_invalid`, as the CLI reports it), answered 404.
+  if (!names.includes(name)) throw new RoutedError(404, unknownConnection(name, names));
   return deps.ts.connection(name);
 }
 
-/** A status with the gateway's additions. */
-async function withAdditions(deps: ApiDeps, status: ConnectionStatus): Promise<GatewayConnectionStatus> {
+/** A status with the gateway's additions: the one builder of the gateway's status document. */
+async function withAdditions(deps: ApiDeps, status: ConnectionStatus): Promise<GatewayStatusJson> {
   const connection = deps.ts.connection(status.name);
-  return { ...status, authorize: await browserAuthorization(connection, deps.callbackUrl), served: deps.metrics.served(connection.name) };
+  const [authorize, revocable] = await Promise.all([browserAuthorization(connection, deps.callbackUrl), canRevoke(internals(connection))]);
+  const served = deps.metrics.served(connection.name);
+  const { proxy } = served;
+  return {
+    ...statusJson(status),
+    authorize: authorize.available ? { available: true, redirect_uri: authorize.redirectUri } : { available: false, reason: authorize.reason, manual: authorize.manual ?? null },
+    can_revoke: revocable,
+    served: {
+      tokens: served.tokens,
+      cache_hits: served.cacheHits,
+      waits: served.waits,
+      errors: served.errors,
+      proxy: { requests: proxy.requests, errors: proxy.errors, bytes_up: proxy.bytesUp, bytes_down: proxy.bytesDown, recoveries: proxy.recoveries },
+    },
+  };
 }
 
 /**
  * One connection's status with the gateway's additions, under `ts.statuses()`'s policy: a
  * connection that does not resolve is a broken row; a store that cannot be read is an error.
  */
-export async function statusOf(deps: ApiDeps, connection: Connection): Promise<GatewayConnectionStatus> {
+export async function statusOf(deps: ApiDeps, connection: Connection): Promise<GatewayStatusJson> {
   const [status] = await deps.ts.statuses([connection.name]);
   return withAdditions(deps, status!);
 }
 
+/** The status of every connection the principal may see, in config order (for `/metrics` too). */
+export async function visibleStatuses(deps: ApiDeps, principal: Principal): Promise<ConnectionStatus[]> {
+  return deps.ts.statuses(deps.ts.connectionNames().filter((name) => mayUse(principal, name)));
+}
+
 /** Every connection the principal may see, in config order. */
-export async function listStatuses(deps: ApiDeps, principal: Principal): Promise<GatewayConnectionStatus[]> {
-  const names = deps.ts.connectionNames().filter((name) => mayUse(principal, name));
-  const statuses = await deps.ts.statuses(names);
+export async function listStatuses(deps: ApiDeps, principal: Principal): Promise<GatewayStatusJson[]> {
+  const statuses = await visibleStatuses(deps, principal);
   return Promise.all(statuses.map((status) => withAdditions(deps, status)));
 }
 
@@ -88,7 +116,7 @@ export async function tokenOf(deps: ApiDeps, connection: Connection, options: { 
     metrics.tokenRequests.add({ ...labels, result: "ok" });
     if (held !== undefined && held === info.accessToken) metrics.cacheHits.add(labels);
     else metrics.waits.add(labels);
-    return tokenJson(info, deps.now());
+    return tokenJson(connection.name, info, deps.now());
   } catch (err) {
     metrics.tokenRequests.add({ ...labels, result: toTokenSmithError(err).code });
     throw err;

@@ -30,8 +30,8 @@ export interface Principal {
   connections?: ReadonlySet<string>;
   /** The session's CSRF token (sessions only). */
   csrf?: string;
-  /** Which configured key it is (keys only): its dashboard session is reused. */
-  key?: number;
+  /** Which configured key it is (keys only; its digest, never the key): its dashboard session is reused. */
+  key?: string;
 }
 
 /** True when the principal may use that connection. */
@@ -63,6 +63,11 @@ export class ApiKeys {
     this.keys = keys.map((k) => ({ digest: digest(k.key), connections: k.connections ? new Set(k.connections) : undefined }));
   }
 
+  /** The keys' ids (`Principal.key`), to tell which key sessions outlive a reload. */
+  ids(): Set<string> {
+    return new Set(this.keys.map((key) => key.digest.toString("hex")));
+  }
+
   /** The principal for an `Authorization` header, or undefined when it carries no valid key. */
   authenticate(header: string | undefined): Principal | undefined {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
@@ -70,9 +75,9 @@ export class ApiKeys {
     const given = digest(match[1]);
     // Compare against every key, so the time taken does not tell which one matched.
     let found: Principal | undefined;
-    this.keys.forEach((key, index) => {
-      if (timingSafeEqual(key.digest, given) && !found) found = { via: "key", connections: key.connections, key: index };
-    });
+    for (const key of this.keys) {
+      if (timingSafeEqual(key.digest, given) && !found) found = { via: "key", connections: key.connections, key: key.digest.toString("hex") };
+    }
     return found;
   }
 }
@@ -92,8 +97,8 @@ export class Sessions {
   private readonly tickets = new Map<string, { expiresAt: number; connections?: ReadonlySet<string> }>();
   /** Session id digest (hex) → session. */
   private readonly sessions = new Map<string, Session>();
-  /** Key index → the session `forKey` made for it. */
-  private readonly keySessions = new Map<number, { id: string; csrf: string }>();
+  /** Key id → the session `forKey` made for it. */
+  private readonly keySessions = new Map<string, { id: string; csrf: string }>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -125,12 +130,25 @@ export class Sessions {
    * The dashboard session of a key holder (`GET /` with a key): one per key, reused while it
    * lasts, so a script polling the dashboard does not crowd out people's sessions.
    */
-  forKey(key: number, connections?: ReadonlySet<string>): { id: string; csrf: string } {
+  forKey(key: string, connections?: ReadonlySet<string>): { id: string; csrf: string } {
     const known = this.keySessions.get(key);
     if (known && this.authenticate(known.id)) return known;
     const session = this.redeem(this.issueTicket(connections))!;
     this.keySessions.set(key, session);
     return session;
+  }
+
+  /**
+   * After a config reload: the dashboard sessions of keys still configured go on (so do all
+   * sessions opened with a sign-in URL); those of keys taken out of `gateway.api_keys` end,
+   * as the key itself no longer opens anything.
+   */
+  keepKeySessions(ids: ReadonlySet<string>): void {
+    for (const [key, session] of this.keySessions) {
+      if (ids.has(key)) continue;
+      this.sessions.delete(digest(session.id).toString("hex"));
+      this.keySessions.delete(key);
+    }
   }
 
   /** The principal of a session cookie's value, or undefined if unknown or expired. */

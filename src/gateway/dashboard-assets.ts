@@ -1,4 +1,5 @@
 import { formatDuration, formatRelative } from "../lifecycle/health.js";
+import { LOG_PANEL_SCRIPT, LOG_PANEL_STYLE } from "./dashboard-log.js";
 
 /**
  * The dashboard's stylesheet and script, inlined into the page and allowed by their SHA-256
@@ -17,10 +18,12 @@ body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-ser
 header { display: flex; align-items: baseline; gap: 1rem; padding: 1rem 1.5rem; border-bottom: 1px solid var(--line); background: var(--card); }
 header h1 { font-size: 1.2rem; margin: 0; }
 header .sub { color: var(--muted); }
-header a { margin-left: auto; color: var(--accent); }
+header nav { margin-left: auto; display: flex; align-items: baseline; gap: .75rem; }
+header a { color: var(--accent); }
 main { padding: 1.5rem; max-width: 1200px; }
 table { width: 100%; border-collapse: collapse; background: var(--card); border: 1px solid var(--line); border-radius: 6px; }
 th, td { text-align: left; padding: .6rem .75rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+td { overflow-wrap: break-word; }
 th { font-size: .78rem; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
 td.num { font-variant-numeric: tabular-nums; }
 .name { font-weight: 600; }
@@ -43,7 +46,25 @@ button:disabled { opacity: .5; cursor: wait; }
 #result li.fail { color: var(--bad); } #result li.ok::marker { color: var(--ok); }
 #result li.note { list-style: none; }
 [hidden] { display: none !important; }
-`;
+/* Narrow screens (a phone, 420 px): the header wraps and each connection is a card of labelled lines. */
+@media (max-width: 720px) {
+  header { flex-wrap: wrap; gap: .25rem .75rem; padding: .75rem 1rem; }
+  header .sub { overflow-wrap: anywhere; }
+  main { padding: 1rem .75rem; }
+  #connections, #connections tbody, #connections tr, #connections td { display: block; width: 100%; }
+  #connections { border: 0; background: none; }
+  #connections thead { display: none; }
+  #connections tr { margin-bottom: .75rem; background: var(--card); border: 1px solid var(--line); border-radius: 6px; }
+  #connections td { border-bottom: 0; padding: .3rem .75rem; }
+  #connections td:first-child { padding-top: .7rem; }
+  #connections td:last-child { padding-bottom: .7rem; }
+  #connections td[data-label]::before { content: attr(data-label); display: inline-block; min-width: 7.5rem; color: var(--muted); font-size: .75rem; text-transform: uppercase; letter-spacing: .04em; }
+  #connections td[data-label] > div { display: inline-block; vertical-align: top; margin-right: .5rem; }
+  .actions { white-space: normal; }
+  .problem { max-width: none; }
+  button { padding: .45rem .8rem; }
+}
+${LOG_PANEL_STYLE}`;
 
 /** A function's source for the page, under `name` even if a bundler renamed it. */
 function embed(fn: (...args: never[]) => unknown, name: string): string {
@@ -58,6 +79,7 @@ export const DASHBOARD_SCRIPT = `
 ${embed(formatDuration, "formatDuration")}
 ${embed(formatRelative, "formatRelative")}
 "use strict";
+${LOG_PANEL_SCRIPT}
 const csrf = document.querySelector('meta[name="csrf-token"]').content;
 const tbody = document.querySelector("#connections tbody");
 const notice = document.getElementById("notice");
@@ -100,38 +122,42 @@ function details(c) {
   const box = el("div", "", "small");
   const facts = [];
   if (c.scopes && c.scopes.length) facts.push("scopes: " + c.scopes.join(" "));
-  if (c.grant) facts.push("refresh token: " + (c.hasRefreshToken ? "yes" : "no"));
-  if (c.detectedClientAuth) facts.push("client auth: auto found " + c.detectedClientAuth.method + " (pin it: " + c.detectedClientAuth.pin + ")");
-  else if (c.clientAuth) facts.push("client auth: " + c.clientAuth);
-  if (c.sharedWith && c.sharedWith.length) facts.push("shares its state with " + c.sharedWith.join(", "));
+  if (c.grant) facts.push("refresh token: " + (c.has_refresh_token ? "yes" : "no"));
+  if (c.detected_client_auth) facts.push("client auth: auto found " + c.detected_client_auth.method + " (pin it: " + c.detected_client_auth.pin + ")");
+  else if (c.client_auth) facts.push("client auth: " + c.client_auth);
+  if (c.shared_with && c.shared_with.length) facts.push("shares its state with " + c.shared_with.join(", "));
   facts.forEach(function (f) { box.append(el("div", f)); });
   return box;
 }
 function row(c) {
   const tr = el("tr");
-  tr.dataset.name = c.name;
+  tr.dataset.name = c.connection;
   const h = c.health;
   const name = el("td");
-  name.append(el("div", c.name, "name"), el("div", [c.grant, c.provider].filter(Boolean).join(" · "), "small"), details(c));
+  name.append(el("div", c.connection, "name"), el("div", [c.grant, c.provider].filter(Boolean).join(" · "), "small"), details(c));
   const problem = h.status === "failing" || h.status === "login_required" || h.status === "unreadable";
   name.append(el("div", h.summary, problem ? "problem" : "small"));
   if (h.last_error && h.last_error.hint) name.append(el("div", "cause: " + h.last_error.hint, "problem"));
   if (h.status === "login_required" && c.authorize.available) name.append(el("div", "Fix: press Authorize", "small"));
   if (!c.authorize.available && c.authorize.manual && !h.renews_by_itself) name.append(el("div", "Authorize with: " + c.authorize.manual, "small"));
+  name.append(logPanel(c.name));
   const state = el("td");
   state.append(el("span", h.status, "badge " + h.status));
   const expires = el("td", "", "num expires");
-  const last = el("td", ago(c.lastRefresh), "num");
-  if (c.lastRefresh) last.title = c.lastRefresh;
-  const requests = el("td", c.tokenRequests, "num requests");
+  const last = el("td", ago(c.last_refresh), "num");
+  if (c.last_refresh) last.title = c.last_refresh;
+  const requests = el("td", c.token_requests, "num requests");
   const served = el("td", "", "num");
-  const counts = plural(c.served.cacheHits, "cache hit") + " · " + plural(c.served.waits, "wait") + (c.served.errors ? " · " + plural(c.served.errors, "error") : "");
+  const counts = plural(c.served.cache_hits, "cache hit") + " · " + plural(c.served.waits, "wait") + (c.served.errors ? " · " + plural(c.served.errors, "error") : "");
   served.append(el("div", plural(c.served.tokens, "token")), el("div", counts, "small"));
   const p = c.served.proxy;
-  if (p && p.requests) served.append(el("div", "proxy: " + plural(p.requests, "request") + " · ↑ " + bytes(p.bytesUp) + " · ↓ " + bytes(p.bytesDown) + (p.recoveries ? " · 401 recovered " + p.recoveries + "×" : "") + (p.errors ? " · " + plural(p.errors, "error") : ""), "small proxy"));
+  if (p && p.requests) served.append(el("div", "proxy: " + plural(p.requests, "request") + " · ↑ " + bytes(p.bytes_up) + " · ↓ " + bytes(p.bytes_down) + (p.recoveries ? " · 401 recovered " + p.recoveries + "×" : "") + (p.errors ? " · " + plural(p.errors, "error") : ""), "small proxy"));
   const actions = el("td", "", "actions");
-  if (c.authorize.available) actions.append(button("Authorize", "authorize", c.name, "primary"));
-  if (!c.error) actions.append(button("Test", "test", c.name), button("Refresh", "refresh", c.name), button("Revoke", "revoke", c.name, "danger"));
+  if (c.authorize.available) actions.append(button("Authorize", "authorize", c.connection, "primary"));
+  if (!c.error) actions.append(button("Test", "test", c.connection), button("Refresh", "refresh", c.connection));
+  // Only where there is a revocation endpoint to call (configured, preset or discovered).
+  if (c.can_revoke) actions.append(button("Revoke", "revoke", c.connection, "danger"));
+  [[state, "State"], [expires, "Expires"], [last, "Last refresh"], [requests, "Token requests"], [served, "Served here"]].forEach(function (p) { p[0].dataset.label = p[1]; });
   tr.append(name, state, expires, last, requests, served, actions);
   return tr;
 }
@@ -140,8 +166,8 @@ function tick() {
   rows.forEach(function (c, i) {
     const cell = tbody.children[i] && tbody.children[i].querySelector(".expires");
     if (!cell) return;
-    if (c.expiresAt === null) cell.textContent = c.health.status === "ready" && c.state === "valid" ? "no expiry" : "—";
-    else cell.textContent = (c.expiresIn - elapsed > 0 ? "expires " : "expired ") + formatRelative(Date.parse(c.expiresAt), Date.now());
+    if (c.expires_at === null) cell.textContent = c.health.status === "ready" && c.state === "valid" ? "no expiry" : "—";
+    else cell.textContent = (c.expires_in - elapsed > 0 ? "expires " : "expired ") + formatRelative(Date.parse(c.expires_at), Date.now());
   });
 }
 async function load() {
@@ -180,7 +206,7 @@ function describe(action, name, status, body) {
     if (body.error.hint) lines.push({ text: "hint: " + body.error.hint });
     return show(action + " " + name + " failed (HTTP " + status + ")", lines, true);
   }
-  if (action === "refresh") return show("refreshed " + name, [{ text: "new token, expires in " + (body.expiresIn === null ? "never" : formatDuration(body.expiresIn)) }]);
+  if (action === "refresh") return show("refreshed " + name, [{ text: "new token, expires in " + (body.expires_in === null ? "never" : formatDuration(body.expires_in)) }]);
   const lines = body.revoked.map(function (t) { return { text: "revoked the " + t.replace("_", " ") }; });
   body.warnings.forEach(function (w) { lines.push({ text: w, ok: false }); });
   lines.push({ text: body.dropped ? "the local state was dropped" : "the local state was kept" });
@@ -207,6 +233,30 @@ tbody.addEventListener("click", function (event) {
   const b = event.target.closest("button[data-action]");
   if (b) act(b.dataset.action, b.dataset.name, b);
 });
+function listed(word, names) {
+  return names.length ? [word + " " + names.join(", ")] : [];
+}
+async function reload(event) {
+  const b = event.currentTarget;
+  b.disabled = true;
+  try {
+    const res = await fetch("/v1/reload", { method: "POST", headers: { accept: "application/json", "x-csrf-token": csrf } });
+    if (res.status === 401) return say("Your session has ended. Sign in again with a new URL from tokensmith serve.", true);
+    const body = await res.json();
+    if (!res.ok) {
+      const e = body.error;
+      return say("Reload failed, the gateway goes on with the config it had: " + e.message + (e.hint ? " (" + e.hint + ")" : ""), true);
+    }
+    const changes = listed("added", body.added).concat(listed("removed", body.removed), listed("changed", body.changed));
+    say("Config reloaded: " + (changes.length ? changes.join("; ") : "no connection changed") + "." + body.warnings.map(function (w) { return " Note: " + w + "."; }).join(""));
+  } catch (err) {
+    say("reload: " + err.message, true);
+  } finally {
+    b.disabled = false;
+    await load();
+  }
+}
+document.getElementById("reload").addEventListener("click", reload);
 const params = new URLSearchParams(location.search);
 if (params.get("authorized")) {
   say("Authorized " + params.get("authorized") + ".");

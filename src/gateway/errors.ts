@@ -4,7 +4,7 @@ import { redact, redactMessage } from "../redact.js";
 import { sendJson } from "./http.js";
 
 /**
- * How the gateway reports errors (SPEC §5): `{"error": {code, message, hint}}` with an HTTP
+ * How the gateway reports errors (SPEC §5): `{"error": {code, message, hint, connection}}` with an HTTP
  * status a client can branch on. Library errors keep their stable codes and OAuth fields
  * (redacted, like `--json` output); the gateway's own refusals have codes of their own.
  */
@@ -15,7 +15,6 @@ export type GatewayErrorCode =
   | "forbidden"
   | "csrf_failed"
   | "host_not_allowed"
-  | "unknown_connection"
   | "cannot_authorize"
   | "not_found"
   | "method_not_allowed"
@@ -28,9 +27,25 @@ export class GatewayError extends Error {
     readonly code: GatewayErrorCode,
     message: string,
     readonly hint?: string,
+    /** The connection the refusal concerns, when it names one. */
+    readonly connection?: string,
   ) {
     super(message);
     this.name = "GatewayError";
+  }
+}
+
+/**
+ * A library failure answered with a status of its own rather than its code's: an unknown
+ * connection is the library's `config_invalid` (the same code as the CLI's), answered 404.
+ */
+export class RoutedError extends Error {
+  constructor(
+    readonly status: number,
+    readonly error: TokenSmithError,
+  ) {
+    super(error.message, { cause: error });
+    this.name = "RoutedError";
   }
 }
 
@@ -57,8 +72,9 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
 /** Status and JSON body for anything thrown while answering a request. */
 export function errorResponse(err: unknown): { status: number; body: { error: Record<string, unknown> } } {
   if (err instanceof GatewayError) {
-    return { status: err.status, body: { error: { code: err.code, message: err.message, hint: err.hint ?? null } } };
+    return { status: err.status, body: { error: { code: err.code, message: err.message, hint: err.hint ?? null, connection: err.connection ?? null } } };
   }
+  if (err instanceof RoutedError) return { status: err.status, body: { error: redactedJSON(err.error) } };
   const e = toTokenSmithError(err);
   return { status: STATUS_BY_CODE[e.code] ?? 500, body: { error: redactedJSON(e) } };
 }

@@ -8,6 +8,8 @@ import { errorResponse, GatewayError, sendError } from "./errors.js";
 import { parseCookies, readBody, redirect, sendHtml, sendJson, sendText } from "./http.js";
 import { dashboardPage, DASHBOARD_CSP, messagePage, PAGE_CSP, signInPage } from "./pages.js";
 import { proxyRoute } from "./proxy-route.js";
+import { answerReload } from "./reload-route.js";
+import type { GatewayReload } from "./reload.js";
 
 /**
  * The gateway's request handler: the Host check first (DNS rebinding), then who is asking
@@ -28,6 +30,8 @@ export interface HandlerDeps extends ApiDeps {
   tls: boolean;
   /** The `/metrics` text. */
   metricsText(principal: Principal): Promise<string>;
+  /** Re-reads the config (`Gateway.reload`). */
+  reload(): Promise<GatewayReload>;
   /** Told of every request answered with a 500 (`GatewayOptions.onError`). */
   onError(error: TokenSmithError, request: { method: string; path: string }): void;
 }
@@ -140,6 +144,11 @@ async function route(deps: HandlerDeps, req: IncomingMessage, res: ServerRespons
     if (method !== "POST") throw new GatewayError(405, "method_not_allowed", "use POST here");
     if (principal.via !== "key") throw new GatewayError(403, "forbidden", "new sign-in URLs need an API key");
     return sendJson(res, 200, { url: `${deps.baseUrl}/login?token=${deps.sessions.issueTicket(principal.connections)}` });
+  }
+  if (path === "/v1/reload") {
+    if (method !== "POST") throw new GatewayError(405, "method_not_allowed", "use POST here");
+    const answer = await answerReload(deps, principal);
+    return sendJson(res, answer.status, answer.body);
   }
   if (path === "/v1/connections" || path.startsWith("/v1/connections/")) {
     const answer = await answerApi(deps, principal, method, url);

@@ -40,7 +40,7 @@ function shell(title: string, body: string, head = ""): string {
 export function dashboardPage(csrf: string, baseUrl: string): string {
   return shell(
     "tokensmith gateway",
-    `<header><h1>tokensmith</h1><span class="sub">gateway at ${escapeHtml(baseUrl)}</span><span class="sub" id="updated"></span><a href="/metrics">metrics</a></header>
+    `<header><h1>tokensmith</h1><span class="sub">gateway at ${escapeHtml(baseUrl)}</span><span class="sub" id="updated"></span><nav><a href="/metrics">metrics</a><button id="reload" type="button" title="re-read the config file (as SIGHUP does)">Reload config</button></nav></header>
 <main>
 <div id="notice" role="status" hidden></div>
 <table id="connections">

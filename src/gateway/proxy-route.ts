@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { connectionFor, type ApiDeps } from "./api.js";
 import type { Principal } from "./auth.js";
+import { TokenSmithError } from "../errors.js";
 import { GatewayError } from "./errors.js";
 import { proxy } from "./proxy.js";
 
@@ -17,5 +18,10 @@ export async function proxyRoute(deps: ApiDeps, principal: Principal, req: Incom
   if (!match) throw new GatewayError(404, "not_found", "no connection named in the proxy path", "use /proxy/NAME/PATH");
   const name = decodeURIComponent(match[1]);
   const connection = connectionFor(deps, principal, name);
-  await proxy({ connection, path: match[2] ?? "", search: url.search, prefix: `/proxy/${match[1]}`, metrics: deps.metrics.proxy }, req, res);
+  try {
+    await proxy({ connection, path: match[2] ?? "", search: url.search, prefix: `/proxy/${match[1]}`, metrics: deps.metrics.proxy }, req, res);
+  } catch (err) {
+    // Every answer about the connection names it, as the `/v1` routes' do.
+    throw err instanceof TokenSmithError ? err.withConnection(connection.name) : err;
+  }
 }

@@ -83,7 +83,7 @@ export async function startProxy(options: ProxyServerOptions): Promise<ProxyServ
       if (refused || !target) return sendError(res, refused, refused?.status === 401 ? { "www-authenticate": 'Bearer realm="tokensmith-proxy"' } : {});
       proxy({ connection, path: target.pathname, search: target.search, prefix: "", metrics }, req, res).catch((err: unknown) => {
         if (res.headersSent) return void res.destroy();
-        sendError(res, err);
+        sendError(res, err instanceof TokenSmithError ? err.withConnection(connection.name) : err);
       });
     });
     return {

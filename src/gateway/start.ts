@@ -1,19 +1,20 @@
 import { systemClock, type Clock } from "../clock.js";
 import { loadConfig } from "../config/load.js";
-import { resolveGatewayConfig, resolveStoreConfig } from "../config/resolve.js";
+import { resolveGatewayConfig } from "../config/resolve.js";
 import { toTokenSmithError, type TokenSmithError } from "../errors.js";
 import type { FetchLike } from "../protocol/types.js";
-import { registerSecret } from "../redact.js";
 import { TokenSmith } from "../tokensmith.js";
-import { listStatuses, type ApiDeps } from "./api.js";
-import { ApiKeys, Sessions, type Principal } from "./auth.js";
+import { visibleStatuses, type ApiDeps } from "./api.js";
+import { Sessions, type Principal } from "./auth.js";
 import { BrowserAuthorizations } from "./authorize.js";
 import { createHandler, type HandlerDeps } from "./handler.js";
 import { baseUrl, hostChecker } from "./hosts.js";
-import { gatewayKeyPath, loadOrCreateGatewayKey } from "./key-file.js";
 import { checkBind, listen } from "./listen.js";
 import { GatewayMetrics } from "./metrics.js";
 import { observeStore } from "./observed-store.js";
+import { gatewayKeys, reloader, type GatewayReload, type ReloadOutcome } from "./reload.js";
+
+export { reloadLogLines, type GatewayReload, type ReloadOutcome } from "./reload.js";
 
 export { startProxy, type ProxyServer, type ProxyServerOptions } from "./proxy-server.js";
 
@@ -41,6 +42,8 @@ export interface GatewayOptions {
    * operator's log line. The client gets the JSON error; without this nobody else would know.
    */
   onError?: (error: TokenSmithError, request: { method: string; path: string }) => void;
+  /** Every config reload (SIGHUP through `Gateway.reload`, or the dashboard's Reload): what changed, or why nothing did. */
+  onReload?: (outcome: ReloadOutcome) => void;
   /** Transport to the authorization servers (tests). */
   fetch?: FetchLike;
   /** Time, for token expiry and the sign-in tickets' and sessions' lifetimes (tests). */
@@ -58,6 +61,11 @@ export interface Gateway {
   tokensmith: TokenSmith;
   /** Another one-time sign-in URL (full access). */
   newSignInUrl(): string;
+  /**
+   * Re-read the config file (SIGHUP): connections and API keys change, sessions go on; a config
+   * that does not validate is refused (`config_invalid`) and the running one stays.
+   */
+  reload(): Promise<GatewayReload>;
   /** Stops listening, lets requests in flight finish, closes the store. */
   close(): Promise<void>;
 }
@@ -74,7 +82,6 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
   const host = options.host ?? settings.host;
   const port = options.port ?? settings.port;
   checkBind(host, !!settings.tls);
-  const storeConfig = resolveStoreConfig(loaded, env);
   const metrics = new GatewayMetrics();
   // The store is opened now (a store that cannot be opened fails the start), observed for metrics.
   const ts = await TokenSmith.load({
@@ -88,13 +95,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
     clock,
   });
   try {
-    let keyFile: string | undefined;
-    let keys = settings.apiKeys;
-    if (keys.length === 0) {
-      keyFile = gatewayKeyPath(storeConfig, env);
-      keys = [{ key: await loadOrCreateGatewayKey(keyFile) }];
-    }
-    for (const { key } of keys) registerSecret(key);
+    const { keys, keyFile } = await gatewayKeys(loaded, settings, env);
     const listening = await listen(host, port, settings.tls);
     const url = baseUrl(host, listening.port, !!settings.tls, settings.hosts);
     const now = () => clock.now();
@@ -103,7 +104,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       ts,
       metrics,
       now,
-      keys: new ApiKeys(keys),
+      keys,
       sessions,
       tls: !!settings.tls,
       baseUrl: url,
@@ -112,7 +113,9 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       onError: options.onError ?? (() => {}),
       authorizations: new BrowserAuthorizations(`${url}/callback`, now),
       metricsText: (principal) => metricsText(deps, principal),
+      reload: () => reload(),
     };
+    const reload = reloader(deps, loaded, env, options.onReload ?? (() => {}));
     listening.serve(createHandler(deps));
     const newSignInUrl = () => `${url}/login?token=${sessions.issueTicket()}`;
     return {
@@ -121,6 +124,7 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
       keyFile,
       tokensmith: ts,
       newSignInUrl,
+      reload,
       close: async () => {
         await listening.close();
         await ts.close();
@@ -134,5 +138,5 @@ export async function startGateway(options: GatewayOptions = {}): Promise<Gatewa
 
 /** `/metrics`: the counters, and gauges for the connections the principal may see. */
 async function metricsText(deps: ApiDeps, principal: Principal): Promise<string> {
-  return deps.metrics.render(await listStatuses(deps, principal));
+  return deps.metrics.render(await visibleStatuses(deps, principal));
 }

@@ -3,6 +3,7 @@ import { isTransient, TokenSmithError } from "../errors.js";
 import type { GrantRequest, TokenSet } from "../protocol/types.js";
 import type { Lease, StoreRecord } from "../store/types.js";
 import { decide, failureError, failureEvent, type GrantPolicy, type Wanted } from "./decide.js";
+import { requestEntry, type HistoryEntry } from "./history.js";
 import { withRetries, type RetryPolicy } from "./retry.js";
 import { requestWithRecovery } from "./recovery.js";
 import type { TokenState } from "./state.js";
@@ -41,6 +42,8 @@ export interface Outcome {
   write?: TokenState;
   produced?: TokenState;
   failure?: unknown;
+  /** The write only logs failed requests (`requests_failed`): if it fails, the request's failure is what the caller gets. */
+  logOnly?: boolean;
 }
 
 export interface AttemptInput {
@@ -48,6 +51,8 @@ export interface AttemptInput {
   want: Wanted;
   history?: RefreshHistory;
   clock: Clock;
+  /** "pid@host", for the request history. */
+  holder: string;
   /** The store's current record, read again without the lease (stale-read recovery, §2.6). */
   readStored(): Promise<TokenState | undefined>;
   /** Takes the store record read under the lease as this process's view; returns the state. */
@@ -63,24 +68,41 @@ export async function attemptUnderLease(input: AttemptInput, current: StoreRecor
   const { ctx, want, history, clock } = input;
   const baseGeneration = current?.generation ?? 0;
   const now = clock.now();
-  const verdict = decide(input.adopt(current), now, want, ctx);
+  const held = input.adopt(current);
+  const verdict = decide(held, now, want, ctx);
   if (verdict.kind === "serve") return { baseGeneration };
   if (verdict.kind === "refuse") throw verdict.error;
   let requests = 0;
+  const entries: HistoryEntry[] = [];
+  const who = { connection: ctx.name, process: input.holder };
   const send = (grant: GrantRequest) => {
     requests++;
-    return ctx.requester.request(grant, { timeoutMs: timeoutWithin(lease, ctx.timeoutMs), signal: lease.signal }).catch((err: unknown) => {
-      if (grant.kind === "refresh_token" && err instanceof TokenSmithError && err.code === "timeout" && history) history.refreshTimedOut = true;
-      throw err;
-    });
+    const sentAt = clock.now();
+    const name = grant.kind === "custom" ? (ctx.grantType ?? "custom") : grant.kind;
+    return ctx.requester.request(grant, { timeoutMs: timeoutWithin(lease, ctx.timeoutMs), signal: lease.signal }).then(
+      (answer) => {
+        entries.push(requestEntry(who, name, sentAt, clock.now()));
+        return answer;
+      },
+      (err: unknown) => {
+        entries.push(requestEntry(who, name, sentAt, clock.now(), err));
+        if (grant.kind === "refresh_token" && err instanceof TokenSmithError && err.code === "timeout" && history) history.refreshTimedOut = true;
+        throw err;
+      },
+    );
   };
   try {
     const answer = await requestWithRecovery(verdict.grant, send, input.readStored, ctx);
-    const produced = transition(verdict.base, { type: "issued", ...answer, requests, policy: ctx }, clock.now());
+    const produced = transition(verdict.base, { type: "issued", ...answer, requests, policy: ctx, entries }, clock.now());
     return { baseGeneration, produced, write: storedForm(produced, ctx.cache) };
   } catch (failure) {
     const event = isTransient(failure) ? undefined : failureEvent(failure, verdict.grant, ctx, requests, !!history?.refreshTimedOut);
-    return { baseGeneration, failure, write: event && transition(verdict.base, event, now) };
+    if (event) return { baseGeneration, failure, write: transition(verdict.base, { ...event, entries }, now) };
+    // Nothing else changes (a transient failure is retried): the requests are logged on the
+    // state as read, so a tombstone stays one and a seed not yet used stays unused.
+    if (!entries.length) return { baseGeneration, failure };
+    const logged = transition(held, { type: "requests_failed", entries }, now);
+    return { baseGeneration, failure, write: storedForm(logged, ctx.cache), logOnly: true };
   }
 }
 

@@ -3,6 +3,7 @@ import { paginate, type PaginateOptions } from "../http/paginate.js";
 import type { LoginOptions, LoginResult } from "./login.js";
 import { diagnose, type Diagnosis } from "./diagnose.js";
 import { attachHandle, ConnectionHandle } from "./handle.js";
+import { requestLog, type HistoryOptions, type TokenRequestLog } from "./request-log.js";
 import { revokeConnection, type RevokeOptions, type RevokeResult } from "./revoke.js";
 import type { Runtime } from "./runtime.js";
 import { connectionStatus, type ConnectionStatus } from "./status.js";
@@ -88,6 +89,15 @@ export class Connection {
   /** State, expiry, counts; never secrets. */
   status(): Promise<ConnectionStatus> {
     return connectionStatus(this.#handle);
+  }
+
+  /**
+   * The recent token requests of this connection's token state, newest first (the last 50 are
+   * kept, in the store, so every process's requests show): when, which grant, ok or error,
+   * how long, the error codes, which process and connection asked. Never a secret.
+   */
+  history(options: HistoryOptions = {}): Promise<TokenRequestLog> {
+    return requestLog(this.#handle, options);
   }
 
   /**

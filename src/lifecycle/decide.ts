@@ -83,7 +83,7 @@ function gone(state: TokenState | undefined, now: number): string {
  * What a failed token request does to the state (§2.7), or undefined when it changes nothing
  * (a transient failure is retried; an answer that is not OAuth is not remembered).
  */
-export function failureEvent(err: unknown, grant: GrantRequest, policy: Pick<GrantPolicy, "grant" | "credentialsHash">, requests: number, afterTimeout: boolean): StateEvent | undefined {
+export function failureEvent(err: unknown, grant: GrantRequest, policy: Pick<GrantPolicy, "grant" | "credentialsHash">, requests: number, afterTimeout: boolean): Extract<StateEvent, { type: "refresh_refused" | "error_remembered" }> | undefined {
   if (!(err instanceof TokenSmithError) || err.code !== "oauth_error") return undefined;
   if (err.error === "invalid_grant" && grant.kind === "refresh_token" && isUserGrant(policy.grant)) {
     return { type: "refresh_refused", error: err, afterTimeout, requests };

@@ -1,4 +1,4 @@
-import { TokenSmithError, toTokenSmithError } from "../errors.js";
+import { redactedJSON, TokenSmithError, toTokenSmithError } from "../errors.js";
 import { oauthErrorCause } from "../protocol/oauth-error.js";
 import type { ConnectionHandle } from "./handle.js";
 import { connectionStatus } from "./status.js";
@@ -89,7 +89,7 @@ async function diagnoseSteps(connection: ConnectionHandle, options: { forceRefre
       steps,
       cause: (e.error && oauthErrorCause(e.error)) || (CODE_CAUSES[e.code] ?? null),
       hint: e.hint ?? null,
-      error: e.toJSON(),
+      error: redactedJSON(e),
     };
   };
   let setup;

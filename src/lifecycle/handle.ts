@@ -151,7 +151,7 @@ export class ConnectionHandle implements TokenProvider {
       ctx,
       (current) => {
         previous = live(current);
-        return transition(current, { type: "removed", reason }, this.runtime.clock.now());
+        return transition(current, { type: "removed", reason, by: { connection: this.name, process: this.runtime.holder } }, this.runtime.clock.now());
       },
       { discardUnreadable },
     );

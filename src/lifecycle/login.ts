@@ -7,6 +7,7 @@ import type { ClientRunner, ObtainedTokens, TokenRequest } from "../flows/types.
 import { protocolClientWith } from "../config/protocol-client.js";
 import type { Lease, UpdateResult } from "../store/types.js";
 import type { ConnectionHandle } from "./handle.js";
+import { requestEntry } from "./history.js";
 import { loginLockKey, type ConnectionSetup } from "./runtime.js";
 import { live, type TokenState } from "./state.js";
 import { transition } from "./transitions.js";
@@ -89,12 +90,14 @@ export function withLoginLock(setup: ConnectionSetup, fn: (lease: Lease) => Prom
  * the used seeds and the counters carry over; a configured seed counts as used (§2.9).
  * @internal
  */
-export async function storeLogin(setup: ConnectionSetup, obtained: ObtainedTokens): Promise<TokenState> {
+export async function storeLogin(setup: ConnectionSetup, obtained: ObtainedTokens, grant: "authorization_code" | "device_code" = "authorization_code"): Promise<TokenState> {
   const { conn, manager, ctx, clock } = setup;
   let stored!: TokenState;
+  // The login's token request (the code exchange, or the device grant's last poll) is logged.
+  const entries = [requestEntry({ connection: ctx.name, process: setup.holder }, grant, obtained.sentAt, clock.now())];
   await manager.write(ctx, (current) => {
     // A configured seed predates this login; adopting it later would throw the login away (§2.9).
-    const event = { type: "logged_in", ...obtained, policy: conn, seedRefreshToken: conn.refreshToken } as const;
+    const event = { type: "logged_in", ...obtained, policy: conn, seedRefreshToken: conn.refreshToken, entries } as const;
     stored = transition(current, event, clock.now());
     return stored;
   });
@@ -152,7 +155,7 @@ export async function login(connection: ConnectionHandle, options: LoginOptions 
           }
           const signal = options.signal ? AbortSignal.any([options.signal, lease.signal]) : lease.signal;
           const obtained = await runFlow({ ...setup, requestToken: codeExchange(setup), withClient: clientRunner(setup) }, flow, options, signal);
-          result = resultOf(name, flow, await storeLogin(setup, obtained), false);
+          result = resultOf(name, flow, await storeLogin(setup, obtained, flow === "device" ? "device_code" : "authorization_code"), false);
         },
         { mode, deadline: setup.clock.now() + (options.timeoutMs ?? DEFAULT_LOGIN_TIMEOUT_MS) + LOGIN_LEASE_MS, signal: options.signal },
       );

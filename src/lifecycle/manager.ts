@@ -111,7 +111,7 @@ export class TokenManager {
   /** One attempt under the store lease. Undefined only in `try` mode when another holder has it. */
   private async attempt(ctx: ConnectionContext, want: AccessOptions, mode: "wait" | "try", history?: RefreshHistory): Promise<TokenState | undefined> {
     const { store, clock } = this.deps;
-    const input = { ctx, want, history, clock, readStored: async () => (await store.get<TokenState>(this.key))?.value, adopt: (record: Parameters<StateView["adopt"]>[0]) => this.view.adopt(record, ctx) };
+    const input = { ctx, want, history, clock, holder: this.deps.holder, readStored: async () => (await store.get<TokenState>(this.key))?.value, adopt: (record: Parameters<StateView["adopt"]>[0]) => this.view.adopt(record, ctx) };
     let outcome: Outcome = { baseGeneration: 0 };
     let result: UpdateResult<TokenState>;
     try {
@@ -127,6 +127,8 @@ export class TokenManager {
         options,
       );
     } catch (err) {
+      // Only the log of a failed request did not land: the caller gets the request's failure.
+      if (outcome.logOnly) throw failureError(ctx, outcome.failure, history?.refreshTimedOut);
       // The server answered but the write failed: keep the answer, retry the fenced write (§2.4).
       if (!outcome.produced) throw err instanceof TokenSmithError ? err.withConnection(ctx.name) : err;
       this.view.adopt(await persistFenced(store, this.key, outcome.baseGeneration, outcome.write!, clock), ctx, outcome.produced);

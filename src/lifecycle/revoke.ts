@@ -25,6 +25,38 @@ export interface RevokeResult {
   dropped: boolean;
 }
 
+/**
+ * How long a status waits to learn whether a connection that discovers its endpoints can
+ * revoke: the dashboard's listing must not hang on an unreachable issuer. The discovery goes
+ * on and is kept, so the next listing knows.
+ */
+const REVOCABLE_WAIT_MS = 2_000;
+
+/**
+ * Whether `revoke` has an endpoint to call (configured, from the preset, or discovered), from
+ * the same endpoints `revokeConnection` uses: the dashboard shows Revoke only then. Not known
+ * (settings that don't resolve, discovery failing or slow) is false.
+ * @internal
+ */
+export async function canRevoke(connection: ConnectionHandle): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), REVOCABLE_WAIT_MS);
+    timer.unref();
+  });
+  const known = connection
+    .setup()
+    .then((setup) => setup.endpoints())
+    .then((endpoints) => !!endpoints.revocationUrl);
+  try {
+    return await Promise.race([known, late]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The server could not be reached or is failing (exit 4): the failures `--force` overrides. */
 function unavailable(err: unknown): boolean {
   return err instanceof TokenSmithError && (err.code === "invalid_response" || isTransient(err));
@@ -107,7 +139,8 @@ export async function revokeConnection(connection: ConnectionHandle, options: Re
       }
       result.warnings.push(`the revocation failed (${(err as TokenSmithError).message}); the local state was dropped anyway (--force)`);
     }
-    return transition(current, { type: "removed", reason: "revoked", usedSeeds: unused ? [hashSecret(unused)] : [] }, setup.clock.now());
+    const by = { connection: connection.name, process: setup.holder };
+    return transition(current, { type: "removed", reason: "revoked", usedSeeds: unused ? [hashSecret(unused)] : [], by }, setup.clock.now());
   });
   result.dropped = true;
   return result;

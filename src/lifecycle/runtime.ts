@@ -99,6 +99,18 @@ export class Runtime {
     return this.options.loaded.connectionNames();
   }
 
+  /**
+   * A re-read config (`TokenSmith.reload`): every connection's settings are resolved again on
+   * next use. The token managers stay, keyed by fingerprint, so an unchanged connection keeps
+   * its state and single flight, and a changed one finds the state its new settings name. The
+   * store stays open as it is (a new `store:` section needs a restart).
+   */
+  replaceConfig(loaded: LoadedConfig): void {
+    this.options.loaded = loaded;
+    this.setups.clear();
+    this.settingsWarnings.clear();
+  }
+
   /** Resolve a connection's settings (and its secrets) on first use only (SPEC §1). */
   setup(name: string): Promise<ConnectionSetup> {
     let setup = this.setups.get(name);

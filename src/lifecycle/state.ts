@@ -1,4 +1,5 @@
 import { hashSecret } from "../redact.js";
+import type { HistoryEntry } from "./history.js";
 import { refreshAt, usableUntil, type Lifetime } from "./timing.js";
 
 /**
@@ -37,6 +38,11 @@ export interface TokenState {
   /** Counters for `status`. */
   tokenRequests?: number;
   lastRefreshAt?: number;
+  /**
+   * The last token requests and removals, oldest first, bounded (`tokensmith log`): kept across
+   * refreshes, logins and tombstones. Older versions read past it (the record stays `v: 1`).
+   */
+  history?: HistoryEntry[];
 }
 
 export interface RememberedError {

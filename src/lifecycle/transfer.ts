@@ -52,7 +52,7 @@ export async function exportState(connection: ConnectionHandle, options: ExportO
   try {
     checkPassphrase(options.passphrase);
     checkPassphraseStrength(options.passphrase, { allowWeak: options.weakPassphrase, override: "weakPassphrase: true" });
-    const { manager, ctx, fingerprint, clock, warn } = await connection.stateSetup();
+    const { manager, ctx, fingerprint, clock, warn, holder } = await connection.stateSetup();
     if (ctx.cache === "none") throw nothingStored(connection.name);
     const seal = await bundleSealer({ passphrase: options.passphrase, fingerprint, connection: connection.name, scryptN: options.scryptN });
     let bundle: string | undefined;
@@ -67,7 +67,7 @@ export async function exportState(connection: ConnectionHandle, options: ExportO
       const payload: Payload = { state: portable(state), exportedAt: clock.now() };
       bundle = `${JSON.stringify(seal(payload), null, 2)}\n`;
       if (options.copy) return undefined;
-      return transition(current, { type: "removed", reason: "moved" }, clock.now());
+      return transition(current, { type: "removed", reason: "moved", by: { connection: connection.name, process: holder } }, clock.now());
     });
     if (bundle === undefined) throw nothingToExport(connection.name, tombstone);
     if (options.copy) {

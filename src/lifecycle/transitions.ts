@@ -2,6 +2,7 @@ import type { TokenSmithError } from "../errors.js";
 import { MAX_EXTRA_BYTES } from "../protocol/token-response.js";
 import type { GrantRequest, TokenSet } from "../protocol/types.js";
 import { hashSecret, redact, redactMessage } from "../redact.js";
+import { appended, removalEntry, type HistoryEntry, type Requester } from "./history.js";
 import { OAUTH_ERROR_BACKOFF_MS } from "./retry.js";
 import { live, type RememberedError, type TokenState } from "./state.js";
 
@@ -21,21 +22,27 @@ export interface IssuePolicy {
 
 export type TombstoneReason = NonNullable<TokenState["tombstone"]>["reason"];
 
+/**
+ * The events of token requests carry their `entries` for the state's history (`history.ts`):
+ * the request log is written with the answer, in the same fenced update.
+ */
 export type StateEvent =
   /** A token request answered (SPEC §2.4, §2.10): `grant` is the request that worked. */
-  | { type: "issued"; tokens: TokenSet; sentAt: number; grant: GrantRequest; requests: number; policy: IssuePolicy }
+  | { type: "issued"; tokens: TokenSet; sentAt: number; grant: GrantRequest; requests: number; policy: IssuePolicy; entries?: HistoryEntry[] }
   /** `invalid_grant` on a user grant's refresh (§2.7): the refresh token is kept, flagged. */
-  | { type: "refresh_refused"; error: TokenSmithError; afterTimeout?: boolean; requests: number }
+  | { type: "refresh_refused"; error: TokenSmithError; afterTimeout?: boolean; requests: number; entries?: HistoryEntry[] }
   /** Any other OAuth error: remembered for a short backoff (§2.7). */
-  | { type: "error_remembered"; error: TokenSmithError; requests: number; credentials?: string }
+  | { type: "error_remembered"; error: TokenSmithError; requests: number; credentials?: string; entries?: HistoryEntry[] }
+  /** Token requests that failed and change nothing else (transient, not an OAuth answer): logged only. */
+  | { type: "requests_failed"; entries: HistoryEntry[] }
   /** An API answered 401 to the access token (§2.11): drop it, keep the rest. */
   | { type: "invalidated" }
   /** A token issued just now got a 401 too: no more 401-driven refreshes for it until `until`. */
   | { type: "marked_dead"; hash: string; until: number }
   /** logout, revoke, export-as-move (§2.16): a tombstone that keeps the generation and used seeds. */
-  | { type: "removed"; reason: TombstoneReason; usedSeeds?: string[] }
-  /** A person's login: a new state; only used seeds and counters carry over (§2.9). */
-  | { type: "logged_in"; tokens: TokenSet; sentAt: number; requests: number; policy: IssuePolicy; seedRefreshToken?: string }
+  | { type: "removed"; reason: TombstoneReason; usedSeeds?: string[]; by?: Requester }
+  /** A person's login: a new state; only used seeds, counters and the history carry over (§2.9). */
+  | { type: "logged_in"; tokens: TokenSet; sentAt: number; requests: number; policy: IssuePolicy; seedRefreshToken?: string; entries?: HistoryEntry[] }
   /** An imported bundle's state replaces this one; the configured seed counts as used (§2.9). */
   | { type: "imported"; state: TokenState; seedRefreshToken?: string }
   /** A configured seed refresh token not used before is adopted, even over a state (§2.9). */
@@ -50,24 +57,28 @@ export function transition(state: TokenState | undefined, event: StateEvent, now
       // other grant (a fallback to the client's own grant), the old one is dropped.
       const used = event.grant.kind === "refresh_token" ? event.grant.refreshToken : undefined;
       const onto = used ? base : { ...base, refreshToken: undefined };
-      return withTokens(onto, event.tokens, event.sentAt, event.policy, used, event.requests, now);
+      return logged(withTokens(onto, event.tokens, event.sentAt, event.policy, used, event.requests, now), event.entries);
     }
     case "refresh_refused": {
       const { error, errorDescription: description } = event.error;
-      return { ...counted(state, event.requests), reauth: { at: now, error, description, afterTimeout: event.afterTimeout || undefined } };
+      return logged({ ...counted(state, event.requests), reauth: { at: now, error, description, afterTimeout: event.afterTimeout || undefined } }, event.entries);
     }
     case "error_remembered":
-      return { ...counted(state, event.requests), lastError: remembered(event.error, now, event.credentials) };
+      return logged({ ...counted(state, event.requests), lastError: remembered(event.error, now, event.credentials) }, event.entries);
+    case "requests_failed":
+      return logged(state ?? fresh(undefined), event.entries);
     case "invalidated":
       return withoutAccessToken(state ?? fresh(undefined));
     case "marked_dead":
       return { ...(state ?? fresh(undefined)), deadHash: event.hash, deadUntil: event.until };
     case "removed": {
       const seeds = [...new Set([...(state?.seeds ?? []), ...(event.usedSeeds ?? [])])];
-      return { v: 1, tombstone: { reason: event.reason, at: now }, seeds: seeds.length ? seeds : undefined, tokenRequests: state?.tokenRequests };
+      const removal = event.by ? [removalEntry(event.by, event.reason, now)] : undefined;
+      const history = appended(state?.history, removal);
+      return { v: 1, tombstone: { reason: event.reason, at: now }, seeds: seeds.length ? seeds : undefined, tokenRequests: state?.tokenRequests, ...(history ? { history } : {}) };
     }
     case "logged_in":
-      return withTokens(fresh(state, event.seedRefreshToken), event.tokens, event.sentAt, event.policy, undefined, event.requests, now);
+      return logged(withTokens(fresh(state, event.seedRefreshToken), event.tokens, event.sentAt, event.policy, undefined, event.requests, now), event.entries);
     case "imported":
       return { ...portable(event.state), ...fresh(state, event.seedRefreshToken) };
     case "seed_adopted": {
@@ -80,12 +91,12 @@ export function transition(state: TokenState | undefined, event: StateEvent, now
 /**
  * The empty state that follows `state` (removed, or replaced by a login or an import): only
  * what must outlive a login carries over, the seeds used (plus `seed`, which then counts as
- * used) and the request counter.
+ * used), the request counter and the request history.
  */
 export function fresh(state: TokenState | undefined, seed?: string): TokenState {
   const seeds = new Set(state?.seeds ?? []);
   if (seed) seeds.add(hashSecret(seed));
-  return { v: 1, seeds: seeds.size ? [...seeds] : undefined, tokenRequests: state?.tokenRequests };
+  return { v: 1, seeds: seeds.size ? [...seeds] : undefined, tokenRequests: state?.tokenRequests, ...(state?.history ? { history: state.history } : {}) };
 }
 
 /** What a token request builds on: the live state, or a fresh one after a tombstone or nothing. */
@@ -93,9 +104,9 @@ export function baseOf(state: TokenState | undefined): TokenState {
   return live(state) ?? fresh(state);
 }
 
-/** What goes into an export bundle: the login, without this machine's bookkeeping. */
+/** What goes into an export bundle: the login, without this machine's bookkeeping (its request history included). */
 export function portable(state: TokenState): TokenState {
-  const { seeds: _seeds, lastError: _lastError, tokenRequests: _requests, tombstone: _tombstone, ...rest } = state;
+  const { seeds: _seeds, lastError: _lastError, tokenRequests: _requests, tombstone: _tombstone, history: _history, ...rest } = state;
   return rest;
 }
 
@@ -115,6 +126,12 @@ export function withAccessTokenOf(onto: TokenState, from: TokenState | undefined
   const out: TokenState = { ...onto };
   for (const field of ACCESS_FIELDS) (out as unknown as Record<string, unknown>)[field] = from[field];
   return out;
+}
+
+/** `state` with `entries` added to its history. */
+function logged(state: TokenState, entries: HistoryEntry[] | undefined): TokenState {
+  const history = appended(state.history, entries);
+  return history ? { ...state, history } : state;
 }
 
 function counted(state: TokenState | undefined, requests: number): TokenState {

@@ -5,6 +5,7 @@ import { describe, it, type TestContext } from "node:test";
 import { parse } from "yaml";
 import { cliProcess, hasStackTrace } from "../support/cli.js";
 import { tmpDir, withDemoServer } from "../support/demo.js";
+import { assertMatchesSchema, assertSnakeCase } from "../support/json-schema.js";
 
 /**
  * `tokensmith add` with flags, as a script runs it (SPEC §3, issue 13 item 3): the built binary
@@ -58,6 +59,16 @@ describe("tokensmith add with flags", () => {
     const listed = await cliProcess(["connections"], { cwd: dir, env });
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stdout, /^hub\tauthorization_code\thubspot/m);
+  });
+
+  it("with --json prints what it wrote and what to run next as one document", async (t) => {
+    const { dir, env } = await folder(t);
+    const res = await cliProcess(["add", "svc", "--token-url", "https://login.example.org/token", "--client-id", "svc-id", "--secret-env", "SVC_SECRET", "--json"], { cwd: dir, env });
+    assert.equal(res.code, 0, res.stderr);
+    const doc = JSON.parse(res.stdout);
+    assertMatchesSchema("add", doc);
+    assertSnakeCase(doc);
+    assert.deepEqual(doc, { connection: "svc", config: join(dir, "tokensmith.yaml"), created: true, grant: "client_credentials", next: ["tokensmith test svc"] });
   });
 
   it("adds to an existing config keeping every comment, the order and the formatting; stays trusted", async (t) => {

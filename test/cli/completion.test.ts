@@ -87,6 +87,8 @@ describe("tokensmith completion bash", () => {
     assert.deepEqual(await bashComplete(s, ["tokensmith", "--config", s.other, "status", ""]), ["warehouse"]);
     assert.deepEqual(await bashComplete(s, ["tokensmith", "logout", "--config", s.other, ""]), ["warehouse"]);
     assert.deepEqual(await bashComplete(s, ["tokensmith", "token", "billing", ""]), [], "one name only");
+    assert.deepEqual(await bashComplete(s, ["tokensmith", "log", "h"]), ["hubspot-crm"]);
+    assert.deepEqual(await bashComplete(s, ["tokensmith", "log", "billing", "--l"]), ["--limit"]);
   });
 
   it("completes file names after --config and -o", async (t) => {

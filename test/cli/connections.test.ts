@@ -22,8 +22,8 @@ describe("tokensmith connections", () => {
     const { code, stdout, stderr } = await cli(["connections", "--json", "--config", path]);
     assert.equal(code, 0, stderr);
     assert.deepEqual(JSON.parse(stdout), [
-      { name: "billing", grant: "client_credentials", provider: null, tokenUrl: "https://auth.example.com/token" },
-      { name: "crm", grant: "authorization_code", provider: "hubspot", tokenUrl: "https://api.hubapi.com/oauth/v3/token" },
+      { connection: "billing", name: "billing", grant: "client_credentials", provider: null, token_url: "https://auth.example.com/token" },
+      { connection: "crm", name: "crm", grant: "authorization_code", provider: "hubspot", token_url: "https://api.hubapi.com/oauth/v3/token" },
     ]);
     const text = await cli(["connections", "--config", path]);
     assert.match(text.stdout, /^billing\tclient_credentials\thttps:\/\/auth\.example\.com\/token\ncrm\tauthorization_code\thubspot\t/);

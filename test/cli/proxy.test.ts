@@ -9,6 +9,7 @@ import { demoConfig } from "../../src/demo/config.js";
 import type { DemoServer } from "../../src/demo/server.js";
 import { BIN, cliProcess, hasStackTrace } from "../support/cli.js";
 import { tmpDir, withDemoServer } from "../support/demo.js";
+import { assertMatchesSchema } from "../support/json-schema.js";
 
 /**
  * `tokensmith proxy NAME [--port P] [--no-auth]` (SPEC §3, §5; issue 14 item 2): the built
@@ -79,6 +80,8 @@ test("tokensmith proxy NAME: the connection's base_url at the proxy's root, behi
   const rebound = await get(`${proxy.url}/whoami`, { authorization: `Bearer ${proxy.key}`, host: `evil.example:${new URL(proxy.url).port}` });
   assert.equal(rebound.status, 403);
   assert.equal(rebound.body.error.code, "host_not_allowed");
+  assertMatchesSchema("gateway-error", none.body);
+  assertMatchesSchema("gateway-error", rebound.body);
 });
 
 test("tokensmith proxy --no-auth: no key, with a warning that every local process can call the API as you", async (t) => {

@@ -43,12 +43,12 @@ describe("tokensmith status", () => {
     assert.equal(code, 0, stderr);
     assert.match(stdout, /billing: none \(client_credentials\)[\s\S]*shares state with invoices/);
     assert.ok(!stdout.includes(SECRET) && !stderr.includes(SECRET));
-    const json = JSON.parse((await cli(["status", "--json", "--config", path])).stdout) as { name: string; sharedWith: string[]; stateId: string }[];
-    const byName = Object.fromEntries(json.map((s) => [s.name, s]));
-    assert.deepEqual(byName.billing.sharedWith, ["invoices"]);
-    assert.deepEqual(byName.other.sharedWith, []);
-    assert.equal(byName.billing.stateId, byName.invoices.stateId);
-    assert.notEqual(byName.billing.stateId, byName.other.stateId);
+    const json = JSON.parse((await cli(["status", "--json", "--config", path])).stdout) as { connection: string; shared_with: string[]; state_id: string }[];
+    const byName = Object.fromEntries(json.map((s) => [s.connection, s]));
+    assert.deepEqual(byName.billing.shared_with, ["invoices"]);
+    assert.deepEqual(byName.other.shared_with, []);
+    assert.equal(byName.billing.state_id, byName.invoices.state_id);
+    assert.notEqual(byName.billing.state_id, byName.other.state_id);
   });
 
   it("lists a connection whose secret is not set as a problem, and the others normally", async (t) => {
@@ -80,11 +80,11 @@ describe("tokensmith status", () => {
 
     const listing = await cli(["status", "--json", "--config", path]);
     assert.equal(listing.code, 0, listing.stderr);
-    const [billing, other] = JSON.parse(listing.stdout) as { name: string; state: string; problem: string | null; grant: string; error?: unknown }[];
+    const [billing, other] = JSON.parse(listing.stdout) as { connection: string; state: string; problem: string | null; grant: string; error: unknown }[];
     assert.equal(billing.state, "unreadable");
     assert.equal(billing.grant, "client_credentials");
     assert.match(billing.problem ?? "", /unknown key[\s\S]*tokensmith logout billing --discard-unreadable/);
-    assert.equal(billing.error, undefined);
+    assert.equal(billing.error, null);
     assert.equal(other.state, "none");
     const text = await cli(["status", "--config", path]);
     assert.match(text.stdout, /^billing: unreadable \(client_credentials\)/m);

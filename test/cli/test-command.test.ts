@@ -51,8 +51,8 @@ describe("tokensmith test", () => {
       good: { client_secret: "${env:TS_GOOD_SECRET}" },
     });
     const env = { TS_GOOD_SECRET: server.clients.basic.clientSecret };
-    const listing = JSON.parse((await run(["status", "--json"], env)).stdout) as { name: string; sharedWith: string[] }[];
-    assert.deepEqual(listing.find((s) => s.name === "good")?.sharedWith, ["broken"], "the two share a token state");
+    const listing = JSON.parse((await run(["status", "--json"], env)).stdout) as { connection: string; shared_with: string[] }[];
+    assert.deepEqual(listing.find((s) => s.connection === "good")?.shared_with, ["broken"], "the two share a token state");
     const broken = await run(["token", "broken"], env);
     assert.notEqual(broken.code, 0);
     assert.match(broken.stderr, /invalid_client/);

@@ -6,6 +6,7 @@ import { describe, it, type TestContext } from "node:test";
 import { stringify } from "yaml";
 import { cli, cliProcess, hasStackTrace } from "../support/cli.js";
 import { tmpDir } from "../support/demo.js";
+import { assertMatchesSchema, assertSnakeCase } from "../support/json-schema.js";
 
 const SECRET = "token-cli-Secret-0123456789";
 
@@ -53,7 +54,10 @@ describe("tokensmith token", () => {
     const { code, stdout } = await cli(["token", "billing", "--json", "--config", path]);
     assert.equal(code, 0);
     const doc = JSON.parse(stdout);
-    assert.deepEqual(Object.keys(doc).sort(), ["access_token", "expires_at", "expires_in", "extra", "scope", "token_type"]);
+    assert.deepEqual(Object.keys(doc).sort(), ["access_token", "connection", "expires_at", "expires_in", "extra", "scope", "token_type"]);
+    assertMatchesSchema("token", doc);
+    assertSnakeCase(doc);
+    assert.equal(doc.connection, "billing");
     assert.equal(doc.access_token, "at-1", "the cached token");
     assert.equal(doc.token_type, "Bearer");
     assert.ok(Number.isInteger(doc.expires_at) && Number.isInteger(doc.expires_in));

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import { cliProcess, hasStackTrace } from "../support/cli.js";
 import { tmpDir } from "../support/demo.js";
+import { assertMatchesSchema } from "../support/json-schema.js";
 
 /**
  * `tokensmith trust` and the refusal of an untrusted working-folder config (SPEC §1 Trust,
@@ -77,11 +78,15 @@ describe("tokensmith trust", () => {
     assert.match(JSON.parse(changed.stdout).error.message, /changed since it was trusted/);
     assert.equal(server.requests(), 0);
 
-    assert.equal((await run("trust", ".")).code, 0, "a folder names the config in it");
+    const again = await run("trust", ".", "--json");
+    assert.equal(again.code, 0, "a folder names the config in it");
+    assertMatchesSchema("trust", JSON.parse(again.stdout));
+    assert.equal(JSON.parse(again.stdout).path, path);
     assert.equal((await run("connections")).code, 0);
     const revoked = await run("trust", "--revoke", "--json");
     assert.equal(revoked.code, 0, revoked.stderr);
     assert.deepEqual(JSON.parse(revoked.stdout), { path, trusted: false, was_trusted: true });
+    assertMatchesSchema("trust", JSON.parse(revoked.stdout));
     assert.equal((await run("connections")).code, 2);
   });
 

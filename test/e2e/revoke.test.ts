@@ -7,6 +7,7 @@ import { describe, it, type TestContext } from "node:test";
 import { stringify } from "yaml";
 import { startServer, type Handler, type Recorded } from "../protocol/helpers.js";
 import { cli } from "../support/cli.js";
+import { assertMatchesSchema } from "../support/json-schema.js";
 
 /**
  * `tokensmith revoke` (SPEC §3, §2.16) through the CLI, against a token and revocation
@@ -64,7 +65,9 @@ describe("tokensmith revoke", () => {
     assert.equal((await run("token", "api")).stdout.trim(), "access-1");
     const result = await run("revoke", "api", "--json");
     assert.equal(result.code, 0, result.stdout);
-    assert.deepEqual(JSON.parse(result.stdout), { revoked: ["refresh_token", "access_token"], warnings: [], dropped: true });
+    const doc = JSON.parse(result.stdout);
+    assert.deepEqual(doc, { connection: "api", revoked: ["refresh_token", "access_token"], warnings: [], dropped: true });
+    assertMatchesSchema("revoke", doc);
     assert.deepEqual(
       calls("/revoke").map((c) => [c.token, c.token_type_hint]),
       [

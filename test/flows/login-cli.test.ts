@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { cliProcess } from "../support/cli.js";
 import { callApi, withDemoServer } from "../support/demo.js";
+import { assertMatchesSchema } from "../support/json-schema.js";
 import { FAKE_BROWSER, printedUrl, startCli, writeLoginConfig } from "./cli-support.js";
 import { browse } from "./fixtures/browser.mjs";
 
@@ -64,6 +65,7 @@ describe("tokensmith login (built binary) against the demo server", () => {
     const login = await cliProcess(["--config", path, "--json", "login", "demo-confidential"], { env: { BROWSER: FAKE_BROWSER } });
     assert.equal(login.code, 0, login.stderr);
     const result = JSON.parse(login.stdout);
+    assertMatchesSchema("login", result);
     assert.deepEqual({ ...result, expires_at: typeof result.expires_at }, {
       connection: "demo-confidential",
       flow: "browser",

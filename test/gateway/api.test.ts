@@ -10,6 +10,7 @@ import { errorResponse } from "../../src/gateway/errors.js";
 import { startGateway } from "../../src/gateway/start.js";
 import { TokenSmithError, type ErrorCode } from "../../src/errors.js";
 import { cli } from "../support/cli.js";
+import { assertMatchesSchema, assertSnakeCase } from "../support/json-schema.js";
 import { FULL_KEY, LIMITED_KEY, withDemoGateway } from "./support.js";
 
 /** A raw request, so that Host and Origin can be anything. */
@@ -47,16 +48,24 @@ describe("the gateway's API", () => {
     const health = await api("/healthz", { key: null });
     assert.equal(health.status, 200);
     assert.deepEqual(health.body, { status: "ok" });
+    assertMatchesSchema("gateway-health", health.body);
   });
 
   it("lets a key limited to some connections see only those, and answers 403 for any other", async (t) => {
     const { api } = await withDemoGateway(t);
     const list = await api("/v1/connections", { key: LIMITED_KEY });
-    assert.deepEqual(list.body.map((c: any) => c.name), ["demo-service"]);
-    assert.equal((await api("/v1/connections/demo-service/token", { key: LIMITED_KEY })).status, 200);
+    assert.deepEqual(list.body.map((c: any) => c.connection), ["demo-service"]);
+    assertMatchesSchema("gateway-connections", list.body);
+    assertSnakeCase(list.body);
+    const token = await api("/v1/connections/demo-service/token", { key: LIMITED_KEY });
+    assert.equal(token.status, 200);
+    assertMatchesSchema("token", token.body);
+    assert.equal(token.body.connection, "demo-service");
     const other = await api("/v1/connections/demo-jwt/token", { key: LIMITED_KEY });
     assert.equal(other.status, 403);
     assert.equal(other.body.error.code, "forbidden");
+    assertMatchesSchema("gateway-error", other.body);
+    assert.equal(other.body.error.connection, "demo-jwt");
     assert.equal((await api("/v1/connections/demo-jwt/refresh", { key: LIMITED_KEY, method: "POST" })).status, 403);
     assert.equal((await api("/v1/connections/no-such-thing/token", { key: LIMITED_KEY })).status, 403, "a limited key does not learn which names exist");
     assert.equal((await api("/v1/connections/no-such-thing/token")).status, 404);
@@ -102,7 +111,9 @@ describe("the gateway's API", () => {
     const first = (await api("/v1/connections/demo-service/token")).body.access_token;
     const refreshed = await api("/v1/connections/demo-service/refresh", { method: "POST" });
     assert.equal(refreshed.status, 200);
-    assert.equal(refreshed.body.tokenRequests, 2);
+    assert.equal(refreshed.body.token_requests, 2);
+    assertMatchesSchema("gateway-connection", refreshed.body);
+    assertSnakeCase(refreshed.body);
     assert.equal(refreshed.body.state, "valid");
     assert.equal(refreshed.body.access_token, undefined, "a refresh answers the status, not the token");
     assert.notEqual((await api("/v1/connections/demo-service/token")).body.access_token, first);
@@ -111,11 +122,14 @@ describe("the gateway's API", () => {
     const tested = await api("/v1/connections/demo-service/test", { method: "POST" });
     assert.equal(tested.status, 200);
     assert.equal(tested.body.ok, true, JSON.stringify(tested.body));
+    assertMatchesSchema("test", tested.body);
     assert.deepEqual(tested.body.steps.map((s: any) => s.step), ["settings", "endpoints", "token", "api"]);
 
     const revoked = await api("/v1/connections/demo-service/revoke", { method: "POST" });
     assert.equal(revoked.status, 200);
     assert.deepEqual(revoked.body.revoked, ["access_token"]);
+    assertMatchesSchema("revoke", revoked.body);
+    assert.equal(revoked.body.connection, "demo-service");
     assert.equal(revoked.body.dropped, true);
     assert.equal((await api("/v1/connections/demo-service")).body.state, "none");
     assert.equal((await api("/v1/connections/demo-service/revoke?only=everything", { method: "POST" })).status, 400);
@@ -134,12 +148,15 @@ describe("the gateway's API", () => {
       ["demo-user", 409, "reauthorization_required"],
       ["wrong-secret", 502, "oauth_error"],
       ["unreachable", 504, "network_error"],
-      ["not-configured", 404, "unknown_connection"],
+      ["not-configured", 404, "config_invalid"],
     ];
     for (const [name, status, code] of cases) {
       const res = await api(`/v1/connections/${name}/token`);
       assert.equal(res.status, status, name);
       assert.equal(res.body.error.code, code, name);
+      assertMatchesSchema("gateway-error", res.body);
+      assertMatchesSchema("error", res.body);
+      assert.equal(res.body.error.connection, name, "the error names its connection");
       assert.equal(typeof res.body.error.message, "string");
       assert.ok("hint" in res.body.error);
     }
@@ -184,15 +201,15 @@ describe("the gateway's API", () => {
     t.after(() => again.close());
     const res = await fetch(`${again.url}/v1/connections`, { headers: { authorization: `Bearer ${FULL_KEY}` } });
     assert.equal(res.status, 200);
-    const rows = (await res.json()) as { name: string; state: string; problem: string | null }[];
-    const byName = Object.fromEntries(rows.map((r) => [r.name, r]));
+    const rows = (await res.json()) as { connection: string; state: string; problem: string | null }[];
+    const byName = Object.fromEntries(rows.map((r) => [r.connection, r]));
     assert.equal(byName["demo-service"].state, "unreadable");
     assert.match(byName["demo-service"].problem ?? "", /--discard-unreadable/);
-    assert.ok(rows.filter((r) => r.name !== "demo-service").every((r) => r.state !== "unreadable"));
-    const fromCli = JSON.parse((await cli(["status", "--json", "--config", configPath])).stdout) as { name: string; state: string }[];
+    assert.ok(rows.filter((r) => r.connection !== "demo-service").every((r) => r.state !== "unreadable"));
+    const fromCli = JSON.parse((await cli(["status", "--json", "--config", configPath])).stdout) as { connection: string; state: string }[];
     assert.deepEqual(
-      fromCli.map((r) => [r.name, r.state]),
-      rows.map((r) => [r.name, r.state]),
+      fromCli.map((r) => [r.connection, r.state]),
+      rows.map((r) => [r.connection, r.state]),
     );
   });
 

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { CHROMIUM_SKIP, chromiumPage } from "../support/chromium.js";
 import { withDemoGateway } from "./support.js";
 
 /**
@@ -11,25 +11,11 @@ import { withDemoGateway } from "./support.js";
  * a message saying why) only where that Chromium is not installed.
  */
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-/** Generous for a shared 2-core machine; the page itself answers in milliseconds. */
-const UI_TIMEOUT_MS = 15_000;
-const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium): the browser test cannot run`;
-
-describe("the dashboard in Chromium", { skip }, () => {
+describe("the dashboard in Chromium", { skip: CHROMIUM_SKIP }, () => {
   it("signs in, shows the connections, refreshes, authorizes, and refuses a POST without the CSRF token", async (t) => {
     const { gateway, api } = await withDemoGateway(t, { demo: { autoLogin: true } });
     await api("/v1/connections/demo-service/token");
-    const { chromium } = await import("playwright-core");
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-    t.after(() => browser.close());
-    const page = await browser.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT_MS);
-    const cspViolations: string[] = [];
-    page.on("console", (message) => {
-      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
-    });
+    const { page, cspViolations } = await chromiumPage(t);
     page.on("dialog", (dialog) => void dialog.accept());
 
     // Sign in with the one-time URL: it lands on the dashboard with the session cookie.

@@ -5,6 +5,7 @@ import { TICKET_TTL_MS } from "../../src/gateway/auth.js";
 import { loginLockKey } from "../../src/lifecycle/runtime.js";
 import { createFileStore } from "../../src/store/file.js";
 import { ManualClock } from "../support/clock.js";
+import { assertMatchesSchema } from "../support/json-schema.js";
 import { LIMITED_KEY, signIn, withDemoGateway } from "./support.js";
 import { internals } from "../../src/lifecycle/handle.js";
 
@@ -110,13 +111,13 @@ describe("the dashboard", () => {
     assert.match(viaKey.body.hint, /run `tokensmith login demo-user`/);
     // A key asks again with ?force_refresh=1: a new token although one is cached.
     await api("/v1/connections/demo-service/token");
-    const before = (await api("/v1/connections/demo-service")).body.tokenRequests;
+    const before = (await api("/v1/connections/demo-service")).body.token_requests;
     assert.equal((await api("/v1/connections/demo-service/test", { method: "POST" })).body.ok, true);
-    assert.equal((await api("/v1/connections/demo-service")).body.tokenRequests, before, "a plain test reuses the token");
+    assert.equal((await api("/v1/connections/demo-service")).body.token_requests, before, "a plain test reuses the token");
     assert.equal((await api("/v1/connections/demo-service/test?force_refresh=1", { method: "POST" })).body.ok, true);
-    assert.equal((await api("/v1/connections/demo-service")).body.tokenRequests, before + 1);
-    const rows = (await api("/v1/connections")).body as { name: string; health: { status: string } }[];
-    assert.deepEqual(rows.map((r) => [r.name, r.health.status]), [["demo-service", "ready"], ["demo-user", "login_required"], ["demo-password", "none"], ["demo-jwt", "none"]]);
+    assert.equal((await api("/v1/connections/demo-service")).body.token_requests, before + 1);
+    const rows = (await api("/v1/connections")).body as { connection: string; health: { status: string } }[];
+    assert.deepEqual(rows.map((r) => [r.connection, r.health.status]), [["demo-service", "ready"], ["demo-user", "login_required"], ["demo-password", "none"], ["demo-jwt", "none"]]);
   });
 
   it("lets a session see statuses but never read a token", async (t) => {
@@ -124,7 +125,7 @@ describe("the dashboard", () => {
     const { cookie } = await signIn(gateway);
     const list = await fetch(`${gateway.url}/v1/connections`, { headers: { cookie } });
     assert.equal(list.status, 200);
-    const names = (await list.json()).map((c: any) => c.name);
+    const names = (await list.json()).map((c: any) => c.connection);
     assert.deepEqual(names, ["demo-service", "demo-user", "demo-password", "demo-jwt"]);
     assert.equal((await fetch(`${gateway.url}/v1/connections/demo-service/token`, { headers: { cookie } })).status, 403);
   });
@@ -134,9 +135,10 @@ describe("the dashboard", () => {
     const minted = await api("/v1/sign-in", { method: "POST", key: LIMITED_KEY });
     assert.equal(minted.status, 200);
     assert.ok(minted.body.url.startsWith(`${gateway.url}/login?token=`));
+    assertMatchesSchema("gateway-sign-in", minted.body);
     const cookie = ((await fetch(minted.body.url, { redirect: "manual" })).headers.get("set-cookie") ?? "").split(";")[0];
     const list = await (await fetch(`${gateway.url}/v1/connections`, { headers: { cookie } })).json();
-    assert.deepEqual(list.map((c: any) => c.name), ["demo-service"]);
+    assert.deepEqual(list.map((c: any) => c.connection), ["demo-service"]);
     const { cookie: full } = await signIn(gateway);
     assert.equal((await fetch(`${gateway.url}/v1/sign-in`, { method: "POST", headers: { cookie: full } })).status, 403, "a session cannot mint sessions");
   });
@@ -150,7 +152,7 @@ describe("the dashboard", () => {
     assert.match(cookie, /HttpOnly/);
     assert.match(cookie, /SameSite=Strict/);
     const list = await (await fetch(`${gateway.url}/v1/connections`, { headers: { cookie: cookie.split(";")[0] } })).json();
-    assert.deepEqual(list.map((c: any) => c.name), ["demo-service"]);
+    assert.deepEqual(list.map((c: any) => c.connection), ["demo-service"]);
     assert.equal((await fetch(`${gateway.url}/`, { headers: { authorization: "Bearer not-a-key-0123456789" } })).status, 401);
     const again = await fetch(`${gateway.url}/`, { headers: { authorization: `Bearer ${LIMITED_KEY}` } });
     assert.equal(again.headers.get("set-cookie")?.split(";")[0], cookie.split(";")[0], "one session per key, however often it polls");
@@ -161,7 +163,7 @@ describe("the dashboard", () => {
     const { cookie } = await signIn(gateway);
     assert.equal((await api("/v1/connections/demo-user/token")).status, 409);
     const before = (await api("/v1/connections/demo-user")).body;
-    assert.deepEqual(before.authorize, { available: true, redirectUri: `${gateway.url}/callback` });
+    assert.deepEqual(before.authorize, { available: true, redirect_uri: `${gateway.url}/callback` });
     const start = await fetch(`${gateway.url}/authorize/demo-user`, { headers: { cookie }, redirect: "manual" });
     assert.equal(start.status, 303);
     const authorizationUrl = new URL(start.headers.get("location")!);
@@ -173,7 +175,7 @@ describe("the dashboard", () => {
     assert.match(await done.text(), /demo-user is authorized/);
     const token = await api("/v1/connections/demo-user/token");
     assert.equal(token.status, 200);
-    assert.equal((await api("/v1/connections/demo-user")).body.hasRefreshToken, true);
+    assert.equal((await api("/v1/connections/demo-user")).body.has_refresh_token, true);
     const replay = await fetch(callback);
     assert.equal(replay.status, 400, "state is single use");
     assert.equal((await fetch(`${gateway.url}/authorize/demo-user`, { redirect: "manual" })).status, 401, "starting needs a session or key");

@@ -3,6 +3,7 @@ import { request } from "node:http";
 import { test } from "node:test";
 import { FULL_KEY, LIMITED_KEY, signIn } from "./support.js";
 import { proxyGateway } from "./proxy-support.js";
+import { assertMatchesSchema } from "../support/json-schema.js";
 
 /**
  * The data gateway's route (SPEC §5 `ANY /proxy/NAME/PATH`, issue 14 item 1), driven with
@@ -81,7 +82,9 @@ test("proxy: auth is a gateway key allowed the connection: none 401, a limited k
   assert.equal((await raw(`${gateway.url}/proxy/bulk/small`, { headers: { cookie } })).status, 401);
   const unknown = await raw(`${gateway.url}/proxy/nope/x`, { headers: auth() });
   assert.equal(unknown.status, 404);
-  assert.equal(JSON.parse(unknown.body).error.code, "unknown_connection");
+  assert.equal(JSON.parse(unknown.body).error.code, "config_invalid");
+  assertMatchesSchema("gateway-error", JSON.parse(unknown.body));
+  assertMatchesSchema("gateway-error", JSON.parse(limited.body));
 });
 
 test("proxy: 401 to a held body invalidates exactly that token, refreshes once and replays; counted as a recovery", async (t) => {
@@ -101,11 +104,11 @@ test("proxy: 401 to a held body invalidates exactly that token, refreshes once a
   assert.match(metrics, /tokensmith_proxy_401_recoveries_total\{connection="bulk"\} 1/);
   assert.match(metrics, /tokensmith_proxy_requests_total\{connection="bulk",class="2xx"\} 2/);
   assert.match(metrics, /tokensmith_proxy_upstream_latency_seconds_count\{connection="bulk"\} 3/);
-  const listed = (await api("/v1/connections")).body as { name: string; served: { proxy: { requests: number; recoveries: number; bytesUp: number } } }[];
-  const bulk = listed.find((c) => c.name === "bulk")!;
+  const listed = (await api("/v1/connections")).body as { connection: string; served: { proxy: { requests: number; recoveries: number; bytes_up: number } } }[];
+  const bulk = listed.find((c) => c.connection === "bulk")!;
   assert.equal(bulk.served.proxy.requests, 2);
   assert.equal(bulk.served.proxy.recoveries, 1);
-  assert.equal(bulk.served.proxy.bytesUp, "replay me".length * 2);
+  assert.equal(bulk.served.proxy.bytes_up, "replay me".length * 2);
 });
 
 test("proxy: a body over 1 MiB streams; its 401 is passed through and the refused token invalidated for the next request", async (t) => {
@@ -166,6 +169,11 @@ test("proxy: errors in the gateway's JSON: no base_url 400 naming the field, all
   const down = await raw(`${gateway.url}/proxy/down/small`, { headers: auth() });
   assert.equal(down.status, 504);
   assert.equal(JSON.parse(down.body).error.code, "network_error");
+  // Every proxy error is the gateway's error document, naming the connection.
+  for (const [name, answer] of [["nobase", nobase], ["fenced", fenced], ["down", down]] as const) {
+    assertMatchesSchema("gateway-error", JSON.parse(answer.body));
+    assert.equal(JSON.parse(answer.body).error.connection, name);
+  }
 });
 
 test("proxy: base_url must be https unless loopback or allow_insecure_http: the config is refused at start, naming the field", async (t) => {

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { createServer, type AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -9,10 +8,7 @@ import { TokenSmithError } from "../../src/errors.js";
 import { startGateway } from "../../src/gateway/start.js";
 import { cli, hasStackTrace } from "../support/cli.js";
 import { tmpDir } from "../support/demo.js";
-
-const CHILD = join(import.meta.dirname, "fixtures", "cli-child.ts");
-/** Starting a child with tsx takes a second or two on a busy machine; allow for a very busy one. */
-const START_TIMEOUT_MS = 20_000;
+import { startServe } from "./serve-process.js";
 
 /** A config file with a file store in the test's folder and no connections. */
 async function writeConfig(t: TestContext, gateway: Record<string, unknown> = {}): Promise<{ dir: string; path: string }> {
@@ -112,6 +108,25 @@ describe("tokensmith serve", () => {
     });
   }
 
+  it("re-reads its config on SIGHUP, logging what changed; a config that does not validate is logged and the old one runs on", async (t) => {
+    const { dir, path } = await writeConfig(t);
+    const serve = await startServe(t, dir, ["--config", path]);
+    const key = (await readFile(join(dir, "store", "gateway.key"), "utf8")).trim();
+    const names = async () => ((await (await fetch(`${serve.url}/v1/connections`, { headers: { authorization: `Bearer ${key}` } })).json()) as { name: string }[]).map((c) => c.name);
+    const billing = { grant: "client_credentials", token_url: "https://auth.example.com/token", client_id: "c", client_secret: "s" };
+    await writeFile(path, stringify({ store: { type: "file", dir: join(dir, "store") }, connections: { billing } }));
+    serve.child.kill("SIGHUP");
+    await serve.waitFor(/Z config reloaded: added billing\n/);
+    assert.deepEqual(await names(), ["billing"]);
+    await writeFile(path, stringify({ store: { type: "file", dir: join(dir, "store") }, connections: { billing: { ...billing, grant: "nonsense" }, other: billing } }));
+    serve.child.kill("SIGHUP");
+    const logged = await serve.waitFor(/config reload failed: .*billing.*; still serving the previous config\n/);
+    assert.equal(logged.match(/sign-in \(one-time URL\)/g)?.length, 1, "no new sign-in URL");
+    assert.deepEqual(await names(), ["billing"], "the previous config runs on");
+    serve.child.kill("SIGTERM");
+    assert.equal(await serve.exited, 0);
+  });
+
   it("logs nothing for the client's own mistakes (4xx)", async (t) => {
     const { dir, path } = await writeConfig(t);
     const serve = await startServe(t, dir, ["--config", path]);
@@ -124,43 +139,3 @@ describe("tokensmith serve", () => {
     assert.doesNotMatch(serve.stderr().slice(before.length), /error/);
   });
 });
-
-interface Serve {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<number | null>;
-  stderr(): string;
-  stdout(): string;
-  /** Resolves with all of stderr once it matches `pattern`. */
-  waitFor(pattern: RegExp): Promise<string>;
-}
-
-/** `tokensmith serve --port 0 ARGS` from source in a child process, once it has printed where its key is. */
-async function startServe(t: TestContext, home: string, args: string[]): Promise<Serve> {
-  const child = spawn(process.execPath, ["--import", "tsx", CHILD, "serve", "--port", "0", ...args], {
-    cwd: join(import.meta.dirname, "..", ".."),
-    env: { PATH: process.env.PATH, HOME: home },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  t.after(() => child.kill("SIGKILL"));
-  let stderr = "";
-  let stdout = "";
-  child.stdout.on("data", (d) => (stdout += d));
-  child.stderr.on("data", (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  const waitFor = (pattern: RegExp) =>
-    new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`stderr never matched ${pattern}: ${stderr}`)), START_TIMEOUT_MS);
-      const check = () => {
-        if (!pattern.test(stderr)) return;
-        clearTimeout(timer);
-        child.stderr.off("data", check);
-        resolve(stderr);
-      };
-      child.stderr.on("data", check);
-      check();
-    });
-  await waitFor(/API key: in .+\n/);
-  const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr)![1];
-  return { child, url, exited, stderr: () => stderr, stdout: () => stdout, waitFor };
-}

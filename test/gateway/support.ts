@@ -5,7 +5,7 @@ import { stringify } from "yaml";
 import type { Clock } from "../../src/clock.js";
 import { demoConfig } from "../../src/demo/config.js";
 import type { DemoServer, DemoServerOptions } from "../../src/demo/server.js";
-import { startGateway, type Gateway } from "../../src/gateway/start.js";
+import { startGateway, type Gateway, type GatewayOptions } from "../../src/gateway/start.js";
 import { tmpDir, withDemoServer } from "../support/demo.js";
 
 /**
@@ -34,6 +34,8 @@ export interface DemoGatewayOptions {
   keys?: boolean;
   /** The gateway's clock (default the system's). */
   clock?: Clock;
+  /** Told of every config reload. */
+  onReload?: GatewayOptions["onReload"];
 }
 
 export async function withDemoGateway(t: TestContext, options: DemoGatewayOptions = {}): Promise<DemoGateway> {
@@ -45,7 +47,7 @@ export async function withDemoGateway(t: TestContext, options: DemoGatewayOption
   options.patch?.(config);
   const configPath = join(dir, "tokensmith.yaml");
   await writeFile(configPath, stringify(config), { mode: 0o600 });
-  const gateway = await startGateway({ config: configPath, env: {}, clock: options.clock });
+  const gateway = await startGateway({ config: configPath, env: {}, clock: options.clock, onReload: options.onReload });
   t.after(() => gateway.close());
   const api = async (path: string, { key, ...init }: RequestInit & { key?: string | null } = {}) => {
     const headers = new Headers(init.headers);

@@ -9,7 +9,7 @@ import { TokenSmith } from "../../src/tokensmith.js";
 const config = { connections: { billing: { grant: "client_credentials", token_url: "https://auth.example.com/token", client_id: "c", client_secret: "s3cret-value" } } };
 
 /** What a user may call on a connection (SPEC §4), and nothing else. */
-const PUBLIC_METHODS = ["accessToken", "describe", "export", "fetch", "headers", "invalidate", "login", "logout", "paginate", "revoke", "status", "test", "token"];
+const PUBLIC_METHODS = ["accessToken", "describe", "export", "fetch", "headers", "history", "invalidate", "login", "logout", "paginate", "revoke", "status", "test", "token"];
 
 describe("the public boundary of a connection", () => {
   it("offers users the documented methods only: no way to its manager or store", async (t) => {

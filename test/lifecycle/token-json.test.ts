@@ -7,7 +7,8 @@ const info = (expiresAt: Date | null) => ({ accessToken: "at-1", tokenType: "Bea
 describe("tokenJson (the CLI's token --json and the gateway's token route)", () => {
   it("gives integer epoch seconds and whole seconds left, never negative", () => {
     const now = Date.UTC(2030, 0, 1);
-    assert.deepEqual(tokenJson(info(new Date(now + 59_999)), now), {
+    assert.deepEqual(tokenJson("billing", info(new Date(now + 59_999)), now), {
+      connection: "billing",
       access_token: "at-1",
       token_type: "Bearer",
       expires_at: Math.floor((now + 59_999) / 1000),
@@ -15,11 +16,11 @@ describe("tokenJson (the CLI's token --json and the gateway's token route)", () 
       scope: "a b",
       extra: { instance_url: "https://x.example" },
     });
-    assert.equal(tokenJson(info(new Date(now - 5_000)), now).expires_in, 0);
+    assert.equal(tokenJson("billing", info(new Date(now - 5_000)), now).expires_in, 0);
   });
 
   it("gives null for both when the token has no expiry", () => {
-    const json = tokenJson(info(null), 0);
+    const json = tokenJson("billing", info(null), 0);
     assert.equal(json.expires_at, null);
     assert.equal(json.expires_in, null);
   });

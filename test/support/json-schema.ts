@@ -26,13 +26,25 @@ export function assertMatchesSchema(name: string, value: unknown): void {
   assert.ok(ok, `output does not match docs/schemas/${name}.schema.json: ${JSON.stringify(validate.errors, null, 2)}\n${JSON.stringify(value, null, 2)}`);
 }
 
+/**
+ * Keys whose values keep names that are not tokensmith's: `extra` (the token response's own
+ * fields), `headers` and `token_headers` (HTTP header names), `body` (an API's answer, `call
+ * --json`), `kdf` (scrypt's parameters N, r, p as RFC 7914 names them, in an export bundle).
+ */
+const PASSED_THROUGH = new Set(["extra", "headers", "token_headers", "body", "kdf"]);
+
 /** Asserts that no key anywhere in `value` is camelCase (SPEC §3: snake_case keys everywhere). */
 export function assertSnakeCase(value: unknown, path = "$"): void {
   if (Array.isArray(value)) return value.forEach((v, i) => assertSnakeCase(v, `${path}[${i}]`));
   if (value === null || typeof value !== "object") return;
   for (const [key, v] of Object.entries(value)) {
     assert.match(key, /^[a-z0-9_]+$/, `${path}.${key} is not snake_case`);
-    // `extra` holds the server's own fields, passed through as they came.
-    if (key !== "extra") assertSnakeCase(v, `${path}.${key}`);
+    if (!PASSED_THROUGH.has(key)) assertSnakeCase(v, `${path}.${key}`);
   }
+}
+
+/** A document as SPEC §3 wants it: matching docs/schemas/NAME.schema.json, with snake_case keys. */
+export function assertDocument(name: string, value: unknown): void {
+  assertMatchesSchema(name, value);
+  assertSnakeCase(value);
 }

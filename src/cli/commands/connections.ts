@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { connectionJson } from "../../lifecycle/documents.js";
 import type { CliRun } from "../context.js";
 
 /**
@@ -16,7 +17,7 @@ export function registerConnections(program: Command, run: CliRun): void {
         const text = rows.length
           ? rows.map((r) => `${r.name}\t${r.grant}${r.provider ? `\t${r.provider}` : ""}${r.tokenUrl ? `\t${r.tokenUrl}` : ""}`).join("\n")
           : "(no connections configured)";
-        ctx.printer.data(text, rows);
+        ctx.printer.data(text, rows.map(connectionJson));
       }),
     );
 }

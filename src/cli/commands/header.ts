@@ -11,7 +11,7 @@ export function registerHeader(program: Command, run: CliRun): void {
       const route = ctx.route(ts, name);
       const headers = await ts.connection(name).headers(tokenRequest(opts));
       const [[key, value]] = Object.entries(headers);
-      ctx.printer.data(`${key}: ${value}`, { name: key, value });
+      ctx.printer.data(`${key}: ${value}`, { connection: name, name: key, value });
       route.served();
     }),
   );

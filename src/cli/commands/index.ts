@@ -15,6 +15,7 @@ export const COMMANDS: Record<string, () => Promise<RegisterCommand>> = {
   header: async () => (await import("./header.js")).registerHeader,
   call: async () => (await import("./call.js")).registerCall,
   status: async () => (await import("./status.js")).registerStatus,
+  log: async () => (await import("./log.js")).registerLog,
   test: async () => (await import("./test.js")).registerTest,
   login: async () => (await import("./login.js")).registerLogin,
   revoke: async () => (await import("./revoke.js")).registerRevoke,

@@ -12,7 +12,7 @@ export function registerLogout(program: Command, run: CliRun): void {
       run.action(async (ctx, name: string, options: { discardUnreadable?: boolean }) => {
         const ts = await ctx.tokensmith();
         await ts.connection(name).logout({ discardUnreadable: options.discardUnreadable === true });
-        ctx.printer.data(`logged out: ${name}`, { connection: name, loggedOut: true });
+        ctx.printer.data(`logged out: ${name}`, { connection: name, logged_out: true });
       }),
     );
 }

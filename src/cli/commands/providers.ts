@@ -117,6 +117,15 @@ export function renderPreset(preset: Preset): string {
   ].join("\n");
 }
 
+/**
+ * A preset as `providers --json` prints it: the config's own (snake_case) field names, the
+ * template variables it takes; the one camelCase field of the type under its config name.
+ */
+function presetJson(preset: Preset): Record<string, unknown> {
+  const { issuerTemplate, ...fields } = preset;
+  return { ...fields, ...(issuerTemplate ? { issuer_template: issuerTemplate } : {}), variables: presetVariables(preset) };
+}
+
 export function registerProviders(program: Command, run: CliRun): void {
   program
     .command("providers")
@@ -126,7 +135,7 @@ export function registerProviders(program: Command, run: CliRun): void {
       run.action(async (ctx, name: string | undefined) => {
         if (!name) {
           const presets = listPresets();
-          ctx.printer.data(renderList(presets), presets);
+          ctx.printer.data(renderList(presets), presets.map(presetJson));
           return;
         }
         const preset = getPreset(name);
@@ -134,7 +143,7 @@ export function registerProviders(program: Command, run: CliRun): void {
           const hint = [didYouMean(name, listPresets().map((p) => p.name)), "run `tokensmith providers` to list them"].filter(Boolean).join(" ");
           throw new TokenSmithError("usage_error", `unknown provider "${name}"`, { hint });
         }
-        ctx.printer.data(renderPreset(preset), { ...preset, variables: presetVariables(preset) });
+        ctx.printer.data(renderPreset(preset), presetJson(preset));
       }),
     );
 }

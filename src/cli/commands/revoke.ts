@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { revokeJson } from "../../lifecycle/documents.js";
 import type { CliRun } from "../context.js";
 
 /** `tokensmith revoke NAME`: RFC 7009 at the server, then drop the local state. */
@@ -17,7 +18,7 @@ export function registerRevoke(program: Command, run: CliRun): void {
         const result = await ts.connection(name).revoke({ only, force: opts.force });
         for (const warning of result.warnings) ctx.printer.warn(warning);
         const what = result.revoked.length ? result.revoked.map((r) => r.replace("_", " ")).join(" and ") : "nothing to revoke";
-        ctx.printer.data(`revoked: ${what}; local state dropped`, result);
+        ctx.printer.data(`revoked: ${what}; local state dropped`, revokeJson(name, result));
       }),
     );
 }

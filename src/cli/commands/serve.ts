@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { TokenSmithError } from "../../errors.js";
+import { redactMessage } from "../../redact.js";
 import type { CliRun } from "../context.js";
 
 /** Highest TCP port. */
@@ -37,7 +38,7 @@ export function registerServe(program: Command, run: CliRun): void {
     .option("--port <port>", "port to bind (default: gateway.port, else 7373)")
     .action(
       run.action(async (ctx, opts: { host?: string; port?: string }) => {
-        const { startGateway, errorLogLine, errorStack } = await import("../../gateway/start.js");
+        const { startGateway, errorLogLine, errorStack, reloadLogLines } = await import("../../gateway/start.js");
         const gateway = await startGateway({
           config: ctx.flags.config,
           host: opts.host,
@@ -49,6 +50,9 @@ export function registerServe(program: Command, run: CliRun): void {
             const stack = ctx.flags.verbose ? errorStack(error) : undefined;
             if (stack) ctx.printer.out.stderr(`${stack}\n`);
           },
+          onReload: (outcome) => {
+            for (const line of reloadLogLines(outcome)) ctx.printer.out.stderr(`${new Date().toISOString()} ${redactMessage(line)}\n`);
+          },
         });
         ctx.printer.verbose(`config: ${gateway.tokensmith.configPath ?? "(object)"}`);
         const out = ctx.printer.out;
@@ -57,7 +61,11 @@ export function registerServe(program: Command, run: CliRun): void {
         out.stderr(`dashboard sign-in (one-time URL): ${gateway.signInUrl}\n`);
         if (gateway.keyFile) out.stderr(`API key: in ${gateway.keyFile} (send it as Authorization: Bearer <key>)\n`);
         else out.stderr("API keys: as configured in gateway.api_keys\n");
+        // SIGHUP re-reads the config (SPEC §5); onReload above says how it went.
+        const reload = () => void gateway.reload().catch(() => undefined);
+        process.on("SIGHUP", reload);
         const signal = await untilSignal();
+        process.off("SIGHUP", reload);
         ctx.printer.info(`${signal}: stopping the gateway`);
         await gateway.close();
       }),

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { statusJson } from "../../lifecycle/documents.js";
 import { formatRelative } from "../../lifecycle/health.js";
 import type { ConnectionStatus } from "../../lifecycle/status.js";
 import type { CliRun } from "../context.js";
@@ -19,7 +20,7 @@ export function registerStatus(program: Command, run: CliRun): void {
         // Which file is in use (SPEC §1), above the rows; the JSON document keeps its shape.
         const config = `config: ${ts.configPath ?? "(given as an object)"}`;
         const now = Date.now();
-        ctx.printer.data([config, ...statuses.map((s) => render(s, now))].join("\n"), name ? statuses[0] : statuses);
+        ctx.printer.data([config, ...statuses.map((s) => render(s, now))].join("\n"), name ? statusJson(statuses[0]!) : statuses.map(statusJson));
       }),
     );
 }

@@ -15,7 +15,7 @@ export function registerToken(program: Command, run: CliRun): void {
       ctx.printer.verbose(
         `${name}: a token of type ${info.tokenType}, ${expiresAt === null ? "no expiry" : `expires ${new Date(expiresAt * 1000).toISOString()}`}, scope "${info.scope}"`,
       );
-      ctx.printer.data(info.accessToken, tokenJson(info, Date.now()));
+      ctx.printer.data(info.accessToken, tokenJson(name, info, Date.now()));
       route.served();
     }),
   );
