@@ -8,10 +8,26 @@ const { existsSync } = require("node:fs");
 const { join } = require("node:path");
 const { pathToFileURL } = require("node:url");
 
-const launcher = join(__dirname, "..", "dist", "cli-bundle", "launch.cjs");
+const bundle = join(__dirname, "..", "dist", "cli-bundle");
+const launcher = join(bundle, "launch.cjs");
 const argv = process.argv.slice(2);
-if (existsSync(launcher)) {
-  require(launcher).launch(argv);
-} else {
-  import(pathToFileURL(join(__dirname, "..", "dist", "cli", "main.js")).href).then((m) => m.main(argv));
+// `token`/`header` with a valid stored token: fast.cjs answers without loading the CLI, or
+// prints nothing and says no (src/cli/fast-token.ts); the CLI then runs as always.
+if (!served(argv)) run(argv);
+
+function served(argv) {
+  if (!argv.includes("token") && !argv.includes("header")) return false;
+  try {
+    return require(join(bundle, "fast.cjs")).serve(argv);
+  } catch {
+    return false; // Not built (the unbundled fallback below), or a bug: the CLI answers.
+  }
+}
+
+function run(argv) {
+  if (existsSync(launcher)) {
+    require(launcher).launch(argv);
+  } else {
+    import(pathToFileURL(join(__dirname, "..", "dist", "cli", "main.js")).href).then((m) => m.main(argv));
+  }
 }

@@ -9,7 +9,7 @@
 import { build } from "esbuild";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -112,23 +112,27 @@ const cli = await build({
   define: { "import.meta.url": "__bundleMetaUrl", "import.meta.filename": "__filename", "import.meta.dirname": "__dirname" },
 });
 const mainText = PRELUDE + routeDynamicImports(cli.outputFiles[0].text);
+const digest = JSON.stringify(createHash("sha1").update(mainText).digest("hex"));
+/** A small entry of its own beside main.cjs that knows main.cjs's digest (`__BUNDLE_DIGEST__`). */
+const besideMain = (entry, outfile, options = {}) =>
+  build({ ...common, entryPoints: [resolve(root, entry)], outfile: resolve(outdir, outfile), format: "cjs", write: false, ...options, define: { ...options.define, __BUNDLE_DIGEST__: digest } });
 // CommonJS too, like bin/tokensmith.js that requires it: no ES module loader on the way in.
 // It knows main.cjs's digest (the key of its code cache) rather than hashing it every run.
-const launcher = await build({
-  ...common,
-  entryPoints: [resolve(root, "src/cli/launch.ts")],
-  outfile: resolve(outdir, "launch.cjs"),
-  format: "cjs",
-  write: false,
+const launcher = await besideMain("src/cli/launch.ts", "launch.cjs", {
   banner: { js: 'var __bundleMetaUrl=require("node:url").pathToFileURL(__filename).href;' },
-  define: { "import.meta.url": "__bundleMetaUrl", __BUNDLE_DIGEST__: JSON.stringify(createHash("sha1").update(mainText).digest("hex")) },
+  define: { "import.meta.url": "__bundleMetaUrl" },
 });
+// The `token`/`header` fast path (src/cli/fast-token.ts), which the binary tries first: it
+// serves a valid stored token without loading main.cjs. main.cjs's digest is the build id
+// that token routes are kept for.
+const fast = await besideMain("src/cli/fast-token.ts", "fast.cjs");
 
 // Earlier builds' files (and a code cache made for another bundle) must not linger.
 rmSync(outdir, { recursive: true, force: true });
 mkdirSync(outdir, { recursive: true });
 writeFileSync(resolve(outdir, "main.cjs"), mainText);
 writeFileSync(resolve(outdir, "launch.cjs"), launcher.outputFiles[0].text);
+writeFileSync(resolve(outdir, "fast.cjs"), fast.outputFiles[0].text);
 mkdirSync(resolve(outdir, "vendor"));
 for (const { file, entry } of Object.values(VENDOR).filter((v) => v.entry)) {
   await build({
@@ -177,6 +181,9 @@ async function warmCodeCache() {
     run(process.execPath, [resolve(root, "bin/tokensmith.js"), "token", "warm-up", "--config", config], { env: { ...process.env, XDG_CACHE_HOME: join(dir, "cache"), ...env } });
   try {
     await token({ NODE_DISABLE_COMPILE_CACHE: "1" });
+    // The first run left a token route: without it, the second run is the CLI's, not the fast path's.
+    const routes = join(dir, "cache", "tokensmith");
+    for (const name of readdirSync(routes)) if (name.startsWith("token-")) rmSync(join(routes, name));
     await token({});
   } catch (err) {
     console.warn(`bundle: no code cache yet (the warm-up run failed: ${err.stderr || err.message})`);

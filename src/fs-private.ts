@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { constants } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readFileSync, type Stats } from "node:fs";
 import { chmod, link, mkdir, open, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { TokenSmithError } from "./errors.js";
@@ -33,19 +33,26 @@ const euid = (): number | undefined => process.geteuid?.();
  */
 export async function checkPrivateDir(path: string, what = "store folder"): Promise<void> {
   const st = await stat(path);
+  const problem = privateDirProblem(path, st, what);
+  if (problem) throw problem;
+  if ((st.mode & 0o077) !== 0) await chmod(path, DIR_MODE).catch(() => {});
+}
+
+/** What is wrong with a folder for keys or token state (the `store_error` to throw), or undefined. */
+export function privateDirProblem(path: string, st: Stats, what = "store folder"): TokenSmithError | undefined {
   const uid = euid();
-  if (!st.isDirectory()) throw new TokenSmithError("store_error", `the ${what} ${path} is not a folder`, { hint: `remove it, or point tokensmith at a folder of your own` });
+  if (!st.isDirectory()) return new TokenSmithError("store_error", `the ${what} ${path} is not a folder`, { hint: `remove it, or point tokensmith at a folder of your own` });
   if (uid !== undefined && st.uid !== uid) {
-    throw new TokenSmithError("store_error", `the ${what} ${path} belongs to another user (uid ${st.uid}); its keys and records cannot be trusted`, {
+    return new TokenSmithError("store_error", `the ${what} ${path} belongs to another user (uid ${st.uid}); its keys and records cannot be trusted`, {
       hint: `use a folder of your own (store.dir), or, if it is yours, run: chown -R ${uid} ${path}`,
     });
   }
   if (uid !== undefined && (st.mode & 0o022) !== 0) {
-    throw new TokenSmithError("store_error", `the ${what} ${path} is writable by other users, who could plant a key or a record in it`, {
+    return new TokenSmithError("store_error", `the ${what} ${path} is writable by other users, who could plant a key or a record in it`, {
       hint: `check its contents, then run: chmod ${DIR_MODE.toString(8)} ${path}`,
     });
   }
-  if ((st.mode & 0o077) !== 0) await chmod(path, DIR_MODE).catch(() => {});
+  return undefined;
 }
 
 /**
@@ -55,24 +62,54 @@ export async function checkPrivateDir(path: string, what = "store folder"): Prom
  * with the file is `store_error` naming the fix.
  */
 export async function readPrivateFile(path: string, what: string): Promise<string> {
-  const refuse = (problem: string, hint = `remove it (${path})`) => new TokenSmithError("store_error", `the ${what} ${path} ${problem}`, { hint });
   let handle;
   try {
-    handle = await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+    handle = await open(path, PRIVATE_OPEN_FLAGS);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ELOOP") throw refuse("is a symbolic link; tokensmith reads only regular files");
-    throw err;
+    throw symlinkProblem(path, what, err);
   }
   try {
-    const st = await handle.stat();
-    if (!st.isFile()) throw refuse("is not a regular file");
-    const uid = euid();
-    if (uid !== undefined && st.uid !== uid) throw refuse(`belongs to another user (uid ${st.uid})`);
-    if (uid !== undefined && (st.mode & 0o077) !== 0) throw refuse("is readable by other users", `run: chmod ${FILE_MODE.toString(8)} ${path}`);
+    const problem = privateFileProblem(path, await handle.stat(), what);
+    if (problem) throw problem;
     return await handle.readFile("utf8");
   } finally {
     await handle.close();
   }
+}
+
+/** {@link readPrivateFile}, synchronously (the CLI's `token` fast path): the same checks, the same errors. */
+export function readPrivateFileSync(path: string, what: string): string {
+  let fd: number;
+  try {
+    fd = openSync(path, PRIVATE_OPEN_FLAGS);
+  } catch (err) {
+    throw symlinkProblem(path, what, err);
+  }
+  try {
+    const problem = privateFileProblem(path, fstatSync(fd), what);
+    if (problem) throw problem;
+    return readFileSync(fd, "utf8");
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** No symlink followed (O_NOFOLLOW), no blocking on a FIFO or device (O_NONBLOCK). */
+const PRIVATE_OPEN_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+
+const refusal = (path: string, what: string, problem: string, hint = `remove it (${path})`) => new TokenSmithError("store_error", `the ${what} ${path} ${problem}`, { hint });
+
+function symlinkProblem(path: string, what: string, err: unknown): unknown {
+  return (err as NodeJS.ErrnoException).code === "ELOOP" ? refusal(path, what, "is a symbolic link; tokensmith reads only regular files") : err;
+}
+
+/** What is wrong with an opened key, record or lease file (the `store_error` to throw), or undefined. */
+function privateFileProblem(path: string, st: Stats, what: string): TokenSmithError | undefined {
+  if (!st.isFile()) return refusal(path, what, "is not a regular file");
+  const uid = euid();
+  if (uid !== undefined && st.uid !== uid) return refusal(path, what, `belongs to another user (uid ${st.uid})`);
+  if (uid !== undefined && (st.mode & 0o077) !== 0) return refusal(path, what, "is readable by other users", `run: chmod ${FILE_MODE.toString(8)} ${path}`);
+  return undefined;
 }
 
 /** Writes `content` to a new owner-only temp file in `folder`, synced to disk; returns its path. */

@@ -1,9 +1,9 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { ConfigCache } from "../config/load.js";
 import { xdgCacheHome } from "../config/paths.js";
 import type { ConfigFile } from "../config/schema.js";
+import { readSealed, writeSealed } from "./sealed-cache.js";
 
 /**
  * The CLI's cache of validated config files (docs/decisions.md, CLI start-up): parsing the
@@ -18,8 +18,6 @@ import type { ConfigFile } from "../config/schema.js";
  * exactly is kept, so a hit gives the same config that validation gave.
  */
 
-const IV_BYTES = 12;
-const TAG_BYTES = 16;
 const LABEL = "tokensmith config cache v1";
 
 /** The cache, for the build identified by `buildId`; undefined when there is no user id to check files against (Windows). */
@@ -29,61 +27,12 @@ export function configCache(buildId: string, env: NodeJS.ProcessEnv = process.en
   const keyOf = (path: string, text: string) => createHash("sha256").update(`${LABEL}\0${buildId}\0${path}\0`).update(text).digest();
   const fileOf = (path: string) => join(dir, `config-${createHash("sha256").update(path).digest("hex").slice(0, 32)}.cache`);
   return {
-    get(path, text) {
-      const sealed = readTrusted(fileOf(path));
-      if (!sealed || sealed.length <= IV_BYTES + TAG_BYTES) return undefined;
-      try {
-        const decipher = createDecipheriv("aes-256-gcm", keyOf(path, text), sealed.subarray(0, IV_BYTES));
-        decipher.setAuthTag(sealed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
-        const plain = Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
-        return JSON.parse(plain.toString("utf8")) as ConfigFile;
-      } catch {
-        return undefined; // Another text, path or build: a miss.
-      }
-    },
+    // Another text, path or build: a miss.
+    get: (path, text) => readSealed<ConfigFile>(fileOf(path), keyOf(path, text)),
     set(path, text, config) {
-      if (!isExactJson(config)) return;
-      const iv = randomBytes(IV_BYTES);
-      const cipher = createCipheriv("aes-256-gcm", keyOf(path, text), iv);
-      const body = Buffer.concat([cipher.update(JSON.stringify(config), "utf8"), cipher.final()]);
-      writeQuietly(dir, fileOf(path), Buffer.concat([iv, cipher.getAuthTag(), body]));
+      if (isExactJson(config)) writeSealed(dir, fileOf(path), keyOf(path, text), config);
     },
   };
-}
-
-/** The file's bytes if this user owns it and nobody else can write it; undefined otherwise (or missing). */
-function readTrusted(file: string): Buffer | undefined {
-  let fd: number;
-  try {
-    fd = openSync(file, "r");
-  } catch {
-    return undefined;
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile() || st.uid !== process.getuid!() || (st.mode & 0o022) !== 0) return undefined;
-    return readFileSync(fd);
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Whole or not at all (a temp file renamed over); a cache that cannot be written is no error. */
-function writeQuietly(dir: string, file: string, data: Buffer): void {
-  const temp = `${file}.${process.pid}.tmp`;
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(temp, data, { mode: 0o600 });
-    renameSync(temp, file);
-  } catch {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // Never written.
-    }
-  }
 }
 
 /** True when JSON round-trips the value exactly: strings, finite numbers (not -0), booleans, null, arrays and plain objects. */

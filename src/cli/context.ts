@@ -4,6 +4,7 @@ import { toTokenSmithError } from "../errors.js";
 import type { FetchLike } from "../protocol/types.js";
 import { TokenSmith } from "../tokensmith.js";
 import { exitCodeOf } from "./exit-codes.js";
+import { pendingRoute } from "./route-save.js";
 import { OutputClosed, Printer, type GlobalFlags, type Output } from "./output.js";
 
 /** What a command's action gets: its printer and a lazily loaded TokenSmith. */
@@ -17,6 +18,12 @@ export interface CliContext {
   tokensmith(options?: { fetch?: FetchLike }): Promise<TokenSmith>;
   /** Standard input, for `-d @-`, `import NAME` and `login --manual`. */
   stdin: NodeJS.ReadableStream;
+  /**
+   * `token`/`header`: call before serving connection `name`, and `served()` after, so that the
+   * binary's next run can serve it on the fast path (src/cli/fast-token.ts). In-process runs
+   * (no build id) keep no routes.
+   */
+  route(ts: TokenSmith, name: string): { served(): void };
 }
 
 export type Action = (ctx: CliContext, ...args: any[]) => Promise<number | void>;
@@ -25,12 +32,16 @@ export type Action = (ctx: CliContext, ...args: any[]) => Promise<number | void>
 export class CliRun {
   private instance?: Promise<TokenSmith>;
   exitCode = 0;
+  /** A warning was printed (or would have been, but for --quiet): the fast path prints none, so no route is kept. */
+  private warned = false;
 
   constructor(
     readonly out: Output,
     private readonly input?: NodeJS.ReadableStream,
     /** Validated configs kept between runs (the binary's; in-process runs go without). */
     private readonly configCache?: ConfigCache,
+    /** The build's id (the binary's): token routes are kept for it. */
+    private readonly buildId?: string,
   ) {}
 
   /** The given stream, else process.stdin, created only when a command reads it (a quicker start). */
@@ -57,12 +68,19 @@ export class CliRun {
             config: flags.config,
             refreshAhead: false,
             configCache: this.configCache,
-            onWarning: (message) => printer.warn(message),
+            onWarning: (message) => {
+              this.warned = true;
+              printer.warn(message);
+            },
           }).then((ts) => {
             printer.verbose(`config: ${ts.configPath ?? "(object)"}`);
             return ts;
           });
           return this.instance;
+        },
+        route: (ts, name) => {
+          const pending = this.buildId && !flags.verbose ? pendingRoute(ts, name, this.buildId, process.env) : undefined;
+          return { served: () => pending?.save(this.warned) };
         },
       };
       try {

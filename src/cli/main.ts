@@ -84,7 +84,7 @@ export interface RunOptions {
 
 /** Run the CLI; resolves to the exit code. Never calls process.exit itself. Stdin defaults to process.stdin. */
 export async function run(argv: string[], out: Output = processOutput, stdin?: NodeJS.ReadableStream, options: RunOptions = {}): Promise<number> {
-  const cli = new CliRun(out, stdin, options.buildId ? configCache(options.buildId) : undefined);
+  const cli = new CliRun(out, stdin, options.buildId ? configCache(options.buildId) : undefined, options.buildId);
   try {
     const program = await buildProgram(cli, argv);
     await program.parseAsync(argv, { from: "user" });

@@ -1,7 +1,7 @@
-import { existsSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { TokenSmithError } from "../errors.js";
 import { configError } from "./issues.js";
+import { CWD_NAMES, presentIn, XDG_NAMES } from "./locate.js";
 import { absolutePath, xdgConfigHome } from "./paths.js";
 import { readOwnFile } from "./own-file.js";
 import { checkConnection } from "./resolve.js";
@@ -49,21 +49,9 @@ export interface ConfigCache {
 
 /** A validated config whose references are not resolved yet. */
 
-const CWD_NAMES = ["tokensmith.yaml", "tokensmith.yml", "tokensmith.json"];
-const XDG_NAMES = ["config.yaml", "config.yml", "config.json"];
-
-/**
- * The config is read synchronously: a few small files, read once per load, and each async
- * call is a round trip through libuv's thread pool, which a short CLI run waits for.
- */
-async function exists(path: string): Promise<boolean> {
-  return existsSync(path);
-}
-
 /** The one candidate file present in `dir`, undefined if none; two or more is an error. */
 async function findOne(dir: string, names: string[]): Promise<string | undefined> {
-  const found: string[] = [];
-  for (const name of names) if (await exists(join(dir, name))) found.push(join(dir, name));
+  const found = presentIn(dir, names);
   if (found.length > 1) {
     throw configError("", `more than one config file in ${dir}: ${found.map((p) => basename(p)).join(", ")}`, {
       hint: "keep one of them (tokensmith never merges config files)",
@@ -123,7 +111,7 @@ async function fromFile(path: string, source: ConfigSource, env: NodeJS.ProcessE
   const { text, sha256 } = await readConfigFile(path, how);
   // Checked before parsing: nothing of an untrusted file is acted on.
   if (source === "cwd" && !(await isTrusted(path, sha256, env))) throw await untrustedError(path, env);
-  return build(await validateText(text, path, cache), source, dirname(path), env, path);
+  return { ...build(await validateText(text, path, cache), source, dirname(path), env, path), sha256 };
 }
 
 /** The config file in `dir` that the working-folder lookup would find (`tokensmith.yaml`, `.yml`, `.json`), if any. */

@@ -12,6 +12,8 @@ export type ConfigSource = "option" | "object" | "env" | "cwd" | "xdg";
 export interface LoadedConfig {
   /** Absolute path of the config file; undefined when the config was given as an object. */
   path?: string;
+  /** SHA-256 (hex) of the config file's exact bytes, as loaded; undefined for an object. */
+  sha256?: string;
   /** The folder relative `${file:}` and `store.dir` paths are taken from. */
   dir: string;
   source: ConfigSource;

@@ -60,6 +60,21 @@ function parse(value: string, field: string, options: ConfigErrorOptions): Part[
   return parts;
 }
 
+/**
+ * What a config string's references read: the environment variables, and the files (absolute,
+ * as the resolver would read them). For the CLI's token routes, which must see every input
+ * of a connection's resolution; a malformed reference throws the load's error.
+ */
+export function referencedInputs(value: string, dir: string, env: NodeJS.ProcessEnv): { env: string[]; files: string[] } {
+  const out = { env: [] as string[], files: [] as string[] };
+  if (!hasReference(value)) return out;
+  for (const part of parse(value, "", {})) {
+    if ("env" in part) out.env.push(part.env);
+    else if ("file" in part) out.files.push(absolutePath(part.file, dir, env));
+  }
+  return out;
+}
+
 /** Exactly one trailing newline is stripped: Kubernetes secret files and `echo > file` add one. */
 function stripOneNewline(text: string): string {
   if (text.endsWith("\r\n")) return text.slice(0, -2);

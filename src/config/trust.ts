@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { chmod, mkdir, rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { TokenSmithError } from "../errors.js";
-import { readOwnFile } from "./own-file.js";
+import { readOwnFile, readOwnFileSync } from "./own-file.js";
 import { xdgStateHome } from "./paths.js";
 
 /**
@@ -38,11 +38,20 @@ async function readList(env: NodeJS.ProcessEnv): Promise<TrustList> {
   try {
     text = (await readOwnFile(path, "trust list")).text;
   } catch (err) {
-    if (err instanceof TokenSmithError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return { version: VERSION, configs: {} };
-    throw new TokenSmithError("config_untrusted", `cannot read the trust list ${path} (${code})`, { hint: "it must be a file of yours", cause: err });
+    return emptyOrThrow(path, err);
   }
+  return parseList(path, text);
+}
+
+/** A trust list that does not exist is empty; one that cannot be read is `config_untrusted`. */
+function emptyOrThrow(path: string, err: unknown): TrustList {
+  if (err instanceof TokenSmithError) throw err;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return { version: VERSION, configs: {} };
+  throw new TokenSmithError("config_untrusted", `cannot read the trust list ${path} (${code})`, { hint: "it must be a file of yours", cause: err });
+}
+
+function parseList(path: string, text: string): TrustList {
   try {
     const list = JSON.parse(text) as Partial<TrustList>;
     if (list.version === VERSION && typeof list.configs === "object" && list.configs !== null) return { version: VERSION, configs: list.configs };
@@ -65,9 +74,22 @@ async function writeList(list: TrustList, env: NodeJS.ProcessEnv): Promise<void>
 
 /** @internal True when `path` (absolute) was trusted with exactly this content. */
 export async function isTrusted(path: string, sha256: string, env: NodeJS.ProcessEnv): Promise<boolean> {
-  const { configs } = await readList(env);
-  return Object.hasOwn(configs, path) && configs[path].sha256 === sha256;
+  return trustedIn(await readList(env), path, sha256);
 }
+
+/** @internal {@link isTrusted}, synchronously (the CLI's `token` fast path); throws what it would. */
+export function isTrustedSync(path: string, sha256: string, env: NodeJS.ProcessEnv): boolean {
+  const listPath = trustListPath(env);
+  let text: string;
+  try {
+    text = readOwnFileSync(listPath, "trust list").text;
+  } catch (err) {
+    return trustedIn(emptyOrThrow(listPath, err), path, sha256);
+  }
+  return trustedIn(parseList(listPath, text), path, sha256);
+}
+
+const trustedIn = ({ configs }: TrustList, path: string, sha256: string) => Object.hasOwn(configs, path) && configs[path].sha256 === sha256;
 
 /** @internal The `config_untrusted` error for a working-folder config not trusted (or changed since). */
 export async function untrustedError(path: string, env: NodeJS.ProcessEnv): Promise<TokenSmithError> {

@@ -13,6 +13,9 @@ import { linkExclusive, syncDir, TEMP_PREFIX, writeTemp } from "../fs-private.js
 
 export { checkPrivateDir, DIR_MODE, ensureDir, FILE_MODE, linkExclusive, readPrivateFile, syncDir, writeTemp } from "../fs-private.js";
 
+/** File name of the generated key inside the store folder. */
+export const KEY_FILE_NAME = "tokensmith.key";
+
 /** A temp file this old belongs to a writer that crashed: no write takes anywhere near this long. */
 const STALE_TEMP_MS = 60 * 60 * 1000;
 
@@ -38,14 +41,19 @@ export interface Listing {
 const SERIES = /^(gen|lease)-(\d{1,15})$/;
 
 export async function listFolder(folder: string): Promise<Listing> {
-  const out: Listing = { gens: [], leases: [], temps: [] };
   let names: string[];
   try {
     names = await readdir(folder);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return out;
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return seriesOf([]);
     throw err;
   }
+  return seriesOf(names);
+}
+
+/** A folder's names sorted into its series (the CLI's `token` fast path lists synchronously). */
+export function seriesOf(names: readonly string[]): Listing {
+  const out: Listing = { gens: [], leases: [], temps: [] };
   for (const name of names) {
     const m = SERIES.exec(name);
     if (m) (m[1] === "gen" ? out.gens : out.leases).push(Number(m[2]));

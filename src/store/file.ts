@@ -9,7 +9,7 @@ import { createStoreFromBackend } from "./engine.js";
 import type { Store } from "./types.js";
 import { loadOrCreateKeyFile, lostKeyHint } from "./keyfile.js";
 import { isNewest, releaseLease, renewLease, takeLease, watchQuietly } from "./file-lease.js";
-import { DIR_MODE, checkPrivateDir, commitGeneration, ensureDir, genPath, highest, listFolder, prune, readPrivateFile, replaceFile, storeError, syncDir } from "./file-io.js";
+import { DIR_MODE, KEY_FILE_NAME, checkPrivateDir, commitGeneration, ensureDir, genPath, highest, listFolder, prune, readPrivateFile, replaceFile, storeError, syncDir } from "./file-io.js";
 
 /**
  * The default store (SPEC §6): one machine, any number of processes. Layout under `dir`:
@@ -37,8 +37,7 @@ export interface FileStoreOptions {
   onWarning?: (message: string) => void;
 }
 
-/** File name of the generated key inside the store folder. */
-export const KEY_FILE_NAME = "tokensmith.key";
+export { KEY_FILE_NAME } from "./file-io.js";
 /** A read that races with writers and pruning retries this often before giving up. */
 const MAX_READ_ATTEMPTS = 10;
 /** Fallback poll while waiting, for file systems where `fs.watch` misses events. */

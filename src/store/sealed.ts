@@ -140,6 +140,12 @@ export function createSealer(options: SealerOptions): Sealer {
 
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
 
+/** The bytes of a base64 (or base64url) key, undefined when it is not base64; the length is the caller's to check. */
+export function decodeKey(text: string): Buffer | undefined {
+  const trimmed = text.trim();
+  return BASE64.test(trimmed) ? Buffer.from(trimmed, "base64") /* accepts both alphabets */ : undefined;
+}
+
 /**
  * Parses a configured key (32 bytes, base64 or base64url). Errors name the config field and
  * never the value; the value is registered for redaction so it cannot leak later either.
@@ -147,7 +153,7 @@ const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
 export function parseKey(text: string, field = "store.key"): Buffer {
   const trimmed = text.trim();
   registerSecret(trimmed);
-  const bytes = BASE64.test(trimmed) ? Buffer.from(trimmed, "base64") /* accepts both alphabets */ : undefined;
+  const bytes = decodeKey(trimmed);
   if (!bytes || bytes.length !== KEY_BYTES) {
     throw new TokenSmithError("config_invalid", `${field} must be ${KEY_BYTES} random bytes in base64${bytes ? ` (it decodes to ${bytes.length} bytes)` : " (it is not base64)"}`, {
       field,

@@ -8,9 +8,11 @@ export function registerHeader(program: Command, run: CliRun): void {
   withTokenFlags(command).action(
     run.action(async (ctx, name: string, opts: TokenFlags) => {
       const ts = await ctx.tokensmith();
+      const route = ctx.route(ts, name);
       const headers = await ts.connection(name).headers(tokenRequest(opts));
       const [[key, value]] = Object.entries(headers);
       ctx.printer.data(`${key}: ${value}`, { connection: name, name: key, value });
+      route.served();
     }),
   );
 }

@@ -9,12 +9,14 @@ export function registerToken(program: Command, run: CliRun): void {
   withTokenFlags(command).action(
     run.action(async (ctx, name: string, opts: TokenFlags) => {
       const ts = await ctx.tokensmith();
+      const route = ctx.route(ts, name);
       const info = await ts.connection(name).token(tokenRequest(opts));
       const expiresAt = info.expiresAt ? Math.floor(info.expiresAt.getTime() / 1000) : null;
       ctx.printer.verbose(
         `${name}: a token of type ${info.tokenType}, ${expiresAt === null ? "no expiry" : `expires ${new Date(expiresAt * 1000).toISOString()}`}, scope "${info.scope}"`,
       );
       ctx.printer.data(info.accessToken, tokenJson(name, info, Date.now()));
+      route.served();
     }),
   );
 }
