@@ -25,7 +25,10 @@ before(async () => {
   project = await mkdtemp(join(tmpdir(), "tokensmith-package-"));
   const installed = join(project, "node_modules", "tokensmith");
   const pkg = JSON.parse(await readFile(join(ROOT, "package.json"), "utf8")) as { files: string[]; dependencies: Record<string, string> };
-  for (const entry of ["package.json", ...pkg.files]) await cp(join(ROOT, entry), join(installed, entry), { recursive: true });
+  // `files` as npm reads it: the entries, less the ones a `!` entry leaves out.
+  const left = pkg.files.filter((f) => f.startsWith("!")).map((f) => join(ROOT, f.slice(1)));
+  const filter = (source: string) => !left.includes(source);
+  for (const entry of ["package.json", ...pkg.files.filter((f) => !f.startsWith("!"))]) await cp(join(ROOT, entry), join(installed, entry), { recursive: true, filter });
   for (const name of Object.keys(pkg.dependencies)) await linkPackage(name);
   await writeFile(join(project, "package.json"), JSON.stringify({ name: "app", private: true }));
 });
