@@ -153,6 +153,12 @@ class Exchange implements Answer {
   }
 
   forward(res: ServerResponse, headers: string[], downloaded: (bytes: number) => void): Promise<void> {
+    // The client left while the API was answering: nobody to forward to (a 'drain' would never come).
+    if (res.destroyed) {
+      this.early = undefined;
+      if (!this.complete) this.abort?.(new Error("the client went away"));
+      return Promise.resolve();
+    }
     res.writeHead(this.status, this.statusText || undefined, headers);
     return new Promise((resolve) => {
       this.done = resolve;

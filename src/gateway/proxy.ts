@@ -221,7 +221,8 @@ function readBody(req: IncomingMessage): Promise<Body> {
 
 /** Names listed in a `Connection` header are hop-by-hop too (RFC 9110 §7.6.1). */
 function connectionTokens(value: string | string[] | undefined): ReadonlySet<string> {
-  if (value === undefined) return NONE;
+  // Most clients send just these: no header named (keep-alive is hop-by-hop anyway).
+  if (value === undefined || value === "keep-alive" || value === "close") return NONE;
   const text = Array.isArray(value) ? value.join(",") : value;
   return new Set(
     text
