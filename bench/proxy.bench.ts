@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Agent, request } from "undici";
 import { stringify } from "yaml";
@@ -45,8 +45,29 @@ http.createServer((req, res) => {
 }).listen(0, "127.0.0.1", function () { process.stdout.write(String(this.address().port) + "\\n"); });
 `;
 
-async function startApi(): Promise<{ url: string; pid: number; stop(): void }> {
-  const child = spawn(process.execPath, ["-e", API_SOURCE], { stdio: ["ignore", "pipe", "inherit"] });
+/**
+ * The floor of any proxy written on Node: a bare pass-through (node:http server, undici Pool
+ * to the API, a static token header, nothing checked, nothing counted), for what the proxy
+ * itself costs above the two HTTP hops it cannot avoid.
+ */
+const BARE_PROXY_SOURCE = `
+const http = require("node:http");
+const { Pool } = require("undici");
+const [base, authorization] = process.argv.slice(1);
+const url = new URL(base);
+const pool = new Pool(url.origin);
+http.createServer((req, res) => {
+  pool.dispatch({ origin: url.origin, path: url.pathname + req.url, method: req.method, headers: { authorization } }, {
+    onConnect() {}, onError(err) { res.destroy(err); }, onUpgrade() {},
+    onHeaders(status, raw) { const h = []; for (const b of raw) h.push(b.toString("latin1")); res.writeHead(status, h); return true; },
+    onData(chunk) { return res.write(chunk); },
+    onComplete() { res.end(); },
+  });
+}).listen(0, "127.0.0.1", function () { process.stdout.write(String(this.address().port) + "\\n"); });
+`;
+
+async function startApi(source = API_SOURCE, args: string[] = []): Promise<{ url: string; pid: number; stop(): void }> {
+  const child = spawn(process.execPath, ["-e", source, ...args], { stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<string>((resolve) => child.stdout.once("data", (d) => resolve(String(d).trim())));
   return { url: `http://127.0.0.1:${port}/v1`, pid: child.pid!, stop: () => void child.kill() };
 }
@@ -106,6 +127,7 @@ export async function run(report: Report): Promise<void> {
       });
 
     const rates = await compare(send(direct), send(proxied));
+    await cpuSplit(report, { direct: send(direct), proxied: send(proxied), api: api.pid, proxy: proxy.child.pid!, token, apiUrl: api.url });
     // CPU per request: the proxy's against the API's own, over the same proxied requests.
     const [proxyCpu, apiCpu] = await Promise.all([cpuOf(proxy.child.pid!), cpuOf(api.pid)]);
     await throughput(send(proxied));
@@ -167,6 +189,60 @@ export async function run(report: Report): Promise<void> {
     await server.close();
     api.stop();
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** CPU time of one throughput run per request, µs: this process (the load generator) and the given others. */
+async function cpuPerRequest(send: () => Promise<unknown>, pids: number[]): Promise<{ rate: number; client: number; others: number[] }> {
+  const before = await Promise.all(pids.map(cpuOf));
+  const started = process.cpuUsage();
+  const rate = await throughput(send);
+  const used = process.cpuUsage(started);
+  const after = await Promise.all(pids.map(cpuOf));
+  return { rate, client: (used.user + used.system) / REQUESTS, others: pids.map((_, i) => ((after[i] - before[i]) / REQUESTS) * 1e6) };
+}
+
+const medianOf = <T>(runs: T[], pick: (run: T) => number) => median(runs.map(pick));
+
+/**
+ * Where the CPU goes, per request (medians of ROUNDS runs): the load generator, the API and
+ * the proxy; the bare pass-through proxy beside ours; and the best ratio these costs allow on
+ * this machine's cores (every process busy, none waiting): direct, the slowest of the client
+ * and the API sets the pace; proxied, the three share the cores.
+ */
+async function cpuSplit(report: Report, at: { direct: () => Promise<unknown>; proxied: () => Promise<unknown>; api: number; proxy: number; token: string; apiUrl: string }): Promise<void> {
+  const bare = await startApi(BARE_PROXY_SOURCE, [at.apiUrl, `Bearer ${at.token}`]);
+  const agent = new Agent({ connections: CONCURRENCY });
+  const viaBare = () => request(`${bare.url}/small`, { dispatcher: agent }).then((res) => res.body.arrayBuffer());
+  try {
+    type Run = Awaited<ReturnType<typeof cpuPerRequest>>;
+    const runs = { direct: [] as Run[], proxied: [] as Run[], bare: [] as Run[] };
+    for (let round = 0; round < ROUNDS; round++) {
+      runs.direct.push(await cpuPerRequest(at.direct, [at.api]));
+      runs.proxied.push(await cpuPerRequest(at.proxied, [at.api, at.proxy]));
+      runs.bare.push(await cpuPerRequest(viaBare, [at.api, bare.pid]));
+    }
+    const client = medianOf(runs.direct, (r) => r.client);
+    const api = medianOf(runs.direct, (r) => r.others[0]);
+    const ours = medianOf(runs.proxied, (r) => r.others[1]);
+    const floor = medianOf(runs.bare, (r) => r.others[1]);
+    const proxiedClient = medianOf(runs.proxied, (r) => r.client);
+    report({ name: "CPU per direct request: the load generator (baseline: the API)", value: client, unit: "µs", baseline: api, baselineName: "the API", higherIsBetter: false });
+    report({ name: "CPU per proxied request: tokensmith proxy vs a bare pass-through proxy (node:http + undici, no checks)", value: ours, unit: "µs", baseline: floor, baselineName: "bare proxy", higherIsBetter: false });
+    report({
+      name: "bare pass-through proxy throughput, small JSON",
+      value: medianOf(runs.bare, (r) => r.rate),
+      unit: "requests/s",
+      baseline: medianOf(runs.direct, (r) => r.rate),
+      baselineName: "direct",
+      higherIsBetter: true,
+    });
+    const cores = availableParallelism();
+    const bound = (proxy: number) => cores / (proxiedClient + api + proxy) / Math.min(1 / client, 1 / api, cores / (client + api));
+    report({ name: `best ratio these CPU costs allow on ${cores} cores: tokensmith proxy (baseline: the bare proxy)`, value: bound(ours), unit: "x", baseline: bound(floor), baselineName: "bare proxy", higherIsBetter: true });
+  } finally {
+    await agent.close();
+    bare.stop();
   }
 }
 

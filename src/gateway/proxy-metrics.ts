@@ -10,6 +10,9 @@ import { labels } from "./prometheus.js";
 /** Upper bounds (seconds) of the upstream latency histogram's buckets. */
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
+/** Status class names by the status's first digit, made once. */
+const CLASSES = ["0xx", "1xx", "2xx", "3xx", "4xx", "5xx", "6xx", "7xx", "8xx", "9xx"];
+
 /** What the dashboard shows per connection. */
 export interface ProxyServed {
   requests: number;
@@ -31,7 +34,7 @@ export class ProxyRow {
   latencyCount = 0;
 
   answered(status: number): void {
-    this.count(`${Math.floor(status / 100)}xx`);
+    this.count(CLASSES[Math.floor(status / 100)] ?? `${Math.floor(status / 100)}xx`);
   }
 
   failed(): void {
@@ -53,8 +56,12 @@ export class ProxyRow {
   latency(seconds: number): void {
     this.latencySum += seconds;
     this.latencyCount++;
-    const i = LATENCY_BUCKETS.findIndex((le) => seconds <= le);
-    if (i >= 0) this.buckets[i]++;
+    for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
+      if (seconds <= LATENCY_BUCKETS[i]) {
+        this.buckets[i]++;
+        return;
+      }
+    }
   }
 
   private count(key: string): void {

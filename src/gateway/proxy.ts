@@ -1,14 +1,14 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
-import { pipeline } from "node:stream";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { TokenSmithError } from "../errors.js";
 import { AuthorizedCall } from "../http/call.js";
 import { unreachable } from "../http/fetch.js";
 import { checkOrigin, tokenHeader } from "../http/origins.js";
-import { proxyFor, proxyRules } from "../http/proxy-env.js";
+import type { Route } from "../http/transport.js";
 import type { Connection } from "../lifecycle/connection.js";
 import { internals } from "../lifecycle/handle.js";
+import type { ConnectionSetup } from "../lifecycle/runtime.js";
 import type { ProxyMetrics } from "./proxy-metrics.js";
+import { exchange, type Answer, type Body } from "./proxy-upstream.js";
 
 /**
  * The data gateway (SPEC §5 `ANY /proxy/NAME/PATH`, `tokensmith proxy NAME`): a reverse proxy
@@ -18,6 +18,8 @@ import type { ProxyMetrics } from "./proxy-metrics.js";
  * - The request goes to `base_url` + PATH + query with the connection's token in its `header`;
  *   the client's own `Authorization` (the gateway key), its cookies, the token header's name
  *   and hop-by-hop headers are dropped.
+ * - Requests go out on the connection's undici dispatcher (transport.ts `route`): kept-alive
+ *   connections, its proxy settings and `tls` material, bodies never decoded (proxy-upstream.ts).
  * - Bodies stream both ways with backpressure (constant memory). A request body of up to
  *   `REPLAY_LIMIT` is held so it can be sent again after a 401 (one refresh, SPEC §2.11) or a
  *   429/503 (`api_retry`); a larger one streams as it arrives, and its 401 goes back to the
@@ -40,9 +42,7 @@ const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "pro
 const CLIENT_ONLY = new Set(["authorization", "cookie", "content-length"]);
 /** Response headers the client never sees: the API's cookies (they would be set on the gateway's origin). */
 const API_ONLY = new Set(["set-cookie", "set-cookie2"]);
-
-/** Upstream connections are kept alive: most tools send many small requests. */
-const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 256 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 256 }) };
+const NONE: ReadonlySet<string> = new Set();
 
 /** One proxied request: the connection, the part of the path after the proxy's prefix, and where the proxy lives. */
 export interface ProxyRequest {
@@ -56,24 +56,47 @@ export interface ProxyRequest {
   metrics: ProxyMetrics;
 }
 
-type Body = { kind: "none"; length?: "0" } | { kind: "held"; data: Buffer } | { kind: "stream"; head: Buffer[]; rest: IncomingMessage };
+/** What every request of one connection shares: worked out at its first request, then reused. */
+interface Upstream {
+  base: URL;
+  /** `base_url`'s path without its trailing slashes. */
+  basePath: string;
+  route: Route;
+}
+
+/** By the connection's resolved settings (one object per setup). */
+const upstreams = new WeakMap<object, Promise<Upstream>>();
+
+function upstreamOf(setup: ConnectionSetup): Promise<Upstream> {
+  let found = upstreams.get(setup.conn);
+  if (!found) {
+    found = (async () => {
+      const base = baseUrlOf(setup.conn);
+      checkOrigin(setup.conn, base);
+      return { base, basePath: base.pathname.replace(/\/+$/, ""), route: await setup.route(base) };
+    })();
+    upstreams.set(setup.conn, found);
+    found.catch(() => upstreams.delete(setup.conn));
+  }
+  return found;
+}
 
 /** Proxies `req` and answers on `res`; rejects (before any answer) with an error for the gateway's JSON shape. */
 export async function proxy(target: ProxyRequest, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { metrics } = target;
   // The connection's engine, as the undici and axios adapters reach it.
   const connection = internals(target.connection);
-  const { conn, clock } = await connection.setup();
-  const base = baseUrlOf(conn);
-  const url = targetUrl(base, target.path, target.search, conn.name);
-  checkOrigin(conn, url);
-  refuseTransport(conn, url);
+  const setup = await connection.setup();
+  const { conn, clock } = setup;
+  const row = metrics.row(conn.name);
+  const up = await upstreamOf(setup);
+  const path = upstreamPath(up, target.path, target.search, conn.name);
+  const url = () => new URL(`${up.base.origin}${path}`);
   const method = (req.method ?? "GET").toUpperCase();
   const body = await readBody(req);
   const settings = { conn, clock };
   const request = { method, replayable: body.kind !== "stream" };
   const cached = connection.cachedToken();
-  const row = metrics.row(conn.name);
   let call: AuthorizedCall;
   try {
     call = cached !== undefined ? AuthorizedCall.with(connection, settings, request, cached) : await AuthorizedCall.start(connection, settings, request);
@@ -82,28 +105,29 @@ export async function proxy(target: ProxyRequest, req: IncomingMessage, res: Ser
     throw err;
   }
   const headers = requestHeaders(req, conn.header.name, body);
+  const uploaded = (n: number) => row.uploaded(n);
   for (;;) {
     const [name, value] = tokenHeader(conn, call.token);
     headers[name.toLowerCase()] = value;
     const started = performance.now();
-    let upstream: IncomingMessage;
+    let answer: Answer;
     try {
-      upstream = await send(url, method, headers, body, conn.timeoutMs, (n) => row.uploaded(n));
+      answer = await exchange(up.route.dispatcher, { origin: up.base.origin, path, method, headers, body, timeoutMs: conn.timeoutMs, uploaded });
     } catch (err) {
       row.failed();
-      throw unreachable(err, url, conn);
+      throw unreachable(up.route.failure(err), url(), conn);
     }
     row.latency((performance.now() - started) / 1000);
-    const status = upstream.statusCode ?? 502;
-    const header = (h: string) => headerValue(upstream.headers[h]);
+    const status = answer.status;
+    const header = (h: string) => answer.header(h);
     if (call.mayRetry(status, header)) {
       const delay = await call.next(status, header).catch((err: unknown) => {
-        upstream.resume();
+        answer.discard();
         row.failed();
         throw err;
       });
       if (delay !== undefined) {
-        upstream.resume();
+        answer.discard();
         if (status === 401) row.recovered();
         await call.wait(delay, clientGone(res));
         continue;
@@ -112,7 +136,7 @@ export async function proxy(target: ProxyRequest, req: IncomingMessage, res: Ser
     // A 401 passed through (its body was not replayable): its token is gone before the client can ask again.
     if (call.dropping) await call.dropping;
     row.answered(status);
-    return answer(upstream, res, { base, target: url, prefix: target.prefix }, (n) => row.downloaded(n));
+    return answer.forward(res, responseHeaders(answer.headers, { base: up.base, target: url, prefix: target.prefix }), (n) => row.downloaded(n));
   }
 }
 
@@ -122,29 +146,6 @@ function clientGone(res: ServerResponse): AbortSignal {
   if (res.destroyed) gone.abort();
   else res.once("close", () => void (res.writableFinished || gone.abort()));
   return gone.signal;
-}
-
-/** Connections checked by `refuseTransport` (the answer depends on settings and base_url only). */
-const direct = new WeakSet<object>();
-
-/**
- * The proxy connects to the API directly (node:http/https, the system's CAs and
- * `NODE_EXTRA_CA_CERTS`). A connection whose API requests must go through an HTTP proxy
- * (`proxy:`, `HTTPS_PROXY`/`HTTP_PROXY` minus `NO_PROXY`) or present `tls:` material is
- * refused rather than silently sent around its settings.
- */
-function refuseTransport(conn: { name: string; proxy?: string; tls?: object }, url: URL): void {
-  if (direct.has(conn)) return;
-  const through = proxyFor(url, proxyRules(conn.proxy, process.env));
-  if (through !== undefined || conn.tls !== undefined) {
-    const setting = conn.tls !== undefined ? "tls" : "proxy";
-    throw new TokenSmithError("not_supported", `the data gateway cannot yet send connection "${conn.name}"'s API requests through its ${setting === "tls" ? "tls setting" : "HTTP proxy"}`, {
-      connection: conn.name,
-      field: `connections.${conn.name}.${setting}`,
-      hint: setting === "tls" ? "call this API with `tokensmith call` or the library meanwhile" : "add the API's host to NO_PROXY (or proxy: none) if it is reachable directly; else use `tokensmith call` or the library",
-    });
-  }
-  direct.add(conn);
 }
 
 /** The connection's `base_url`, or a usage error naming the field. */
@@ -157,6 +158,19 @@ function baseUrlOf(conn: { name: string; baseUrl?: string }): URL {
     });
   }
   return new URL(conn.baseUrl);
+}
+
+/**
+ * A path that needs no normalizing: segments of plain URL characters, none of them `.` or
+ * `..` (nor percent-encoded ones), no backslash. Most requests are such, and go without a URL parse.
+ */
+const PLAIN_PATH = /^(?:\/(?!\.{1,2}(?:\/|$))(?![^/]*%2e)[A-Za-z0-9\-._~!$&'()*+,;=:@%]*)*$/i;
+
+/** The path and query to send: `base_url`'s path + path + query, checked by `targetUrl` unless plainly inside it. */
+function upstreamPath(up: Upstream, path: string, search: string, name: string): string {
+  if (PLAIN_PATH.test(path) && !search.includes("#")) return `${up.basePath}${path}` ? `${up.basePath}${path}${search}` : `/${search}`;
+  const url = targetUrl(up.base, path, search, name);
+  return `${url.pathname}${url.search}`;
 }
 
 /** `base_url` + path + query; a path that climbs out of `base_url`'s path is refused. */
@@ -206,8 +220,10 @@ function readBody(req: IncomingMessage): Promise<Body> {
 }
 
 /** Names listed in a `Connection` header are hop-by-hop too (RFC 9110 §7.6.1). */
-function connectionTokens(value: string | string[] | undefined): Set<string> {
-  const text = Array.isArray(value) ? value.join(",") : (value ?? "");
+function connectionTokens(value: string | string[] | undefined): ReadonlySet<string> {
+  // Most clients send just these: no header named (keep-alive is hop-by-hop anyway).
+  if (value === undefined || value === "keep-alive" || value === "close") return NONE;
+  const text = Array.isArray(value) ? value.join(",") : value;
   return new Set(
     text
       .split(",")
@@ -217,7 +233,7 @@ function connectionTokens(value: string | string[] | undefined): Set<string> {
 }
 
 /** The client's headers minus this hop's, the gateway key, cookies and any header of the token's name. */
-function requestHeaders(req: IncomingMessage, tokenName: string, body: Body): OutgoingHttpHeaders {
+function requestHeaders(req: IncomingMessage, tokenName: string, body: Body): Record<string, string | string[]> {
   const listed = connectionTokens(req.headers.connection);
   const token = tokenName.toLowerCase();
   const out: Record<string, string | string[]> = {};
@@ -234,56 +250,25 @@ function requestHeaders(req: IncomingMessage, tokenName: string, body: Body): Ou
   return out;
 }
 
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(", ") : value;
-}
-
-/** Sends one attempt; resolves with the API's response head. `counted` is told of body bytes sent. */
-function send(url: URL, method: string, headers: OutgoingHttpHeaders, body: Body, timeoutMs: number, counted: (bytes: number) => void): Promise<IncomingMessage> {
-  const https = url.protocol === "https:";
-  return new Promise((resolve, reject) => {
-    const up = (https ? httpsRequest : httpRequest)(url, { method, headers, agent: https ? agents.https : agents.http }, resolve);
-    up.once("error", reject);
-    up.setTimeout(timeoutMs, () => up.destroy(Object.assign(new Error(`no answer in ${timeoutMs} ms`), { code: "ETIMEDOUT" })));
-    if (body.kind === "none") return void up.end();
-    if (body.kind === "held") {
-      counted(body.data.length);
-      return void up.end(body.data);
-    }
-    for (const chunk of body.head) {
-      counted(chunk.length);
-      up.write(chunk);
-    }
-    body.rest.on("data", (chunk: Buffer) => counted(chunk.length));
-    pipeline(body.rest, up, () => {});
-  });
-}
-
-/** The API's response to the client: status and headers (filtered, `Location` rewritten), body streamed. */
-function answer(upstream: IncomingMessage, res: ServerResponse, where: { base: URL; target: URL; prefix: string }, counted: (bytes: number) => void): Promise<void> {
-  const listed = connectionTokens(upstream.headers.connection);
+/** The API's headers for the client: hop-by-hop and cookies dropped, `Location` and `Link` targets into `base_url` rewritten. */
+function responseHeaders(raw: string[], where: Where): string[] {
+  let listed: ReadonlySet<string> = NONE;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i].length === 10 && raw[i].toLowerCase() === "connection") listed = connectionTokens(raw[i + 1]);
   const headers: string[] = [];
-  const raw = upstream.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
     if (HOP_BY_HOP.has(name) || API_ONLY.has(name) || listed.has(name)) continue;
     const value = name === "location" ? proxiedLocation(raw[i + 1], where) : name === "link" ? raw[i + 1].replace(/<([^>]*)>/g, (_, u: string) => `<${proxiedLocation(u, where)}>`) : raw[i + 1];
     headers.push(raw[i], value);
   }
-  res.writeHead(upstream.statusCode ?? 502, upstream.statusMessage, headers);
-  upstream.on("data", (chunk: Buffer) => counted(chunk.length));
-  return new Promise((resolve) => {
-    // A broken side ends the other: the client sees a cut response, never a wrong one.
-    const cut = () => {
-      upstream.destroy();
-      res.destroy();
-      resolve();
-    };
-    upstream.once("error", cut);
-    upstream.once("aborted", cut);
-    res.once("close", () => (res.writableFinished ? resolve() : cut()));
-    upstream.pipe(res);
-  });
+  return headers;
+}
+
+/** Where a response's URLs are resolved: the request's URL (made only when one is there). */
+interface Where {
+  base: URL;
+  target: URL | (() => URL);
+  prefix: string;
 }
 
 /**
@@ -291,10 +276,10 @@ function answer(upstream: IncomingMessage, res: ServerResponse, where: { base: U
  * back through the proxy); any other location as it is: the client may follow it, without
  * the token, which only the proxy holds.
  */
-export function proxiedLocation(value: string, where: { base: URL; target: URL; prefix: string }): string {
+export function proxiedLocation(value: string, where: Where): string {
   let url: URL;
   try {
-    url = new URL(value, where.target);
+    url = new URL(value, typeof where.target === "function" ? where.target() : where.target);
   } catch {
     return value;
   }

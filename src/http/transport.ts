@@ -150,10 +150,23 @@ class TlsAlerts {
   }
 }
 
+/**
+ * Where requests of one connection to one origin go, for a caller that speaks undici's
+ * dispatcher API itself (the gateway's proxy route: bodies pass through as they are, never
+ * decoded as fetch would).
+ */
+export interface Route {
+  dispatcher: Dispatcher;
+  /** The error a failed request through `dispatcher` stands for: a proxy or TLS failure explained, else `err`. */
+  failure(err: unknown): unknown;
+}
+
 /** The dispatchers of one Runtime, shared by connections with the same proxy and TLS settings. */
 export class Transport {
   private undici?: Promise<Undici>;
   private readonly dispatchers = new Map<string, Promise<Dispatcher>>();
+  /** Requests with neither proxy nor TLS settings, for `route` (fetch has its own). */
+  private direct?: Promise<Dispatcher>;
   private readonly alerts = new TlsAlerts();
 
   constructor(
@@ -178,10 +191,22 @@ export class Transport {
     };
   }
 
+  /** The dispatcher requests of `conn` to `target`'s origin go through: its proxy and TLS settings, keep-alive. */
+  async route(conn: NetworkSettings, target: URL): Promise<Route> {
+    const rules = proxyRules(conn.proxy, this.env);
+    const proxy = mayProxy(rules) ? this.proxyOf(target, rules, conn) : undefined;
+    const dispatcher = proxy !== undefined || conn.tls !== undefined ? await this.dispatcher(conn, proxy) : await (this.direct ??= this.loadUndici().then(({ Agent }) => new Agent()));
+    return {
+      dispatcher,
+      failure: (err) => networkFailure(err, { target, proxy: proxy && describeProxy(proxy), connection: conn.name, tls: conn.tls, alert: this.alerts.take(err) }) ?? err,
+    };
+  }
+
   /** Closes every connection the dispatchers keep open. */
   async close(): Promise<void> {
-    const all = [...this.dispatchers.values()];
+    const all = [...this.dispatchers.values(), ...(this.direct ? [this.direct] : [])];
     this.dispatchers.clear();
+    this.direct = undefined;
     await Promise.all(all.map((d) => d.then((dispatcher) => dispatcher.close()).catch(() => undefined)));
   }
 
@@ -201,10 +226,13 @@ export class Transport {
     return dispatcher;
   }
 
+  private loadUndici(): Promise<Undici> {
+    return (this.undici ??= importOptionalPackage(() => import("undici"), "undici", { code: "config_invalid", what: "a proxy or tls setting" }));
+  }
+
   private async createDispatcher(conn: NetworkSettings, proxy: string | undefined): Promise<Dispatcher> {
     const tls = await tlsOptions(conn, this.env);
-    this.undici ??= importOptionalPackage(() => import("undici"), "undici", { code: "config_invalid", what: "a proxy or tls setting" });
-    const { Agent, ProxyAgent, buildConnector } = await this.undici;
+    const { Agent, ProxyAgent, buildConnector } = await this.loadUndici();
     if (!proxy) {
       const connector = buildConnector({ ...tls });
       const connect: Connector = (options, callback) =>

@@ -8,7 +8,7 @@ import { describeConnection, resolveConnection, resolveStoreConfig, resolveWitho
 import type { ResolvedConnection, TokenSource } from "../config/types.js";
 import { isLoopbackHttpUrl } from "../config/urls.js";
 import { TokenSmithError } from "../errors.js";
-import { Transport } from "../http/transport.js";
+import { Transport, type Route } from "../http/transport.js";
 import { resolveEndpoints, type DiscoveryCache } from "../providers/discovery.js";
 import { requestToken } from "../protocol/send.js";
 import type { Endpoints, FetchLike, GrantRequest } from "../protocol/types.js";
@@ -28,6 +28,8 @@ export interface ConnectionSetup {
   /** Token, revocation, ... URLs: configured, or discovered once and cached (§2.12). */
   endpoints(): Promise<Endpoints>;
   fetch: FetchLike;
+  /** The undici dispatcher for requests to a URL's origin, with the connection's proxy and TLS settings (the gateway's proxy route). */
+  route(target: URL): Promise<Route>;
   /** The opened store (login lock, export/import). */
   store: Store;
   /** Discovered metadata, shared through the store (§2.12). */
@@ -265,6 +267,7 @@ export class Runtime {
       ctx,
       endpoints,
       fetch,
+      route: (target) => this.transport.route(conn, target),
       store,
       metadataCache,
       clock: this.clock,

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { gzipSync } from "node:zlib";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { TestContext } from "node:test";
@@ -41,6 +42,9 @@ export function patternMd5(bytes: number): string {
   return digest;
 }
 const md5s = new Map<number, string>();
+
+/** What the test API's /gzip answers, gzip-compressed. */
+export const GZIP_DOCUMENT = { compressed: true, items: Array.from({ length: 50 }, (_, i) => ({ id: i, name: `item ${i}` })) };
 
 export interface TestApi {
   url: string;
@@ -102,6 +106,12 @@ export async function startTestApi(basePath = "/v1"): Promise<TestApi> {
     switch (route) {
       case "/small":
         return json(res, 200, { ok: true, items: [1, 2, 3] });
+      case "/gzip": {
+        // Compressed whatever the client asked for: a proxy must pass the bytes on as they are.
+        const body = gzipSync(JSON.stringify(GZIP_DOCUMENT));
+        res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip", "content-length": body.length });
+        return void res.end(body);
+      }
       case "/headers":
         return json(res, 200, { headers: req.headers, method: req.method }, { "set-cookie": ["api_session=abc; Path=/"], connection: "x-api-hop", "x-api-hop": "1", "x-api-kept": "yes" });
       case "/download":

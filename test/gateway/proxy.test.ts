@@ -217,15 +217,3 @@ test("proxy: a client that goes away mid-download ends the API's response too (n
   for (let i = 0; i < 100 && testApi.cut === 0; i++) await new Promise((r) => setTimeout(r, 50));
   assert.equal(testApi.cut, 1);
 });
-
-test("proxy: a connection whose API requests go through an HTTP proxy is refused (400 not_supported), never sent around it", async (t) => {
-  const { gateway, testApi } = await proxyGateway(t, (config) => {
-    config.connections.proxied = { ...config.connections.bulk, proxy: "http://127.0.0.1:9" };
-  });
-  const res = await raw(`${gateway.url}/proxy/proxied/small`, { headers: auth() });
-  assert.equal(res.status, 400);
-  const error = JSON.parse(res.body).error;
-  assert.equal(error.code, "not_supported");
-  assert.match(error.message, /HTTP proxy/);
-  assert.equal(testApi.seen.length, 0);
-});
