@@ -144,7 +144,8 @@ export class TokenSmith {
   async reloadChecked(accept?: (loaded: LoadedConfig) => void | Promise<void>): Promise<ReloadResult> {
     const env = this.runtime.options.env;
     try {
-      const loaded = await loadConfig({ config: this.source.config, cwd: this.source.cwd, env, cache: this.source.configCache });
+      // The file is read again as it was first found: a working-folder config is trusted again or refused.
+      const loaded = await loadConfig({ config: this.source.config, cwd: this.source.cwd, env, cache: this.source.configCache, foundAs: this.runtime.options.loaded.source });
       await accept?.(loaded);
       const before = this.runtime.options.loaded;
       const warnings = sectionChanged(before, loaded, "store") ? ["store changed: the running process keeps its store until it is restarted"] : [];

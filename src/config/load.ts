@@ -35,6 +35,11 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** @internal Keeps validated config files between runs (the CLI's, src/cli/config-cache.ts). */
   cache?: ConfigCache;
+  /**
+   * @internal How the file named by `config` was first found, when it is read again (a
+   * reload): a working-folder file keeps its trust check (SPEC §1), whoever names its path.
+   */
+  foundAs?: ConfigSource;
 }
 
 /**
@@ -127,7 +132,8 @@ export async function loadConfig(options: LoadOptions = {}): Promise<LoadedConfi
     return build(await validate(options.config), "object", cwd, env);
   }
   if (typeof options.config === "string") {
-    return fromFile(absolutePath(options.config, cwd, env), "option", env, "--config", options.cache);
+    const source = options.foundAs === "cwd" ? "cwd" : "option";
+    return fromFile(absolutePath(options.config, cwd, env), source, env, source === "cwd" ? "the working folder" : "--config", options.cache);
   }
   if (env.TOKENSMITH_CONFIG) {
     return fromFile(absolutePath(env.TOKENSMITH_CONFIG, cwd, env), "env", env, "$TOKENSMITH_CONFIG", options.cache);

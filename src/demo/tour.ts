@@ -58,7 +58,7 @@ export async function runTour({ dir, serve, port, printer }: TourOptions): Promi
     say("6. Status (never shows a secret):");
     for (const name of ["demo-service", "demo-password"]) {
       const s = await ts.connection(name).status();
-      say(`   ${name}: ${s.state}, ${s.tokenRequests} token request(s), refresh token: ${s.hasRefreshToken ? "yes" : "no"}`);
+      say(`   ${name}: ${s.health.status}, ${s.tokenRequests} token request(s), refresh token: ${s.hasRefreshToken ? "yes" : "no"}`);
     }
     say();
     if (!serve) {

@@ -1,7 +1,7 @@
 import { revokeJson } from "../lifecycle/documents.js";
 import { parseLimit, requestLogJson } from "../lifecycle/request-log.js";
 import type { Principal } from "./auth.js";
-import { connectionFor, listStatuses, parseMinTtl, statusOf, tokenOf, type ApiDeps } from "./api.js";
+import { connectionFor, listStatuses, logSeenBy, parseMinTtl, statusOf, tokenOf, type ApiDeps } from "./api.js";
 import { GatewayError } from "./errors.js";
 
 /**
@@ -37,7 +37,7 @@ export async function answerApi(deps: ApiDeps, principal: Principal, method: str
   if (!name || rest.length > 0) throw new GatewayError(404, "not_found", `no route ${url.pathname}`);
   if (action === undefined) {
     if (method !== "GET") throw methodNotAllowed("GET");
-    return { status: 200, body: await statusOf(deps, connectionFor(deps, principal, name)) };
+    return { status: 200, body: await statusOf(deps, connectionFor(deps, principal, name), principal) };
   }
   if (action === "token") {
     if (method !== "GET") throw methodNotAllowed("GET");
@@ -50,7 +50,8 @@ export async function answerApi(deps: ApiDeps, principal: Principal, method: str
   if (action === "log") {
     if (method !== "GET") throw methodNotAllowed("GET");
     const connection = connectionFor(deps, principal, name);
-    return { status: 200, body: requestLogJson(await connection.history({ limit: parseLimit(url.searchParams.get("limit") ?? undefined, "limit") })) };
+    const log = await connection.history({ limit: parseLimit(url.searchParams.get("limit") ?? undefined, "limit") });
+    return { status: 200, body: requestLogJson(logSeenBy(log, principal)) };
   }
   if (!ACTIONS.has(action)) throw new GatewayError(404, "not_found", `no route ${url.pathname}`, "actions: token, log, refresh, test, revoke");
   if (method !== "POST") throw methodNotAllowed("POST");
@@ -59,7 +60,7 @@ export async function answerApi(deps: ApiDeps, principal: Principal, method: str
     case "refresh":
       // Not counted as a token served: the refresh counter (from the store) sees it.
       await connection.token({ forceRefresh: true });
-      return { status: 200, body: await statusOf(deps, connection) };
+      return { status: 200, body: await statusOf(deps, connection, principal) };
     case "test": {
       // The dashboard's Test asks again at once, and its hints name the dashboard's buttons;
       // an API key asks again with `?force_refresh=1`.

@@ -2,6 +2,7 @@ import type { Connection } from "../lifecycle/connection.js";
 import { internals } from "../lifecycle/handle.js";
 import { statusJson, type StatusJson } from "../lifecycle/documents.js";
 import { canRevoke } from "../lifecycle/revoke.js";
+import type { TokenRequestLog } from "../lifecycle/request-log.js";
 import type { ConnectionStatus } from "../lifecycle/status.js";
 import { tokenJson, type TokenJson } from "../lifecycle/token-json.js";
 import { unknownConnection } from "../lifecycle/runtime.js";
@@ -77,14 +78,30 @@ async function withAdditions(deps: ApiDeps, status: ConnectionStatus): Promise<G
  * One connection's status with the gateway's additions, under `ts.statuses()`'s policy: a
  * connection that does not resolve is a broken row; a store that cannot be read is an error.
  */
-export async function statusOf(deps: ApiDeps, connection: Connection): Promise<GatewayStatusJson> {
+export async function statusOf(deps: ApiDeps, connection: Connection, principal: Principal): Promise<GatewayStatusJson> {
   const [status] = await deps.ts.statuses([connection.name]);
-  return withAdditions(deps, status!);
+  return withAdditions(deps, seenBy(status!, principal));
 }
 
 /** The status of every connection the principal may see, in config order (for `/metrics` too). */
 export async function visibleStatuses(deps: ApiDeps, principal: Principal): Promise<ConnectionStatus[]> {
-  return deps.ts.statuses(deps.ts.connectionNames().filter((name) => mayUse(principal, name)));
+  const statuses = await deps.ts.statuses(deps.ts.connectionNames().filter((name) => mayUse(principal, name)));
+  return statuses.map((status) => seenBy(status, principal));
+}
+
+/** A status as a principal sees it: the connections sharing its state that it may not use go unnamed (a limited key learns nothing of them). */
+function seenBy(status: ConnectionStatus, principal: Principal): ConnectionStatus {
+  return principal.connections ? { ...status, sharedWith: status.sharedWith.filter((name) => mayUse(principal, name)) } : status;
+}
+
+/** A request log as a principal sees it: other connections' entries stay (they are the shared state's requests), their names do not. */
+export function logSeenBy(log: TokenRequestLog, principal: Principal): TokenRequestLog {
+  if (!principal.connections) return log;
+  return {
+    ...log,
+    sharedWith: log.sharedWith.filter((name) => mayUse(principal, name)),
+    entries: log.entries.map((entry) => (mayUse(principal, entry.connection) ? entry : { ...entry, connection: "(another connection)" })),
+  };
 }
 
 /** Every connection the principal may see, in config order. */

@@ -59,6 +59,14 @@ export function secretEquals(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b));
 }
 
+/**
+ * A key's id: its digest and the connections it may use, so a key whose `connections` change
+ * at a reload is a new key — the dashboard session it opened with the old scope ends with it.
+ */
+function keyId(keyDigest: Buffer, connections?: ReadonlySet<string>): string {
+  return connections ? `${keyDigest.toString("hex")}:${[...connections].sort().join(",")}` : keyDigest.toString("hex");
+}
+
 /** The configured (or generated) bearer keys. */
 export class ApiKeys {
   private readonly keys: { digest: Buffer; connections?: ReadonlySet<string> }[];
@@ -68,12 +76,12 @@ export class ApiKeys {
 
   constructor(keys: { key: string; connections?: string[] }[]) {
     this.keys = keys.map((k) => ({ digest: digest(k.key), connections: k.connections ? new Set(k.connections) : undefined }));
-    this.principals = this.keys.map((k) => Object.freeze({ via: "key", connections: k.connections, key: k.digest.toString("hex") }));
+    this.principals = this.keys.map((k) => Object.freeze({ via: "key", connections: k.connections, key: keyId(k.digest, k.connections) }));
   }
 
   /** The keys' ids (`Principal.key`), to tell which key sessions outlive a reload. */
   ids(): Set<string> {
-    return new Set(this.keys.map((key) => key.digest.toString("hex")));
+    return new Set(this.principals.map((p) => p.key!));
   }
 
   /** The principal for an `Authorization` header, or undefined when it carries no valid key. */

@@ -248,7 +248,8 @@ async function reload(event) {
       return say("Reload failed, the gateway goes on with the config it had: " + e.message + (e.hint ? " (" + e.hint + ")" : ""), true);
     }
     const changes = listed("added", body.added).concat(listed("removed", body.removed), listed("changed", body.changed));
-    say("Config reloaded: " + (changes.length ? changes.join("; ") : "no connection changed") + "." + body.warnings.map(function (w) { return " Note: " + w + "."; }).join(""));
+    if (body.api_keys_changed) changes.push("API keys changed");
+    say("Config reloaded: " + (changes.length ? changes.join("; ") : "nothing changed") + "." + body.warnings.map(function (w) { return " Note: " + w + "."; }).join(""));
   } catch (err) {
     say("reload: " + err.message, true);
   } finally {

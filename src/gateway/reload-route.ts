@@ -26,5 +26,5 @@ export async function answerReload(deps: { reload(): Promise<GatewayReload> }, p
     if (err instanceof TokenSmithError && REFUSED.has(err.code)) return { status: 422, body: errorResponse(err).body };
     throw err;
   }
-  return { status: 200, body: { reloaded: true, added: reload.added, removed: reload.removed, changed: reload.changed, warnings: reload.warnings } };
+  return { status: 200, body: { reloaded: true, added: reload.added, removed: reload.removed, changed: reload.changed, api_keys_changed: reload.api_keys_changed, warnings: reload.warnings } };
 }

@@ -15,7 +15,8 @@ import { gatewayKeyPath, loadOrCreateGatewayKey } from "./key-file.js";
  */
 
 /** What a reload did: the connections' changes, and what waits for a restart. */
-export type GatewayReload = ReloadResult;
+/** What a reload changed; `api_keys_changed`: the gateway's keys (configured or the key file's) changed. */
+export type GatewayReload = ReloadResult & { api_keys_changed: boolean };
 
 /** How a reload went, for the operator's log (`GatewayOptions.onReload`). */
 export type ReloadOutcome = { ok: true; reload: GatewayReload } | { ok: false; error: TokenSmithError };
@@ -59,10 +60,13 @@ export function reloader(target: Reloadable, initial: LoadedConfig, env: NodeJS.
       const { loaded, keys } = next!;
       const restart = LISTENER_FIELDS.filter((field) => sectionChanged(current, loaded, "gateway", field));
       const warnings = [...changes.warnings, ...restart.map((field) => `gateway.${field} changed: it applies when tokensmith serve is restarted`)];
+      const before = target.keys.ids();
+      const after = keys.ids();
+      const keysChanged = sectionChanged(current, loaded, "gateway", "api_keys") || before.size !== after.size || [...after].some((id) => !before.has(id));
       target.keys = keys;
-      target.sessions.keepKeySessions(keys.ids());
+      target.sessions.keepKeySessions(after);
       current = loaded;
-      const reload = { ...changes, warnings };
+      const reload = { ...changes, warnings, api_keys_changed: keysChanged };
       onOutcome({ ok: true, reload });
       return reload;
     } catch (err) {
@@ -84,8 +88,9 @@ export function reloadLogLines(outcome: ReloadOutcome): string[] {
     const { message, hint } = outcome.error;
     return [`config reload failed: ${message}${hint ? ` (${hint})` : ""}; still serving the previous config`];
   }
-  const { added, removed, changed, warnings } = outcome.reload;
+  const { added, removed, changed, warnings, api_keys_changed } = outcome.reload;
   const parts = [["added", added], ["removed", removed], ["changed", changed]] as const;
   const said = parts.filter(([, names]) => names.length).map(([word, names]) => `${word} ${names.join(", ")}`);
-  return [`config reloaded: ${said.length ? said.join("; ") : "no connection changed"}`, ...warnings.map((w) => `warning: ${w}`)];
+  if (api_keys_changed) said.push("gateway.api_keys changed");
+  return [`config reloaded: ${said.length ? said.join("; ") : "nothing changed"}`, ...warnings.map((w) => `warning: ${w}`)];
 }

@@ -146,6 +146,6 @@ export function rememberedError(state: TokenState, now: number, policy: Pick<Gra
     error: last.error,
     errorDescription: last.errorDescription,
     errorUri: last.errorUri,
-    hint: `${last.hint ? `${last.hint}; ` : ""}the server is not asked again for ${seconds} s (use --force-refresh to retry now)`,
+    hint: `${last.hint ? `${last.hint}; ` : ""}the server is not asked again for ${seconds} s (to ask now: \`tokensmith test ${policy.name} --force-refresh\`)`,
   });
 }

@@ -53,7 +53,7 @@ export function dashboardHint(hint: string | null): string | null {
   if (!hint) return hint;
   return hint
     .replace(/run `tokensmith login [^`]*`/g, "press Authorize on this connection's row (or run it from a terminal: `tokensmith login`)")
-    .replace(/\(use --force-refresh to retry now\)/g, "(press Test to ask again now)")
+    .replace(/\(to ask now: `tokensmith test [^`]* --force-refresh`\)/g, "(press Test to ask again now)")
     .replace(/`tokensmith token [^`]* --force-refresh`/g, "Refresh");
 }
 

@@ -1,3 +1,4 @@
+import { isUserGrant } from "../config/grants.js";
 import { TokenSmithError } from "../errors.js";
 import { UnreadableRecordError } from "../store/sealed.js";
 import type { ConnectionHandle } from "./handle.js";
@@ -48,7 +49,7 @@ export async function connectionStatus(connection: ConnectionHandle): Promise<Co
     state = ctx.cache === "none" ? manager.peek() : await manager.reload(ctx);
   } catch (err) {
     if (!(err instanceof UnreadableRecordError)) throw err;
-    return { ...brokenStatus(connection.name, err), grant: conn.grantType ?? conn.grant, provider: conn.provider ?? null, clientAuth: conn.clientAuth ?? null, loginCommand: ctx.loginCommand, scopes: conn.scopes, sharedWith: runtime.sharing(connection.name), stateId: stateId(fingerprint) };
+    return { ...brokenStatus(connection.name, err), grant: conn.grantType ?? conn.grant, provider: conn.provider ?? null, clientAuth: conn.clientAuth ?? null, loginCommand: isUserGrant(conn.grant) ? ctx.loginCommand : null, scopes: conn.scopes, sharedWith: runtime.sharing(connection.name), stateId: stateId(fingerprint) };
   }
   const now = runtime.clock.now();
   const current = live(state);
@@ -62,7 +63,8 @@ export async function connectionStatus(connection: ConnectionHandle): Promise<Co
     provider: conn.provider ?? null,
     health: health(state, { grant: conn.grant, grantType: conn.grantType, hasSeed: !!conn.refreshToken, refreshMarginMs: conn.refreshMarginMs, credentialsHash: ctx.credentialsHash }, now),
     clientAuth: conn.clientAuth ?? null,
-    loginCommand: ctx.loginCommand,
+    // Only a grant a person logs in for has a login to suggest.
+    loginCommand: isUserGrant(conn.grant) ? ctx.loginCommand : null,
     state: describeState(state, now, conn.refreshMarginMs),
     expiresAt: expiresAt === null ? null : new Date(expiresAt),
     expiresIn: expiresAt === null ? null : Math.max(0, Math.floor((expiresAt - now) / 1000)),

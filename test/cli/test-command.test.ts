@@ -26,7 +26,7 @@ describe("tokensmith test", () => {
     assert.notEqual(first.code, 0);
     assert.match(first.stdout, /FAIL token: .*invalid_client/);
     const again = await run(["test", "billing"], wrong);
-    assert.match(again.stdout, /not asked again for \d+ s \(use --force-refresh to retry now\)/);
+    assert.match(again.stdout, /not asked again for \d+ s \(to ask now: `tokensmith test \S+ --force-refresh`\)/);
     const forced = await run(["test", "billing", "--force-refresh"], wrong);
     assert.notEqual(forced.code, 0, forced.stderr);
     assert.doesNotMatch(forced.stderr, /unknown option/);

@@ -114,7 +114,7 @@ describe("the dashboard in Chromium, grown up", { skip: CHROMIUM_SKIP }, () => {
     await page.locator('tr[data-name="demo-service"] button[data-action="refresh"]').click();
     await page.waitForFunction(() => document.querySelector('tr[data-name="demo-service"] .requests')?.textContent === "2");
     await page.locator("#reload").click();
-    await page.locator("#notice", { hasText: "Config reloaded: no connection changed." }).waitFor();
+    await page.locator("#notice", { hasText: "Config reloaded: nothing changed." }).waitFor();
     assert.ok((await page.evaluate(() => document.scrollingElement!.scrollWidth)) <= NARROW_PX, "nor after the notices and results");
   });
 });

@@ -24,6 +24,26 @@ describe("GET /v1/connections/NAME/log", () => {
     assert.deepEqual(JSON.parse(stdout).entries, log.body.entries);
   });
 
+  it("names to a limited key no connection it may not use: the shared state's other connection goes unnamed in the log and the status", async (t) => {
+    const { api } = await withDemoGateway(t, {
+      // The same settings, so the same token state (§2.1): demo-copy shares demo-service's.
+      patch: (config) => void (config.connections["demo-copy"] = { ...config.connections["demo-service"] }),
+    });
+    await api("/v1/connections/demo-copy/refresh", { method: "POST" });
+    const full = await api("/v1/connections/demo-service/log");
+    assert.deepEqual(full.body.shared_with, ["demo-copy"]);
+    assert.equal(full.body.entries[0].connection, "demo-copy");
+    const log = await api("/v1/connections/demo-service/log", { key: LIMITED_KEY });
+    assertMatchesSchema("log", log.body);
+    assert.deepEqual(log.body.shared_with, []);
+    assert.equal(log.body.entries[0].connection, "(another connection)");
+    assert.ok(!JSON.stringify(log.body).includes("demo-copy"));
+    const status = await api("/v1/connections/demo-service", { key: LIMITED_KEY });
+    assert.deepEqual(status.body.shared_with, []);
+    const list = await api("/v1/connections", { key: LIMITED_KEY });
+    assert.ok(!JSON.stringify(list.body).includes("demo-copy"));
+  });
+
   it("keeps the gateway's key rules: 401 without a key, 403 for a key not allowed that connection, 404 unknown, 400 for a bad limit, 405 for a POST", async (t) => {
     const { api } = await withDemoGateway(t);
     assert.equal((await api("/v1/connections/demo-service/log", { key: null })).status, 401);

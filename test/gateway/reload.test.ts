@@ -30,7 +30,7 @@ describe("reloading the gateway's config", () => {
     });
     const reload = await fetch(`${gw.gateway.url}/v1/reload`, { method: "POST", headers: { cookie: session.cookie, "x-csrf-token": session.csrf } });
     assert.equal(reload.status, 200);
-    assert.deepEqual(await reload.json(), { reloaded: true, added: ["demo-extra"], removed: ["demo-jwt"], changed: ["demo-password"], warnings: [] });
+    assert.deepEqual(await reload.json(), { reloaded: true, added: ["demo-extra"], removed: ["demo-jwt"], changed: ["demo-password"], api_keys_changed: false, warnings: [] });
     assert.deepEqual(await listed(gw, session.cookie), ["demo-service", "demo-user", "demo-password", "demo-extra"], "the same session sees the new config");
     const after = await gw.api("/v1/connections/demo-service/token");
     assert.equal(after.body.access_token, before.body.access_token, "an unchanged connection keeps its token");
@@ -76,12 +76,30 @@ describe("reloading the gateway's config", () => {
     });
     const reload = await gw.api("/v1/reload", { method: "POST", key: NEW_KEY });
     assert.equal(reload.status, 401, "the new key works only once the config is reloaded");
-    assert.equal((await gw.api("/v1/reload", { method: "POST" })).status, 200);
+    const keysReload = await gw.api("/v1/reload", { method: "POST" });
+    assert.equal(keysReload.status, 200);
+    assert.equal(keysReload.body.api_keys_changed, true, "a reload that changes only the keys says so");
     assert.equal((await gw.api("/v1/connections", { key: LIMITED_KEY })).status, 401, "the removed key is refused");
     assert.equal((await fetch(`${gw.gateway.url}/v1/connections`, { headers: { cookie: keyCookie } })).status, 401, "and so is its dashboard session");
     const limited = await gw.api("/v1/connections", { key: NEW_KEY });
     assert.deepEqual(limited.body.map((c: { name: string }) => c.name), ["demo-user"]);
     assert.equal((await fetch(`${gw.gateway.url}/`, { headers: { cookie: session.cookie } })).status, 200, "the signed-in browser stays signed in");
+  });
+
+  it("ends the dashboard session of a key whose connections were narrowed; the key's next session has the new scope", async (t) => {
+    const gw = await withDemoGateway(t);
+    const keyPage = await fetch(`${gw.gateway.url}/`, { headers: { authorization: `Bearer ${FULL_KEY}` } });
+    const wide = (keyPage.headers.get("set-cookie") ?? "").split(";")[0];
+    assert.equal((await listed(gw, wide)).length, 4);
+    await editConfig(gw, (config) => {
+      config.gateway.api_keys = [{ key: FULL_KEY, connections: ["demo-user"] }, { key: LIMITED_KEY, connections: ["demo-service"] }];
+    });
+    assert.equal((await gw.gateway.reload()).api_keys_changed, true);
+    assert.equal((await fetch(`${gw.gateway.url}/v1/connections`, { headers: { cookie: wide } })).status, 401, "the wide session is gone");
+    const again = await fetch(`${gw.gateway.url}/`, { headers: { authorization: `Bearer ${FULL_KEY}` } });
+    const narrow = (again.headers.get("set-cookie") ?? "").split(";")[0];
+    assert.notEqual(narrow, wide);
+    assert.deepEqual(await listed(gw, narrow), ["demo-user"]);
   });
 
   it("refuses a limited key, and warns of settings that need a restart", async (t) => {

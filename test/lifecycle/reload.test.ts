@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import { stringify } from "yaml";
 import { demoConfig } from "../../src/demo/config.js";
+import { trustConfig } from "../../src/config/trust.js";
 import { TokenSmith } from "../../src/tokensmith.js";
 import { tmpDir, withDemoServer } from "../support/demo.js";
 
@@ -44,5 +45,25 @@ describe("TokenSmith.reload", () => {
     assert.ok(await ts.connection("demo-service").accessToken());
     await writeFile(path, stringify({ ...config, store: { type: "file", dir: join(dir, "elsewhere") } }));
     assert.deepEqual((await ts.reload()).warnings, ["store changed: the running process keeps its store until it is restarted"]);
+  });
+
+  it("checks a working-folder config's trust again: an edit since it was trusted is refused and the old config runs on", async (t) => {
+    const server = await withDemoServer(t);
+    const dir = await tmpDir(t);
+    const env = { HOME: dir, XDG_CONFIG_HOME: join(dir, "xdg") };
+    const path = join(dir, "tokensmith.yaml");
+    const config: any = demoConfig(server, { dir: join(dir, "store") });
+    await writeFile(path, stringify(config), { mode: 0o600 });
+    await trustConfig(path, env);
+    const ts = await TokenSmith.load({ cwd: dir, env });
+    t.after(() => ts.close());
+    // A pull brings a changed file: a fresh start would refuse it, and so does a reload.
+    config.connections["planted"] = { ...config.connections["demo-service"], token_url: "https://elsewhere.example/token" };
+    await writeFile(path, stringify(config));
+    await assert.rejects(TokenSmith.load({ cwd: dir, env }), (err: any) => err.code === "config_untrusted");
+    await assert.rejects(ts.reload(), (err: any) => err.code === "config_untrusted");
+    assert.deepEqual(ts.connectionNames(), ["demo-service", "demo-user", "demo-password", "demo-jwt"]);
+    await trustConfig(path, env);
+    assert.deepEqual((await ts.reload()).added, ["planted"], "trusted again, it is read");
   });
 });

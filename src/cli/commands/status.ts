@@ -20,12 +20,14 @@ export function registerStatus(program: Command, run: CliRun): void {
         // Which file is in use (SPEC §1), above the rows; the JSON document keeps its shape.
         const config = `config: ${ts.configPath ?? "(given as an object)"}`;
         const now = Date.now();
-        ctx.printer.data([config, ...statuses.map((s) => render(s, now))].join("\n"), name ? statusJson(statuses[0]!) : statuses.map(statusJson));
+        // A command to paste names the config this run was given.
+        const withConfig = ctx.flags.config ? ` --config ${shellWord(ctx.flags.config)}` : "";
+        ctx.printer.data([config, ...statuses.map((s) => render(s, now, withConfig))].join("\n"), name ? statusJson(statuses[0]!) : statuses.map(statusJson));
       }),
     );
 }
 
-function render(s: ConnectionStatus, now: number): string {
+function render(s: ConnectionStatus, now: number, withConfig: string): string {
   const h = s.health;
   const lines = [`${s.name}: ${h.status}${s.grant ? ` (${s.grant}${s.provider ? `, ${s.provider}` : ""})` : ""}`, `  ${h.summary}`];
   if (s.expiresAt) lines.push(`  expires at     ${s.expiresAt.toISOString()} (${formatRelative(s.expiresAt.getTime(), now)})`);
@@ -41,12 +43,17 @@ function render(s: ConnectionStatus, now: number): string {
   if (last && h.status !== "failing" && h.status !== "login_required") lines.push(`  last error     ${last.message}${last.retry_at ? ` (asked again ${formatRelative(Date.parse(last.retry_at), now)})` : ""}`);
   const hint = last?.hint ?? s.error?.hint ?? (s.problem && s.problem !== h.summary && !last ? s.problem : null);
   if (hint) lines.push(`  hint           ${hint}`);
-  if (h.status === "login_required" && s.grant) lines.push(`  fix            ${loginHint(s)}`);
+  if (h.status === "login_required" && s.grant) lines.push(`  fix            ${loginHint(s, withConfig)}`);
   return lines.join("\n");
 }
 
-function loginHint(s: ConnectionStatus): string {
-  return `run \`${s.loginCommand ?? `tokensmith login ${s.name}`}\``;
+function loginHint(s: ConnectionStatus, withConfig: string): string {
+  return `run \`${s.loginCommand ?? `tokensmith login ${s.name}`}${withConfig}\``;
+}
+
+/** A path as one shell word: as is when it is plain, else in single quotes. */
+function shellWord(value: string): string {
+  return /^[\w./~:@%+=-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
 /** How a removal reads in `status`. */
