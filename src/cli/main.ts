@@ -52,7 +52,10 @@ export async function buildProgram(run: CliRun, argv?: readonly string[]): Promi
     .exitOverride()
     .configureOutput({
       writeOut: (text) => run.out.stdout(text),
-      writeErr: (text) => run.out.stderr(text),
+      // With --json the error is the JSON document on stdout (main()), not commander's text too.
+      writeErr: (text) => {
+        if (!argv?.includes("--json")) run.out.stderr(text);
+      },
     });
   const only = argv && commandName(argv, options);
   // -V only works before a command: with one named, package.json need not be read at start.
@@ -95,8 +98,11 @@ export async function run(argv: string[], out: Output = processOutput, stdin?: N
       const json = argv.includes("--json");
       if (json) {
         const printer = new Printer({ ...out, stderr: () => {} }, { json });
-        const message = err.code === "commander.help" ? "no command given" : err.message.replace(/^error: /, "");
-        return printer.error(new TokenSmithError("usage_error", message, { hint: "run `tokensmith --help`" }));
+        const text = err.code === "commander.help" ? "no command given" : err.message.replace(/^error: /, "");
+        // commander's suggestion ("(Did you mean token?)") on a line of its own becomes the hint.
+        const [message, ...more] = text.split("\n");
+        const suggestion = more.join(" ").replace(/^\((.*)\)$/, "$1").trim();
+        return printer.error(new TokenSmithError("usage_error", message!, { hint: suggestion ? `${suggestion} (run \`tokensmith --help\`)` : "run `tokensmith --help`" }));
       }
       return EXIT.usage;
     }

@@ -53,6 +53,21 @@ describe("the CLI with only the named command set up", () => {
   });
 });
 
+describe("a usage error with --json", () => {
+  it("is the JSON document alone (nothing more on stderr), the suggestion in its hint", async () => {
+    const typo = await cli(["tokn", "--json"]);
+    assert.equal(typo.code, 2);
+    assert.equal(typo.stderr, "");
+    const { error } = JSON.parse(typo.stdout);
+    assert.deepEqual([error.code, error.message, error.hint], ["usage_error", "unknown command 'tokn'", "Did you mean token? (run `tokensmith --help`)"]);
+    const missing = await cli(["token", "--json"]);
+    assert.equal(missing.stderr, "");
+    assert.equal(JSON.parse(missing.stdout).error.message, "missing required argument 'name'");
+    // Without --json, commander's own text on stderr, as before.
+    assert.match((await cli(["tokn"])).stderr, /unknown command 'tokn'\n\(Did you mean token\?\)/);
+  });
+});
+
 describe("a closed stdout", () => {
   it("still gives a --json error its exit code, with no stack trace", async () => {
     let stderr = "";
