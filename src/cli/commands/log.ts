@@ -25,7 +25,7 @@ const HEADINGS = ["TIME", "AGE", "GRANT", "RESULT", "DURATION", "CODE", "PROCESS
 function render(log: TokenRequestLog, now: number): string {
   const shared = log.sharedWith.length > 0;
   const lines = [
-    log.entries.length ? `${log.connection}: the last ${log.entries.length} token request${log.entries.length === 1 ? "" : "s"}, newest first` : `${log.connection}: no token requests recorded yet`,
+    log.entries.length ? `${log.connection}: the last ${log.entries.length} ${log.entries.some((e) => e.result === "removed") ? "entr" + (log.entries.length === 1 ? "y" : "ies") + " (token requests and removals)" : "token request" + (log.entries.length === 1 ? "" : "s")}, newest first` : `${log.connection}: no token requests recorded yet`,
   ];
   if (shared) lines.push(`shares its token state with ${log.sharedWith.join(", ")}: their requests are listed too (CONNECTION says who asked)`);
   if (!log.entries.length) return lines.join("\n");
