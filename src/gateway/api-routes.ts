@@ -50,7 +50,7 @@ export async function answerApi(deps: ApiDeps, principal: Principal, method: str
   if (action === "log") {
     if (method !== "GET") throw methodNotAllowed("GET");
     const connection = connectionFor(deps, principal, name);
-    const log = await connection.history({ limit: parseLimit(url.searchParams.get("limit") ?? undefined, "limit") });
+    const log = await connection.history({ limit: parseLimit(url.searchParams.get("limit") ?? undefined, "limit", name) });
     return { status: 200, body: requestLogJson(logSeenBy(log, principal)) };
   }
   if (!ACTIONS.has(action)) throw new GatewayError(404, "not_found", `no route ${url.pathname}`, "actions: token, log, refresh, test, revoke");

@@ -48,11 +48,12 @@ export interface HistoryOptions {
 }
 
 /** A limit from a user (CLI `--limit`, gateway `?limit=`): a whole number from 1 to 50. */
-export function parseLimit(value: string | number | undefined, field: string): number | undefined {
+export function parseLimit(value: string | number | undefined, field: string, connection?: string): number | undefined {
   if (value === undefined || value === "") return undefined;
   const n = typeof value === "number" ? value : Number(value);
   if (!Number.isInteger(n) || n < 1 || n > HISTORY_LIMIT) {
     throw new TokenSmithError("usage_error", `${field} must be a whole number from 1 to ${HISTORY_LIMIT} (got "${String(value).slice(0, 20)}")`, {
+      connection,
       hint: `tokensmith keeps the last ${HISTORY_LIMIT} token requests of each connection`,
     });
   }

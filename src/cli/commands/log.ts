@@ -12,7 +12,7 @@ export function registerLog(program: Command, run: CliRun): void {
     .option("--limit <n>", "at most this many, newest first (1 to 50; default all kept)")
     .action(
       run.action(async (ctx, name: string, options: { limit?: string }) => {
-        const limit = parseLimit(options.limit, "--limit");
+        const limit = parseLimit(options.limit, "--limit", name);
         const ts = await ctx.tokensmith();
         const log = await ts.connection(name).history({ limit });
         ctx.printer.data(render(log, Date.now()), requestLogJson(log));
