@@ -76,7 +76,7 @@ export async function startProxy(options: ProxyServerOptions): Promise<ProxyServ
       const refused = !hostAllowed(req.headers.host)
         ? new GatewayError(403, "host_not_allowed", "this Host is not the proxy's address", `use ${url}`)
         : keys && !keys.authenticate(req.headers.authorization)
-          ? new GatewayError(401, "unauthorized", "the proxy's key is missing or wrong", "send Authorization: Bearer <key> with the key `tokensmith proxy` printed")
+          ? new GatewayError(401, "unauthorized", "the proxy's key is missing or wrong", "send Authorization: Bearer <key> with the key `tokensmith proxy` printed at start")
           : !target
             ? new GatewayError(400, "bad_request", "malformed request URL")
             : undefined;

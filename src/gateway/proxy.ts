@@ -5,10 +5,10 @@ import { unreachable } from "../http/fetch.js";
 import { checkOrigin, tokenHeader } from "../http/origins.js";
 import type { Route } from "../http/transport.js";
 import type { Connection } from "../lifecycle/connection.js";
-import { internals } from "../lifecycle/handle.js";
+import { internals, type ConnectionHandle } from "../lifecycle/handle.js";
 import { DROPPED_SOCKET, errorCode } from "../network-errors.js";
 import type { ConnectionSetup } from "../lifecycle/runtime.js";
-import type { ProxyMetrics } from "./proxy-metrics.js";
+import type { ProxyMetrics, ProxyRow } from "./proxy-metrics.js";
 import { exchange, type Answer, type Body } from "./proxy-upstream.js";
 
 /**
@@ -88,12 +88,22 @@ function upstreamOf(setup: ConnectionSetup): Promise<Upstream> {
 
 /** Proxies `req` and answers on `res`; rejects (before any answer) with an error for the gateway's JSON shape. */
 export async function proxy(target: ProxyRequest, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const { metrics } = target;
   // The connection's engine, as the undici and axios adapters reach it.
   const connection = internals(target.connection);
   const setup = await connection.setup();
+  const row = target.metrics.row(setup.conn.name);
+  try {
+    await proxied(target, connection, setup, row, req, res);
+  } catch (err) {
+    // Every answer the gateway gives itself is counted (`class="error"`): no base_url, a path
+    // out of it, no token, the API unreachable.
+    row.failed();
+    throw err;
+  }
+}
+
+async function proxied(target: ProxyRequest, connection: ConnectionHandle, setup: ConnectionSetup, row: ProxyRow, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { conn, clock } = setup;
-  const row = metrics.row(conn.name);
   const up = await upstreamOf(setup);
   const path = upstreamPath(up, target.path, target.search, conn.name);
   const url = () => new URL(`${up.base.origin}${path}`);
@@ -102,13 +112,7 @@ export async function proxy(target: ProxyRequest, req: IncomingMessage, res: Ser
   const settings = { conn, clock };
   const request = { method, replayable: body.kind !== "stream" };
   const cached = connection.cachedToken();
-  let call: AuthorizedCall;
-  try {
-    call = cached !== undefined ? AuthorizedCall.with(connection, settings, request, cached) : await AuthorizedCall.start(connection, settings, request);
-  } catch (err) {
-    row.failed();
-    throw err;
-  }
+  const call = cached !== undefined ? AuthorizedCall.with(connection, settings, request, cached) : await AuthorizedCall.start(connection, settings, request);
   const headers = requestHeaders(req, conn.header.name, body);
   const uploaded = (n: number) => row.uploaded(n);
   let resent = false;
@@ -127,7 +131,6 @@ export async function proxy(target: ProxyRequest, req: IncomingMessage, res: Ser
         resent = true;
         continue;
       }
-      row.failed();
       throw unreachable(up.route.failure(err), url(), conn);
     }
     row.latency((performance.now() - started) / 1000);
@@ -136,7 +139,6 @@ export async function proxy(target: ProxyRequest, req: IncomingMessage, res: Ser
     if (call.mayRetry(status, header)) {
       const delay = await call.next(status, header).catch((err: unknown) => {
         answer.discard();
-        row.failed();
         throw err;
       });
       if (delay !== undefined) {
