@@ -11,10 +11,12 @@ import { proxyGateway } from "./proxy-support.js";
 
 function post(url: string, body: Buffer | string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: "POST", headers: { authorization: `Bearer ${FULL_KEY}`, "content-type": "application/octet-stream" } }, (res) => {
+    // A fresh connection to the gateway each time: only the gateway's own to the API are kept alive here.
+    const req = request(url, { method: "POST", agent: false, headers: { authorization: `Bearer ${FULL_KEY}`, "content-type": "application/octet-stream" } }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", reject);
     });
     req.on("error", reject);
     req.end(body);
@@ -31,4 +33,21 @@ test("proxy: after the API answers a 500 KB POST early and drops the socket, the
     assert.equal(next.status, 200, `round ${round}: ${next.body}`);
     assert.equal(JSON.parse(next.body).body, "small");
   }
+});
+
+test("proxy: a streamed body (over 1 MiB) cut by a dropped socket is not sent again: 504 network_error, and the next request succeeds", async (t) => {
+  const { gateway, api, testApi } = await proxyGateway(t);
+  assert.equal((await post(`${gateway.url}/proxy/bulk/early`, Buffer.alloc(500 * 1024, 1))).status, 500);
+  // The gateway answers 504 while the client may still be sending: the client may see a reset instead.
+  const streamed = await post(`${gateway.url}/proxy/bulk/upload`, Buffer.alloc(1024 * 1024 + 1, 2)).catch((err: NodeJS.ErrnoException) => err);
+  if (!(streamed instanceof Error)) {
+    assert.equal(streamed.status, 504, streamed.body);
+    assert.equal(JSON.parse(streamed.body).error.code, "network_error");
+  } else assert.equal(streamed.code, "ECONNRESET", String(streamed.stack));
+  // A resend would have reached the API on a fresh socket.
+  assert.equal(testApi.seen.filter((s) => s.path === "/v1/upload").length, 0);
+  const next = await post(`${gateway.url}/proxy/bulk/echo`, "after");
+  assert.equal(next.status, 200, next.body);
+  const metrics = (await api("/metrics")).body as string;
+  assert.match(metrics, /tokensmith_proxy_requests_total\{connection="bulk",class="error"\} 1\n/);
 });
