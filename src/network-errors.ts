@@ -25,6 +25,12 @@ export const TIMEOUT_CODES: ReadonlySet<string> = new Set(["UND_ERR_CONNECT_TIME
 /** Errnos of a connection that failed or dropped and may work when tried again (the network stores retry them). */
 export const TRANSIENT_ERRNO: ReadonlySet<string> = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
 
+/**
+ * Codes of a socket the other side closed or reset: on a kept-alive connection, the server's
+ * close crossed the request (the proxy sends a replayable request once more on a fresh one).
+ */
+export const DROPPED_SOCKET: ReadonlySet<string> = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
+
 /** How deep `cause` chains are followed: fetch wraps the socket error once or twice. */
 const MAX_CAUSE_DEPTH = 4;
 

@@ -7,7 +7,7 @@ import { toTokenSmithError, type TokenSmithError } from "../errors.js";
 import { errorResponse, GatewayError, sendError } from "./errors.js";
 import { parseCookies, readBody, redirect, sendHtml, sendJson, sendText } from "./http.js";
 import { dashboardPage, DASHBOARD_CSP, messagePage, PAGE_CSP, signInPage } from "./pages.js";
-import { proxyRoute } from "./proxy-route.js";
+import { proxyNeedsKey, proxyRoute } from "./proxy-route.js";
 import { answerReload } from "./reload-route.js";
 import type { GatewayReload } from "./reload.js";
 
@@ -115,6 +115,8 @@ async function route(deps: HandlerDeps, req: IncomingMessage, res: ServerRespons
   } catch (err) {
     if (path === "/") return sendHtml(res, 401, signInPage(), PAGE_CSP);
     if (browser) return sendPageError(res, err);
+    // No key at all: the proxy's own hint, as a dashboard session would not do there either.
+    if (path.startsWith("/proxy/") && req.headers.authorization === undefined) throw proxyNeedsKey();
     throw err;
   }
   // The data gateway (SPEC §5): before the CSRF check, as only a key may use it (no session, no body read here).

@@ -23,6 +23,18 @@ export interface Listening {
   close(): Promise<void>;
 }
 
+/** What a busy port's error names: where the port came from, and what to do. */
+export interface BusyPort {
+  field?: string;
+  hint: string;
+}
+
+/** `tokensmith serve`'s (the default). */
+const SERVE_BUSY: BusyPort = { field: "gateway.port", hint: "is another `tokensmith serve` running? choose another port with --port or gateway.port" };
+
+/** `tokensmith proxy`'s: its port comes from `--port` only. */
+export const PROXY_BUSY: BusyPort = { hint: "is another `tokensmith proxy` running? choose another port with --port, or leave --port out for a free one" };
+
 /** Refuses a non-loopback bind without TLS: tokens would cross the network in clear text. */
 export function checkBind(host: string, tls: boolean): void {
   if (tls || isLoopbackHost(host)) return;
@@ -37,13 +49,13 @@ export function checkBind(host: string, tls: boolean): void {
  * port is known (the handler needs its own URL): no request can arrive before that, as
  * nothing but promise callbacks run in between.
  */
-export async function listen(host: string, port: number, tls?: { cert: string; key: string }): Promise<Listening> {
+export async function listen(host: string, port: number, tls?: { cert: string; key: string }, busy: BusyPort = SERVE_BUSY): Promise<Listening> {
   checkBind(host, !!tls);
   const server = tls ? createHttpsServer({ cert: tls.cert, key: tls.key }) : createHttpServer();
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
       server.off("listening", onListening);
-      reject(bindError(err, host, port));
+      reject(bindError(err, host, port, busy));
     };
     const onListening = () => {
       server.off("error", onError);
@@ -71,14 +83,8 @@ export async function listen(host: string, port: number, tls?: { cert: string; k
   };
 }
 
-function bindError(err: NodeJS.ErrnoException, host: string, port: number): TokenSmithError {
-  if (err.code === "EADDRINUSE") {
-    return new TokenSmithError("port_in_use", `port ${port} on ${host} is already in use`, {
-      field: "gateway.port",
-      hint: "is another `tokensmith serve` running? choose another port with --port or gateway.port",
-      cause: err,
-    });
-  }
+function bindError(err: NodeJS.ErrnoException, host: string, port: number, busy: BusyPort): TokenSmithError {
+  if (err.code === "EADDRINUSE") return new TokenSmithError("port_in_use", `port ${port} on ${host} is already in use`, { ...busy, cause: err });
   if (err.code === "EACCES") {
     return new TokenSmithError("port_in_use", `not allowed to listen on port ${port} on ${host}`, {
       field: "gateway.port",

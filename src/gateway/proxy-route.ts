@@ -10,10 +10,13 @@ import { proxy } from "./proxy.js";
  * (a dashboard session may not: the route is for tools, and a browser's cookie is no key), then
  * the proxy to the connection's `base_url`. Errors are thrown for the handler's JSON answer.
  */
+/** The proxy route's 401: it names only what works there, an API key (a dashboard session does not). */
+export function proxyNeedsKey(): GatewayError {
+  return new GatewayError(401, "unauthorized", "the proxy route needs an API key", "send Authorization: Bearer <key> with a key from gateway.api_keys or the gateway's key file");
+}
+
 export async function proxyRoute(deps: ApiDeps, principal: Principal, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-  if (principal.via !== "key") {
-    throw new GatewayError(401, "unauthorized", "the proxy route needs an API key", "send Authorization: Bearer <key> with a key from gateway.api_keys or the gateway's key file");
-  }
+  if (principal.via !== "key") throw proxyNeedsKey();
   const match = /^\/proxy\/([^/]+)(\/.*)?$/.exec(url.pathname);
   if (!match) throw new GatewayError(404, "not_found", "no connection named in the proxy path", "use /proxy/NAME/PATH");
   const name = decodeURIComponent(match[1]);

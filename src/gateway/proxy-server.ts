@@ -6,7 +6,7 @@ import { TokenSmith } from "../tokensmith.js";
 import { ApiKeys, randomSecret } from "./auth.js";
 import { GatewayError, sendError } from "./errors.js";
 import { hostChecker, hostPort } from "./hosts.js";
-import { listen } from "./listen.js";
+import { listen, PROXY_BUSY } from "./listen.js";
 import { proxy } from "./proxy.js";
 import { ProxyMetrics } from "./proxy-metrics.js";
 
@@ -62,7 +62,7 @@ export async function startProxy(options: ProxyServerOptions): Promise<ProxyServ
     }
     const key = options.auth === false ? undefined : randomSecret();
     const keys = key ? new ApiKeys([{ key }]) : undefined;
-    const listening = await listen(HOST, options.port ?? 0);
+    const listening = await listen(HOST, options.port ?? 0, undefined, PROXY_BUSY);
     const hostAllowed = hostChecker(HOST, listening.port);
     const metrics = new ProxyMetrics();
     const url = `http://${hostPort(HOST, listening.port)}`;
@@ -76,7 +76,7 @@ export async function startProxy(options: ProxyServerOptions): Promise<ProxyServ
       const refused = !hostAllowed(req.headers.host)
         ? new GatewayError(403, "host_not_allowed", "this Host is not the proxy's address", `use ${url}`)
         : keys && !keys.authenticate(req.headers.authorization)
-          ? new GatewayError(401, "unauthorized", "the proxy's key is missing or wrong", "send Authorization: Bearer <key> with the key `tokensmith proxy` printed")
+          ? new GatewayError(401, "unauthorized", "the proxy's key is missing or wrong", "send Authorization: Bearer <key> with the key `tokensmith proxy` printed at start")
           : !target
             ? new GatewayError(400, "bad_request", "malformed request URL")
             : undefined;

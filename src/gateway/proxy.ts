@@ -5,9 +5,10 @@ import { unreachable } from "../http/fetch.js";
 import { checkOrigin, tokenHeader } from "../http/origins.js";
 import type { Route } from "../http/transport.js";
 import type { Connection } from "../lifecycle/connection.js";
-import { internals } from "../lifecycle/handle.js";
+import { internals, type ConnectionHandle } from "../lifecycle/handle.js";
+import { DROPPED_SOCKET, errorCode } from "../network-errors.js";
 import type { ConnectionSetup } from "../lifecycle/runtime.js";
-import type { ProxyMetrics } from "./proxy-metrics.js";
+import type { ProxyMetrics, ProxyRow } from "./proxy-metrics.js";
 import { exchange, type Answer, type Body } from "./proxy-upstream.js";
 
 /**
@@ -24,6 +25,10 @@ import { exchange, type Answer, type Body } from "./proxy-upstream.js";
  *   `REPLAY_LIMIT` is held so it can be sent again after a 401 (one refresh, SPEC §2.11) or a
  *   429/503 (`api_retry`); a larger one streams as it arrives, and its 401 goes back to the
  *   client with the refused token invalidated, so the next request gets a fresh one.
+ * - A request cut by a reset or closed socket before any answer came (a kept-alive socket the
+ *   API had closed) is sent once more, on a fresh connection, when its body is held or absent.
+ *   undici itself drops a socket whose answer came before the request body was all sent, or
+ *   that said `Connection: close`: such a socket is never reused.
  * - Responses pass through untouched, but for hop-by-hop headers, `Set-Cookie` (the API's
  *   cookies would land on the gateway's origin, beside its session cookie; the client's own
  *   never reach the API either) and a `Location` (or `Link` target) into `base_url`, rewritten
@@ -83,12 +88,22 @@ function upstreamOf(setup: ConnectionSetup): Promise<Upstream> {
 
 /** Proxies `req` and answers on `res`; rejects (before any answer) with an error for the gateway's JSON shape. */
 export async function proxy(target: ProxyRequest, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const { metrics } = target;
   // The connection's engine, as the undici and axios adapters reach it.
   const connection = internals(target.connection);
   const setup = await connection.setup();
+  const row = target.metrics.row(setup.conn.name);
+  try {
+    await proxied(target, connection, setup, row, req, res);
+  } catch (err) {
+    // Every answer the gateway gives itself is counted (`class="error"`): no base_url, a path
+    // out of it, no token, the API unreachable.
+    row.failed();
+    throw err;
+  }
+}
+
+async function proxied(target: ProxyRequest, connection: ConnectionHandle, setup: ConnectionSetup, row: ProxyRow, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { conn, clock } = setup;
-  const row = metrics.row(conn.name);
   const up = await upstreamOf(setup);
   const path = upstreamPath(up, target.path, target.search, conn.name);
   const url = () => new URL(`${up.base.origin}${path}`);
@@ -97,15 +112,10 @@ export async function proxy(target: ProxyRequest, req: IncomingMessage, res: Ser
   const settings = { conn, clock };
   const request = { method, replayable: body.kind !== "stream" };
   const cached = connection.cachedToken();
-  let call: AuthorizedCall;
-  try {
-    call = cached !== undefined ? AuthorizedCall.with(connection, settings, request, cached) : await AuthorizedCall.start(connection, settings, request);
-  } catch (err) {
-    row.failed();
-    throw err;
-  }
+  const call = cached !== undefined ? AuthorizedCall.with(connection, settings, request, cached) : await AuthorizedCall.start(connection, settings, request);
   const headers = requestHeaders(req, conn.header.name, body);
   const uploaded = (n: number) => row.uploaded(n);
+  let resent = false;
   for (;;) {
     const [name, value] = tokenHeader(conn, call.token);
     headers[name.toLowerCase()] = value;
@@ -114,7 +124,13 @@ export async function proxy(target: ProxyRequest, req: IncomingMessage, res: Ser
     try {
       answer = await exchange(up.route.dispatcher, { origin: up.base.origin, path, method, headers, body, timeoutMs: conn.timeoutMs, uploaded });
     } catch (err) {
-      row.failed();
+      // No answer came (`exchange` rejects only before the head): a kept-alive socket the API
+      // had closed, its close crossing this request. Once more, on a fresh connection, if the
+      // body can be sent again; nothing has reached the client yet.
+      if (!resent && body.kind !== "stream" && DROPPED_SOCKET.has(errorCode(err) ?? "")) {
+        resent = true;
+        continue;
+      }
       throw unreachable(up.route.failure(err), url(), conn);
     }
     row.latency((performance.now() - started) / 1000);
@@ -123,7 +139,6 @@ export async function proxy(target: ProxyRequest, req: IncomingMessage, res: Ser
     if (call.mayRetry(status, header)) {
       const delay = await call.next(status, header).catch((err: unknown) => {
         answer.discard();
-        row.failed();
         throw err;
       });
       if (delay !== undefined) {

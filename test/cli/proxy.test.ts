@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { request } from "node:http";
+import { createServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
 import { writeFile } from "node:fs/promises";
@@ -77,6 +78,7 @@ test("tokensmith proxy NAME: the connection's base_url at the proxy's root, behi
   const none = await get(`${proxy.url}/whoami`);
   assert.equal(none.status, 401);
   assert.equal(none.body.error.code, "unauthorized");
+  assert.match(none.body.error.hint, /Authorization: Bearer <key> with the key `tokensmith proxy` printed at start/);
   const rebound = await get(`${proxy.url}/whoami`, { authorization: `Bearer ${proxy.key}`, host: `evil.example:${new URL(proxy.url).port}` });
   assert.equal(rebound.status, 403);
   assert.equal(rebound.body.error.code, "host_not_allowed");
@@ -104,4 +106,19 @@ test("tokensmith proxy: a connection without base_url, an unknown one and a bad 
   const port = await cliProcess(["proxy", "demo-service", "--config", path, "--port", "http"], { env });
   assert.equal(port.code, 2);
   assert.match(port.stderr, /--port/);
+});
+
+test("tokensmith proxy --port on a busy port: exit 2, port_in_use, a hint about `tokensmith proxy` and --port only", async (t) => {
+  const { path, dir } = await config(t);
+  const holder = createServer();
+  await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+  t.after(() => new Promise<void>((resolve) => holder.close(() => resolve())));
+  const port = (holder.address() as AddressInfo).port;
+  const busy = await cliProcess(["proxy", "demo-service", "--config", path, "--port", String(port), "--json"], { env: { HOME: dir } });
+  assert.equal(busy.code, 2, busy.stderr);
+  const error = JSON.parse(busy.stdout).error;
+  assert.equal(error.code, "port_in_use");
+  assert.match(error.hint, /`tokensmith proxy`/);
+  assert.match(error.hint, /--port/);
+  assert.doesNotMatch(`${error.hint} ${error.field ?? ""}`, /serve|gateway\.port/);
 });

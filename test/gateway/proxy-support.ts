@@ -92,7 +92,9 @@ function readAll(req: IncomingMessage): Promise<Buffer> {
 export async function startTestApi(basePath = "/v1"): Promise<TestApi> {
   const seen: TestApi["seen"] = [];
   const refused = new Set<string>();
+  const hangingUp = new WeakSet<object>();
   const server = createServer(async (req, res) => {
+    if (hangingUp.has(req.socket)) return void req.socket.destroy();
     const url = new URL(req.url ?? "/", "http://x");
     seen.push({ path: url.pathname, authorization: req.headers.authorization });
     if (url.pathname === "/landing") return json(res, 200, { landed: true, authorization: req.headers.authorization ?? null });
@@ -132,6 +134,11 @@ export async function startTestApi(basePath = "/v1"): Promise<TestApi> {
       }
       case "/redirect":
         return json(res, Number(url.searchParams.get("status") ?? "302"), { redirect: true }, { location: url.searchParams.get("to") ?? "/" });
+      case "/early":
+        // An API that refuses a large body at once, without reading it, then drops the
+        // kept-alive socket: as its close crosses the proxy's next request, that request is cut.
+        hangingUp.add(req.socket);
+        return json(res, 500, { error: "refused early" });
       case "/status":
         return json(res, Number(url.searchParams.get("code") ?? "200"), { status: true }, { "retry-after": "0" });
       default:

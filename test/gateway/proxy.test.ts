@@ -73,13 +73,19 @@ test("proxy: a paginated GET and a JSON POST reach the demo API with a valid tok
 
 test("proxy: auth is a gateway key allowed the connection: none 401, a limited key 403, a session 401, an unknown connection 404", async (t) => {
   const { gateway } = await proxyGateway(t);
-  assert.equal((await raw(`${gateway.url}/proxy/bulk/small`)).status, 401);
+  const none = await raw(`${gateway.url}/proxy/bulk/small`);
+  assert.equal(none.status, 401);
+  // The hint names only what works here: a key (a dashboard session is refused on this route).
+  assert.match(JSON.parse(none.body).error.hint, /Authorization: Bearer <key>/);
+  assert.doesNotMatch(JSON.parse(none.body).error.hint, /sign in|one-time|session/i);
   const limited = await raw(`${gateway.url}/proxy/bulk/small`, { headers: auth(LIMITED_KEY) });
   assert.equal(limited.status, 403);
   assert.equal(JSON.parse(limited.body).error.code, "forbidden");
   assert.equal((await raw(`${gateway.url}/proxy/demo-service/whoami`, { headers: auth(LIMITED_KEY) })).status, 200);
   const { cookie } = await signIn(gateway);
-  assert.equal((await raw(`${gateway.url}/proxy/bulk/small`, { headers: { cookie } })).status, 401);
+  const session = await raw(`${gateway.url}/proxy/bulk/small`, { headers: { cookie } });
+  assert.equal(session.status, 401);
+  assert.equal(JSON.parse(session.body).error.hint, JSON.parse(none.body).error.hint);
   const unknown = await raw(`${gateway.url}/proxy/nope/x`, { headers: auth() });
   assert.equal(unknown.status, 404);
   assert.equal(JSON.parse(unknown.body).error.code, "config_invalid");
@@ -152,7 +158,7 @@ test("proxy: a redirect into base_url is rewritten to the proxy; one elsewhere g
 });
 
 test("proxy: errors in the gateway's JSON: no base_url 400 naming the field, allowed_origins 400, API down 504", async (t) => {
-  const { gateway, testApi } = await proxyGateway(t, (config, api) => {
+  const { gateway, testApi, api: gatewayApi } = await proxyGateway(t, (config, api) => {
     config.connections.nobase = { ...config.connections["demo-service"] };
     delete config.connections.nobase.base_url;
     config.connections.fenced = { ...config.connections.bulk, allowed_origins: ["https://other.example"] };
@@ -174,6 +180,9 @@ test("proxy: errors in the gateway's JSON: no base_url 400 naming the field, all
     assertMatchesSchema("gateway-error", JSON.parse(answer.body));
     assert.equal(JSON.parse(answer.body).error.connection, name);
   }
+  // Each is an answer the gateway gave itself, counted as such.
+  const metrics = (await gatewayApi("/metrics")).body as string;
+  for (const name of ["nobase", "fenced", "down"]) assert.match(metrics, new RegExp(`tokensmith_proxy_requests_total\\{connection="${name}",class="error"\\} 1\n`));
 });
 
 test("proxy: base_url must be https unless loopback or allow_insecure_http: the config is refused at start, naming the field", async (t) => {
