@@ -74,8 +74,8 @@ async function* streamed(body: { head: Buffer[]; rest: IncomingMessage }, upload
   }
 }
 
-/** undici's callback handler API (the one its core speaks: no conversion per response). */
-class Exchange implements Answer {
+/** undici's callback handler API (the one its core speaks: no conversion per response). Exported for its tests. */
+export class Exchange implements Answer {
   status = 0;
   statusText = "";
   headers: string[] = [];
@@ -89,6 +89,8 @@ class Exchange implements Answer {
   private early?: Buffer[];
   private complete = false;
   private headed = false;
+  /** The API's side broke after the head, before `forward` (a token refresh, a dropped 401 token in between). */
+  private failure?: Error;
 
   constructor(
     private readonly resolve: (answer: Answer) => void,
@@ -139,7 +141,10 @@ class Exchange implements Answer {
     if (this.sink) {
       this.sink.destroy();
       this.done!();
+      return;
     }
+    // Nothing forwarded yet: `forward` fails with it (the client gets the gateway's error, not a hang).
+    this.failure = err;
   }
 
   onUpgrade(): void {}
@@ -158,6 +163,10 @@ class Exchange implements Answer {
       this.early = undefined;
       if (!this.complete) this.abort?.(new Error("the client went away"));
       return Promise.resolve();
+    }
+    if (this.failure && !this.complete) {
+      this.early = undefined;
+      return Promise.reject(this.failure);
     }
     res.writeHead(this.status, this.statusText || undefined, headers);
     return new Promise((resolve) => {

@@ -151,7 +151,10 @@ async function proxied(target: ProxyRequest, connection: ConnectionHandle, setup
     // A 401 passed through (its body was not replayable): its token is gone before the client can ask again.
     if (call.dropping) await call.dropping;
     row.answered(status);
-    return answer.forward(res, responseHeaders(answer.headers, { base: up.base, target: url, prefix: target.prefix }), (n) => row.downloaded(n));
+    // The API's side may have broken while a refresh or a dropped token was awaited: the gateway's error then.
+    return answer.forward(res, responseHeaders(answer.headers, { base: up.base, target: url, prefix: target.prefix }), (n) => row.downloaded(n)).catch((err: unknown) => {
+      throw unreachable(up.route.failure(err), url(), conn);
+    });
   }
 }
 

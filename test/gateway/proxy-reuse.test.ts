@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
-import { request } from "node:http";
-import { test } from "node:test";
+import { request, type ServerResponse } from "node:http";
+import { describe, it, test } from "node:test";
 import { FULL_KEY } from "./support.js";
 import { proxyGateway } from "./proxy-support.js";
+import { Exchange } from "../../src/gateway/proxy-upstream.js";
 
 /**
  * The proxy's kept-alive connections to the API (SPEC §5): a socket the API closed (it answered
@@ -50,4 +51,20 @@ test("proxy: a streamed body (over 1 MiB) cut by a dropped socket is not sent ag
   assert.equal(next.status, 200, next.body);
   const metrics = (await api("/metrics")).body as string;
   assert.match(metrics, /tokensmith_proxy_requests_total\{connection="bulk",class="error"\} 1\n/);
+});
+
+describe("an API answer that breaks between its head and its forwarding", () => {
+  it("fails the forwarding (the gateway answers its error) instead of leaving the client waiting", async () => {
+    let answered: unknown;
+    const exchange = new Exchange((a) => (answered = a), () => assert.fail("rejected before the head"));
+    exchange.onConnect(() => {});
+    exchange.onHeaders(200, [Buffer.from("content-type"), Buffer.from("application/json")], () => assert.fail("resumed a broken request"), "OK");
+    assert.equal(answered, exchange);
+    // The socket drops while the proxy awaits a refresh or a dropped token.
+    exchange.onError(Object.assign(new Error("other side closed"), { code: "UND_ERR_SOCKET" }));
+    let headWritten = false;
+    const res = { destroyed: false, writeHead: () => void (headWritten = true) } as unknown as ServerResponse;
+    await assert.rejects(exchange.forward(res, [], () => {}), /other side closed/);
+    assert.equal(headWritten, false, "nothing was sent: the gateway's JSON error can still be");
+  });
 });
