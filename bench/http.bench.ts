@@ -5,7 +5,7 @@ import { startDemoServer } from "../src/demo/server.js";
 import { authorize } from "../src/http/undici.js";
 import { createMemoryStore } from "../src/store/memory.js";
 import { TokenSmith } from "../src/tokensmith.js";
-import { median, type Report } from "./report.js";
+import { alternating, type Report } from "./report.js";
 
 /** Loopback requests per measurement, with this many in flight: a fraction of a second each. */
 const REQUESTS = 600;
@@ -77,22 +77,8 @@ export async function run(report: Report): Promise<void> {
 }
 
 /** Requests per CPU-second of each sender, median of alternating rounds after a warm-up of both. */
-async function compare(plain: () => Promise<unknown>, ours: () => Promise<unknown>): Promise<{ plain: number; ours: number }> {
-  await throughput(plain);
-  await throughput(ours);
-  const plainRates: number[] = [];
-  const ourRates: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    // Who goes first alternates too, so a machine warming up or cooling down favours neither.
-    if (round % 2 === 0) {
-      plainRates.push(await throughput(plain));
-      ourRates.push(await throughput(ours));
-    } else {
-      ourRates.push(await throughput(ours));
-      plainRates.push(await throughput(plain));
-    }
-  }
-  return { plain: median(plainRates), ours: median(ourRates) };
+function compare(plain: () => Promise<unknown>, ours: () => Promise<unknown>): Promise<{ plain: number; ours: number }> {
+  return alternating(plain, ours, throughput, ROUNDS);
 }
 
 /**

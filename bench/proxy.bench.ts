@@ -6,7 +6,7 @@ import { Agent, request } from "undici";
 import { stringify } from "yaml";
 import { demoConfig } from "../src/demo/config.js";
 import { startDemoServer } from "../src/demo/server.js";
-import { median, type Report } from "./report.js";
+import { alternating, median, type Report } from "./report.js";
 
 /**
  * The data gateway (issue 14 item 5), side by side in one run on loopback: a client calling a
@@ -259,16 +259,8 @@ async function cpuSplit(report: Report, at: { direct: () => Promise<unknown>; pr
 }
 
 /** Requests per second of each sender, median of alternating rounds after a warm-up of both. */
-async function compare(plain: () => Promise<unknown>, ours: () => Promise<unknown>): Promise<{ plain: number; ours: number }> {
-  await throughput(plain);
-  await throughput(ours);
-  const plainRates: number[] = [];
-  const ourRates: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const pair = round % 2 === 0 ? [plain, ours] : [ours, plain];
-    for (const send of pair) (send === plain ? plainRates : ourRates).push(await throughput(send));
-  }
-  return { plain: median(plainRates), ours: median(ourRates) };
+function compare(plain: () => Promise<unknown>, ours: () => Promise<unknown>): Promise<{ plain: number; ours: number }> {
+  return alternating(plain, ours, throughput, ROUNDS);
 }
 
 async function throughput(send: () => Promise<unknown>): Promise<number> {

@@ -33,3 +33,24 @@ function fmt(n: number): string {
   if (Math.abs(n) >= 1000) return Math.round(n).toLocaleString("en-US");
   return Number(n.toPrecision(4)).toString();
 }
+
+/**
+ * `measure` of each sender, median of `rounds` alternating rounds after a warm-up of both; who
+ * goes first alternates too, so a machine warming up or cooling down favours neither.
+ */
+export async function alternating(
+  plain: () => Promise<unknown>,
+  ours: () => Promise<unknown>,
+  measure: (send: () => Promise<unknown>) => Promise<number>,
+  rounds: number,
+): Promise<{ plain: number; ours: number }> {
+  await measure(plain);
+  await measure(ours);
+  const plainRates: number[] = [];
+  const ourRates: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const pair = round % 2 === 0 ? [plain, ours] : [ours, plain];
+    for (const send of pair) (send === plain ? plainRates : ourRates).push(await measure(send));
+  }
+  return { plain: median(plainRates), ours: median(ourRates) };
+}

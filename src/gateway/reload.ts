@@ -62,7 +62,8 @@ export function reloader(target: Reloadable, initial: LoadedConfig, env: NodeJS.
       const warnings = [...changes.warnings, ...restart.map((field) => `gateway.${field} changed: it applies when tokensmith serve is restarted`)];
       const before = target.keys.ids();
       const after = keys.ids();
-      const keysChanged = sectionChanged(current, loaded, "gateway", "api_keys") || before.size !== after.size || [...after].some((id) => !before.has(id));
+      // A key is its digest and its connections (ApiKeys.ids): a reordered list is no change.
+      const keysChanged = before.size !== after.size || [...after].some((id) => !before.has(id));
       target.keys = keys;
       target.sessions.keepKeySessions(after);
       current = loaded;
