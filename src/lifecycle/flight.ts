@@ -52,6 +52,11 @@ export class SingleFlight<T> {
   has(key: string): boolean {
     return this.inFlight.has(key);
   }
+
+  /** Settles once the work in flight now has ended, however it ended. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.inFlight.values()].map((flight) => flight.promise));
+  }
 }
 
 interface Flight<T> {

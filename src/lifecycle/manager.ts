@@ -16,9 +16,8 @@ export { LEASE_MARGIN_MS, timeoutWithin, type ConnectionContext, type TokenReque
 /** After a background refresh found the lease busy, re-read the store this much later. */
 export const BACKGROUND_RECHECK_MS = 100;
 /**
- * How long a token refused right after it was issued stays marked dead (§2.11): long enough
- * that a cron loop of CLI calls against a misconfigured API makes no refresh per run, short
- * enough that an API that was briefly wrong (a stale key set) gets another token soon.
+ * How long a token refused right after it was issued stays marked dead (§2.11): a cron loop of CLI
+ * calls against a misconfigured API makes no refresh per run; a briefly wrong API soon gets another.
  */
 export const DEAD_MARK_MS = 5 * 60_000;
 /** After a background refresh failed, wait this long before trying again in the background. */
@@ -53,6 +52,7 @@ export class TokenManager {
   private readonly invalidations = new SingleFlight<void>();
   private background?: Promise<void>;
   private backgroundNotBefore = 0;
+  private closing = false;
   /** Tokens that got a 401 right after being issued and are not in any state (`cache: none`). */
   private readonly deadHashes = new Map<string, number>();
   /** Token requests made with `cache: none` (nothing is stored then). */
@@ -140,9 +140,15 @@ export class TokenManager {
     return this.view.state;
   }
 
+  /** Before the store closes: no new background refresh, and what is in flight ends (a rotated refresh token reaches the store). */
+  async drain(): Promise<void> {
+    this.closing = true;
+    await Promise.allSettled([this.background, this.flights.settled(), this.invalidations.settled()]);
+  }
+
   /** Background refresh inside the margin (§2.3): callers keep the current token meanwhile. */
   private startBackground(ctx: ConnectionContext): void {
-    if (this.background || this.deps.clock.now() < this.backgroundNotBefore) return;
+    if (this.closing || this.background || this.deps.clock.now() < this.backgroundNotBefore) return;
     this.background = (async () => {
       // Another process may have refreshed already: re-read before asking for the lease.
       const verdict = decide(await this.reload(ctx), this.deps.clock.now(), {}, ctx);
@@ -178,20 +184,15 @@ export class TokenManager {
     return hash;
   }
 
-  /**
-   * True when the token with `hash` got a 401 right after it was issued, here or in another
-   * process that shares the store (the mark is part of the state read from it): no more
-   * 401-driven refreshes for it (§2.11). No I/O.
-   */
+  /** True when the token with `hash` got a 401 right after it was issued, here or in a process sharing the store: no 401-driven refreshes for it (§2.11). */
   isDead(hash: string): boolean {
     const now = this.deps.clock.now();
     return isMarkedDead(this.view.state, hash, now) || (this.deadHashes.get(hash) ?? 0) > now;
   }
 
   /**
-   * A token issued just now got a 401 too: mark it dead in the state, here and in the store,
-   * compare-and-set by hash so a newer token is never marked. The mark goes with the token: a
-   * refresh (expiry, `--force-refresh`, login) replaces both.
+   * A token issued just now got a 401 too: mark it dead here and in the store, compare-and-set by
+   * hash so a newer token is never marked. A refresh (expiry, `--force-refresh`, login) replaces both.
    */
   async markDead(ctx: ConnectionContext, token: string): Promise<void> {
     const hash = hashSecret(token);

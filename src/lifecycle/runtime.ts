@@ -296,6 +296,8 @@ export class Runtime {
   }
 
   async close(): Promise<void> {
+    // Refreshes in flight write what they got (a rotated refresh token) before the store closes.
+    await Promise.all([...this.managers.values()].map((manager) => manager.drain()));
     const store = this.storePromise ? await this.storePromise.catch(() => undefined) : undefined;
     await Promise.all([store?.close(), this.transport.close()]);
   }

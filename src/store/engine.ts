@@ -201,10 +201,18 @@ export function createStoreFromBackend(backend: LeaseBackend, options: EngineOpt
     }
   }
 
+  /**
+   * Calls started before close() finish first; one started after it is refused before it
+   * reaches the backend. Else an update could take the lease and send its token request while
+   * the backend shuts, and the refresh token the server rotates could not be written anywhere.
+   */
+  const whileOpen = <R>(key: string, op: () => Promise<R>): Promise<R> =>
+    closing ? Promise.reject(new TokenSmithError("store_error", `${label}: the record "${key}" was asked for after the store was closed`)) : track(op());
+
   return {
     kind: backend.kind,
-    get: <T>(key: string) => track(get<T>(key)),
-    update: <T>(key: string, fn: Updater<T>, opts: UpdateOptions) => track(update(key, fn, opts)),
+    get: <T>(key: string) => whileOpen(key, () => get<T>(key)),
+    update: <T>(key: string, fn: Updater<T>, opts: UpdateOptions) => whileOpen(key, () => update(key, fn, opts)),
     ...(backend.watch && { subscribe: (key: string, onChange: () => void) => backend.watch!(key, onChange) }),
     close() {
       closing ??= (async () => {

@@ -92,6 +92,31 @@ describe("TokenManager", () => {
     assert.equal((await m.access(ctx)).accessToken, "access-2");
   });
 
+  it("drain() waits for a background refresh in flight to write its answer, and starts none after", async () => {
+    const clock = new ManualClock();
+    const server = fakeServer(clock, 2000);
+    let answer!: () => void;
+    const held = new Promise<void>((resolve) => (answer = resolve));
+    const requester: TokenRequester = { request: async (grant, options) => (server.log.length === 1 && (await held), server.requester.request(grant, options)) };
+    const store = createMemoryStore({ clock });
+    const m = manager(clock, true, store);
+    const ctx = context(requester);
+    await m.access(ctx);
+    clock.advance(1650); // inside the margin: a background refresh starts, held at the server
+    assert.equal((await m.access(ctx)).accessToken, "access-1");
+    let drained = false;
+    const draining = m.drain().then(() => (drained = true));
+    await delay(20);
+    assert.equal(drained, false, "drain() waits for the refresh in flight");
+    answer();
+    await draining;
+    assert.equal((await store.get<TokenState>("state:test"))?.value.refreshToken, "refresh-2", "the rotated refresh token is in the store");
+    clock.advance(200);
+    await m.access(ctx);
+    await delay(20);
+    assert.equal(server.log.length, 2, "no background refresh after drain()");
+  });
+
   it("counts one second off a whole-number expires_in before the skew allowance (SPEC §2.10)", async () => {
     const clock = new ManualClock();
     // expires_in: 2 from a server that floors its clock: the token may die 1 s after issue.

@@ -28,6 +28,8 @@ export interface ChildProcessHandle {
   signal(signal: NodeJS.Signals): void;
   /** Kills the child (resuming it first if stopped) and waits until it has exited. */
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** True once the child has exited by itself, false if it has not within `timeoutMs`. */
+  exited(timeoutMs: number): Promise<boolean>;
 }
 
 /** `nodeArgs`: flags before the module; the default loads TypeScript through tsx, `[]` runs plain JavaScript. */
@@ -89,6 +91,13 @@ export function startChild(module: string | undefined, args: unknown, nodeArgs: 
         proc.kill(signal);
       }
       await exit;
+    },
+    async exited(timeoutMs) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+      const done = await Promise.race([exit.then(() => true as const), late]);
+      clearTimeout(timer);
+      return done;
     },
   };
 }

@@ -190,6 +190,29 @@ function inProcessTier(makeStore: MakeStore): void {
         assert.equal((await store.update<Counter>(key, increment, { mode: "try" })).status, "written");
       }));
 
+    test("close() lets an update in flight write first, and refuses a call made after it before it reaches the store", async () => {
+      const store = await makeStore();
+      const key = newKey();
+      const release = gate();
+      const held = gate();
+      const first = store.update<Counter>(key, async (current) => (held.open(), await release.opened, increment(current)), { mode: "wait", leaseMs: LEASE_MS * 10 });
+      await held.opened;
+      let closed = false;
+      const closing = store.close().then(() => (closed = true));
+      await sleep(50);
+      assert.equal(closed, false, "close() waits for the update in flight");
+      let called = false;
+      const refused = (err: unknown) => (err as { code?: string }).code === "store_error" && /after the store was closed/.test((err as Error).message);
+      await assert.rejects(store.update<Counter>(key, (current) => ((called = true), increment(current)), { mode: "wait", deadline: Date.now() + 2_000 }), refused);
+      await assert.rejects(store.get(key), refused);
+      assert.equal(called, false, "a call made after close() never ran");
+      release.open();
+      const written = await first;
+      assert.equal(written.status, "written");
+      assert.equal(written.status === "written" && written.record.generation, 1);
+      await closing;
+    });
+
     test("a subscriber is woken when the record changes", () =>
       withStore(makeStore, async (store) => {
         const key = newKey();
