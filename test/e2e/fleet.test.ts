@@ -16,9 +16,9 @@ import { assertChainContinues, bundleFleetHost, dropStoreSection, fleetTotals, r
 const KINDS: NetworkStoreKind[] = ["postgres", "redis"];
 const HOSTS = 3;
 const CALLERS = 20;
-const RUN_MS = 20_000;
+const RUN_MS = 10_000;
 const TOKEN_TTL_S = 2;
-/** The acceptance bound: the minimum of SPEC §2.10 (34 here: 20 s of 2-second tokens) plus one. */
+/** The acceptance bound: the minimum of SPEC §2.10 (17 here: 10 s of 2-second tokens) plus one. */
 const MAX_TOKEN_REQUESTS = minimumTokenRequests(RUN_MS, TOKEN_TTL_S * 1000) + 1;
 /** The connection with rotating refresh tokens (a password grant once, then refreshes). */
 const CONNECTION = "demo-password";
@@ -31,10 +31,12 @@ const CRASH_AFTER_MS = 3_000;
 const OUTAGE_MS = 3_000;
 /**
  * Token request timeout of the restart runs, and with it the lease (timeout + 5 s) the
- * refresh in flight at the crash holds. Not shorter: a refresh that times out while the server
- * rotates the token anyway is retried with the old one (a reuse).
+ * refresh in flight at the crash holds. Generous: a refresh that times out while the server
+ * rotates the token anyway is retried with the old one (a reuse), and the request in flight
+ * waits for the crash itself (pg_ctl, a SIGKILL) before it is forwarded; on a loaded two-core
+ * machine the two together took over 3 s.
  */
-const RESTART_TIMEOUT_S = 3;
+const RESTART_TIMEOUT_S = 10;
 /** Calls work again within this long after the restart: reconnecting and one refresh. */
 const RESUME_WITHIN_MS = 2_000;
 
@@ -74,7 +76,7 @@ describe("a fleet of hosts sharing a postgres or redis store", () => {
       assert.equal(total.failed, 0, total.failures.join("\n"));
       assert.equal(total.expired, 0, "no caller got an expired token");
       assert.equal(total.apiRejected, 0, "every token was accepted by the API while valid");
-      assert.ok(results.every((r) => r.calls > CALLERS * 100), "every host's callers really ran");
+      assert.ok(results.every((r) => r.calls > CALLERS * 50), "every host's callers really ran");
       assert.ok(requests <= MAX_TOKEN_REQUESTS, `${requests} token requests, minimum ${minimum}`);
       assert.equal(server.stats.byOutcome.invalid_grant ?? 0, 0);
       assert.equal(server.stats.refreshReuseDetected, 0);
@@ -127,7 +129,13 @@ describe("a fleet of hosts sharing a postgres or redis store", () => {
       if (total.firstFailureAt !== null) assert.ok(total.firstFailureAt >= outage.stoppedAt, "a call failed before the crash");
       if (total.lastFailureAt !== null) assert.ok(total.lastFailureAt <= outage.restartedAt + RESUME_WITHIN_MS, `calls still failed ${total.lastFailureAt - outage.restartedAt} ms after the restart`);
       assert.equal(total.callersResumed, total.callersFailed, "a caller never got a token again after the outage");
-      await assertChainContinues(server, configs[0], CONNECTION);
+      try {
+        await assertChainContinues(server, configs[0], CONNECTION);
+      } catch (err) {
+        // Which token request broke the chain, in ms from the crash.
+        t.diagnostic(`token requests: ${server.stats.timeline.map((e) => `${e.at - outage.stoppedAt} ${e.grant} ${e.outcome}`).join(", ")}`);
+        throw err;
+      }
     });
   }
 });

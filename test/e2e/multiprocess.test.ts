@@ -26,9 +26,9 @@ const CHILD_SOURCE = join(import.meta.dirname, "fixtures", "tokensmith-child.ts"
 let child: string;
 const PROCESSES = 8;
 const CALLERS = 25;
-const RUN_MS = 20_000;
+const RUN_MS = 10_000;
 const TOKEN_TTL_S = 2;
-/** The acceptance bound: the minimum of SPEC §2.10 (34 here: 20 s of 2-second tokens) plus one. */
+/** The acceptance bound: the minimum of SPEC §2.10 (17 here: 10 s of 2-second tokens) plus one. */
 const MAX_TOKEN_REQUESTS = minimumTokenRequests(RUN_MS, TOKEN_TTL_S * 1000) + 1;
 const KILLS = 50;
 /** Kill runs go in parallel lanes (each its own server and store): a kill inside the lease costs a lease (6 s) of waiting. */
@@ -131,7 +131,7 @@ describe("the file store with the real lifecycle across processes", () => {
       assert.equal(sum("failed"), 0, results.flatMap((r) => r.failures).join("\n"));
       assert.equal(sum("expired"), 0, "no caller got an expired token");
       assert.equal(sum("apiRejected"), 0, "every token was accepted by the API while valid");
-      assert.ok(sum("calls") > PROCESSES * CALLERS * 100, "the callers really ran");
+      assert.ok(sum("calls") > PROCESSES * CALLERS * 50, "the callers really ran");
       assert.ok(requests[name as keyof typeof requests] <= MAX_TOKEN_REQUESTS, `${name}: ${requests[name as keyof typeof requests]} token requests, minimum ${minimum}`);
       for (const r of results) tokens.push(...r.tokens);
     }

@@ -1,8 +1,7 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { readFile, stat, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import { before, describe, it, type TestContext } from "node:test";
+import { join } from "node:path";
+import { describe, it, type TestContext } from "node:test";
 import { stringify } from "yaml";
 import { demoConfig } from "../../src/demo/config.js";
 import type { DemoServer } from "../../src/demo/server.js";
@@ -256,15 +255,8 @@ describe("dropping or moving a state without the connection's secrets (the CLI)"
   });
 });
 
+// The built binary: `npm test` builds before it runs any test.
 describe("tokensmith export and import (the built binary)", () => {
-  before(() => {
-    const root = resolve(import.meta.dirname, "..", "..");
-    // Others' work in progress may fail type checking; what matters is that the files are emitted.
-    spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: root, stdio: "ignore" });
-    const bundled = spawnSync(process.execPath, ["scripts/bundle.mjs"], { cwd: root, stdio: "inherit" });
-    assert.equal(bundled.status, 0, "the CLI bundle builds");
-  });
-
   it("moves a login through a 0600 file and through stdin, with the passphrase from the environment", async (t) => {
     const server = await withDemoServer(t);
     const dir = await tmpDir(t);
