@@ -32,7 +32,7 @@ async function addInTerminal(t: TestContext, dir: string, args: string[] = []): 
   t.after(() => tmux("kill-server").catch(() => {}));
   const screen = async () => (await tmux("capture-pane", "-p", "-t", "t")).stdout;
   return {
-    type: async (...keys) => void (await tmux("send-keys", "-t", "t", ...keys)),
+    type: async (...keys) => void (await tmux("send-keys", "-t", "t", "--", ...keys)),
     async waitFor(pattern) {
       let text = "";
       for (let i = 0; i < 100; i++) {

@@ -142,7 +142,7 @@ async function terminal(t: TestContext, s: Setup, shell: string[]): Promise<{ ty
   t.after(() => tmux("kill-server").catch(() => {}));
   const screen = async () => (await tmux("capture-pane", "-p", "-N", "-t", "t")).stdout;
   return {
-    type: async (keys) => void (await tmux("send-keys", "-t", "t", ...keys)),
+    type: async (keys) => void (await tmux("send-keys", "-t", "t", "--", ...keys)),
     // Polls until the screen shows the pattern (the shell and tokensmith take their time), or gives up after 20 s.
     async screenMatching(pattern) {
       let text = "";
