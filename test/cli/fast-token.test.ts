@@ -3,11 +3,12 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { chmod, copyFile, readdir, readFile, rename, symlink, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { describe, it, type TestContext } from "node:test";
 import { stringify } from "yaml";
 import { fastAnswer, parseAsk } from "../../src/cli/fast-token.js";
-import { cliProcess, type CliResult } from "../support/cli.js";
+import { BIN, cliProcess, hasStackTrace, type CliResult } from "../support/cli.js";
 import { tmpDir } from "../support/demo.js";
 
 /**
@@ -238,5 +239,25 @@ describe("the token fast path", () => {
     const served = await cliProcess(["token", "billing", "--config", keyed.config], { env, cwd: keyed.dir });
     assert.equal(served.code, 0, served.stderr);
     assert.equal(fastAnswer(["token", "billing", "--config", keyed.config], BUILD_ID, { env, cwd: keyed.dir }), undefined, "store.key");
+  });
+
+  it("ends quietly when its reader has already left (`| head -c0`): exit 0, nothing on stderr, fast path or not", async (t) => {
+    const server = await tokenEndpoint(t, (n) => ({ access_token: `tok-${n}`, token_type: "Bearer", expires_in: 3600 }));
+    const s = await setup(t, { token_url: server.url });
+    await primed(s, "token", "billing", "--config", s.config);
+    for (const args of [["token", "billing", "--config", s.config], ["token", "billing", "--verbose", "--config", s.config]]) {
+      if (args.includes("--verbose")) assert.equal(s.fast(...args), undefined);
+      else assert.ok(s.fast(...args), "the fast path would answer");
+      const child = spawn(process.execPath, [BIN, ...args], { env: s.env, cwd: s.dir, stdio: ["ignore", "pipe", "pipe"] });
+      child.stdout.destroy(); // the reader is gone before the first byte is written
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+      assert.equal(code, 0, `${args.join(" ")}: ${stderr}`);
+      // --verbose (the normal path) reports on stderr what it did; never an error or a stack trace.
+      if (args.includes("--verbose")) assert.ok(!hasStackTrace(stderr) && !/EPIPE|error/i.test(stderr), stderr);
+      else assert.equal(stderr, "");
+    }
+    assert.equal(server.requests(), 1, "the stored token served both");
   });
 });
