@@ -25,7 +25,7 @@ export interface LoadOptions {
   refreshAhead?: boolean;
   /** Receives warnings (the library never prints). Default: none. */
   onWarning?: (message: string) => void;
-  /** Injections for tests and embedding: transport, time, and a ready store. */
+  /** Injections for tests and embedding: transport, time, and a ready store (yours to close: `close()` leaves it open). */
   fetch?: FetchLike;
   clock?: Clock;
   store?: Store;

@@ -87,7 +87,7 @@ function bindError(err: NodeJS.ErrnoException, host: string, port: number, busy:
   if (err.code === "EADDRINUSE") return new TokenSmithError("port_in_use", `port ${port} on ${host} is already in use`, { ...busy, cause: err });
   if (err.code === "EACCES") {
     return new TokenSmithError("port_in_use", `not allowed to listen on port ${port} on ${host}`, {
-      field: "gateway.port",
+      field: busy.field,
       hint: "ports below 1024 need privileges; use a higher port",
       cause: err,
     });

@@ -298,7 +298,8 @@ export class Runtime {
   async close(): Promise<void> {
     // Refreshes in flight write what they got (a rotated refresh token) before the store closes.
     await Promise.all([...this.managers.values()].map((manager) => manager.drain()));
-    const store = this.storePromise ? await this.storePromise.catch(() => undefined) : undefined;
+    // A store handed in (`load({ store })`) is its owner's to close: others may share it.
+    const store = this.storePromise && !this.options.store ? await this.storePromise.catch(() => undefined) : undefined;
     await Promise.all([store?.close(), this.transport.close()]);
   }
 }

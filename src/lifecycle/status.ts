@@ -44,12 +44,14 @@ export interface ConnectionStatus {
 export async function connectionStatus(connection: ConnectionHandle): Promise<ConnectionStatus> {
   const { runtime } = connection;
   const { conn, fingerprint, manager, ctx, authChoice } = await connection.setup();
+  // Only a grant a person logs in for has a login to suggest.
+  const loginCommand = isUserGrant(conn.grant) ? ctx.loginCommand : null;
   let state;
   try {
     state = ctx.cache === "none" ? manager.peek() : await manager.reload(ctx);
   } catch (err) {
     if (!(err instanceof UnreadableRecordError)) throw err;
-    return { ...brokenStatus(connection.name, err), grant: conn.grantType ?? conn.grant, provider: conn.provider ?? null, clientAuth: conn.clientAuth ?? null, loginCommand: isUserGrant(conn.grant) ? ctx.loginCommand : null, scopes: conn.scopes, sharedWith: runtime.sharing(connection.name), stateId: stateId(fingerprint) };
+    return { ...brokenStatus(connection.name, err), grant: conn.grantType ?? conn.grant, provider: conn.provider ?? null, clientAuth: conn.clientAuth ?? null, loginCommand, scopes: conn.scopes, sharedWith: runtime.sharing(connection.name), stateId: stateId(fingerprint) };
   }
   const now = runtime.clock.now();
   const current = live(state);
@@ -63,8 +65,7 @@ export async function connectionStatus(connection: ConnectionHandle): Promise<Co
     provider: conn.provider ?? null,
     health: health(state, { grant: conn.grant, grantType: conn.grantType, hasSeed: !!conn.refreshToken, refreshMarginMs: conn.refreshMarginMs, credentialsHash: ctx.credentialsHash }, now),
     clientAuth: conn.clientAuth ?? null,
-    // Only a grant a person logs in for has a login to suggest.
-    loginCommand: isUserGrant(conn.grant) ? ctx.loginCommand : null,
+    loginCommand,
     state: describeState(state, now, conn.refreshMarginMs),
     expiresAt: expiresAt === null ? null : new Date(expiresAt),
     expiresIn: expiresAt === null ? null : Math.max(0, Math.floor((expiresAt - now) / 1000)),
